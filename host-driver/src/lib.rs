@@ -1,1 +1,8 @@
+//! mynareader host driver: the card (APDU commands, JPKI operations, PC/SC),
+//! and the typed secrets that must never leave memory.
+//!
+//! Layers: sans-IO cores (commands, BER, status words) at the bottom, thin
+//! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
 
+pub mod card;
+pub mod secret;

@@ -1,0 +1,234 @@
+//! The PC/SC adapter: a card connection owned by its own thread, because PC/SC
+//! calls block (SCardTransmit, SCardGetStatusChange). Callers talk to it
+//! through [`Transport`]; the thread resets the card when the connection is
+//! dropped, so no verified PIN outlives a reception.
+
+use std::ffi::{CStr, CString};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::transport::{Transport, TransportError};
+
+/// How to find the card.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Use the first reader whose name contains this; default: the first
+    /// reader with a card in it.
+    pub reader: Option<String>,
+    /// How long to wait for a card to be placed.
+    pub wait: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            reader: None,
+            wait: Duration::from_secs(10),
+        }
+    }
+}
+
+type Reply = mpsc::Sender<Result<Zeroizing<Vec<u8>>, TransportError>>;
+
+enum Request {
+    Transmit(Zeroizing<Vec<u8>>, Reply),
+}
+
+/// A connected card on a PC/SC reader.
+pub struct PcscCard {
+    requests: Option<mpsc::Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+    reader: String,
+}
+
+fn pcsc_error(operation: &'static str, e: pcsc::Error) -> TransportError {
+    match e {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TransportError::NoService,
+        pcsc::Error::NoReadersAvailable => TransportError::NoReaders,
+        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::ResetCard => {
+            TransportError::CardRemoved
+        }
+        pcsc::Error::UnresponsiveCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch => {
+            TransportError::Unresponsive(e.to_string())
+        }
+        source => TransportError::Pcsc { operation, source },
+    }
+}
+
+fn reader_states(ctx: &Context) -> Result<Vec<ReaderState>, TransportError> {
+    let names = ctx
+        .list_readers_owned()
+        .map_err(|e| pcsc_error("SCardListReaders", e))?;
+    if names.is_empty() {
+        return Err(TransportError::NoReaders);
+    }
+    Ok(names
+        .into_iter()
+        .map(|name| ReaderState::new(name, State::UNAWARE))
+        .collect())
+}
+
+/// Waits until a chosen reader holds a card; returns its name.
+fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, TransportError> {
+    let mut states = reader_states(ctx)?;
+    if let Some(wanted) = &options.reader {
+        states.retain(|s| s.name().to_string_lossy().contains(wanted.as_str()));
+        if states.is_empty() {
+            return Err(TransportError::ReaderNotFound(wanted.clone()));
+        }
+    }
+    let deadline = Instant::now() + options.wait;
+    loop {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        match ctx.get_status_change(Some(timeout), &mut states) {
+            Ok(()) => {}
+            Err(pcsc::Error::Timeout) => return Err(TransportError::NoCard),
+            Err(e) => return Err(pcsc_error("SCardGetStatusChange", e)),
+        }
+        if let Some(ready) = states.iter().find(|s| {
+            let st = s.event_state();
+            st.contains(State::PRESENT) && !st.contains(State::MUTE)
+        }) {
+            return Ok(ready.name().to_owned());
+        }
+        for state in &mut states {
+            state.sync_current_state();
+        }
+        if Instant::now() >= deadline {
+            return Err(TransportError::NoCard);
+        }
+    }
+}
+
+/// After a failed exchange: has the card left the reader? pcscd notices a
+/// removal on its next poll, so give it a moment before deciding.
+fn card_left(ctx: &Context, reader: &CStr) -> bool {
+    let mut states = [ReaderState::new(reader.to_owned(), State::UNAWARE)];
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        match ctx.get_status_change(Some(timeout), &mut states) {
+            Ok(()) => {
+                let st = states[0].event_state();
+                if st.contains(State::EMPTY) || st.contains(State::UNAVAILABLE) {
+                    return true;
+                }
+                states[0].sync_current_state();
+            }
+            Err(pcsc::Error::Timeout) => return false,
+            Err(_) => return true,
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
+fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiver<Request>) {
+    let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
+    for request in requests {
+        match request {
+            Request::Transmit(apdu, reply) => {
+                let result = match card.transmit(&apdu, &mut buffer) {
+                    Ok(response) => Ok(Zeroizing::new(response.to_vec())),
+                    Err(e) => match pcsc_error("SCardTransmit", e) {
+                        TransportError::CardRemoved => Err(TransportError::CardRemoved),
+                        _ if card_left(&ctx, &reader) => Err(TransportError::CardRemoved),
+                        other => Err(other),
+                    },
+                };
+                // Zero in place: `Vec::zeroize` would also shrink it to nothing.
+                buffer.as_mut_slice().zeroize();
+                // The caller may have gone; nothing to do then.
+                let _ = reply.send(result);
+            }
+        }
+    }
+    // Reset on the way out: the card forgets any verified PIN.
+    if let Err((_, e)) = card.disconnect(Disposition::ResetCard) {
+        tracing::debug!(event = "card.pcsc.disconnect_failed", error = %e);
+    }
+}
+
+impl PcscCard {
+    /// Connects to a card, waiting for one to be placed if needed. The
+    /// connection is exclusive: the reader belongs to one reception at a time.
+    pub fn connect(options: ConnectOptions) -> Result<PcscCard, TransportError> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (requests_tx, requests_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("pcsc".into())
+            .spawn(move || {
+                let connected = (|| {
+                    let ctx = Context::establish(Scope::User)
+                        .map_err(|e| pcsc_error("SCardEstablishContext", e))?;
+                    let reader = wait_for_card(&ctx, &options)?;
+                    let card = ctx
+                        .connect(&reader, ShareMode::Exclusive, Protocols::ANY)
+                        .map_err(|e| pcsc_error("SCardConnect", e))?;
+                    Ok::<_, TransportError>((ctx, card, reader))
+                })();
+                match connected {
+                    Ok((ctx, card, reader)) => {
+                        let name = reader.to_string_lossy().into_owned();
+                        if ready_tx.send(Ok(name)).is_ok() {
+                            serve(ctx, card, reader, requests_rx);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|_| TransportError::Disconnected)?;
+        let reader = ready_rx
+            .recv()
+            .map_err(|_| TransportError::Disconnected)??;
+        tracing::info!(event = "card.pcsc.connected");
+        Ok(PcscCard {
+            requests: Some(requests_tx),
+            thread: Some(thread),
+            reader,
+        })
+    }
+
+    /// The reader's name.
+    pub fn reader(&self) -> &str {
+        &self.reader
+    }
+}
+
+impl Transport for PcscCard {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        let requests = self.requests.as_ref().ok_or(TransportError::Disconnected)?;
+        requests
+            .send(Request::Transmit(Zeroizing::new(apdu.to_vec()), reply_tx))
+            .map_err(|_| TransportError::Disconnected)?;
+        reply_rx.recv().map_err(|_| TransportError::Disconnected)?
+    }
+}
+
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread, which resets the card.
+        self.requests.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Names of the readers pcscd knows, for `--reader` hints.
+pub fn list_readers() -> Result<Vec<String>, TransportError> {
+    let ctx =
+        Context::establish(Scope::User).map_err(|e| pcsc_error("SCardEstablishContext", e))?;
+    Ok(reader_states(&ctx)?
+        .iter()
+        .map(|s| s.name().to_string_lossy().into_owned())
+        .collect())
+}
