@@ -28,6 +28,16 @@ pub struct Response<'a> {
     pub sw: StatusWord,
 }
 
+impl std::fmt::Debug for Response<'_> {
+    // Response data can be a face photo: show its size, never its bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("data_len", &self.data.len())
+            .field("sw", &self.sw)
+            .finish()
+    }
+}
+
 impl<'a> Response<'a> {
     /// Splits response bytes into data and status word.
     pub fn parse(bytes: &'a [u8]) -> Result<Response<'a>, ResponseError> {

@@ -40,3 +40,6 @@ pub fn fuzz_card_responses(data: &[u8]) {
         let _ = cert::verify_issued_by(data, data);
     }
 }
+
+#[cfg(test)]
+mod tests;

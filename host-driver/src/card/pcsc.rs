@@ -108,7 +108,7 @@ fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, Tra
 /// removal on its next poll, so give it a moment before deciding.
 fn card_left(ctx: &Context, reader: &CStr) -> bool {
     let mut states = [ReaderState::new(reader.to_owned(), State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         let timeout = deadline.saturating_duration_since(Instant::now());
         match ctx.get_status_change(Some(timeout), &mut states) {
@@ -134,6 +134,12 @@ fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiv
         match request {
             Request::Transmit(apdu, reply) => {
                 let result = match card.transmit(&apdu, &mut buffer) {
+                    // vpcd answers an empty "success" when the card vanished
+                    // mid-command; a real reader may too. No status word and
+                    // no card means removal, not a malformed answer.
+                    Ok(response) if response.len() < 2 && card_left(&ctx, &reader) => {
+                        Err(TransportError::CardRemoved)
+                    }
                     Ok(response) => Ok(Zeroizing::new(response.to_vec())),
                     Err(e) => match pcsc_error("SCardTransmit", e) {
                         TransportError::CardRemoved => Err(TransportError::CardRemoved),
