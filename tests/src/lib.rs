@@ -25,11 +25,13 @@ const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 /// Folder of the workspace's built binaries (`target/<profile>`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
-    // target/<profile>/deps/<test binary>
-    exe.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Test binaries live in target/<profile>/deps, programs one level up.
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        dir
+    }
 }
 
 /// A workspace binary, which must have been built (`cargo build --workspace --bins`).
@@ -90,7 +92,7 @@ fn is_root() -> bool {
 /// Where the machine lacks pcscd or vpcd, the test is skipped with a message,
 /// except under CI (`CI` set), where that is a failure.
 pub fn run_isolated(name: &str, extra_tools: &[&str], body: impl FnOnce(&mut Bed)) {
-    if std::env::var_os(INNER).is_some() {
+    if is_isolated() {
         let mut bed = match Bed::start() {
             Ok(bed) => bed,
             Err(e) => panic!("testbed did not start: {e:#}"),
@@ -105,15 +107,7 @@ pub fn run_isolated(name: &str, extra_tools: &[&str], body: impl FnOnce(&mut Bed
         eprintln!("SKIPPED {name}: {why}");
         return;
     }
-    let exe = std::env::current_exe().unwrap_or_default();
-    let mut cmd = Command::new("unshare");
-    if !is_root() {
-        cmd.arg("--map-root-user");
-    }
-    cmd.args(["--mount", "--net", "--"])
-        .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(INNER, "1");
+    let mut cmd = isolated_self(&[name, "--exact", "--nocapture", "--test-threads=1"]);
     let output = match cmd.output() {
         Ok(output) => output,
         Err(e) => panic!("cannot run unshare: {e}"),
@@ -132,6 +126,26 @@ pub fn run_isolated(name: &str, extra_tools: &[&str], body: impl FnOnce(&mut Bed
         stdout.contains("test result: ok. 1 passed"),
         "{name}: the namespaced run did not run exactly this test"
     );
+}
+
+/// Whether this process is the namespaced run of [`isolated_self`].
+pub fn is_isolated() -> bool {
+    std::env::var_os(INNER).is_some()
+}
+
+/// This same program with `args`, to run inside fresh mount and network
+/// namespaces (with a user namespace when not root).
+pub fn isolated_self(args: &[&str]) -> Command {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut cmd = Command::new("unshare");
+    if !is_root() {
+        cmd.arg("--map-root-user");
+    }
+    cmd.args(["--mount", "--net", "--"])
+        .arg(exe)
+        .args(args)
+        .env(INNER, "1");
+    cmd
 }
 
 /// Declares a test that runs in its own testbed.
@@ -172,7 +186,12 @@ fn run_checked(program: &str, args: &[&str]) -> anyhow::Result<()> {
 }
 
 impl Bed {
-    fn start() -> anyhow::Result<Bed> {
+    /// Starts pcscd with vpcd. Only inside the namespaces of
+    /// [`isolated_self`]: it mounts over `/run/pcscd`.
+    pub fn start() -> anyhow::Result<Bed> {
+        if !is_isolated() {
+            bail!("the testbed runs only inside its own namespaces");
+        }
         fs::create_dir_all("/run/pcscd").context("cannot create /run/pcscd")?;
         run_checked("mount", &["-t", "tmpfs", "tmpfs", "/run/pcscd"])?;
         run_checked("ip", &["link", "set", "lo", "up"])?;

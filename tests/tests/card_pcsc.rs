@@ -268,7 +268,8 @@ testbed_test! {
 
 testbed_test! {
     fn broken_cards_give_typed_errors(bed) {
-        let cases: [(&str, fn(&CardError) -> bool); 4] = [
+        type Expected = fn(&CardError) -> bool;
+        let cases: [(&str, Expected); 4] = [
             ("truncated-cert", |e| matches!(e, CardError::TruncatedFile { fid: 0x000A, .. })),
             ("garbage-cert", |e| matches!(e, CardError::BadFileContent { fid: 0x000A, .. } | CardError::TruncatedFile { fid: 0x000A, .. } | CardError::FileTooLarge { .. })),
             ("short-responses", |e| matches!(e, CardError::Response { .. })),

@@ -442,3 +442,171 @@ impl Card {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::personality::{personalise, Personality};
+
+    fn card(p: Personality) -> Card {
+        let mut card = Card::new(personalise(&p).unwrap());
+        card.reset();
+        card
+    }
+
+    fn sw(response: &[u8]) -> u16 {
+        u16::from_be_bytes([response[response.len() - 2], response[response.len() - 1]])
+    }
+
+    fn select_aid(aid: &[u8]) -> Vec<u8> {
+        let mut apdu = vec![0x00, 0xA4, 0x04, 0x0C, aid.len() as u8];
+        apdu.extend_from_slice(aid);
+        apdu
+    }
+
+    fn select_ef(fid: u16) -> Vec<u8> {
+        let [hi, lo] = fid.to_be_bytes();
+        vec![0x00, 0xA4, 0x02, 0x0C, 0x02, hi, lo]
+    }
+
+    fn verify(pin: &[u8]) -> Vec<u8> {
+        let mut apdu = vec![0x00, 0x20, 0x00, 0x80, pin.len() as u8];
+        apdu.extend_from_slice(pin);
+        apdu
+    }
+
+    const QUERY: [u8; 4] = [0x00, 0x20, 0x00, 0x80];
+
+    #[test]
+    fn auth_pin_counts_down_locks_and_survives_reset() {
+        let mut c = card(Personality::default());
+        assert_eq!(sw(&c.process(&select_aid(&AID_JPKI))), 0x9000);
+        assert_eq!(sw(&c.process(&select_ef(0x0018))), 0x9000);
+        assert_eq!(sw(&c.process(&QUERY)), 0x63C3);
+        assert_eq!(sw(&c.process(&verify(b"0000"))), 0x63C2);
+        assert_eq!(sw(&c.process(&QUERY)), 0x63C2, "the query spends nothing");
+        assert_eq!(sw(&c.process(&verify(b"0000"))), 0x63C1);
+        c.reset();
+        assert_eq!(c.tries_left((App::Jpki, 0x0018)), Some(1));
+        c.process(&select_aid(&AID_JPKI));
+        c.process(&select_ef(0x0018));
+        assert_eq!(sw(&c.process(&verify(b"0000"))), 0x63C0);
+        assert_eq!(sw(&c.process(&QUERY)), 0x63C0);
+        assert_eq!(
+            sw(&c.process(&verify(b"1234"))),
+            0x6984,
+            "a blocked PIN stays blocked"
+        );
+        let log = c.drain_log();
+        assert!(log
+            .iter()
+            .any(|e| e.events.contains(&"verify-refused-blocked")));
+        assert!(log
+            .iter()
+            .all(|e| e.data.is_none() || !e.header.starts_with("0020")));
+    }
+
+    #[test]
+    fn verified_state_goes_with_reset_and_reselect() {
+        let mut c = card(Personality::default());
+        let mut sign = vec![0x80, 0x2A, 0x00, 0x80, 0x03, 1, 2, 3, 0x00];
+        c.process(&select_aid(&AID_JPKI));
+        c.process(&select_ef(0x0018));
+        assert_eq!(sw(&c.process(&verify(b"1234"))), 0x9000);
+        c.process(&select_ef(0x0017));
+        let signed = c.process(&sign);
+        assert_eq!((signed.len(), sw(&signed)), (258, 0x9000));
+        c.process(&select_aid(&AID_JPKI));
+        c.process(&select_ef(0x0017));
+        assert_eq!(
+            sw(&c.process(&sign)),
+            0x6982,
+            "re-selecting the AP logs out"
+        );
+        c.process(&select_ef(0x0018));
+        c.process(&verify(b"1234"));
+        c.reset();
+        c.process(&select_aid(&AID_JPKI));
+        c.process(&select_ef(0x0017));
+        sign[4] = 0x03;
+        assert_eq!(sw(&c.process(&sign)), 0x6982, "a reset logs out");
+    }
+
+    #[test]
+    fn unknown_things_answer_not_found() {
+        let mut c = card(Personality::default());
+        assert_eq!(
+            sw(&c.process(&select_aid(&[0xA0, 0, 0, 0, 0x01, 0x01]))),
+            0x6A82
+        );
+        assert_eq!(
+            sw(&c.process(&[0x00, 0xA4, 0x00, 0x00])),
+            0x6A86,
+            "MF select after reset"
+        );
+        assert_eq!(sw(&c.process(&select_ef(0x3F00))), 0x6A82);
+        assert_eq!(sw(&c.process(&[0x00, 0xCA, 0xDF, 0x30, 0x05])), 0x6A88);
+        assert_eq!(sw(&c.process(&[0x00, 0xCB, 0x3F, 0xFF, 0x00])), 0x6D00);
+        c.process(&select_aid(&AID_JPKI));
+        assert_eq!(sw(&c.process(&select_ef(0x1234))), 0x6A82);
+    }
+
+    #[test]
+    fn certificates_read_in_chunks_and_past_the_end_is_6b00() {
+        let mut c = card(Personality::default());
+        c.process(&select_aid(&AID_JPKI));
+        c.process(&select_ef(0x000A));
+        let head = c.process(&[0x00, 0xB0, 0x00, 0x00, 0x04]);
+        assert_eq!((head[0], head[1], sw(&head)), (0x30, 0x82, 0x9000));
+        let far = c.process(&[0x00, 0xB0, 0x7F, 0x00, 0x10]);
+        assert_eq!(sw(&far), 0x6B00);
+        c.process(&select_ef(0x0001));
+        assert_eq!(
+            sw(&c.process(&[0x00, 0xB0, 0x00, 0x00, 0x04])),
+            0x6982,
+            "signature cert needs the password"
+        );
+    }
+
+    #[test]
+    fn the_photo_is_behind_collation_number_b() {
+        let mut c = card(Personality::default());
+        c.process(&select_aid(&AID_CARD_FACE));
+        c.process(&select_ef(0x0002));
+        assert_eq!(sw(&c.process(&[0x00, 0xB0, 0x00, 0x00, 0x00])), 0x6982);
+        c.process(&select_ef(0x0012));
+        assert_eq!(sw(&c.process(&verify(b"55021720350000"))), 0x63C9);
+        assert_eq!(sw(&c.process(&verify(b"55021720352285"))), 0x9000);
+        c.process(&select_ef(0x0002));
+        let first = c.process(&[0x00, 0xB0, 0x00, 0x00, 0x00]);
+        assert_eq!((first[0], first[1], sw(&first)), (0xFF, 0x20, 0x9000));
+    }
+
+    #[test]
+    fn the_my_number_file_is_flagged_when_selected() {
+        let mut c = card(Personality::default());
+        c.process(&select_aid(&AID_INPUT_SUPPORT));
+        c.process(&select_ef(0x0014));
+        c.process(&verify(b"123456789018"));
+        c.process(&select_ef(0x0001));
+        let log = c.drain_log();
+        assert!(log.iter().any(|e| e.events.contains(&"collation-a-verify")));
+        assert!(log
+            .iter()
+            .any(|e| e.events.contains(&"my-number-file-selected")));
+    }
+
+    #[test]
+    fn a_face_only_card_has_no_pin_and_no_signature_certificate() {
+        let mut c = card(Personality::default().face_only());
+        c.process(&select_aid(&AID_JPKI));
+        assert_eq!(sw(&c.process(&select_ef(0x0001))), 0x6A82);
+        c.process(&select_ef(0x0008));
+        assert_eq!(
+            c.process(&[0x00, 0xB0, 0x00, 0x00, 0x03])[..3],
+            [0x00, 0x8F, 0x00]
+        );
+        c.process(&select_ef(0x0018));
+        assert_eq!(sw(&c.process(&QUERY)), 0x6984);
+    }
+}

@@ -97,7 +97,18 @@ pub fn serve(
     mut on_apdu: impl FnMut(&mut Card),
 ) -> io::Result<SessionEnd> {
     let mut answered = 0u64;
-    while let Some(payload) = read_frame(stream)? {
+    loop {
+        // vpcd sends the length and the payload in two writes without
+        // TCP_NODELAY; acknowledging at once keeps Nagle + delayed ACK from
+        // adding ~40 ms to every APDU. Linux clears the flag after use.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::TcpStreamExt;
+            let _ = stream.set_quickack(true);
+        }
+        let Some(payload) = read_frame(stream)? else {
+            break;
+        };
         match Message::from_payload(payload) {
             Message::PowerOff | Message::PowerOn | Message::Reset => card.reset(),
             Message::GetAtr => write_frame(stream, card.atr())?,
