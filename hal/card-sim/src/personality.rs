@@ -211,7 +211,7 @@ fn sign_sha256(key: &RsaPrivateKey, data: &[u8]) -> Result<Vec<u8>, rsa::Error> 
 fn text_image_png(seed: u8) -> Vec<u8> {
     let mut pixels = image::GrayImage::from_pixel(64, 16, image::Luma([255]));
     for x in 0..64u32 {
-        if (x as u8).wrapping_mul(seed) % 3 == 0 {
+        if (x as u8).wrapping_mul(seed).is_multiple_of(3) {
             pixels.put_pixel(x, 8, image::Luma([0]));
         }
     }
