@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use mynareader::card::pcsc::{ConnectOptions, PcscCard};
 use mynareader::card::MynaCard;
-use mynareader_tests::{binary, is_isolated, isolated_self, missing_prerequisites, Bed, CardSim};
+use mynareader_tests::{binary, main_isolated, Bed, CardSim, WhenMissing};
 
 const RUNS: usize = 25;
 
@@ -110,23 +110,5 @@ fn inner() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    if is_isolated() {
-        return match inner() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("cert_read: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(why) = missing_prerequisites(&["pkcs15-tool"]) {
-        eprintln!("cert_read: skipped: {why}");
-        return ExitCode::SUCCESS;
-    }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match isolated_self(&args).status() {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
-    }
+    main_isolated("cert_read", &["pkcs15-tool"], WhenMissing::Skip, inner)
 }

@@ -148,6 +148,52 @@ pub fn isolated_self(args: &[&str]) -> Command {
     cmd
 }
 
+/// What a program running in a testbed does when the machine cannot host one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenMissing {
+    /// Say so and succeed (benchmarks).
+    Skip,
+    /// Say so with a hint and fail (the demo).
+    Fail,
+}
+
+/// `main` of a program (demo, benchmark) that runs `inner` in a testbed of
+/// its own: re-runs itself in fresh namespaces with the same arguments.
+pub fn main_isolated(
+    program: &str,
+    extra_tools: &[&str],
+    when_missing: WhenMissing,
+    inner: impl FnOnce() -> anyhow::Result<()>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    if is_isolated() {
+        return match inner() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{program}: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Some(why) = missing_prerequisites(extra_tools) {
+        eprintln!("{program}: {why}\n  hint: run `sudo bash scripts/setup-debian` first");
+        return match when_missing {
+            WhenMissing::Skip => ExitCode::SUCCESS,
+            WhenMissing::Fail => ExitCode::FAILURE,
+        };
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match isolated_self(&args).status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{program}: cannot run unshare: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Declares a test that runs in its own testbed.
 #[macro_export]
 macro_rules! testbed_test {

@@ -4,7 +4,7 @@
 
 use std::process::{Command, ExitCode};
 
-use mynareader_tests::{binary, is_isolated, isolated_self, missing_prerequisites, Bed};
+use mynareader_tests::{binary, main_isolated, Bed, WhenMissing};
 
 fn inner() -> anyhow::Result<()> {
     let bed = Bed::start()?;
@@ -27,25 +27,5 @@ fn inner() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    if is_isolated() {
-        return match inner() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("mynareader-demo: {e:#}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if let Some(why) = missing_prerequisites(&[]) {
-        eprintln!("mynareader-demo: {why}\n  hint: run `sudo scripts/setup-debian` first");
-        return ExitCode::FAILURE;
-    }
-    match isolated_self(&[]).status() {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("mynareader-demo: cannot run unshare: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_isolated("mynareader-demo", &[], WhenMissing::Fail, inner)
 }
