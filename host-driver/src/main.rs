@@ -81,6 +81,9 @@ impl From<CardError> for Failure {
             CardError::Transport(TransportError::ReaderNotFound(_)) => {
                 Some("check --reader against the names `pcsc_scan` shows")
             }
+            CardError::Transport(TransportError::ReaderBusy) => {
+                Some("close the other program using the reader (`fuser /run/pcscd/pcscd.comm` may tell which)")
+            }
             CardError::Transport(TransportError::NoCard) => {
                 Some("place the card on the reader, or wait longer with --wait SECONDS")
             }

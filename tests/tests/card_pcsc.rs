@@ -368,3 +368,39 @@ testbed_test! {
         assert_eq!(raw.transmit(&[0x00, 0xCA, 0xDF, 0x30, 0x05]).map(|r| r.to_vec()).ok(), Some(vec![0x6A, 0x88]));
     }
 }
+
+testbed_test! {
+    fn the_driver_notices_when_the_card_is_taken(bed) {
+        let sim = bed.insert_card(&[]);
+        let card = match PcscCard::connect(ConnectOptions { reader: None, wait: Duration::from_secs(5) }) {
+            Ok(card) => card,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(card.wait_removed(Duration::from_millis(300)).ok(), Some(false), "the card is still there");
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            sim.remove();
+        });
+        assert_eq!(card.wait_removed(Duration::from_secs(10)).ok(), Some(true));
+        remover.join().unwrap_or_else(|_| panic!("remover thread"));
+        // A second program asking for the reader meanwhile gets "no card".
+        let later = PcscCard::connect(ConnectOptions { reader: None, wait: Duration::from_millis(300) });
+        assert!(matches!(later.err(), Some(mynareader::card::TransportError::NoCard)));
+    }
+}
+
+testbed_test! {
+    fn a_reader_held_by_another_program_is_reported_busy(bed) {
+        let _card = bed.insert_card(&[]);
+        let holder = match PcscCard::connect(ConnectOptions { reader: None, wait: Duration::from_secs(5) }) {
+            Ok(card) => card,
+            Err(e) => panic!("{e}"),
+        };
+        let out = bed.mynareader(&["card", "info", "--wait", "2"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("another program is using the card reader"), "{err}");
+        drop(holder);
+        assert!(bed.mynareader(&["card", "info", "--wait", "2"]).status.success());
+    }
+}

@@ -36,6 +36,7 @@ type Reply = mpsc::Sender<Result<Zeroizing<Vec<u8>>, TransportError>>;
 
 enum Request {
     Transmit(Zeroizing<Vec<u8>>, Reply),
+    WaitRemoved(Duration, mpsc::Sender<Result<bool, TransportError>>),
 }
 
 /// A connected card on a PC/SC reader.
@@ -52,6 +53,7 @@ fn pcsc_error(operation: &'static str, e: pcsc::Error) -> TransportError {
         pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard | pcsc::Error::ResetCard => {
             TransportError::CardRemoved
         }
+        pcsc::Error::SharingViolation => TransportError::ReaderBusy,
         pcsc::Error::UnresponsiveCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch => {
             TransportError::Unresponsive(e.to_string())
         }
@@ -104,28 +106,33 @@ fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, Tra
     }
 }
 
-/// After a failed exchange: has the card left the reader? pcscd notices a
-/// removal on its next poll, so give it a moment before deciding.
-fn card_left(ctx: &Context, reader: &CStr) -> bool {
+/// Waits up to `limit` for the card to leave `reader`; true once it has.
+fn wait_until_gone(ctx: &Context, reader: &CStr, limit: Duration) -> Result<bool, TransportError> {
     let mut states = [ReaderState::new(reader.to_owned(), State::UNAWARE)];
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + limit;
     loop {
         let timeout = deadline.saturating_duration_since(Instant::now());
         match ctx.get_status_change(Some(timeout), &mut states) {
             Ok(()) => {
                 let st = states[0].event_state();
                 if st.contains(State::EMPTY) || st.contains(State::UNAVAILABLE) {
-                    return true;
+                    return Ok(true);
                 }
                 states[0].sync_current_state();
             }
-            Err(pcsc::Error::Timeout) => return false,
-            Err(_) => return true,
+            Err(pcsc::Error::Timeout) => return Ok(false),
+            Err(e) => return Err(pcsc_error("SCardGetStatusChange", e)),
         }
         if Instant::now() >= deadline {
-            return false;
+            return Ok(false);
         }
     }
+}
+
+/// After a failed exchange: has the card left the reader? pcscd notices a
+/// removal on its next poll, so give it a moment before deciding.
+fn card_left(ctx: &Context, reader: &CStr) -> bool {
+    wait_until_gone(ctx, reader, Duration::from_secs(2)).unwrap_or(true)
 }
 
 fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiver<Request>) {
@@ -151,6 +158,9 @@ fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiv
                 buffer.as_mut_slice().zeroize();
                 // The caller may have gone; nothing to do then.
                 let _ = reply.send(result);
+            }
+            Request::WaitRemoved(limit, reply) => {
+                let _ = reply.send(wait_until_gone(&ctx, &reader, limit));
             }
         }
     }
@@ -205,6 +215,17 @@ impl PcscCard {
     /// The reader's name.
     pub fn reader(&self) -> &str {
         &self.reader
+    }
+
+    /// Waits up to `limit` for the patient to take the card; true once it is
+    /// gone (the reception's "カードをお取りください" step).
+    pub fn wait_removed(&self, limit: Duration) -> Result<bool, TransportError> {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        let requests = self.requests.as_ref().ok_or(TransportError::Disconnected)?;
+        requests
+            .send(Request::WaitRemoved(limit, reply_tx))
+            .map_err(|_| TransportError::Disconnected)?;
+        reply_rx.recv().map_err(|_| TransportError::Disconnected)?
     }
 }
 

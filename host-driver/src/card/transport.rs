@@ -18,6 +18,9 @@ pub enum TransportError {
     /// The named reader does not exist.
     #[error("no reader matches {0:?}")]
     ReaderNotFound(String),
+    /// Another program holds the reader.
+    #[error("another program is using the card reader")]
+    ReaderBusy,
     /// No card arrived in time.
     #[error("no card was placed on the reader in time")]
     NoCard,
