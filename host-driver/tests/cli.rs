@@ -1,6 +1,9 @@
 //! The CLI's errors for a person: one line, a hint, a non-zero exit code.
 //! No daemon: the PC/SC client is pointed at a socket that does not exist.
 
+// Test code: a failed spawn is a failed test.
+#![allow(clippy::expect_used)]
+
 use std::process::{Command, Output};
 
 fn mynareader(args: &[&str]) -> Output {
