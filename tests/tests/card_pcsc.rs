@@ -251,7 +251,9 @@ testbed_test! {
 
 testbed_test! {
     fn a_card_pulled_and_reinserted_keeps_its_counter(bed) {
-        let _card = bed.insert_card(&["--pull-after-apdus", "4", "--reinsert-after-ms", "300"]);
+        // Back after more than pcscd's 400 ms presence poll: a gap shorter
+        // than that is invisible to PC/SC and surfaces as a malformed answer.
+        let _card = bed.insert_card(&["--pull-after-apdus", "4", "--reinsert-after-ms", "1000"]);
         let mut card = connect();
         let wrong = Pin::new("0000").unwrap_or_else(|e| panic!("{e}"));
         // SELECT AP, SELECT PIN, query, VERIFY: the wrong try is answered, then pulled.

@@ -74,8 +74,12 @@ fn reader_states(ctx: &Context) -> Result<Vec<ReaderState>, TransportError> {
         .collect())
 }
 
-/// Waits until a chosen reader holds a card; returns its name.
-fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, TransportError> {
+/// Waits until a chosen reader holds a card; returns its name and its event
+/// counter (pcscd counts insertions and removals).
+fn wait_for_card(
+    ctx: &Context,
+    options: &ConnectOptions,
+) -> Result<(CString, u32), TransportError> {
     let mut states = reader_states(ctx)?;
     if let Some(wanted) = &options.reader {
         states.retain(|s| s.name().to_string_lossy().contains(wanted.as_str()));
@@ -95,7 +99,7 @@ fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, Tra
             let st = s.event_state();
             st.contains(State::PRESENT) && !st.contains(State::MUTE)
         }) {
-            return Ok(ready.name().to_owned());
+            return Ok((ready.name().to_owned(), ready.event_count()));
         }
         for state in &mut states {
             state.sync_current_state();
@@ -106,8 +110,15 @@ fn wait_for_card(ctx: &Context, options: &ConnectOptions) -> Result<CString, Tra
     }
 }
 
-/// Waits up to `limit` for the card to leave `reader`; true once it has.
-fn wait_until_gone(ctx: &Context, reader: &CStr, limit: Duration) -> Result<bool, TransportError> {
+/// Waits up to `limit` for the card connected at event count `connected_at`
+/// to leave `reader`; true once it has, even if another card (or the same
+/// one) has been placed since.
+fn wait_until_gone(
+    ctx: &Context,
+    reader: &CStr,
+    connected_at: u32,
+    limit: Duration,
+) -> Result<bool, TransportError> {
     let mut states = [ReaderState::new(reader.to_owned(), State::UNAWARE)];
     let deadline = Instant::now() + limit;
     loop {
@@ -115,7 +126,10 @@ fn wait_until_gone(ctx: &Context, reader: &CStr, limit: Duration) -> Result<bool
         match ctx.get_status_change(Some(timeout), &mut states) {
             Ok(()) => {
                 let st = states[0].event_state();
-                if st.contains(State::EMPTY) || st.contains(State::UNAVAILABLE) {
+                if st.contains(State::EMPTY)
+                    || st.contains(State::UNAVAILABLE)
+                    || states[0].event_count() != connected_at
+                {
                     return Ok(true);
                 }
                 states[0].sync_current_state();
@@ -131,11 +145,16 @@ fn wait_until_gone(ctx: &Context, reader: &CStr, limit: Duration) -> Result<bool
 
 /// After a failed exchange: has the card left the reader? pcscd notices a
 /// removal on its next poll, so give it a moment before deciding.
-fn card_left(ctx: &Context, reader: &CStr) -> bool {
-    wait_until_gone(ctx, reader, Duration::from_secs(2)).unwrap_or(true)
+fn card_left(ctx: &Context, reader: &CStr, connected_at: u32) -> bool {
+    wait_until_gone(ctx, reader, connected_at, Duration::from_secs(2)).unwrap_or(true)
 }
 
-fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiver<Request>) {
+fn serve(
+    ctx: Context,
+    card: pcsc::Card,
+    (reader, connected_at): (CString, u32),
+    requests: mpsc::Receiver<Request>,
+) {
     let mut buffer = vec![0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];
     for request in requests {
         match request {
@@ -144,13 +163,17 @@ fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiv
                     // vpcd answers an empty "success" when the card vanished
                     // mid-command; a real reader may too. No status word and
                     // no card means removal, not a malformed answer.
-                    Ok(response) if response.len() < 2 && card_left(&ctx, &reader) => {
+                    Ok(response)
+                        if response.len() < 2 && card_left(&ctx, &reader, connected_at) =>
+                    {
                         Err(TransportError::CardRemoved)
                     }
                     Ok(response) => Ok(Zeroizing::new(response.to_vec())),
                     Err(e) => match pcsc_error("SCardTransmit", e) {
                         TransportError::CardRemoved => Err(TransportError::CardRemoved),
-                        _ if card_left(&ctx, &reader) => Err(TransportError::CardRemoved),
+                        _ if card_left(&ctx, &reader, connected_at) => {
+                            Err(TransportError::CardRemoved)
+                        }
                         other => Err(other),
                     },
                 };
@@ -160,7 +183,7 @@ fn serve(ctx: Context, card: pcsc::Card, reader: CString, requests: mpsc::Receiv
                 let _ = reply.send(result);
             }
             Request::WaitRemoved(limit, reply) => {
-                let _ = reply.send(wait_until_gone(&ctx, &reader, limit));
+                let _ = reply.send(wait_until_gone(&ctx, &reader, connected_at, limit));
             }
         }
     }
@@ -182,17 +205,17 @@ impl PcscCard {
                 let connected = (|| {
                     let ctx = Context::establish(Scope::User)
                         .map_err(|e| pcsc_error("SCardEstablishContext", e))?;
-                    let reader = wait_for_card(&ctx, &options)?;
+                    let (reader, connected_at) = wait_for_card(&ctx, &options)?;
                     let card = ctx
                         .connect(&reader, ShareMode::Exclusive, Protocols::ANY)
                         .map_err(|e| pcsc_error("SCardConnect", e))?;
-                    Ok::<_, TransportError>((ctx, card, reader))
+                    Ok::<_, TransportError>((ctx, card, reader, connected_at))
                 })();
                 match connected {
-                    Ok((ctx, card, reader)) => {
+                    Ok((ctx, card, reader, connected_at)) => {
                         let name = reader.to_string_lossy().into_owned();
                         if ready_tx.send(Ok(name)).is_ok() {
-                            serve(ctx, card, reader, requests_rx);
+                            serve(ctx, card, (reader, connected_at), requests_rx);
                         }
                     }
                     Err(e) => {
