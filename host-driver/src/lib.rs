@@ -6,3 +6,4 @@
 
 pub mod card;
 pub mod secret;
+pub mod upstream;

@@ -1,0 +1,312 @@
+//! The upstream messages (`../shared/design/UPSTREAM.md`): versioned JSON,
+//! signed as compact JWS by the device key. Request types refuse unknown
+//! fields, so nothing that must never leave the kiosk (face data, PIN, names)
+//! can ride along unnoticed.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The message format version.
+pub const VERSION: u32 = 1;
+
+/// Domain separator of the card signature input.
+pub const CARD_AUTH_CONTEXT: &[u8] = b"mynareader-card-auth-v1";
+
+/// `GET /v1/challenge`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// 32 random bytes, base64url.
+    pub nonce: String,
+    /// Seconds the nonce stays valid.
+    pub expires_in: u32,
+}
+
+/// The device that sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInfo {
+    /// Device id (the JWS `kid`).
+    pub id: String,
+    /// Reader firmware version.
+    pub firmware_version: String,
+    /// Host-driver version.
+    pub driver_version: String,
+    /// SHA-256 of the face model in use, hex.
+    pub face_model_sha256: Option<String>,
+    /// SHA-256 of the PAD model in use, hex.
+    pub pad_model_sha256: Option<String>,
+}
+
+/// The only card data that leaves the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardData {
+    /// The 利用者証明用電子証明書, DER, standard base64.
+    pub auth_cert: String,
+}
+
+/// A coarse face-match band; never the raw score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoreBand {
+    /// Well above the threshold.
+    High,
+    /// Above the threshold.
+    Medium,
+}
+
+/// Presentation-attack detection outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PadResult {
+    /// Judged live.
+    Live,
+    /// PAD switched off in configuration.
+    Disabled,
+}
+
+/// Why staff confirmed identity visually.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VisualReason {
+    /// 顔認証不可.
+    FaceUnavailable,
+    /// 暗証番号失念.
+    PinForgotten,
+    /// 来所困難.
+    DifficultToVisit,
+    /// 体調不良.
+    Unwell,
+    /// 認知機能.
+    Cognitive,
+    /// その他.
+    Other,
+}
+
+/// How identity was confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase", deny_unknown_fields)]
+pub enum AuthMethod {
+    /// PIN verified by the card, which then signed the challenge.
+    Pin {
+        /// RSA PKCS#1 v1.5 signature, standard base64.
+        card_signature: String,
+    },
+    /// Face matched on the device.
+    Face {
+        /// Captures used (1–3).
+        attempts: u8,
+        /// Coarse band.
+        score_band: ScoreBand,
+        /// PAD outcome.
+        pad: PadResult,
+    },
+    /// Staff checked the face against the card.
+    Visual {
+        /// Staff member.
+        staff_id: String,
+        /// Reason code.
+        reason: VisualReason,
+    },
+}
+
+/// The verify request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// Format version.
+    pub version: u32,
+    /// UUID v7; also the idempotency key.
+    pub request_id: Uuid,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// The upstream's nonce.
+    pub nonce: String,
+    /// The sending device.
+    pub device: DeviceInfo,
+    /// The card certificate.
+    pub card: CardData,
+    /// How identity was confirmed.
+    pub auth: AuthMethod,
+}
+
+/// 資格有効性.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Qualification {
+    /// 1 有効.
+    Valid,
+    /// 2 無効.
+    Invalid,
+    /// 3 無効(新しい資格あり).
+    InvalidNewerExists,
+    /// 4 該当資格なし.
+    NotFound,
+    /// 5 複数該当.
+    Multiple,
+}
+
+/// 処理結果区分.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessingResult {
+    /// 1 正常.
+    Normal,
+    /// 2 処理中.
+    InProgress,
+    /// 9 異常.
+    Error,
+}
+
+/// The verify response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    /// Format version.
+    pub version: u32,
+    /// The request answered.
+    pub request_id: Uuid,
+    /// 資格有効性.
+    pub qualification: Qualification,
+    /// 処理結果区分.
+    pub processing: ProcessingResult,
+    /// Registered for health-insurance use.
+    pub registered: bool,
+    /// Name in kana for the `Done` screen.
+    pub name_kana: Option<String>,
+    /// Whether the 特定健診 consent item applies.
+    pub specific_health_checkup: bool,
+    /// The certificate is expired but inside the 3-month grace period.
+    pub certificate_in_grace: bool,
+}
+
+/// One consent decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentFlag {
+    /// 1 agree, 0 decline.
+    pub value: u8,
+    /// Unix seconds when decided.
+    pub decided_at: i64,
+}
+
+/// The consent flags, named as the national system names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+pub struct Consents {
+    /// 診療.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub DiagnosisInfoConsFlg: Option<ConsentFlag>,
+    /// 薬剤.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub PharmacistsInfoConsFlg: Option<ConsentFlag>,
+    /// 手術.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub OperationInfoConsFlg: Option<ConsentFlag>,
+    /// 特定健診.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub SpecificHealthCheckupsInfoConsFlg: Option<ConsentFlag>,
+    /// 限度額.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub LimitApplicationCertificateRelatedConsFlg: Option<ConsentFlag>,
+    /// 特定疾病.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub SpecificDiseasesCertificateRelatedConsFlg: Option<ConsentFlag>,
+}
+
+impl Consents {
+    /// Every flag that is set.
+    pub fn flags(&self) -> impl Iterator<Item = &ConsentFlag> {
+        [
+            &self.DiagnosisInfoConsFlg,
+            &self.PharmacistsInfoConsFlg,
+            &self.OperationInfoConsFlg,
+            &self.SpecificHealthCheckupsInfoConsFlg,
+            &self.LimitApplicationCertificateRelatedConsFlg,
+            &self.SpecificDiseasesCertificateRelatedConsFlg,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// The consent record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRecord {
+    /// Format version.
+    pub version: u32,
+    /// This record's id (idempotency key).
+    pub request_id: Uuid,
+    /// The verify request it belongs to.
+    pub verify_request_id: Uuid,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// The decisions.
+    pub consents: Consents,
+    /// The patient applied for health-insurance use at this visit.
+    pub registration_request: bool,
+}
+
+/// What the card signs in PIN mode: SHA-256 of
+/// `"mynareader-card-auth-v1" ‖ nonce ‖ request_id ‖ SHA-256(auth_cert)`,
+/// with the nonce as its base64url text and the request id as its 16 bytes.
+pub fn card_auth_digest(nonce: &str, request_id: &Uuid, auth_cert_der: &[u8]) -> [u8; 32] {
+    let cert_hash = ring::digest::digest(&ring::digest::SHA256, auth_cert_der);
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(CARD_AUTH_CONTEXT);
+    ctx.update(nonce.as_bytes());
+    ctx.update(request_id.as_bytes());
+    ctx.update(cert_hash.as_ref());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// The message preimage of [`card_auth_digest`] (what a verifier hashes).
+pub fn card_auth_message(nonce: &str, request_id: &Uuid, auth_cert_der: &[u8]) -> Vec<u8> {
+    let cert_hash = ring::digest::digest(&ring::digest::SHA256, auth_cert_der);
+    [
+        CARD_AUTH_CONTEXT,
+        nonce.as_bytes(),
+        request_id.as_bytes(),
+        cert_hash.as_ref(),
+    ]
+    .concat()
+}
+
+/// Which kind of message a JWS carries (outbox column, HTTP path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A verify request.
+    Verify,
+    /// A consent record.
+    Consent,
+}
+
+impl MessageKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Verify => "verify",
+            MessageKind::Consent => "consent",
+        }
+    }
+
+    /// From the stored name.
+    pub fn parse(text: &str) -> Option<MessageKind> {
+        match text {
+            "verify" => Some(MessageKind::Verify),
+            "consent" => Some(MessageKind::Consent),
+            _ => None,
+        }
+    }
+
+    /// The upstream path.
+    pub fn path(self) -> &'static str {
+        match self {
+            MessageKind::Verify => "/v1/verify",
+            MessageKind::Consent => "/v1/consent",
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The reference upstream: checks everything a real one would (device
+//! signature, nonce, certificate chain and validity with the 3-month grace,
+//! card signature, duplicate request ids) and answers from a small table of
+//! test patients. The checks are a plain state machine ([`Reference`]); axum
+//! is the thin HTTP adapter ([`router`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::jws::{self, JwsError};
+use super::messages::{
+    card_auth_message, AuthMethod, Challenge, ConsentRecord, ProcessingResult, Qualification,
+    VerifyRequest, VerifyResponse, VERSION,
+};
+use crate::card::cert;
+
+/// A test patient, keyed by the certificate serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patient {
+    /// 資格有効性.
+    pub qualification: Qualification,
+    /// Registered for health-insurance use.
+    pub registered: bool,
+    /// Name in kana.
+    pub name_kana: String,
+    /// 40 or older: the 特定健診 item applies.
+    pub specific_health_checkup: bool,
+}
+
+/// What the reference upstream trusts and knows.
+#[derive(Debug, Clone)]
+pub struct ReferenceConfig {
+    /// Registered device public keys (uncompressed P-256 points).
+    pub device_keys: Vec<Vec<u8>>,
+    /// Trusted JPKI CA certificates (DER).
+    pub jpki_cas: Vec<Vec<u8>>,
+    /// Patients by certificate serial (`01:a2:…`).
+    pub patients: HashMap<String, Patient>,
+    /// How long a nonce stays valid.
+    pub nonce_ttl: Duration,
+}
+
+/// Why a request is refused: one variant per check, each its own code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    /// Not a well-formed compact JWS.
+    #[error("malformed JWS: {0}")]
+    MalformedJws(JwsError),
+    /// The JWS names a key nobody registered.
+    #[error("unknown device")]
+    UnknownDevice,
+    /// The device signature does not verify.
+    #[error("device signature does not verify")]
+    BadDeviceSignature,
+    /// `device.id` is not the signing key's id.
+    #[error("device id does not match the signing key")]
+    DeviceMismatch,
+    /// The payload is not the message.
+    #[error("malformed message: {0}")]
+    MalformedMessage(String),
+    /// A version this upstream does not speak.
+    #[error("unsupported message version {0}")]
+    UnsupportedVersion(u32),
+    /// A nonce this upstream never issued.
+    #[error("unknown nonce")]
+    UnknownNonce,
+    /// The nonce is older than its validity.
+    #[error("nonce expired")]
+    NonceExpired,
+    /// The nonce was used before.
+    #[error("nonce already used")]
+    NonceReused,
+    /// The certificate cannot be parsed.
+    #[error("bad certificate: {0}")]
+    BadCertificate(String),
+    /// The certificate does not chain to a trusted JPKI CA.
+    #[error("certificate not issued by a trusted JPKI CA")]
+    CertificateUntrusted,
+    /// Expired more than 3 months ago.
+    #[error("certificate expired beyond the 3-month grace period")]
+    CertificateExpired,
+    /// Not valid yet.
+    #[error("certificate not yet valid")]
+    CertificateNotYetValid,
+    /// The card signature (PIN mode) does not verify.
+    #[error("card signature does not verify")]
+    BadCardSignature,
+    /// The same request id with a different message.
+    #[error("request id reused for a different message")]
+    RequestIdConflict,
+    /// A consent record for a verify request this upstream never answered.
+    #[error("unknown verify request")]
+    UnknownVerifyRequest,
+    /// A consent flag other than 0 or 1.
+    #[error("consent flags must be 0 or 1")]
+    BadConsentFlag,
+}
+
+impl Reject {
+    /// The stable error code in the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reject::MalformedJws(_) => "malformed-jws",
+            Reject::UnknownDevice => "unknown-device",
+            Reject::BadDeviceSignature => "bad-device-signature",
+            Reject::DeviceMismatch => "device-mismatch",
+            Reject::MalformedMessage(_) => "malformed-message",
+            Reject::UnsupportedVersion(_) => "unsupported-version",
+            Reject::UnknownNonce => "unknown-nonce",
+            Reject::NonceExpired => "nonce-expired",
+            Reject::NonceReused => "nonce-reused",
+            Reject::BadCertificate(_) => "bad-certificate",
+            Reject::CertificateUntrusted => "certificate-untrusted",
+            Reject::CertificateExpired => "certificate-expired",
+            Reject::CertificateNotYetValid => "certificate-not-yet-valid",
+            Reject::BadCardSignature => "bad-card-signature",
+            Reject::RequestIdConflict => "request-id-conflict",
+            Reject::UnknownVerifyRequest => "unknown-verify-request",
+            Reject::BadConsentFlag => "bad-consent-flag",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Reject::UnknownDevice | Reject::BadDeviceSignature | Reject::DeviceMismatch => {
+                StatusCode::UNAUTHORIZED
+            }
+            Reject::BadCardSignature
+            | Reject::CertificateUntrusted
+            | Reject::CertificateExpired
+            | Reject::CertificateNotYetValid => StatusCode::FORBIDDEN,
+            Reject::NonceReused | Reject::RequestIdConflict | Reject::UnknownVerifyRequest => {
+                StatusCode::CONFLICT
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// The JSON error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub error: String,
+    /// For people.
+    pub message: String,
+}
+
+/// What the upstream received, for tests and the staff side.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Received {
+    /// Verify requests processed, in arrival order.
+    pub verify: Vec<Uuid>,
+    /// Consent records processed, in arrival order.
+    pub consent: Vec<Uuid>,
+    /// Retries answered from the first answer.
+    pub duplicates: u64,
+}
+
+/// The reference upstream's state and checks (no I/O).
+pub struct Reference {
+    config: ReferenceConfig,
+    keys: HashMap<String, Vec<u8>>,
+    nonces: HashMap<String, (OffsetDateTime, bool)>,
+    verify_answers: HashMap<Uuid, ([u8; 32], VerifyResponse)>,
+    consents: HashMap<Uuid, [u8; 32]>,
+    received: Received,
+}
+
+fn payload_hash(payload: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, payload).as_ref());
+    out
+}
+
+/// `not_after` plus three calendar months (the day clamped to the month).
+fn plus_three_months(t: OffsetDateTime) -> OffsetDateTime {
+    let month0 = u8::from(t.month()) - 1 + 3;
+    let year = t.year() + i32::from(month0 / 12);
+    let Ok(month) = time::Month::try_from(month0 % 12 + 1) else {
+        return t;
+    };
+    let mut day = t.day();
+    loop {
+        if let Ok(date) = time::Date::from_calendar_date(year, month, day) {
+            return t.replace_date(date);
+        }
+        day -= 1;
+    }
+}
+
+impl Reference {
+    /// A reference upstream with this configuration.
+    pub fn new(config: ReferenceConfig) -> Reference {
+        let keys = config
+            .device_keys
+            .iter()
+            .map(|k| (super::signer::key_id(k), k.clone()))
+            .collect();
+        Reference {
+            config,
+            keys,
+            nonces: HashMap::new(),
+            verify_answers: HashMap::new(),
+            consents: HashMap::new(),
+            received: Received::default(),
+        }
+    }
+
+    /// Issues a fresh nonce.
+    pub fn challenge(&mut self, now: OffsetDateTime) -> Challenge {
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        let nonce = B64URL.encode(bytes);
+        // Forget nonces long past their validity.
+        let ttl = self.config.nonce_ttl;
+        self.nonces
+            .retain(|_, (issued, _)| now - *issued < ttl * 10);
+        self.nonces.insert(nonce.clone(), (now, false));
+        Challenge {
+            nonce,
+            expires_in: self.config.nonce_ttl.as_secs() as u32,
+        }
+    }
+
+    fn open(&self, body: &str) -> Result<(String, Vec<u8>), Reject> {
+        let parsed = jws::parse(body).map_err(Reject::MalformedJws)?;
+        let key = self
+            .keys
+            .get(&parsed.header.kid)
+            .ok_or(Reject::UnknownDevice)?;
+        parsed.verify(key).map_err(|_| Reject::BadDeviceSignature)?;
+        Ok((parsed.header.kid, parsed.payload))
+    }
+
+    fn take_nonce(&mut self, nonce: &str, now: OffsetDateTime) -> Result<(), Reject> {
+        let (issued, used) = self.nonces.get_mut(nonce).ok_or(Reject::UnknownNonce)?;
+        if *used {
+            return Err(Reject::NonceReused);
+        }
+        *used = true;
+        if now - *issued > self.config.nonce_ttl {
+            return Err(Reject::NonceExpired);
+        }
+        Ok(())
+    }
+
+    fn check_certificate(
+        &self,
+        der: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(cert::CertificateInfo, bool), Reject> {
+        let info =
+            cert::certificate_info(der).map_err(|e| Reject::BadCertificate(e.to_string()))?;
+        if !self
+            .config
+            .jpki_cas
+            .iter()
+            .any(|ca| cert::verify_issued_by(der, ca).is_ok())
+        {
+            return Err(Reject::CertificateUntrusted);
+        }
+        if now < info.not_before {
+            return Err(Reject::CertificateNotYetValid);
+        }
+        if now > plus_three_months(info.not_after) {
+            return Err(Reject::CertificateExpired);
+        }
+        let in_grace = now > info.not_after;
+        Ok((info, in_grace))
+    }
+
+    /// Checks and answers a verify request (the JWS text).
+    pub fn verify(&mut self, body: &str, now: OffsetDateTime) -> Result<VerifyResponse, Reject> {
+        let (kid, payload) = self.open(body)?;
+        let request: VerifyRequest = serde_json::from_slice(&payload)
+            .map_err(|e| Reject::MalformedMessage(e.to_string()))?;
+        if request.version != VERSION {
+            return Err(Reject::UnsupportedVersion(request.version));
+        }
+        if request.device.id != kid {
+            return Err(Reject::DeviceMismatch);
+        }
+        let hash = payload_hash(&payload);
+        if let Some((first_hash, answer)) = self.verify_answers.get(&request.request_id) {
+            if *first_hash != hash {
+                return Err(Reject::RequestIdConflict);
+            }
+            self.received.duplicates += 1;
+            return Ok(answer.clone());
+        }
+        self.take_nonce(&request.nonce, now)?;
+        let der = B64
+            .decode(&request.card.auth_cert)
+            .map_err(|_| Reject::BadCertificate("not base64".into()))?;
+        let (info, in_grace) = self.check_certificate(&der, now)?;
+        if let AuthMethod::Pin { card_signature } = &request.auth {
+            let signature = B64
+                .decode(card_signature)
+                .map_err(|_| Reject::BadCardSignature)?;
+            let message = card_auth_message(&request.nonce, &request.request_id, &der);
+            cert::verify_rsa_sha256(&der, &message, &signature)
+                .map_err(|_| Reject::BadCardSignature)?;
+        }
+        let answer = match self.config.patients.get(&info.serial) {
+            Some(p) => VerifyResponse {
+                version: VERSION,
+                request_id: request.request_id,
+                qualification: p.qualification,
+                processing: ProcessingResult::Normal,
+                registered: p.registered,
+                name_kana: Some(p.name_kana.clone()),
+                specific_health_checkup: p.specific_health_checkup,
+                certificate_in_grace: in_grace,
+            },
+            None => VerifyResponse {
+                version: VERSION,
+                request_id: request.request_id,
+                qualification: Qualification::NotFound,
+                processing: ProcessingResult::Normal,
+                registered: false,
+                name_kana: None,
+                specific_health_checkup: false,
+                certificate_in_grace: in_grace,
+            },
+        };
+        self.verify_answers
+            .insert(request.request_id, (hash, answer.clone()));
+        self.received.verify.push(request.request_id);
+        Ok(answer)
+    }
+
+    /// Checks and stores a consent record (the JWS text).
+    pub fn consent(&mut self, body: &str) -> Result<Uuid, Reject> {
+        let (_, payload) = self.open(body)?;
+        let record: ConsentRecord = serde_json::from_slice(&payload)
+            .map_err(|e| Reject::MalformedMessage(e.to_string()))?;
+        if record.version != VERSION {
+            return Err(Reject::UnsupportedVersion(record.version));
+        }
+        let hash = payload_hash(&payload);
+        if let Some(first) = self.consents.get(&record.request_id) {
+            if *first != hash {
+                return Err(Reject::RequestIdConflict);
+            }
+            self.received.duplicates += 1;
+            return Ok(record.request_id);
+        }
+        if !self.verify_answers.contains_key(&record.verify_request_id) {
+            return Err(Reject::UnknownVerifyRequest);
+        }
+        if record.consents.flags().any(|f| f.value > 1) {
+            return Err(Reject::BadConsentFlag);
+        }
+        self.consents.insert(record.request_id, hash);
+        self.received.consent.push(record.request_id);
+        Ok(record.request_id)
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> &Received {
+        &self.received
+    }
+}
+
+/// The acknowledgement of a consent record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentAck {
+    /// The record acknowledged.
+    pub request_id: Uuid,
+}
+
+type Shared = Arc<Mutex<Reference>>;
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code().to_string(),
+            message: self.to_string(),
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Reference> {
+    // A panic while holding the lock would be a bug in the checks; keep
+    // serving rather than poisoning every later request.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn challenge(State(state): State<Shared>) -> Json<Challenge> {
+    Json(lock(&state).challenge(OffsetDateTime::now_utc()))
+}
+
+async fn verify(State(state): State<Shared>, body: String) -> Result<Json<VerifyResponse>, Reject> {
+    lock(&state)
+        .verify(&body, OffsetDateTime::now_utc())
+        .map(Json)
+}
+
+async fn consent(State(state): State<Shared>, body: String) -> Result<Json<ConsentAck>, Reject> {
+    lock(&state)
+        .consent(&body)
+        .map(|request_id| Json(ConsentAck { request_id }))
+}
+
+async fn received(State(state): State<Shared>) -> Json<Received> {
+    Json(lock(&state).received().clone())
+}
+
+/// The HTTP routes: `GET /v1/challenge`, `POST /v1/verify`, `POST /v1/consent`,
+/// and `GET /v1/received` (what arrived, for tests and the staff side).
+pub fn router(reference: Reference) -> Router {
+    Router::new()
+        .route("/v1/challenge", get(challenge))
+        .route("/v1/verify", post(verify))
+        .route("/v1/consent", post(consent))
+        .route("/v1/received", get(received))
+        .with_state(Arc::new(Mutex::new(reference)))
+}
+
+/// Serves on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, reference: Reference) -> std::io::Result<()> {
+    axum::serve(listener, router(reference)).await
+}
+
+/// Entry point for fuzzing the request parsers: the input is tried both as
+/// the raw body and as the payload of a correctly signed JWS, so the message
+/// checks behind the signature are reached too. Never panics.
+pub fn fuzz_requests(data: &[u8]) {
+    use std::sync::OnceLock;
+    static SIGNER: OnceLock<Option<super::signer::FileSigner>> = OnceLock::new();
+    let signer = SIGNER.get_or_init(|| {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .ok()?;
+        super::signer::FileSigner::from_pkcs8(pkcs8.as_ref()).ok()
+    });
+    let Some(signer) = signer else { return };
+    use super::signer::DeviceSigner;
+    let mut reference = Reference::new(ReferenceConfig {
+        device_keys: vec![signer.public_key().to_vec()],
+        jpki_cas: Vec::new(),
+        patients: HashMap::new(),
+        nonce_ttl: Duration::from_secs(60),
+    });
+    let now = OffsetDateTime::UNIX_EPOCH;
+    let text = String::from_utf8_lossy(data);
+    let _ = reference.verify(&text, now);
+    let _ = reference.consent(&text);
+    if let Ok(signed) = jws::sign(signer, data) {
+        let _ = reference.verify(&signed, now);
+        let _ = reference.consent(&signed);
+    }
+}
