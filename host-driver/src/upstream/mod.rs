@@ -11,3 +11,6 @@ pub mod outbox;
 pub mod reference;
 pub mod request;
 pub mod signer;
+
+#[cfg(test)]
+mod tests;
