@@ -474,3 +474,159 @@ impl CardSim {
         }
     }
 }
+
+/// The test JPKI CA certificate the emulator's cards chain to.
+pub fn jpki_auth_ca_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../hal/card-sim/fixtures/jpki-auth-ca.crt.der")
+}
+
+/// The certificate serial of the emulator's default card.
+pub const DEFAULT_CARD_SERIAL: &str = "01:a2:b3:c4:d5:e6";
+
+/// A running `mynareader upstream-ref`.
+pub struct UpstreamRef {
+    child: Child,
+    /// Base URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+}
+
+impl UpstreamRef {
+    /// Starts the reference upstream trusting `device_pub_pem` and the test
+    /// JPKI CA, with the emulator's default card as a registered patient.
+    pub fn start(dir: &Path, device_pub_pem: &Path, port: u16) -> UpstreamRef {
+        let patients = dir.join("patients.json");
+        let table = format!(
+            r#"{{"{DEFAULT_CARD_SERIAL}": {{"qualification": "valid", "registered": true,
+                "name_kana": "バンゴウ ハナコ", "specific_health_checkup": true}}}}"#
+        );
+        if let Err(e) = fs::write(&patients, table) {
+            panic!("cannot write the patients table: {e}");
+        }
+        let mut child = match Command::new(binary("mynareader"))
+            .arg("upstream-ref")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--device-key")
+            .arg(device_pub_pem)
+            .arg("--jpki-ca")
+            .arg(jpki_auth_ca_path())
+            .arg("--patients")
+            .arg(&patients)
+            .stdout(Stdio::piped())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => panic!("cannot start upstream-ref: {e}"),
+        };
+        let line = child
+            .stdout
+            .take()
+            .and_then(|out| BufReader::new(out).lines().next())
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let Some(url) = line.strip_prefix("listening on ") else {
+            let _ = child.kill();
+            panic!("upstream-ref did not start: {line:?}");
+        };
+        UpstreamRef {
+            url: url.to_string(),
+            child,
+        }
+    }
+
+    /// What arrived (`GET /v1/received`).
+    pub fn received(&self) -> serde_json::Value {
+        let client = mynareader::upstream::http::HttpUpstream::new(&self.url, Default::default());
+        match client.map(|c| c.get_json("/v1/received")) {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => panic!("GET /v1/received: {e}"),
+            Err(e) => panic!("HTTP client: {e}"),
+        }
+    }
+}
+
+impl Drop for UpstreamRef {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (bound and released; fine inside a private netns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A TCP forwarder from a port to the upstream that can be switched off:
+/// "the upstream is down" without losing the upstream's state.
+pub struct Link {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Link {
+    /// Forwards `127.0.0.1:from` to `to` until dropped.
+    pub fn up(from: u16, to: std::net::SocketAddr) -> Link {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = match std::net::TcpListener::bind(("127.0.0.1", from)) {
+            Ok(l) => l,
+            Err(e) => panic!("cannot bind the link port {from}: {e}"),
+        };
+        let _ = listener.set_nonblocking(true);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut pipes = Vec::new();
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        let Ok(server) = std::net::TcpStream::connect(to) else {
+                            continue;
+                        };
+                        let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
+                            continue;
+                        };
+                        pipes.push((client.try_clone().ok(), server.try_clone().ok()));
+                        std::thread::spawn(move || {
+                            let (mut a, mut b) = (client, server);
+                            let _ = std::io::copy(&mut a, &mut b);
+                            let _ = b.shutdown(std::net::Shutdown::Both);
+                        });
+                        std::thread::spawn(move || {
+                            let (mut a, mut b) = (s2, c2);
+                            let _ = std::io::copy(&mut a, &mut b);
+                            let _ = b.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            // Down means down: cut the open connections too.
+            for (client, server) in pipes {
+                if let Some(c) = client {
+                    let _ = c.shutdown(std::net::Shutdown::Both);
+                }
+                if let Some(s) = server {
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                }
+            }
+        });
+        Link {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -81,6 +81,23 @@ impl HttpUpstream {
     }
 }
 
+impl HttpUpstream {
+    /// `GET` a JSON document (status pages such as `/v1/received`).
+    pub fn get_json(&self, path: &str) -> Result<serde_json::Value, UpstreamError> {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(UpstreamError::Server(response.status().as_u16()));
+        }
+        response
+            .json()
+            .map_err(|e| UpstreamError::BadAnswer(e.to_string()))
+    }
+}
+
 fn transport(e: reqwest::Error) -> UpstreamError {
     UpstreamError::Unreachable(e.to_string())
 }

@@ -168,17 +168,34 @@ const COLUMNS: &str =
 impl Outbox {
     /// Opens (or creates) the outbox file.
     pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
-        let conn = Connection::open(path).map_err(|source| OutboxError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        // WAL keeps readers and the writer apart; FULL syncs the WAL on every
-        // commit, so a committed message survives a power cut.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Outbox { conn })
+        let setup = || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            // WAL keeps readers and the writer apart; FULL syncs the WAL on
+            // every commit, so a committed message survives a power cut.
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.execute_batch(SCHEMA)?;
+            Ok(conn)
+        };
+        setup().map(|conn| Outbox { conn }).map_err(|source| {
+            // SQLite reports a read-only disk as "cannot open" (it cannot
+            // create the WAL index); ask the file system what is wrong.
+            let writable = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path);
+            match (OutboxError::from(source), writable) {
+                (_, Err(e)) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
+                    OutboxError::ReadOnly
+                }
+                (OutboxError::Database(source), _) => OutboxError::Open {
+                    path: path.display().to_string(),
+                    source,
+                },
+                (typed, _) => typed,
+            }
+        })
     }
 
     /// Stores a message before it is sent. Idempotent on `request_id`: the
