@@ -1,15 +1,31 @@
-//! Runs the fuzz target's entry point over its seed corpus, so the corpus and
-//! the entry point stay valid without a nightly toolchain.
+//! Runs the fuzz targets' entry points over their seed corpora, so the
+//! corpora and the entry points stay valid without a nightly toolchain.
 
-#[test]
-fn every_seed_is_parsed_without_panicking() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/card_responses");
+fn run_corpus(target: &str, entry: fn(&[u8])) -> usize {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut seeds = 0;
-    for entry in std::fs::read_dir(&dir).expect("the seed corpus is committed") {
-        let bytes =
-            std::fs::read(entry.expect("readable corpus entry").path()).expect("readable seed");
-        mynareader::card::fuzz_card_responses(&bytes);
+    for entry_file in std::fs::read_dir(&dir).expect("the seed corpus is committed") {
+        let bytes = std::fs::read(entry_file.expect("readable corpus entry").path())
+            .expect("readable seed");
+        entry(&bytes);
         seeds += 1;
     }
+    seeds
+}
+
+#[test]
+fn every_card_response_seed_is_parsed_without_panicking() {
+    let seeds = run_corpus("card_responses", mynareader::card::fuzz_card_responses);
     assert!(seeds >= 10, "seed corpus shrank to {seeds} files");
+}
+
+#[test]
+fn every_upstream_request_seed_is_checked_without_panicking() {
+    let seeds = run_corpus(
+        "upstream_requests",
+        mynareader::upstream::reference::fuzz_requests,
+    );
+    assert!(seeds >= 5, "seed corpus shrank to {seeds} files");
 }
