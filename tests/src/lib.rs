@@ -537,7 +537,7 @@ impl UpstreamRef {
     /// What arrived (`GET /v1/received`).
     pub fn received(&self) -> serde_json::Value {
         let client = mynareader::upstream::http::HttpUpstream::new(&self.url, Default::default());
-        match client.map(|c| c.get_json("/v1/received")) {
+        match client.map(|c| c.get_json::<serde_json::Value>("/v1/received")) {
             Ok(Ok(value)) => value,
             Ok(Err(e)) => panic!("GET /v1/received: {e}"),
             Err(e) => panic!("HTTP client: {e}"),

@@ -82,8 +82,8 @@ impl HttpUpstream {
 }
 
 impl HttpUpstream {
-    /// `GET` a JSON document (status pages such as `/v1/received`).
-    pub fn get_json(&self, path: &str) -> Result<serde_json::Value, UpstreamError> {
+    /// `GET` a JSON document (the challenge, status pages such as `/v1/received`).
+    pub fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, UpstreamError> {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -104,17 +104,7 @@ fn transport(e: reqwest::Error) -> UpstreamError {
 
 impl Upstream for HttpUpstream {
     fn challenge(&self) -> Result<Challenge, UpstreamError> {
-        let response = self
-            .client
-            .get(format!("{}/v1/challenge", self.base))
-            .send()
-            .map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(UpstreamError::Server(response.status().as_u16()));
-        }
-        response
-            .json()
-            .map_err(|e| UpstreamError::BadAnswer(e.to_string()))
+        self.get_json("/v1/challenge")
     }
 
     fn post(&self, kind: MessageKind, jws: &str) -> Result<String, UpstreamError> {

@@ -252,14 +252,9 @@ pub struct ConsentRecord {
 /// `"mynareader-card-auth-v1" ‖ nonce ‖ request_id ‖ SHA-256(auth_cert)`,
 /// with the nonce as its base64url text and the request id as its 16 bytes.
 pub fn card_auth_digest(nonce: &str, request_id: &Uuid, auth_cert_der: &[u8]) -> [u8; 32] {
-    let cert_hash = ring::digest::digest(&ring::digest::SHA256, auth_cert_der);
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(CARD_AUTH_CONTEXT);
-    ctx.update(nonce.as_bytes());
-    ctx.update(request_id.as_bytes());
-    ctx.update(cert_hash.as_ref());
+    let message = card_auth_message(nonce, request_id, auth_cert_der);
     let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &message).as_ref());
     out
 }
 
