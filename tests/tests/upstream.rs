@@ -208,6 +208,15 @@ testbed_test! {
             sim.remove();
         }
         assert_eq!(refusals, ["bad-card-signature", "certificate-expired", "certificate-untrusted"]);
+        // Garbage gets a typed JSON error and a 4xx too.
+        for (kind, body) in [(MessageKind::Verify, "\u{0}garbage"), (MessageKind::Consent, "a.b.c")] {
+            match c.upstream().post(kind, body) {
+                Err(mynareader::upstream::courier::UpstreamError::Rejected { status: 400, code, .. }) => {
+                    assert_eq!(code, "malformed-jws")
+                }
+                other => panic!("garbage to {kind:?}: {other:?}"),
+            }
+        }
         assert!(ids(&upstream.received(), "verify").is_empty());
     }
 }
