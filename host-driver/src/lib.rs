@@ -5,5 +5,6 @@
 //! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
+pub mod face;
 pub mod secret;
 pub mod upstream;

@@ -30,6 +30,54 @@ enum Command {
     Device(DeviceCommand),
     /// Run the reference upstream server (checks every signature).
     UpstreamRef(UpstreamRefArgs),
+    /// Compare faces with the on-device models.
+    #[command(subcommand)]
+    Face(FaceCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct FaceArgs {
+    /// Folder with the model weights (default: $MYNAREADER_MODELS, ../shared/models, or the fetch folder).
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Decision threshold (cosine similarity).
+    #[arg(long, default_value_t = mynareader::face::DEFAULT_MATCH_THRESHOLD)]
+    threshold: f32,
+    /// Keep the live frame in colour instead of greying it like the card photo.
+    #[arg(long)]
+    live_in_colour: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum FaceCommand {
+    /// Compare a card photo with a live frame.
+    Compare {
+        #[command(flatten)]
+        face: FaceArgs,
+        /// The card photo (JPEG 2000 or any image).
+        #[arg(long)]
+        card: PathBuf,
+        /// The live frame.
+        #[arg(long)]
+        live: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a pair list (img_a = card photo, img_b = live frame, same = 0/1).
+    Eval {
+        #[command(flatten)]
+        face: FaceArgs,
+        /// The CSV of pairs.
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Folder the image paths are relative to (default: the CSV's folder).
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,8 +396,150 @@ fn device_init(key: PathBuf, public_out: Option<PathBuf>) -> Result<(), Failure>
     Ok(())
 }
 
+fn face_engine(args: &FaceArgs) -> Result<mynareader::face::FaceEngine, Failure> {
+    use mynareader::face::{FaceEngine, FaceError, FaceSettings};
+    FaceEngine::load(FaceSettings {
+        models_dir: args.models.clone(),
+        match_threshold: args.threshold,
+        live_as_card: !args.live_in_colour,
+        ..FaceSettings::default()
+    })
+    .map_err(|e| {
+        let hint = match &e {
+            FaceError::Model(_) => {
+                Some("run models/fetch, or point --models at the folder with the weights")
+            }
+            _ => None,
+        };
+        Failure {
+            message: e.to_string(),
+            hint,
+        }
+    })
+}
+
+fn face_failure(e: mynareader::face::FaceError) -> Failure {
+    use mynareader::face::FaceError;
+    let hint = match &e {
+        FaceError::NoFace => Some("use an image where one face is clearly visible"),
+        FaceError::Image(_) => Some("check that the file is an image (JPEG 2000, JPEG, PNG)"),
+        _ => None,
+    };
+    Failure {
+        message: e.to_string(),
+        hint,
+    }
+}
+
+fn read_image(path: &std::path::Path) -> Result<mynareader::face::image::RgbFrame, Failure> {
+    let bytes = zeroize::Zeroizing::new(read_file(path, "image")?);
+    mynareader::face::image::decode(&bytes).map_err(|e| face_failure(e.into()))
+}
+
+#[derive(Serialize)]
+struct CompareJson {
+    similarity: f32,
+    threshold: f32,
+    band: &'static str,
+    decision: &'static str,
+}
+
+fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Result<(), Failure> {
+    let engine = face_engine(&face)?;
+    let card_face = engine
+        .encode_card(&read_image(&card)?)
+        .map_err(face_failure)?;
+    let live_face = engine
+        .encode_live(&read_image(&live)?)
+        .map_err(face_failure)?;
+    let similarity = card_face.embedding.cosine(&live_face.embedding);
+    let threshold = face.threshold;
+    let band = if similarity >= threshold + 0.15 {
+        "high"
+    } else if similarity >= threshold {
+        "medium"
+    } else {
+        "low"
+    };
+    let decision = if similarity >= threshold {
+        "match"
+    } else {
+        "no-match"
+    };
+    if json {
+        let value = CompareJson {
+            similarity,
+            threshold,
+            band,
+            decision,
+        };
+        println!("{}", serde_json::to_string(&value).unwrap_or_default());
+    } else {
+        println!("similarity: {similarity:.3} (threshold {threshold:.3}, band {band})\ndecision:   {decision}");
+    }
+    Ok(())
+}
+
+fn face_eval(
+    face: FaceArgs,
+    pairs: PathBuf,
+    root: Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
+    use mynareader::face::eval;
+    let text = String::from_utf8_lossy(&read_file(&pairs, "pair list")?).into_owned();
+    let list = eval::parse_pairs(&text).map_err(|e| Failure {
+        message: format!("{}: {e}", pairs.display()),
+        hint: Some("each row is img_a,img_b,same with same 0 or 1"),
+    })?;
+    let root = root.unwrap_or_else(|| pairs.parent().map(PathBuf::from).unwrap_or_default());
+    let engine = face_engine(&face)?;
+    let report = eval::evaluate(&engine, &list, &root).map_err(face_failure)?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return Ok(());
+    }
+    let show = |v: Option<f64>| {
+        v.map(|x| format!("{:.4}", x))
+            .unwrap_or_else(|| "n/a (too few impostors)".into())
+    };
+    println!(
+        "pairs:            {} ({} genuine, {} impostor)",
+        report.pairs, report.genuine, report.impostor
+    );
+    println!("AUC:              {}", show(report.auc));
+    for (far, tar) in &report.tar_at_far {
+        println!("TAR at FAR {far:<6}{}", show(*tar));
+    }
+    if let Some(zero) = report.tar_at_zero_false_accepts {
+        println!("TAR at 0 FA:      {zero:.4}");
+    }
+    println!(
+        "threshold:        {:.3} (max impostor {:?}, min genuine {:?})",
+        report.threshold, report.max_impostor, report.min_genuine
+    );
+    println!("no face:          {:?}", report.no_face);
+    println!(
+        "ms per image:     {:.1} (median, detect+align+embed)",
+        report.ms_per_image_median
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Face(FaceCommand::Compare {
+            face,
+            card,
+            live,
+            json,
+        }) => face_compare(face, card, live, json),
+        Command::Face(FaceCommand::Eval {
+            face,
+            pairs,
+            root,
+            json,
+        }) => face_eval(face, pairs, root, json),
         Command::Device(DeviceCommand::Init { key, public_out }) => device_init(key, public_out),
         Command::UpstreamRef(args) => upstream_ref(args),
         Command::Card(CardCommand::Info { reader, json }) => {
