@@ -43,9 +43,12 @@ struct FaceArgs {
     /// Decision threshold (cosine similarity).
     #[arg(long, default_value_t = mynareader::face::DEFAULT_MATCH_THRESHOLD)]
     threshold: f32,
-    /// Keep the live frame in colour instead of greying it like the card photo.
+    /// Grey the live frame like the card photo before comparing.
     #[arg(long)]
-    live_in_colour: bool,
+    live_as_card: bool,
+    /// Detector input side in pixels (a multiple of 32).
+    #[arg(long, default_value_t = mynareader::face::FaceSettings::default().detector_size)]
+    detector_size: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -401,7 +404,8 @@ fn face_engine(args: &FaceArgs) -> Result<mynareader::face::FaceEngine, Failure>
     FaceEngine::load(FaceSettings {
         models_dir: args.models.clone(),
         match_threshold: args.threshold,
-        live_as_card: !args.live_in_colour,
+        live_as_card: args.live_as_card,
+        detector_size: args.detector_size,
         ..FaceSettings::default()
     })
     .map_err(|e| {
@@ -515,8 +519,12 @@ fn face_eval(
         println!("TAR at 0 FA:      {zero:.4}");
     }
     println!(
-        "threshold:        {:.3} (max impostor {:?}, min genuine {:?})",
-        report.threshold, report.max_impostor, report.min_genuine
+        "threshold:        {:.3}: accepts {} of genuine, {} impostor(s) (max impostor {:?}, min genuine {:?})",
+        report.threshold,
+        show(report.tar_at_threshold),
+        report.false_accepts_at_threshold,
+        report.max_impostor,
+        report.min_genuine
     );
     println!("no face:          {:?}", report.no_face);
     println!(

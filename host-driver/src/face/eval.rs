@@ -132,6 +132,10 @@ pub struct EvalReport {
     pub tar_at_zero_false_accepts: Option<f64>,
     /// The decision threshold in use.
     pub threshold: f32,
+    /// Share of genuine pairs accepted at the threshold.
+    pub tar_at_threshold: Option<f64>,
+    /// Impostor pairs accepted at the threshold.
+    pub false_accepts_at_threshold: usize,
     /// Highest impostor similarity.
     pub max_impostor: Option<f32>,
     /// Lowest genuine similarity.
@@ -221,6 +225,14 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
             None
         },
         threshold: engine.settings().match_threshold,
+        tar_at_threshold: (!genuine.is_empty()).then(|| {
+            let t = engine.settings().match_threshold;
+            genuine.iter().filter(|g| **g >= t).count() as f64 / genuine.len() as f64
+        }),
+        false_accepts_at_threshold: impostor
+            .iter()
+            .filter(|i| **i >= engine.settings().match_threshold)
+            .count(),
         max_impostor: impostor.iter().copied().reduce(f32::max),
         min_genuine: genuine.iter().copied().reduce(f32::min),
         no_face,

@@ -96,6 +96,27 @@ impl RgbFrame {
         [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
     }
 
+    /// The part of the image in the rectangle (clipped to the image).
+    pub fn crop(&self, x: i64, y: i64, width: u32, height: u32) -> Result<RgbFrame, ImageError> {
+        let x0 = x.clamp(0, i64::from(self.width)) as usize;
+        let y0 = y.clamp(0, i64::from(self.height)) as usize;
+        let x1 = (x + i64::from(width)).clamp(0, i64::from(self.width)) as usize;
+        let y1 = (y + i64::from(height)).clamp(0, i64::from(self.height)) as usize;
+        let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+        check_size(w as u32, h as u32)?;
+        let mut pixels = Zeroizing::new(Vec::with_capacity(w * h * 3));
+        for row in y0..y1 {
+            let start = (row * self.width as usize + x0) * 3;
+            pixels.extend_from_slice(&self.pixels[start..start + w * 3]);
+        }
+        Ok(RgbFrame {
+            width: w as u32,
+            height: h as u32,
+            pixels,
+            grayscale: self.grayscale,
+        })
+    }
+
     /// The same image in grey (ITU-R BT.601 luma in all three channels), the
     /// way the card photo was made.
     pub fn to_grayscale(&self) -> RgbFrame {

@@ -150,7 +150,12 @@ impl Runnable {
             name: name.to_string(),
             reason: format!("{e:#}"),
         };
+        // Shapes recorded inside the graph (value_info, output shapes) pin
+        // YuNet to 640×640; the convolutions themselves work at any size, so
+        // let tract infer them from the input we give.
         let model = tract_onnx::onnx()
+            .with_ignore_value_info(true)
+            .with_ignore_output_shapes(true)
             .model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(load)?
             .with_input_fact(0, f32::fact(input_shape).into())

@@ -1,0 +1,355 @@
+//! The face pipeline: model loading (with a model the test makes itself, so
+//! no shared weights are needed), JPEG 2000 decoding cross-checked with
+//! OpenJPEG, typed errors on bad input, and end-to-end accuracy on the dev
+//! sets (skipped with a message when `../shared` is absent).
+
+// Test code: a failed setup step is a failed test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mynareader::face::image::{decode, ImageError};
+use mynareader::face::models::{self, ModelEntry, ModelError, Runnable};
+use mynareader::face::{eval, FaceEngine, FaceError, FaceSettings};
+use prost::Message;
+use tract_onnx::pb;
+
+fn shared() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    path.join("models/MODELS.md").exists().then_some(path)
+}
+
+macro_rules! need_shared {
+    () => {
+        match shared() {
+            Some(path) => path,
+            None => {
+                eprintln!("SKIPPED: ../shared (models and development faces) is absent");
+                return;
+            }
+        }
+    };
+}
+
+/// A one-node ONNX model (Relu) on [1, 3, 4, 4], built here with prost.
+fn tiny_relu_model() -> Vec<u8> {
+    let tensor = |name: &str| pb::ValueInfoProto {
+        name: name.into(),
+        r#type: Some(pb::TypeProto {
+            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: pb::tensor_proto::DataType::Float as i32,
+                shape: Some(pb::TensorShapeProto {
+                    dim: [1, 3, 4, 4]
+                        .iter()
+                        .map(|d| pb::tensor_shape_proto::Dimension {
+                            value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(*d)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    pb::ModelProto {
+        ir_version: 7,
+        opset_import: vec![pb::OperatorSetIdProto {
+            domain: String::new(),
+            version: 11,
+        }],
+        graph: Some(pb::GraphProto {
+            name: "tiny".into(),
+            node: vec![pb::NodeProto {
+                input: vec!["input".into()],
+                output: vec!["output".into()],
+                name: "relu".into(),
+                op_type: "Relu".into(),
+                ..Default::default()
+            }],
+            input: vec![tensor("input")],
+            output: vec![tensor("output")],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn the_manifest_names_verified_licensed_production_models() {
+    let manifest = models::manifest();
+    assert!(manifest.len() >= 4);
+    for m in &manifest {
+        assert_eq!(m.sha256.len(), 64, "{}", m.name);
+        assert!(m.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+    let production: Vec<&ModelEntry> = manifest
+        .iter()
+        .filter(|m| m.usage == "production")
+        .collect();
+    assert!(production
+        .iter()
+        .any(|m| m.role == "recogniser" && m.licence.contains("Apache-2.0")));
+    assert!(production.iter().any(|m| m.role == "detector"));
+    for m in manifest.iter().filter(|m| m.licence.starts_with("none")) {
+        assert_eq!(
+            m.usage, "evaluation",
+            "{} has no licence and must not ship",
+            m.name
+        );
+    }
+}
+
+#[test]
+fn a_generated_model_loads_optimises_and_runs() {
+    let bytes = tiny_relu_model();
+    let model = Runnable::from_onnx("tiny", &bytes, &[1, 3, 4, 4]).unwrap();
+    let input: Vec<f32> = (0..48).map(|i| i as f32 - 24.0).collect();
+    let out = model.run(&[1, 3, 4, 4], input).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0][0], 0.0);
+    assert_eq!(out[0][47], 23.0);
+}
+
+#[test]
+fn missing_and_mismatching_weights_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = models::entry("yunet").unwrap();
+    match models::read_verified(dir.path(), &entry) {
+        Err(ModelError::Missing { path }) => assert!(path.ends_with("yunet_s_640_640.onnx")),
+        other => panic!("{:?}", other.map(|b| b.len())),
+    }
+    std::fs::write(dir.path().join(&entry.file), tiny_relu_model()).unwrap();
+    match models::read_verified(dir.path(), &entry) {
+        Err(e @ ModelError::Mismatch { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("yunet_s_640_640.onnx") && text.contains(&entry.sha256),
+                "{text}"
+            );
+        }
+        other => panic!("{:?}", other.map(|b| b.len())),
+    }
+    let settings = FaceSettings {
+        models_dir: Some(dir.path().to_path_buf()),
+        ..FaceSettings::default()
+    };
+    assert!(matches!(
+        FaceEngine::load(settings),
+        Err(FaceError::Model(ModelError::Mismatch { .. }))
+    ));
+    assert!(matches!(
+        models::entry("no-such-model"),
+        Err(ModelError::Unknown(_))
+    ));
+}
+
+fn pgm(width: usize, height: usize, pixels: &[u8]) -> Vec<u8> {
+    let mut out = format!("P5\n{width} {height}\n255\n").into_bytes();
+    out.extend_from_slice(pixels);
+    out
+}
+
+fn read_pgm(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+    let text_end = bytes.windows(4).position(|w| w == b"255\n").unwrap() + 4;
+    let header = String::from_utf8_lossy(&bytes[..text_end]);
+    // OpenJPEG writes a comment line after the magic.
+    let nums: Vec<usize> = header
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .skip(1)
+        .take(2)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (nums[0], nums[1], bytes[text_end..].to_vec())
+}
+
+fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} (libopenjp2-tools) is required under CI"
+        );
+        eprintln!("SKIPPED: {tool} is not installed (apt-get install libopenjp2-tools)");
+    }
+    found
+}
+
+#[test]
+fn jpeg2000_decoding_agrees_with_openjpeg() {
+    if !have("opj_compress") || !have("opj_decompress") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A 200×250 grey gradient with a disc: the size and kind of a chip photo.
+    let (w, h) = (200usize, 250usize);
+    let pixels: Vec<u8> = (0..w * h)
+        .map(|i| {
+            let (x, y) = ((i % w) as f32, (i / w) as f32);
+            let inside = (x - 100.0).powi(2) / 3600.0 + (y - 110.0).powi(2) / 6400.0 <= 1.0;
+            if inside {
+                210
+            } else {
+                (40.0 + y * 0.6) as u8
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("src.pgm"), pgm(w, h, &pixels)).unwrap();
+    let mut jp2s = vec![];
+    for (name, rate) in [("lossless.jp2", None), ("lossy.jp2", Some("40"))] {
+        let mut cmd = Command::new("opj_compress");
+        cmd.args(["-i", "src.pgm", "-o", name])
+            .current_dir(dir.path());
+        if let Some(r) = rate {
+            cmd.args(["-r", r]);
+        }
+        assert!(cmd.output().unwrap().status.success());
+        jp2s.push(dir.path().join(name));
+    }
+    if let Some(shared) = shared() {
+        let card = shared.join("faces/dev-card/deepface_p02/deepface_p02_01_card.jp2");
+        if card.exists() {
+            jp2s.push(card);
+        }
+    }
+    for jp2 in jp2s {
+        let bytes = std::fs::read(&jp2).unwrap();
+        let ours = decode(&bytes).unwrap();
+        assert!(ours.is_grayscale(), "{}", jp2.display());
+        let out = dir.path().join("openjpeg.pgm");
+        let status = Command::new("opj_decompress")
+            .arg("-i")
+            .arg(&jp2)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(status.status.success());
+        let (ow, oh, theirs) = read_pgm(&std::fs::read(&out).unwrap());
+        assert_eq!((ours.width() as usize, ours.height() as usize), (ow, oh));
+        let max_diff = ours
+            .pixels()
+            .chunks_exact(3)
+            .zip(&theirs)
+            .map(|(a, b)| (i16::from(a[0]) - i16::from(*b)).abs())
+            .max()
+            .unwrap();
+        assert!(
+            max_diff <= 1,
+            "{}: hayro and OpenJPEG differ by {max_diff}",
+            jp2.display()
+        );
+    }
+}
+
+#[test]
+fn corrupt_and_truncated_images_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let jp2_header = [
+        0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A,
+    ];
+    assert!(matches!(decode(&jp2_header), Err(ImageError::Jpeg2000(_))));
+    let mut garbage = jp2_header.to_vec();
+    garbage.extend((0..4000).map(|i| (i * 37 % 251) as u8));
+    assert!(matches!(decode(&garbage), Err(ImageError::Jpeg2000(_))));
+    assert!(matches!(
+        decode(b"not an image"),
+        Err(ImageError::Decode(_))
+    ));
+    assert!(matches!(decode(&[]), Err(ImageError::Decode(_))));
+    if have("opj_compress") {
+        std::fs::write(dir.path().join("src.pgm"), pgm(64, 64, &[128; 64 * 64])).unwrap();
+        let ok = Command::new("opj_compress")
+            .args(["-i", "src.pgm", "-o", "x.jp2"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(ok.status.success());
+        let full = std::fs::read(dir.path().join("x.jp2")).unwrap();
+        for cut in [full.len() / 2, 100, 40] {
+            // Truncated data never panics; it is an error or a partial image.
+            let _ = decode(&full[..cut]);
+        }
+        assert!(matches!(decode(&full[..40]), Err(ImageError::Jpeg2000(_))));
+    }
+}
+
+fn engine(shared: &Path) -> FaceEngine {
+    FaceEngine::load(FaceSettings {
+        models_dir: Some(shared.join("models")),
+        ..FaceSettings::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_image_without_a_face_is_no_face() {
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .write_to(&mut png, image::ImageFormat::Png)
+    .unwrap();
+    let frame = decode(png.get_ref()).unwrap();
+    assert!(matches!(engine.encode_live(&frame), Err(FaceError::NoFace)));
+}
+
+#[test]
+fn the_dev_sets_separate_as_measured() {
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    for (set, min_auc) in [("dev", 0.999), ("dev-card", 0.99)] {
+        let root = shared.join("faces").join(set);
+        let pairs =
+            eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+        let report = eval::evaluate(&engine, &pairs, &root).unwrap();
+        assert!(report.no_face.is_empty(), "{set}: {:?}", report.no_face);
+        assert!(
+            report.auc.unwrap() >= min_auc,
+            "{set}: AUC {:?}",
+            report.auc
+        );
+        // The threshold stays above every impostor of the dev sets.
+        assert_eq!(report.false_accepts_at_threshold, 0, "{set}");
+        assert!(
+            report.max_impostor.unwrap() < engine.settings().match_threshold - 0.1,
+            "{set}: margin"
+        );
+        assert!(report.tar_at_far["0.001"].is_none() && report.tar_at_zero_false_accepts.is_some());
+    }
+}
+
+#[test]
+fn the_same_person_matches_and_another_does_not() {
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let root = shared.join("faces/dev-card");
+    let load = |p: &str| decode(&std::fs::read(root.join(p)).unwrap()).unwrap();
+    let card = engine
+        .encode_card(&load("deepface_p02/deepface_p02_01_card.jp2"))
+        .unwrap();
+    let same = engine
+        .encode_live(&load("deepface_p02/deepface_p02_02.jpg"))
+        .unwrap();
+    let pairs = std::fs::read_to_string(root.join("pairs.csv")).unwrap();
+    let other_path = pairs
+        .lines()
+        .find(|l| l.starts_with("deepface_p02/deepface_p02_01_card.jp2") && l.ends_with(",0"))
+        .and_then(|l| l.split(',').nth(1))
+        .unwrap()
+        .to_string();
+    let other = engine.encode_live(&load(&other_path)).unwrap();
+    let threshold = engine.settings().match_threshold;
+    assert!(card.embedding.cosine(&same.embedding) >= threshold);
+    assert!(card.embedding.cosine(&other.embedding) < threshold);
+}
