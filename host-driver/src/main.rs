@@ -46,6 +46,9 @@ struct FaceArgs {
     /// Grey the live frame like the card photo before comparing.
     #[arg(long)]
     live_as_card: bool,
+    /// Presentation-attack detection: off, report, or enforce.
+    #[arg(long, default_value = "report", value_parser = ["off", "report", "enforce"])]
+    pad: String,
     /// Detector input side in pixels (a multiple of 32).
     #[arg(long, default_value_t = mynareader::face::FaceSettings::default().detector_size)]
     detector_size: usize,
@@ -406,6 +409,11 @@ fn face_engine(args: &FaceArgs) -> Result<mynareader::face::FaceEngine, Failure>
         match_threshold: args.threshold,
         live_as_card: args.live_as_card,
         detector_size: args.detector_size,
+        pad: match args.pad.as_str() {
+            "off" => mynareader::face::PadMode::Off,
+            "enforce" => mynareader::face::PadMode::Enforce,
+            _ => mynareader::face::PadMode::Report,
+        },
         ..FaceSettings::default()
     })
     .map_err(|e| {
@@ -442,44 +450,68 @@ fn read_image(path: &std::path::Path) -> Result<mynareader::face::image::RgbFram
 
 #[derive(Serialize)]
 struct CompareJson {
-    similarity: f32,
+    similarity: Option<f32>,
     threshold: f32,
-    band: &'static str,
+    band: Option<mynareader::face::Band>,
     decision: &'static str,
+    pad: Option<mynareader::face::pad::PadOutcome>,
+    hint: Option<mynareader::face::quality::Hint>,
+    hint_text: Option<&'static str>,
 }
 
 fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Result<(), Failure> {
+    use mynareader::face::Capture;
     let engine = face_engine(&face)?;
     let card_face = engine
         .encode_card(&read_image(&card)?)
         .map_err(face_failure)?;
-    let live_face = engine
-        .encode_live(&read_image(&live)?)
+    let capture = engine
+        .capture(&card_face, &read_image(&live)?, 0)
         .map_err(face_failure)?;
-    let similarity = card_face.embedding.cosine(&live_face.embedding);
-    let threshold = face.threshold;
-    let band = if similarity >= threshold + 0.15 {
-        "high"
-    } else if similarity >= threshold {
-        "medium"
-    } else {
-        "low"
-    };
-    let decision = if similarity >= threshold {
-        "match"
-    } else {
-        "no-match"
+    let value = match capture {
+        Capture::Retry { hint } => CompareJson {
+            similarity: None,
+            threshold: face.threshold,
+            band: None,
+            decision: "retry",
+            pad: None,
+            hint: Some(hint),
+            hint_text: Some(hint.text_ja()),
+        },
+        Capture::Compared {
+            similarity,
+            band,
+            matched,
+            pad,
+            hint,
+        } => CompareJson {
+            similarity: Some(similarity),
+            threshold: face.threshold,
+            band: Some(band),
+            decision: if matched { "match" } else { "no-match" },
+            pad: Some(pad),
+            hint,
+            hint_text: hint.map(|h| h.text_ja()),
+        },
     };
     if json {
-        let value = CompareJson {
-            similarity,
-            threshold,
-            band,
-            decision,
-        };
         println!("{}", serde_json::to_string(&value).unwrap_or_default());
-    } else {
-        println!("similarity: {similarity:.3} (threshold {threshold:.3}, band {band})\ndecision:   {decision}");
+        return Ok(());
+    }
+    match value.similarity {
+        Some(similarity) => println!(
+            "similarity: {similarity:.3} (threshold {:.3}, band {:?})",
+            value.threshold,
+            value.band.unwrap_or(mynareader::face::Band::Low)
+        ),
+        None => println!("similarity: not compared (capture not usable)"),
+    }
+    println!("decision:   {}", value.decision);
+    if let Some(pad) = value.pad {
+        println!("PAD:        {pad:?}");
+    }
+    if let Some(text) = value.hint_text {
+        println!("hint:       {text}");
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ pub mod embed;
 pub mod eval;
 pub mod image;
 pub mod models;
+pub mod pad;
+pub mod quality;
 
 use std::path::PathBuf;
 
@@ -38,6 +40,72 @@ pub struct FaceSettings {
     /// Turn the live frame grey before embedding, as the card photo was made
     /// (measured: no better on the dev set with this recogniser, so off).
     pub live_as_card: bool,
+    /// Presentation-attack detection.
+    pub pad: PadMode,
+    /// p(real) at or above which PAD says live.
+    pub pad_threshold: f32,
+    /// The capture quality gate.
+    pub quality: quality::QualityLimits,
+    /// Captures compared before the patient is offered PIN or staff.
+    pub max_attempts: u8,
+}
+
+/// What PAD does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadMode {
+    /// Not run.
+    Off,
+    /// Run and reported; the decision ignores it.
+    Report,
+    /// Run; an attack verdict turns a match into no match.
+    Enforce,
+}
+
+/// Coarse similarity band: what leaves the face module besides the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    /// Well above the threshold.
+    High,
+    /// At or just above the threshold.
+    Medium,
+    /// Below the threshold.
+    Low,
+}
+
+/// The band of a similarity.
+pub fn band(similarity: f32, threshold: f32) -> Band {
+    if similarity >= threshold + 0.15 {
+        Band::High
+    } else if similarity >= threshold {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// The result of one capture.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(tag = "capture", rename_all = "kebab-case")]
+pub enum Capture {
+    /// Not fit to compare: ask the patient to do this; no attempt spent.
+    Retry {
+        /// One hint.
+        hint: quality::Hint,
+    },
+    /// Compared.
+    Compared {
+        /// Cosine similarity.
+        similarity: f32,
+        /// Its band.
+        band: Band,
+        /// Same person (after PAD when enforced).
+        matched: bool,
+        /// PAD's verdict.
+        pad: pad::PadOutcome,
+        /// The next hint when it did not match.
+        hint: Option<quality::Hint>,
+    },
 }
 
 /// The decision threshold. Chosen on `../shared/faces/dev-card` with
@@ -54,6 +122,10 @@ impl Default for FaceSettings {
             recogniser: "mobilefacenet-128".into(),
             match_threshold: DEFAULT_MATCH_THRESHOLD,
             live_as_card: false,
+            pad: PadMode::Report,
+            pad_threshold: 0.5,
+            quality: quality::QualityLimits::default(),
+            max_attempts: 3,
         }
     }
 }
@@ -82,6 +154,7 @@ pub enum FaceError {
 pub struct FaceEngine {
     detector: Detector,
     recogniser: Recogniser,
+    pad: Option<pad::Pad>,
     settings: FaceSettings,
 }
 
@@ -113,9 +186,16 @@ impl FaceEngine {
             )?,
             preprocess,
         );
+        let pad = match settings.pad {
+            PadMode::Off => None,
+            PadMode::Report | PadMode::Enforce => {
+                Some(pad::Pad::load(&dir, settings.pad_threshold)?)
+            }
+        };
         Ok(FaceEngine {
             detector,
             recogniser,
+            pad,
             settings,
         })
     }
@@ -179,6 +259,65 @@ impl FaceEngine {
         Ok(EncodedFace {
             detection,
             embedding,
+        })
+    }
+
+    /// One capture of the live camera against the card face: the quality
+    /// gate first (a hint, no attempt spent), then the comparison and PAD.
+    /// `failed_before` is the number of compared captures that did not match.
+    pub fn capture(
+        &self,
+        card: &EncodedFace,
+        frame: &RgbFrame,
+        failed_before: u8,
+    ) -> Result<Capture, FaceError> {
+        let live = if self.settings.live_as_card && !frame.is_grayscale() {
+            frame.to_grayscale()
+        } else {
+            image::RgbFrame::from_rgb(
+                frame.width(),
+                frame.height(),
+                zeroize::Zeroizing::new(frame.pixels().to_vec()),
+            )?
+        };
+        let faces = self.detect(&live)?;
+        if faces.is_empty() {
+            return Ok(Capture::Retry {
+                hint: quality::Hint::FaceTheFrame,
+            });
+        }
+        if let Some(hint) = quality::check_geometry(&live, &faces, &self.settings.quality) {
+            return Ok(Capture::Retry { hint });
+        }
+        let detection = self.locate(&live)?;
+        let aligned = align::align(&live, &detection.landmarks)?;
+        if let Some(hint) = quality::check_aligned(&aligned, &self.settings.quality) {
+            return Ok(Capture::Retry { hint });
+        }
+        let embedding = self
+            .recogniser
+            .embed(&aligned)?
+            .ok_or(FaceError::NoEmbedding)?;
+        let similarity = card.embedding.cosine(&embedding);
+        let threshold = self.settings.match_threshold;
+        let pad = match &self.pad {
+            Some(pad) => pad.judge(frame, &detection)?,
+            None => pad::PadOutcome::Disabled,
+        };
+        let attack = matches!(pad, pad::PadOutcome::Attack { .. });
+        let matched = similarity >= threshold && !(attack && self.settings.pad == PadMode::Enforce);
+        Ok(Capture::Compared {
+            similarity,
+            band: band(similarity, threshold),
+            matched,
+            pad,
+            hint: (!matched).then(|| {
+                if attack && self.settings.pad == PadMode::Enforce {
+                    quality::Hint::FaceForward
+                } else {
+                    quality::accessory_hint(failed_before + 1)
+                }
+            }),
         })
     }
 

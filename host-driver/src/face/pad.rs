@@ -1,0 +1,135 @@
+//! Presentation-attack detection with the two MiniFASNet models: the face box
+//! widened by each model's factor, resized to 80×80, BGR 0..255; the softmax
+//! of both averaged, class 1 = real (`../shared/models/MODELS.md`). A weak
+//! signal: it is a separate, switchable step whose result is reported.
+
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::detect::{sample, Detection};
+use super::image::RgbFrame;
+use super::models::{ModelError, Runnable};
+
+/// Input side of MiniFASNet.
+const SIDE: usize = 80;
+
+/// What the PAD step says.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum PadOutcome {
+    /// Judged a live face.
+    Live {
+        /// Averaged p(real).
+        p_real: f32,
+    },
+    /// Judged a presentation attack (photo, screen, mask).
+    Attack {
+        /// Averaged p(real).
+        p_real: f32,
+    },
+    /// PAD is switched off.
+    Disabled,
+}
+
+/// Both MiniFASNet models.
+pub struct Pad {
+    models: Vec<(Runnable, f32)>,
+    threshold: f32,
+}
+
+fn softmax_real(logits: &[f32]) -> Option<f32> {
+    if logits.len() < 3 {
+        return None;
+    }
+    let max = logits.iter().copied().fold(f32::MIN, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|v| (v - max).exp()).collect();
+    Some(exps[1] / exps.iter().sum::<f32>())
+}
+
+/// The crop MiniFASNet expects: the box widened about its centre by `scale`
+/// (less if that would leave the image), clipped, resized to 80×80, as BGR
+/// planes 0..255.
+pub fn crop_input(frame: &RgbFrame, det: &Detection, scale: f32) -> Zeroizing<Vec<f32>> {
+    let (w, h) = (frame.width() as f32, frame.height() as f32);
+    let [bx, by, bw, bh] = det.bbox;
+    let scale = scale
+        .min((h - 1.0) / bh.max(1.0))
+        .min((w - 1.0) / bw.max(1.0))
+        .max(1.0);
+    let (cx, cy) = (bx + bw / 2.0, by + bh / 2.0);
+    let (nw, nh) = (bw * scale, bh * scale);
+    let x0 = (cx - nw / 2.0).clamp(0.0, w - 1.0);
+    let y0 = (cy - nh / 2.0).clamp(0.0, h - 1.0);
+    let x1 = (cx + nw / 2.0).clamp(0.0, w - 1.0);
+    let y1 = (cy + nh / 2.0).clamp(0.0, h - 1.0);
+    let mut out = Zeroizing::new(vec![0.0f32; 3 * SIDE * SIDE]);
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            let sx = x0 + (x as f32 + 0.5) * (x1 - x0) / SIDE as f32 - 0.5;
+            let sy = y0 + (y as f32 + 0.5) * (y1 - y0) / SIDE as f32 - 0.5;
+            for (plane, ch) in [2usize, 1, 0].iter().enumerate() {
+                out[plane * SIDE * SIDE + y * SIDE + x] = sample(frame, sx, sy, *ch);
+            }
+        }
+    }
+    out
+}
+
+impl Pad {
+    /// Loads and verifies both models.
+    pub fn load(dir: &Path, threshold: f32) -> Result<Pad, ModelError> {
+        let shape = [1, 3, SIDE, SIDE];
+        Ok(Pad {
+            models: vec![
+                (Runnable::load(dir, "minifasnet-v2", &shape)?, 2.7),
+                (Runnable::load(dir, "minifasnet-v1se", &shape)?, 4.0),
+            ],
+            threshold,
+        })
+    }
+
+    /// Judges the face `det` in `frame`.
+    pub fn judge(&self, frame: &RgbFrame, det: &Detection) -> Result<PadOutcome, ModelError> {
+        let mut sum = 0.0;
+        for (model, scale) in &self.models {
+            let input = crop_input(frame, det, *scale);
+            let out = model.run(&[1, 3, SIDE, SIDE], input.to_vec())?;
+            sum += out.first().and_then(|l| softmax_real(l)).unwrap_or(0.0);
+        }
+        let p_real = sum / self.models.len() as f32;
+        Ok(if p_real >= self.threshold {
+            PadOutcome::Live { p_real }
+        } else {
+            PadOutcome::Attack { p_real }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_takes_class_one() {
+        let p = softmax_real(&[0.0, 2.0, 0.0]).unwrap();
+        assert!((p - 2f32.exp() / (2.0 + 2f32.exp())).abs() < 1e-6);
+        assert!(softmax_real(&[1.0]).is_none());
+    }
+
+    #[test]
+    fn the_crop_stays_inside_the_image() {
+        let frame = RgbFrame::from_rgb(100, 100, Zeroizing::new(vec![200; 100 * 100 * 3])).unwrap();
+        let det = Detection {
+            bbox: [60.0, 60.0, 30.0, 30.0],
+            landmarks: [[0.0; 2]; 5],
+            score: 1.0,
+        };
+        let input = crop_input(&frame, &det, 4.0);
+        assert_eq!(input.len(), 3 * 80 * 80);
+        assert!(
+            input.iter().all(|v| (*v - 200.0).abs() < 1e-3),
+            "no black border from outside the frame"
+        );
+    }
+}
