@@ -353,3 +353,56 @@ fn the_same_person_matches_and_another_does_not() {
     assert!(card.embedding.cosine(&same.embedding) >= threshold);
     assert!(card.embedding.cosine(&other.embedding) < threshold);
 }
+
+#[test]
+fn a_capture_reports_pad_and_two_faces_get_one_hint() {
+    use mynareader::face::pad::PadOutcome;
+    use mynareader::face::quality::Hint;
+    use mynareader::face::{Band, Capture};
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let root = shared.join("faces/dev-card");
+    let card = engine
+        .encode_card(
+            &decode(&std::fs::read(root.join("deepface_p02/deepface_p02_01_card.jp2")).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+    let live_bytes = std::fs::read(root.join("deepface_p02/deepface_p02_02.jpg")).unwrap();
+    match engine
+        .capture(&card, &decode(&live_bytes).unwrap(), 0)
+        .unwrap()
+    {
+        Capture::Compared {
+            matched,
+            band,
+            pad,
+            hint,
+            ..
+        } => {
+            assert!(matched && band != Band::Low && hint.is_none());
+            assert!(
+                matches!(pad, PadOutcome::Live { p_real } if p_real > 0.5),
+                "{pad:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same face twice, side by side: one hint, no attempt spent.
+    let live = image::load_from_memory(&live_bytes).unwrap().to_rgb8();
+    let (w, h) = live.dimensions();
+    let mut twice = image::RgbImage::new(w * 2, h);
+    image::imageops::replace(&mut twice, &live, 0, 0);
+    image::imageops::replace(&mut twice, &live, i64::from(w), 0);
+    let mut png = std::io::Cursor::new(Vec::new());
+    twice.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let capture = engine
+        .capture(&card, &decode(png.get_ref()).unwrap(), 0)
+        .unwrap();
+    assert_eq!(
+        capture,
+        Capture::Retry {
+            hint: Hint::OneFaceOnly
+        }
+    );
+}
