@@ -32,3 +32,11 @@ fn every_upstream_request_seed_is_checked_without_panicking() {
     );
     assert!(seeds >= 5, "seed corpus shrank to {seeds} files");
 }
+
+#[test]
+fn every_face_image_seed_is_decoded_without_panicking() {
+    let seeds = run_corpus("face_images", |data| {
+        let _ = mynareader::face::image::decode(data);
+    });
+    assert!(seeds >= 4, "seed corpus shrank to {seeds} files");
+}
