@@ -107,7 +107,7 @@ fn a_generated_model_loads_optimises_and_runs() {
     let bytes = tiny_relu_model();
     let model = Runnable::from_onnx("tiny", &bytes, &[1, 3, 4, 4]).unwrap();
     let input: Vec<f32> = (0..48).map(|i| i as f32 - 24.0).collect();
-    let out = model.run(&[1, 3, 4, 4], input).unwrap();
+    let out = model.run(&[1, 3, 4, 4], &input).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0][0], 0.0);
     assert_eq!(out[0][47], 23.0);

@@ -149,7 +149,7 @@ impl Detector {
         let size = self.size;
         let scale = size as f32 / frame.width().max(frame.height()) as f32;
         let input = letterbox_bgr(frame, size, scale);
-        let outputs = self.model.run(&[1, 3, size, size], input)?;
+        let outputs = self.model.run(&[1, 3, size, size], &input)?;
         let heads: Vec<Heads<'_>> = STRIDES
             .iter()
             .zip(&self.order)
@@ -188,9 +188,9 @@ pub fn sample(frame: &RgbFrame, x: f32, y: f32, ch: usize) -> f32 {
 
 /// The frame scaled by `scale` at the top-left of a `size`×`size` black
 /// square, as BGR planes 0..255 (YuNet's input).
-fn letterbox_bgr(frame: &RgbFrame, size: usize, scale: f32) -> Vec<f32> {
+fn letterbox_bgr(frame: &RgbFrame, size: usize, scale: f32) -> zeroize::Zeroizing<Vec<f32>> {
     let plane = size * size;
-    let mut out = vec![0.0f32; 3 * plane];
+    let mut out = zeroize::Zeroizing::new(vec![0.0f32; 3 * plane]);
     let w = ((frame.width() as f32 * scale).round() as usize).min(size);
     let h = ((frame.height() as f32 * scale).round() as usize).min(size);
     for y in 0..h {

@@ -84,7 +84,7 @@ impl Recogniser {
                     (f32::from(px[*src]) - self.preprocess.mean) / self.preprocess.scale;
             }
         }
-        let outputs = self.model.run(&[1, 3, SIZE, SIZE], input.to_vec())?;
+        let outputs = self.model.run(&[1, 3, SIZE, SIZE], &input)?;
         Ok(outputs.into_iter().next().and_then(Embedding::from_raw))
     }
 }

@@ -192,13 +192,15 @@ impl Runnable {
         &self.outputs
     }
 
-    /// Runs on one NCHW f32 input; returns each output flattened.
-    pub fn run(&self, shape: &[usize], data: Vec<f32>) -> Result<Vec<Vec<f32>>, ModelError> {
+    /// Runs on one NCHW f32 input; returns each output flattened. The caller
+    /// keeps the input in a zeroizing buffer; tract's own copy and its
+    /// intermediate tensors are freed, not wiped (tract offers no hook).
+    pub fn run(&self, shape: &[usize], data: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
         let fail = |e: TractError| ModelError::Run {
             name: self.name.clone(),
             reason: format!("{e:#}"),
         };
-        let input = Tensor::from_shape(shape, &data).map_err(fail)?;
+        let input = Tensor::from_shape(shape, data).map_err(fail)?;
         let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(fail)?;
         outputs
             .iter()

@@ -94,7 +94,7 @@ impl Pad {
         let mut sum = 0.0;
         for (model, scale) in &self.models {
             let input = crop_input(frame, det, *scale);
-            let out = model.run(&[1, 3, SIDE, SIDE], input.to_vec())?;
+            let out = model.run(&[1, 3, SIDE, SIDE], &input)?;
             sum += out.first().and_then(|l| softmax_real(l)).unwrap_or(0.0);
         }
         let p_real = sum / self.models.len() as f32;
