@@ -40,9 +40,12 @@ struct FaceArgs {
     /// Folder with the model weights (default: $MYNAREADER_MODELS, ../shared/models, or the fetch folder).
     #[arg(long)]
     models: Option<PathBuf>,
-    /// Decision threshold (cosine similarity).
-    #[arg(long, default_value_t = mynareader::face::DEFAULT_MATCH_THRESHOLD)]
-    threshold: f32,
+    /// Decision threshold (cosine similarity; default: the recogniser's own).
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Recogniser from models/manifest.json (default: sface when fetched, else mobilefacenet-128).
+    #[arg(long)]
+    recogniser: Option<String>,
     /// Grey the live frame like the card photo before comparing.
     #[arg(long)]
     live_as_card: bool,
@@ -407,6 +410,7 @@ fn face_engine(args: &FaceArgs) -> Result<mynareader::face::FaceEngine, Failure>
     FaceEngine::load(FaceSettings {
         models_dir: args.models.clone(),
         match_threshold: args.threshold,
+        recogniser: args.recogniser.clone(),
         live_as_card: args.live_as_card,
         detector_size: args.detector_size,
         pad: match args.pad.as_str() {
@@ -471,7 +475,7 @@ fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Res
     let value = match capture {
         Capture::Retry { hint } => CompareJson {
             similarity: None,
-            threshold: face.threshold,
+            threshold: engine.threshold(),
             band: None,
             decision: "retry",
             pad: None,
@@ -486,7 +490,7 @@ fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Res
             hint,
         } => CompareJson {
             similarity: Some(similarity),
-            threshold: face.threshold,
+            threshold: engine.threshold(),
             band: Some(band),
             decision: if matched { "match" } else { "no-match" },
             pad: Some(pad),

@@ -322,7 +322,7 @@ fn the_dev_sets_separate_as_measured() {
         // The threshold stays above every impostor of the dev sets.
         assert_eq!(report.false_accepts_at_threshold, 0, "{set}");
         assert!(
-            report.max_impostor.unwrap() < engine.settings().match_threshold - 0.1,
+            report.max_impostor.unwrap() < engine.threshold() - 0.1,
             "{set}: margin"
         );
         assert!(report.tar_at_far["0.001"].is_none() && report.tar_at_zero_false_accepts.is_some());
@@ -349,7 +349,7 @@ fn the_same_person_matches_and_another_does_not() {
         .unwrap()
         .to_string();
     let other = engine.encode_live(&load(&other_path)).unwrap();
-    let threshold = engine.settings().match_threshold;
+    let threshold = engine.threshold();
     assert!(card.embedding.cosine(&same.embedding) >= threshold);
     assert!(card.embedding.cosine(&other.embedding) < threshold);
 }
@@ -405,4 +405,43 @@ fn a_capture_reports_pad_and_two_faces_get_one_hint() {
             hint: Hint::OneFaceOnly
         }
     );
+}
+
+#[test]
+fn the_recogniser_and_pad_follow_the_weights_present() {
+    use mynareader::face::PadMode;
+    let shared = need_shared!();
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["yunet_s_640_640.onnx", "mobilefacenet_128.onnx"] {
+        std::fs::copy(shared.join("models").join(file), dir.path().join(file)).unwrap();
+    }
+    let settings = |pad| FaceSettings {
+        models_dir: Some(dir.path().to_path_buf()),
+        pad,
+        ..FaceSettings::default()
+    };
+    // Without the PAD weights, reporting PAD turns itself off; enforcing it cannot.
+    let engine = FaceEngine::load(settings(PadMode::Report)).unwrap();
+    assert_eq!(engine.recogniser_name(), "mobilefacenet-128");
+    assert_eq!(
+        engine.threshold(),
+        mynareader::face::DEFAULT_MATCH_THRESHOLD
+    );
+    assert!(matches!(
+        FaceEngine::load(settings(PadMode::Enforce)),
+        Err(FaceError::Model(ModelError::Missing { .. }))
+    ));
+    // Fetched production weights win; a file that is not SFace is refused by name.
+    std::fs::write(
+        dir.path().join("face_recognition_sface_2021dec.onnx"),
+        b"not sface",
+    )
+    .unwrap();
+    match FaceEngine::load(settings(PadMode::Off)) {
+        Err(FaceError::Model(ModelError::Mismatch { path, .. })) => {
+            assert!(path.ends_with("face_recognition_sface_2021dec.onnx"))
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a fake SFace file was accepted"),
+    }
 }

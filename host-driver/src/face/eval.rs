@@ -224,14 +224,14 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
         } else {
             None
         },
-        threshold: engine.settings().match_threshold,
+        threshold: engine.threshold(),
         tar_at_threshold: (!genuine.is_empty()).then(|| {
-            let t = engine.settings().match_threshold;
+            let t = engine.threshold();
             genuine.iter().filter(|g| **g >= t).count() as f64 / genuine.len() as f64
         }),
         false_accepts_at_threshold: impostor
             .iter()
-            .filter(|i| **i >= engine.settings().match_threshold)
+            .filter(|i| **i >= engine.threshold())
             .count(),
         max_impostor: impostor.iter().copied().reduce(f32::max),
         min_genuine: genuine.iter().copied().reduce(f32::min),

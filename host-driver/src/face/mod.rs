@@ -33,10 +33,13 @@ pub struct FaceSettings {
     pub detector_size: usize,
     /// Detector score threshold.
     pub detector_threshold: f32,
-    /// Recogniser name from the manifest.
-    pub recogniser: String,
-    /// Similarity at or above which a pair is the same person.
-    pub match_threshold: f32,
+    /// Recogniser name from the manifest; `None`: the licensed production
+    /// model (SFace) when its weights are in the folder, else the evaluation
+    /// model of development (`mobilefacenet-128`).
+    pub recogniser: Option<String>,
+    /// Similarity at or above which a pair is the same person; `None`: the
+    /// recogniser's own ([`default_threshold`]).
+    pub match_threshold: Option<f32>,
     /// Turn the live frame grey before embedding, as the card photo was made
     /// (measured: no better on the dev set with this recogniser, so off).
     pub live_as_card: bool,
@@ -108,10 +111,22 @@ pub enum Capture {
     },
 }
 
-/// The decision threshold. Chosen on `../shared/faces/dev-card` with
-/// `mynareader face eval`: above every impostor score there with a margin;
-/// see `docs/face-threshold.md` for how to recalibrate on a larger set.
+/// The decision threshold of `mobilefacenet-128`. Chosen on
+/// `../shared/faces/dev-card` with `mynareader face eval`: above every
+/// impostor score there with a margin; see `docs/face-threshold.md` for how
+/// to recalibrate on a larger set.
 pub const DEFAULT_MATCH_THRESHOLD: f32 = 0.55;
+
+/// The threshold for a recogniser. SFace's is OpenCV's published cosine
+/// threshold for that model; its weights could not be obtained here, so it
+/// is not calibrated on our sets (see `docs/face-threshold.md`).
+pub fn default_threshold(recogniser: &str) -> Option<f32> {
+    match recogniser {
+        "mobilefacenet-128" => Some(DEFAULT_MATCH_THRESHOLD),
+        "sface" => Some(0.363),
+        _ => None,
+    }
+}
 
 impl Default for FaceSettings {
     fn default() -> Self {
@@ -119,8 +134,8 @@ impl Default for FaceSettings {
             models_dir: None,
             detector_size: 320,
             detector_threshold: 0.6,
-            recogniser: "mobilefacenet-128".into(),
-            match_threshold: DEFAULT_MATCH_THRESHOLD,
+            recogniser: None,
+            match_threshold: None,
             live_as_card: false,
             pad: PadMode::Report,
             pad_threshold: 0.5,
@@ -154,6 +169,8 @@ pub enum FaceError {
 pub struct FaceEngine {
     detector: Detector,
     recogniser: Recogniser,
+    recogniser_name: String,
+    threshold: f32,
     pad: Option<pad::Pad>,
     settings: FaceSettings,
 }
@@ -176,25 +193,46 @@ impl FaceEngine {
             size,
             settings.detector_threshold,
         )?;
-        let preprocess = embed::preprocess_for(&settings.recogniser)
-            .ok_or_else(|| FaceError::UnknownRecogniser(settings.recogniser.clone()))?;
+        let recogniser_name = match &settings.recogniser {
+            Some(name) => name.clone(),
+            None => {
+                let production = models::entry("sface")?;
+                if dir.join(&production.file).exists() {
+                    production.name
+                } else {
+                    "mobilefacenet-128".to_string()
+                }
+            }
+        };
+        let preprocess = embed::preprocess_for(&recogniser_name)
+            .ok_or_else(|| FaceError::UnknownRecogniser(recogniser_name.clone()))?;
+        let threshold = settings
+            .match_threshold
+            .or_else(|| default_threshold(&recogniser_name))
+            .ok_or_else(|| FaceError::UnknownRecogniser(recogniser_name.clone()))?;
         let recogniser = Recogniser::new(
-            Runnable::load(
-                &dir,
-                &settings.recogniser,
-                &[1, 3, align::SIZE, align::SIZE],
-            )?,
+            Runnable::load(&dir, &recogniser_name, &[1, 3, align::SIZE, align::SIZE])?,
             preprocess,
         );
         let pad = match settings.pad {
             PadMode::Off => None,
-            PadMode::Report | PadMode::Enforce => {
-                Some(pad::Pad::load(&dir, settings.pad_threshold)?)
-            }
+            PadMode::Enforce => Some(pad::Pad::load(&dir, settings.pad_threshold)?),
+            // Reporting PAD is optional: without its (evaluation-only)
+            // weights every result says "disabled"; enforcing it is not.
+            PadMode::Report => match pad::Pad::load(&dir, settings.pad_threshold) {
+                Ok(pad) => Some(pad),
+                Err(ModelError::Missing { .. }) => {
+                    tracing::warn!(event = "face.pad.unavailable");
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            },
         };
         Ok(FaceEngine {
             detector,
             recogniser,
+            recogniser_name,
+            threshold,
             pad,
             settings,
         })
@@ -203,6 +241,16 @@ impl FaceEngine {
     /// The settings in force.
     pub fn settings(&self) -> &FaceSettings {
         &self.settings
+    }
+
+    /// The decision threshold in force.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The recogniser in use.
+    pub fn recogniser_name(&self) -> &str {
+        &self.recogniser_name
     }
 
     /// Faces in a frame, best first.
@@ -299,7 +347,7 @@ impl FaceEngine {
             .embed(&aligned)?
             .ok_or(FaceError::NoEmbedding)?;
         let similarity = card.embedding.cosine(&embedding);
-        let threshold = self.settings.match_threshold;
+        let threshold = self.threshold;
         let pad = match &self.pad {
             Some(pad) => pad.judge(frame, &detection)?,
             None => pad::PadOutcome::Disabled,
