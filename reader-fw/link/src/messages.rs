@@ -1,0 +1,248 @@
+//! The messages of protocol version 1. Screens follow `SCREENS.md`; unknown
+//! codes from a newer peer are kept (`Other`) rather than refused.
+
+use serde::{Deserialize, Serialize};
+
+/// Which camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Camera {
+    /// Facing the patient.
+    Patient,
+    /// Looking at the card front (for 照合番号B).
+    CardFront,
+}
+
+/// A consent category shown one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsentItem {
+    /// 診療・お薬の情報.
+    Diagnosis,
+    /// 手術の情報.
+    Operation,
+    /// 特定健診などの情報.
+    SpecificHealthCheckup,
+    /// 限度額の情報.
+    LimitCertificate,
+}
+
+/// A patient-side screen with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Screen<'a> {
+    /// No card.
+    Idle,
+    /// Card present, reading.
+    Reading,
+    /// Unreadable card; after 3 misreads the staff message.
+    ReadError {
+        /// Misreads so far.
+        misreads: u8,
+    },
+    /// Certificate expires soon, or expired within the grace period.
+    ExpiryNotice {
+        /// Expiry year.
+        year: u16,
+        /// Month.
+        month: u8,
+        /// Day.
+        day: u8,
+        /// Already expired (inside the grace period).
+        in_grace: bool,
+    },
+    /// Expired beyond the grace period.
+    ExpiredRefused,
+    /// Face or PIN.
+    ChooseMethod {
+        /// A face-auth card: face only.
+        face_only: bool,
+    },
+    /// Live guide frame with one hint.
+    FaceCapture {
+        /// The hint to show (index into the firmware's catalogue), if any.
+        hint: Option<u8>,
+    },
+    /// Three failed captures.
+    FaceFailed {
+        /// Offer the PIN (not on a face-auth card).
+        pin_available: bool,
+    },
+    /// The shuffled PIN pad.
+    PinEntry {
+        /// Tries left on the card (1–3).
+        tries_left: u8,
+    },
+    /// Blocking warning before the last try.
+    PinLastTry,
+    /// PIN locked.
+    PinLocked,
+    /// Staff confirmed identity visually.
+    VisualCheck,
+    /// Apply for health-insurance use?
+    Registration,
+    /// Consent: all or one by one.
+    ConsentOverview,
+    /// One consent category.
+    ConsentItem {
+        /// Which.
+        item: ConsentItem,
+    },
+    /// Reception complete, with the name in kana.
+    Done {
+        /// Name from the upstream, kana.
+        #[serde(borrow)]
+        name_kana: &'a str,
+    },
+    /// Ask the staff.
+    SeeStaff,
+    /// Device fault.
+    OutOfService,
+}
+
+/// A sound or light signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Signal {
+    /// Short confirmation beep.
+    Beep,
+    /// "Take your card" chime.
+    TakeCard,
+    /// Error tone.
+    Error,
+    /// Indicator light on/off.
+    Light(bool),
+}
+
+/// Host → device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HostToDevice<'a> {
+    /// Ask for [`DeviceToHost::Info`].
+    GetInfo,
+    /// Show a screen; `visual_check` keeps the 目視 banner on.
+    ShowScreen {
+        /// The screen.
+        #[serde(borrow)]
+        screen: Screen<'a>,
+        /// 目視確認モード is on.
+        visual_check: bool,
+    },
+    /// Capture one frame.
+    Capture {
+        /// From which camera.
+        camera: Camera,
+    },
+    /// Sound or light.
+    Signal(Signal),
+    /// Hand over the entered PIN for the VERIFY now (then the device wipes it).
+    TakePin,
+    /// Start a firmware update into the inactive slot.
+    FirmwareBegin {
+        /// Image size.
+        size: u32,
+        /// Image version (anti-rollback).
+        version: u32,
+    },
+    /// A piece of the image.
+    FirmwareChunk {
+        /// Offset in the image.
+        offset: u32,
+        /// The bytes.
+        #[serde(borrow)]
+        data: &'a [u8],
+    },
+    /// Check the signature and mark the slot for the next boot.
+    FirmwareCommit {
+        /// Signature over the image.
+        #[serde(borrow)]
+        signature: &'a [u8],
+    },
+}
+
+/// A touch on a button of a screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Button {
+    /// 顔認証.
+    Face,
+    /// 暗証番号.
+    Pin,
+    /// 職員を呼ぶ / やめて職員を呼ぶ.
+    CallStaff,
+    /// 確認 / 次へ / 入力する.
+    Confirm,
+    /// 申込む / 同意する / すべて同意する.
+    Yes,
+    /// 申込まずに終了 / 同意しない.
+    No,
+    /// 一つずつ選ぶ.
+    OneByOne,
+    /// 取消 (cancel).
+    Cancel,
+    /// A digit was entered (the digit itself stays on the device).
+    PinDigitEntered {
+        /// Digits entered so far (for ●○○○).
+        count: u8,
+    },
+    /// 訂正 (delete the last digit).
+    PinCorrect,
+    /// A button code from a newer firmware.
+    Other(u8),
+}
+
+/// Why the device reports an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceError {
+    /// A screen parameter out of range (the device shows OutOfService).
+    BadParameter,
+    /// A frame with a lost or repeated sequence number.
+    Sequence,
+    /// Camera failure.
+    Camera,
+    /// Firmware image refused (signature, size, rollback).
+    FirmwareRejected,
+    /// A code from a newer firmware.
+    Other(u8),
+}
+
+/// Device → host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeviceToHost<'a> {
+    /// Identity and versions.
+    Info {
+        /// Firmware version.
+        firmware: u32,
+        /// Active boot slot (0 = A, 1 = B).
+        slot: u8,
+        /// Display width.
+        width: u16,
+        /// Display height.
+        height: u16,
+    },
+    /// A touch on a screen's button.
+    Touch {
+        /// The screen it belongs to (its sequence number when shown).
+        screen_seq: u16,
+        /// The button.
+        button: Button,
+    },
+    /// The PIN, only in answer to [`HostToDevice::TakePin`].
+    Pin {
+        /// ASCII digits.
+        #[serde(borrow)]
+        digits: &'a [u8],
+    },
+    /// A piece of a captured frame (grey or RGB rows).
+    FramePart {
+        /// Which camera.
+        camera: Camera,
+        /// Frame width.
+        width: u16,
+        /// Frame height.
+        height: u16,
+        /// Byte offset of this part.
+        offset: u32,
+        /// The bytes.
+        #[serde(borrow)]
+        data: &'a [u8],
+    },
+    /// Something went wrong.
+    Error(DeviceError),
+    /// Firmware update progress: bytes accepted so far.
+    FirmwareProgress(u32),
+}
