@@ -1,0 +1,189 @@
+//! The reader's vendor interface from the host: the link protocol
+//! (`myna-link`) over any byte transport. The simulator's socket is one
+//! transport; the USB bulk endpoints (nusb) will be another, carrying the
+//! same bytes.
+
+use std::io::{self, Read, Write};
+
+use myna_link::{
+    decode, encode, DeviceToHost, Envelope, Feed, FrameReader, HostToDevice, LinkError, SeqCheck,
+    SeqStatus, MAX_FRAME, MAX_PAYLOAD,
+};
+
+/// Errors on the device link.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceLinkError {
+    /// The transport failed or closed.
+    #[error("device link I/O: {0}")]
+    Io(#[from] io::Error),
+    /// A frame could not be encoded or decoded (typed by the protocol).
+    #[error("device link frame: {0:?}")]
+    Frame(LinkError),
+    /// A frame longer than the protocol allows was dropped.
+    #[error("device sent an oversized frame")]
+    Oversized,
+}
+
+/// Bytes to and from the device: a socket, or USB bulk endpoints.
+pub trait Transport: Read + Write {}
+impl<T: Read + Write> Transport for T {}
+
+/// A received message with what its sequence number says.
+#[derive(Debug)]
+pub struct Received<'a> {
+    /// In order, repeated (drop it) or after a gap.
+    pub status: SeqStatus,
+    /// The device's sequence number.
+    pub seq: u16,
+    /// The message.
+    pub message: DeviceToHost<'a>,
+}
+
+/// The host end of the link.
+pub struct DeviceLink<T> {
+    transport: T,
+    next_seq: u16,
+    incoming: SeqCheck,
+    reader: Box<FrameReader<MAX_FRAME>>,
+    pending: Vec<u8>,
+    position: usize,
+    frame: Vec<u8>,
+}
+
+impl<T: Transport> DeviceLink<T> {
+    /// A link over `transport`.
+    pub fn new(transport: T) -> DeviceLink<T> {
+        DeviceLink {
+            transport,
+            next_seq: 0,
+            incoming: SeqCheck::default(),
+            reader: Box::default(),
+            pending: Vec::new(),
+            position: 0,
+            frame: Vec::new(),
+        }
+    }
+
+    /// Sends a message; returns its sequence number (touches refer to it).
+    pub fn send(&mut self, message: &HostToDevice<'_>) -> Result<u16, DeviceLinkError> {
+        let mut scratch = vec![0u8; MAX_PAYLOAD];
+        let mut out = vec![0u8; MAX_FRAME];
+        let seq = self.next_seq;
+        let n = encode(seq, message, &mut scratch, &mut out).map_err(DeviceLinkError::Frame)?;
+        self.transport.write_all(&out[..n])?;
+        self.transport.flush()?;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        Ok(seq)
+    }
+
+    /// Reads until the next complete frame and decodes it. A corrupted frame
+    /// is reported as an error; the link stays usable for the next one.
+    pub fn recv(&mut self) -> Result<Received<'_>, DeviceLinkError> {
+        loop {
+            if self.position == self.pending.len() {
+                self.pending.resize(4096, 0);
+                let n = self.transport.read(&mut self.pending)?;
+                if n == 0 {
+                    return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+                }
+                self.pending.truncate(n);
+                self.position = 0;
+            }
+            let byte = self.pending[self.position];
+            self.position += 1;
+            match self.reader.push(byte) {
+                Feed::Pending => {}
+                Feed::Overflow => return Err(DeviceLinkError::Oversized),
+                Feed::Frame(frame) => {
+                    self.frame.clear();
+                    self.frame.extend_from_slice(frame);
+                    break;
+                }
+            }
+        }
+        let envelope: Envelope<DeviceToHost<'_>> =
+            decode(&mut self.frame).map_err(DeviceLinkError::Frame)?;
+        let status = self.incoming.check(envelope.seq);
+        Ok(Received {
+            status,
+            seq: envelope.seq,
+            message: envelope.body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use myna_link::{Button, Screen};
+    use std::net::{TcpListener, TcpStream};
+
+    fn device_frame(seq: u16, msg: &DeviceToHost<'_>) -> Vec<u8> {
+        let mut scratch = vec![0u8; MAX_PAYLOAD];
+        let mut out = vec![0u8; MAX_FRAME];
+        let n = encode(seq, msg, &mut scratch, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn messages_cross_a_socket_and_sequence_faults_are_seen() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let device = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            // Read the host's ShowScreen frame and answer with touches.
+            let mut reader = FrameReader::<MAX_FRAME>::default();
+            let mut byte = [0u8; 1];
+            let shown_seq = loop {
+                socket.read_exact(&mut byte).unwrap();
+                if let Feed::Frame(frame) = reader.push(byte[0]) {
+                    let env: Envelope<HostToDevice<'_>> = decode(frame).unwrap();
+                    assert!(matches!(
+                        env.body,
+                        HostToDevice::ShowScreen {
+                            screen: Screen::ChooseMethod { face_only: false },
+                            ..
+                        }
+                    ));
+                    break env.seq;
+                }
+            };
+            let touch = DeviceToHost::Touch {
+                screen_seq: shown_seq,
+                button: Button::Face,
+            };
+            let first = device_frame(0, &touch);
+            socket.write_all(&first).unwrap();
+            socket.write_all(&first).unwrap(); // repeated
+            let mut corrupt = device_frame(1, &touch);
+            corrupt[2] ^= 0x40;
+            socket.write_all(&corrupt).unwrap();
+            socket.write_all(&device_frame(3, &touch)).unwrap(); // 1 and 2 lost
+        });
+        let mut link = DeviceLink::new(TcpStream::connect(addr).unwrap());
+        let seq = link
+            .send(&HostToDevice::ShowScreen {
+                screen: Screen::ChooseMethod { face_only: false },
+                visual_check: false,
+            })
+            .unwrap();
+        let got = link.recv().unwrap();
+        assert_eq!(got.status, SeqStatus::InOrder);
+        assert_eq!(
+            got.message,
+            DeviceToHost::Touch {
+                screen_seq: seq,
+                button: Button::Face
+            }
+        );
+        assert_eq!(link.recv().unwrap().status, SeqStatus::Repeated);
+        assert!(matches!(link.recv(), Err(DeviceLinkError::Frame(_))));
+        assert_eq!(link.recv().unwrap().status, SeqStatus::Gap { lost: 2 });
+        device.join().unwrap();
+        assert!(
+            matches!(link.recv(), Err(DeviceLinkError::Io(_))),
+            "the device closed"
+        );
+    }
+}
