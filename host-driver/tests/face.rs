@@ -6,6 +6,8 @@
 // Test code: a failed setup step is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -168,19 +170,7 @@ fn read_pgm(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
 }
 
 fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} (libopenjp2-tools) is required under CI"
-        );
-        eprintln!("SKIPPED: {tool} is not installed (apt-get install libopenjp2-tools)");
-    }
-    found
+    common::tool_available(tool, "libopenjp2-tools")
 }
 
 #[test]
