@@ -8,8 +8,6 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use mynareader::card::pcsc::{ConnectOptions, PcscCard};
 use mynareader::card::MynaCard;
 use mynareader::upstream::courier::{Backoff, Courier, Upstream};
@@ -43,13 +41,7 @@ fn inner() -> anyhow::Result<()> {
         HttpUpstream::new(&upstream.url, Default::default())?,
         Backoff::default(),
     );
-    let device = DeviceInfo {
-        id: signer.key_id().to_string(),
-        firmware_version: "0.1.0".into(),
-        driver_version: "0.1.0".into(),
-        face_model_sha256: None,
-        pad_model_sha256: None,
-    };
+    let device = DeviceInfo::new(signer.key_id(), "0.1.0");
     let now = || time::OffsetDateTime::now_utc().unix_timestamp();
 
     let mut round_trips = Vec::with_capacity(VERIFIES);
@@ -57,21 +49,18 @@ fn inner() -> anyhow::Result<()> {
     for _ in 0..VERIFIES {
         let start = Instant::now();
         let nonce = courier.upstream().challenge()?.nonce;
-        let request = VerifyRequest {
-            version: VERSION,
-            request_id: Uuid::now_v7(),
-            issued_at: now(),
-            nonce,
-            device: device.clone(),
-            card: CardData {
-                auth_cert: B64.encode(&cert),
-            },
-            auth: AuthMethod::Face {
+        let request = VerifyRequest::new(
+            Uuid::now_v7(),
+            now(),
+            &nonce,
+            device.clone(),
+            &cert,
+            AuthMethod::Face {
                 attempts: 1,
                 score_band: ScoreBand::High,
                 pad: PadResult::Live,
             },
-        };
+        );
         let signed = sign_request(&signer, &request)?;
         courier.verify(signed.request_id, &signed.jws, Duration::from_secs(10))?;
         round_trips.push(start.elapsed());

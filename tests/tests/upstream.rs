@@ -42,13 +42,7 @@ fn device(bed: &Bed) -> Device {
 }
 
 fn device_info(signer: &dyn DeviceSigner) -> DeviceInfo {
-    DeviceInfo {
-        id: signer.key_id().to_string(),
-        firmware_version: "0.1.0".into(),
-        driver_version: "0.1.0".into(),
-        face_model_sha256: None,
-        pad_model_sha256: None,
-    }
+    DeviceInfo::new(signer.key_id(), "0.1.0")
 }
 
 fn connect_card() -> MynaCard<PcscCard> {
@@ -83,21 +77,18 @@ fn now() -> i64 {
 
 /// A face-mode verify request for the card's certificate.
 fn face_request(signer: &dyn DeviceSigner, cert: &[u8], nonce: &str) -> SignedRequest {
-    let request = VerifyRequest {
-        version: VERSION,
-        request_id: Uuid::now_v7(),
-        issued_at: now(),
-        nonce: nonce.to_string(),
-        device: device_info(signer),
-        card: CardData {
-            auth_cert: B64.encode(cert),
-        },
-        auth: AuthMethod::Face {
+    let request = VerifyRequest::new(
+        Uuid::now_v7(),
+        now(),
+        nonce,
+        device_info(signer),
+        cert,
+        AuthMethod::Face {
             attempts: 1,
             score_band: ScoreBand::High,
             pad: PadResult::Live,
         },
-    };
+    );
     sign_request(signer, &request).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -263,12 +263,22 @@ impl FaceEngine {
     /// when the face is small in the frame, so a small detector input keeps
     /// landmark precision.
     pub fn locate(&self, frame: &RgbFrame) -> Result<Detection, FaceError> {
+        let found = self.detect(frame)?;
+        self.locate_among(frame, found)
+    }
+
+    /// [`FaceEngine::locate`] from a first detection pass already made.
+    fn locate_among(
+        &self,
+        frame: &RgbFrame,
+        found: Vec<Detection>,
+    ) -> Result<Detection, FaceError> {
         let largest = |found: Vec<Detection>| {
             found
                 .into_iter()
                 .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
         };
-        let first = largest(self.detect(frame)?).ok_or(FaceError::NoFace)?;
+        let first = largest(found).ok_or(FaceError::NoFace)?;
         let side = first.bbox[2].max(first.bbox[3]) * 2.0;
         let long_edge = frame.width().max(frame.height()) as f32;
         if side * 1.5 >= long_edge {
@@ -319,26 +329,25 @@ impl FaceEngine {
         frame: &RgbFrame,
         failed_before: u8,
     ) -> Result<Capture, FaceError> {
+        let grey;
         let live = if self.settings.live_as_card && !frame.is_grayscale() {
-            frame.to_grayscale()
+            grey = frame.to_grayscale();
+            &grey
         } else {
-            image::RgbFrame::from_rgb(
-                frame.width(),
-                frame.height(),
-                zeroize::Zeroizing::new(frame.pixels().to_vec()),
-            )?
+            frame
         };
-        let faces = self.detect(&live)?;
+        let faces = self.detect(live)?;
         if faces.is_empty() {
             return Ok(Capture::Retry {
                 hint: quality::Hint::FaceTheFrame,
             });
         }
-        if let Some(hint) = quality::check_geometry(&live, &faces, &self.settings.quality) {
+        if let Some(hint) = quality::check_geometry(live, &faces, &self.settings.quality) {
             return Ok(Capture::Retry { hint });
         }
-        let detection = self.locate(&live)?;
-        let aligned = align::align(&live, &detection.landmarks)?;
+        // The gate's detections are the first pass of locating the face.
+        let detection = self.locate_among(live, faces)?;
+        let aligned = align::align(live, &detection.landmarks)?;
         if let Some(hint) = quality::check_aligned(&aligned, &self.settings.quality) {
             return Ok(Capture::Retry { hint });
         }

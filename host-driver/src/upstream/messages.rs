@@ -37,6 +37,20 @@ pub struct DeviceInfo {
     pub pad_model_sha256: Option<String>,
 }
 
+impl DeviceInfo {
+    /// This device: its key id, the given firmware version, this driver's
+    /// version, no model hashes yet.
+    pub fn new(key_id: &str, firmware_version: &str) -> DeviceInfo {
+        DeviceInfo {
+            id: key_id.to_string(),
+            firmware_version: firmware_version.to_string(),
+            driver_version: env!("CARGO_PKG_VERSION").to_string(),
+            face_model_sha256: None,
+            pad_model_sha256: None,
+        }
+    }
+}
+
 /// The only card data that leaves the kiosk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +142,31 @@ pub struct VerifyRequest {
     pub card: CardData,
     /// How identity was confirmed.
     pub auth: AuthMethod,
+}
+
+impl VerifyRequest {
+    /// A version-1 request for the card certificate `auth_cert_der`.
+    pub fn new(
+        request_id: Uuid,
+        issued_at: i64,
+        nonce: &str,
+        device: DeviceInfo,
+        auth_cert_der: &[u8],
+        auth: AuthMethod,
+    ) -> VerifyRequest {
+        use base64::Engine;
+        VerifyRequest {
+            version: VERSION,
+            request_id,
+            issued_at,
+            nonce: nonce.to_string(),
+            device,
+            card: CardData {
+                auth_cert: base64::engine::general_purpose::STANDARD.encode(auth_cert_der),
+            },
+            auth,
+        }
+    }
 }
 
 /// 資格有効性.

@@ -5,7 +5,7 @@ use base64::Engine;
 use uuid::Uuid;
 
 use super::jws;
-use super::messages::{card_auth_digest, AuthMethod, CardData, DeviceInfo, VerifyRequest, VERSION};
+use super::messages::{card_auth_digest, AuthMethod, DeviceInfo, VerifyRequest};
 use super::signer::{DeviceSigner, SignError};
 use crate::card::{CardError, MynaCard, Transport};
 use crate::secret::Pin;
@@ -56,17 +56,14 @@ pub fn pin_verify_request<T: Transport>(
     let request_id = Uuid::now_v7();
     let digest = card_auth_digest(nonce, &request_id, &cert);
     let signature = card.sign_sha256(pin, &digest)?;
-    Ok(VerifyRequest {
-        version: VERSION,
+    Ok(VerifyRequest::new(
         request_id,
         issued_at,
-        nonce: nonce.to_string(),
+        nonce,
         device,
-        card: CardData {
-            auth_cert: B64.encode(&cert),
-        },
-        auth: AuthMethod::Pin {
+        &cert,
+        AuthMethod::Pin {
             card_signature: B64.encode(signature),
         },
-    })
+    ))
 }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use time::{Duration as Span, OffsetDateTime};
@@ -90,27 +89,18 @@ fn world() -> World {
 
 fn request(w: &mut World, cert: &[u8]) -> VerifyRequest {
     let nonce = w.reference.challenge(w.now).nonce;
-    VerifyRequest {
-        version: VERSION,
-        request_id: Uuid::now_v7(),
-        issued_at: w.now.unix_timestamp(),
-        nonce,
-        device: DeviceInfo {
-            id: w.signer.key_id().to_string(),
-            firmware_version: "1.0.0".into(),
-            driver_version: env!("CARGO_PKG_VERSION").into(),
-            face_model_sha256: None,
-            pad_model_sha256: None,
-        },
-        card: CardData {
-            auth_cert: B64.encode(cert),
-        },
-        auth: AuthMethod::Face {
+    VerifyRequest::new(
+        Uuid::now_v7(),
+        w.now.unix_timestamp(),
+        &nonce,
+        DeviceInfo::new(w.signer.key_id(), "1.0.0"),
+        cert,
+        AuthMethod::Face {
             attempts: 1,
             score_band: ScoreBand::High,
             pad: PadResult::Live,
         },
-    }
+    )
 }
 
 fn signed(signer: &dyn DeviceSigner, value: &impl serde::Serialize) -> String {
