@@ -25,6 +25,36 @@ pub enum ConsentItem {
     LimitCertificate,
 }
 
+/// What the patient is asked to do after a failed face capture (one at a
+/// time; the host's quality gate picks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaceHint {
+    /// No face in the frame.
+    FaceTheFrame,
+    /// Several faces.
+    OneFaceOnly,
+    /// 近づく.
+    MoveCloser,
+    /// 離れる.
+    MoveBack,
+    /// Look straight at the camera.
+    FaceForward,
+    /// 明るい方を向く.
+    FaceTheLight,
+    /// Glare.
+    AvoidGlare,
+    /// Blurred: hold still.
+    HoldStill,
+    /// マスクを外す/少し下げる.
+    RemoveMask,
+    /// 帽子を取る.
+    RemoveHat,
+    /// メガネを外す.
+    RemoveGlasses,
+    /// A hint from a newer host (the device cannot show it).
+    Other(u8),
+}
+
 /// A patient-side screen with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Screen<'a> {
@@ -57,8 +87,8 @@ pub enum Screen<'a> {
     },
     /// Live guide frame with one hint.
     FaceCapture {
-        /// The hint to show (index into the firmware's catalogue), if any.
-        hint: Option<u8>,
+        /// The one hint to show after a failed capture, if any.
+        hint: Option<FaceHint>,
     },
     /// Three failed captures.
     FaceFailed {
@@ -196,6 +226,12 @@ pub enum DeviceError {
     Camera,
     /// Firmware image refused (signature, size, rollback).
     FirmwareRejected,
+    /// A frame that did not decode (corrupted, other version, not a message).
+    Frame,
+    /// `TakePin` before four digits were entered on a shown PIN pad.
+    PinNotReady,
+    /// A request this firmware does not carry out.
+    Unsupported,
     /// A code from a newer firmware.
     Other(u8),
 }
@@ -235,6 +271,8 @@ pub enum DeviceToHost<'a> {
         width: u16,
         /// Frame height.
         height: u16,
+        /// Bytes per pixel: 1 grey, 3 RGB.
+        channels: u8,
         /// Byte offset of this part.
         offset: u32,
         /// The bytes.
@@ -245,4 +283,10 @@ pub enum DeviceToHost<'a> {
     Error(DeviceError),
     /// Firmware update progress: bytes accepted so far.
     FirmwareProgress(u32),
+    /// A screen waiting for the patient got no touch for 60 s: the device
+    /// wiped what was entered and shows `Idle`; the host ends the reception.
+    IdleTimeout {
+        /// The screen that timed out.
+        screen_seq: u16,
+    },
 }

@@ -37,7 +37,8 @@ proptest! {
             Screen::ReadError { misreads: a },
             Screen::ExpiryNotice { year, month, day, in_grace: flag },
             Screen::ChooseMethod { face_only: flag },
-            Screen::FaceCapture { hint: flag.then_some(a) },
+            Screen::FaceCapture { hint: flag.then_some(FaceHint::Other(a)) },
+            Screen::FaceCapture { hint: Some(FaceHint::RemoveGlasses) },
             Screen::PinEntry { tries_left: a },
             Screen::ConsentItem { item: ConsentItem::SpecificHealthCheckup },
             Screen::Done { name_kana: &name },
@@ -55,8 +56,9 @@ proptest! {
                                   data in proptest::collection::vec(any::<u8>(), 0..1000)) {
         let msgs = [
             DeviceToHost::Touch { screen_seq: seq, button: Button::PinDigitEntered { count } },
-            DeviceToHost::FramePart { camera: Camera::Patient, width: 640, height: 480, offset: 7, data: &data },
+            DeviceToHost::FramePart { camera: Camera::Patient, width: 640, height: 480, channels: 3, offset: 7, data: &data },
             DeviceToHost::Error(DeviceError::Other(count)),
+            DeviceToHost::IdleTimeout { screen_seq: seq },
         ];
         for msg in msgs {
             let mut scratch = [0u8; MAX_PAYLOAD];

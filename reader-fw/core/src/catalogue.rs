@@ -1,0 +1,171 @@
+//! Every string a patient can see, in one place, per language. Layout code
+//! names a [`Text`] and never holds words, so a language is added here
+//! alone. A `\n` marks where a line should break if it breaks at all (at a
+//! phrase boundary, as Japanese is read); the layout wraps further only
+//! when a line is still too wide.
+
+/// A display language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// 日本語 (the default).
+    Ja,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Every language in the catalogue.
+    pub const ALL: [Lang; 2] = [Lang::Ja, Lang::En];
+}
+
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $id:ident => $ja:literal, $en:literal; )*) => {
+        /// A string of the catalogue.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $( $(#[$doc])* $id, )* }
+
+        impl Text {
+            /// Every string, for the glyph-coverage and fit checks.
+            pub const ALL: &'static [Text] = &[ $( Text::$id, )* ];
+
+            /// The words in `lang`.
+            pub fn get(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (Text::$id, Lang::Ja) => $ja, (Text::$id, Lang::En) => $en, )*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// Header when no mode is on.
+    Header => "マイナ保険証 受付", "My Number Card check-in";
+    /// The 目視 banner.
+    VisualBanner => "目視確認モード", "Visual check by staff";
+    IdleTitle => "マイナンバーカードを\nケースから出して、\nここに置いてください",
+        "Take your My Number Card\nout of its case\nand place it here";
+    IdleOrientation => "顔写真の面を上に", "Photo side up";
+    IdlePrivacy => "お顔の画像は照合だけに使い、この機械には保存しません",
+        "Your face image is used only for matching and is not stored";
+    Reading => "読み取っています。\nカードを動かさないでください",
+        "Reading your card.\nPlease do not move it";
+    ReadError => "カードを読み取れませんでした。\n置き直してください",
+        "The card could not be read.\nPlease place it again";
+    AskStaff => "受付の職員に\nお声がけください", "Please ask\nthe reception staff";
+    /// Followed by the date and [`Text::ExpiryAfter`].
+    ExpiryBefore => "電子証明書の有効期限は", "Your certificate expires on";
+    ExpiryAfter => "です。\nお住まいの市区町村で\n更新してください",
+        ".\nPlease renew it at\nyour city office";
+    ExpiryGrace => "期限後3か月間は保険証として使えます",
+        "Works for insurance 3 months past expiry";
+    ExpiredRefused => "電子証明書の有効期限が過ぎているため、\nこのカードでは受付できません。",
+        "The card's certificate has expired,\nso this card cannot be used.";
+    ChooseMethod => "本人確認の方法を\n選んでください", "How would you like\nto confirm it is you?";
+    FaceOnlyMethod => "顔認証で\n本人確認をします", "We will confirm it is you\nby your face";
+    Face => "顔認証", "Face";
+    Pin => "暗証番号", "PIN";
+    FaceCaptureTitle => "枠の中に\nお顔を合わせてください", "Fit your face\nin the frame";
+    HintFaceTheFrame => "枠の中にお顔を合わせてください", "Fit your face in the frame";
+    HintOneFaceOnly => "お一人でカメラの前にお立ちください", "Only one person at the camera, please";
+    HintMoveCloser => "もう少し近づいてください", "Come a little closer";
+    HintMoveBack => "もう少し離れてください", "Move back a little";
+    HintFaceForward => "まっすぐカメラの方を向いてください", "Look straight at the camera";
+    HintFaceTheLight => "明るい方を向いてください", "Face towards the light";
+    HintAvoidGlare => "まぶしい光を避けてください", "Avoid bright glare";
+    HintHoldStill => "少しの間、動かないでください", "Hold still for a moment";
+    HintRemoveMask => "マスクを外すか、少し下げてください", "Take off or lower your mask";
+    HintRemoveHat => "帽子を取ってください", "Take off your hat";
+    HintRemoveGlasses => "メガネを外してください", "Take off your glasses";
+    StopButton => "やめる", "Stop";
+    FaceFailed => "顔認証できませんでした", "Face check did not succeed";
+    PinInstead => "暗証番号で確認", "Use PIN";
+    CallStaff => "職員を呼ぶ", "Call staff";
+    PinTitle => "暗証番号(数字4桁)を\n入力してください", "Enter your\n4-digit PIN";
+    /// Followed by the count and [`Text::TriesAfter`].
+    TriesBefore => "あと", "";
+    TriesAfter => "回", "tries left";
+    TryAfterOne => "回", "try left";
+    PinShuffled => "番号の位置は毎回変わります", "The keys move every time";
+    PinCancel => "取消", "Cancel";
+    PinCorrect => "訂正", "Delete";
+    PinLastTry => "次に間違えるとロックされ、\n市区町村の窓口で\n手続きが必要になります",
+        "One more wrong PIN will lock\nthe card. You would then need\nto go to your city office";
+    EnterPin => "入力する", "Enter PIN";
+    StopAndCallStaff => "やめて職員を呼ぶ", "Stop, call staff";
+    PinLocked => "暗証番号がロックされています。\n市区町村の窓口で再設定できます。\n本日は職員が確認します",
+        "Your PIN is locked.\nYou can reset it at your city office.\nToday the staff will check";
+    VisualCheck => "職員がお顔とカードの写真を\n確認しました", "The staff have checked\nyour face against the card";
+    Next => "次へ", "Next";
+    Confirm => "確認", "OK";
+    Registration => "マイナンバーカードを\n健康保険証として使う\n申込みをしますか",
+        "Would you like to register\nyour card for use as\na health insurance card?";
+    Apply => "申込む", "Register";
+    DontApply => "申込まずに終了", "Finish without";
+    ConsentOverview => "過去の医療情報などを\nこの医療機関に提供しますか",
+        "Share your past medical information\nwith this clinic?";
+    AgreeAll => "すべて同意する", "Agree to all";
+    OneByOne => "一つずつ選ぶ", "Choose one by one";
+    ConsentFooter => "同意しなくても保険診療は受けられます",
+        "Insurance treatment is not affected if you decline";
+    ConsentItemTitle => "この医療機関に提供しますか", "Share with this clinic?";
+    ConsentDiagnosis => "診療・お薬の情報", "Treatment and medicine";
+    ConsentOperation => "手術の情報", "Surgery";
+    ConsentCheckup => "特定健診などの情報", "Health check-ups";
+    ConsentLimit => "限度額の情報", "Payment limit";
+    ConsentLimitExplain => "提供しない場合は窓口で一度全額を支払い、\n後で申請することがあります",
+        "If not shared, you may pay in full\nand claim the rest later";
+    Agree => "同意する", "Agree";
+    Disagree => "同意しない", "Do not agree";
+    Done => "受付が完了しました。\nカードをお取りください", "Check-in complete.\nPlease take your card";
+    /// After the name in kana.
+    Honorific => "様", "";
+    TakeCard => "カードをお取りください", "Please take your card";
+    OutOfService => "ただいまこの機械は使えません。", "This machine is out of service.";
+}
+
+/// Characters the kana name on `Done` may use: the katakana and hiragana
+/// blocks, the long-vowel mark, spaces (ASCII and ideographic) and the
+/// middle dot. The font carries all of them at the size the name is drawn.
+pub fn is_name_char(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー' | '・' | ' ' | '　')
+}
+
+/// The year/month/day words around a date.
+pub fn date_words(lang: Lang) -> (&'static str, &'static str, &'static str) {
+    match lang {
+        Lang::Ja => ("年", "月", "日"),
+        Lang::En => ("-", "-", ""),
+    }
+}
+
+/// Every character the firmware may draw, beyond the catalogue: digits and
+/// ASCII (dates, counts, English), the progress dots, and what the name may
+/// hold. The font generator takes this plus every catalogue string.
+pub fn extra_chars() -> impl Iterator<Item = char> {
+    (' '..='~')
+        .chain("●○年月日様".chars())
+        .chain('\u{3041}'..='\u{3096}')
+        .chain('\u{30A1}'..='\u{30FA}')
+        .chain("ー・　".chars())
+}
+
+/// Words printed on the simulated card front (the card camera's picture in
+/// `reader-sim`); the firmware never shows them, the font carries them so
+/// the simulator can draw a card with the same typeface.
+pub const CARD_FACE_WORDS: &[&str] = &[
+    "個人番号カード",
+    "氏名",
+    "住所",
+    "生年月日",
+    "性別",
+    "女",
+    "男",
+    "有効期限",
+    "まで",
+    "生",
+    "セキュリティコード",
+    "東京都千代田区霞が関一丁目",
+    "番地",
+    "昭和平成令和",
+];

@@ -1,0 +1,363 @@
+//! The device end of the link: frames in, screens drawn, touches out.
+//! Sans-IO like the rest of the core: bytes from the host go in through
+//! [`Reader::receive`], frames for the host come out through a callback,
+//! and the HAL is the board passed in. A USB adapter or the simulator's
+//! socket move the bytes.
+
+use embedded_graphics_core::geometry::OriginDimensions;
+use myna_hal::{Camera, Clock, Display, Indicator, Tone, Touch};
+use myna_link::{
+    decode, encode, Button, Camera as CameraId, DeviceError, DeviceToHost, Envelope, Feed,
+    FrameReader, HostToDevice, SeqCheck, SeqStatus, Signal, MAX_FRAME, MAX_PAYLOAD,
+};
+use rand_core::RngCore;
+
+use crate::catalogue::Lang;
+use crate::pinpad::{Entry, Layout};
+use crate::ui::{self, Key};
+use crate::view::View;
+
+/// A screen waiting for the patient returns to `Idle` after this long.
+pub const IDLE_TIMEOUT_MS: u64 = 60_000;
+
+/// Camera bytes per `FramePart` (fits a frame with room for the header).
+pub const FRAME_CHUNK: usize = 3072;
+
+/// The hardware the firmware runs on.
+pub trait Board {
+    /// Patient display.
+    type Display: Display;
+    /// Touch panel.
+    type Touch: Touch;
+    /// Camera facing the patient.
+    type PatientCamera: Camera;
+    /// Camera over the card tray.
+    type CardCamera: Camera;
+    /// Speaker and light.
+    type Indicator: Indicator;
+    /// True random numbers.
+    type Rng: RngCore;
+    /// Monotonic clock.
+    type Clock: Clock;
+
+    /// The display.
+    fn display(&mut self) -> &mut Self::Display;
+    /// The touch panel.
+    fn touch(&mut self) -> &mut Self::Touch;
+    /// The patient camera.
+    fn patient_camera(&mut self) -> &mut Self::PatientCamera;
+    /// The card camera.
+    fn card_camera(&mut self) -> &mut Self::CardCamera;
+    /// Speaker and light.
+    fn indicator(&mut self) -> &mut Self::Indicator;
+    /// RNG.
+    fn rng(&mut self) -> &mut Self::Rng;
+    /// Clock.
+    fn clock(&self) -> &Self::Clock;
+}
+
+/// What the device says about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// Running firmware version.
+    pub firmware: u32,
+    /// Active slot (0 = A, 1 = B).
+    pub slot: u8,
+}
+
+/// The firmware: current screen, PIN pad, link state.
+pub struct Reader<B: Board> {
+    board: B,
+    identity: Identity,
+    lang: Lang,
+    view: View,
+    view_seq: u16,
+    visual_check: bool,
+    layout: Layout,
+    entry: Entry,
+    last_input_ms: u64,
+    rx: FrameReader<MAX_FRAME>,
+    rx_seq: SeqCheck,
+    tx_seq: u16,
+    scratch: [u8; MAX_PAYLOAD],
+    out: [u8; MAX_FRAME],
+}
+
+impl<B: Board> Reader<B> {
+    /// Starts on `Idle` and draws it.
+    pub fn new(board: B, identity: Identity, lang: Lang) -> Self {
+        let mut reader = Reader {
+            board,
+            identity,
+            lang,
+            view: View::Idle,
+            view_seq: 0,
+            visual_check: false,
+            layout: Layout::ORDERED,
+            entry: Entry::default(),
+            last_input_ms: 0,
+            rx: FrameReader::default(),
+            rx_seq: SeqCheck::default(),
+            tx_seq: 0,
+            scratch: [0; MAX_PAYLOAD],
+            out: [0; MAX_FRAME],
+        };
+        reader.redraw();
+        reader
+    }
+
+    /// The board (for the simulator's screenshots and tests).
+    pub fn board(&mut self) -> &mut B {
+        &mut self.board
+    }
+
+    /// What is on screen.
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// Whether the 目視 banner is up.
+    pub fn visual_check(&self) -> bool {
+        self.visual_check
+    }
+
+    /// The PIN pad's current digit positions.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Digits entered on the pad.
+    pub fn entered(&self) -> usize {
+        self.entry.count()
+    }
+
+    /// Sends one message to the host.
+    fn send(&mut self, message: &DeviceToHost<'_>, tx: &mut impl FnMut(&[u8])) {
+        // Every message of ours fits MAX_PAYLOAD by construction (chunks are
+        // sized for it), so an encode error is a bug, not a runtime state.
+        if let Ok(n) = encode(self.tx_seq, message, &mut self.scratch, &mut self.out) {
+            tx(&self.out[..n]);
+            self.tx_seq = self.tx_seq.wrapping_add(1);
+        }
+    }
+
+    fn redraw(&mut self) {
+        let frame = ui::Frame {
+            lang: self.lang,
+            visual_check: self.visual_check,
+            layout: &self.layout,
+            entered: self.entry.count(),
+        };
+        let view = self.view;
+        let display = self.board.display();
+        // A display error leaves the previous picture; nothing to report
+        // the host could act on beyond what the next redraw does.
+        let _ = ui::draw(display, &view, &frame);
+        let _ = display.flush();
+    }
+
+    fn show(&mut self, view: View, seq: u16, visual_check: bool) {
+        // Leaving (or re-entering) the pad forgets the digits; a new pad is
+        // a new entry with a new layout.
+        self.entry.wipe();
+        if let View::PinEntry { .. } = view {
+            self.layout = Layout::shuffled(self.board.rng(), &self.layout);
+        }
+        self.view = view;
+        self.view_seq = seq;
+        self.visual_check = visual_check;
+        self.last_input_ms = self.board.clock().now_ms();
+        self.redraw();
+    }
+
+    /// Bytes from the host; answers go to `tx` as whole frames.
+    pub fn receive(&mut self, bytes: &[u8], tx: &mut impl FnMut(&[u8])) {
+        for &byte in bytes {
+            let mut frame = [0u8; MAX_FRAME];
+            let len = match self.rx.push(byte) {
+                Feed::Pending => continue,
+                Feed::Overflow => {
+                    self.send(&DeviceToHost::Error(DeviceError::Frame), tx);
+                    continue;
+                }
+                Feed::Frame(f) => {
+                    frame[..f.len()].copy_from_slice(f);
+                    f.len()
+                }
+            };
+            match decode::<HostToDevice<'_>>(&mut frame[..len]) {
+                Ok(envelope) => self.on_envelope(envelope, tx),
+                Err(_) => self.send(&DeviceToHost::Error(DeviceError::Frame), tx),
+            }
+        }
+    }
+
+    fn on_envelope(&mut self, envelope: Envelope<HostToDevice<'_>>, tx: &mut impl FnMut(&[u8])) {
+        match self.rx_seq.check(envelope.seq) {
+            SeqStatus::Repeated => return,
+            SeqStatus::Gap { .. } => self.send(&DeviceToHost::Error(DeviceError::Sequence), tx),
+            SeqStatus::InOrder => {}
+        }
+        self.handle(envelope.seq, &envelope.body, tx);
+    }
+
+    /// Carries out one message (already past the sequence check).
+    pub fn handle(&mut self, seq: u16, message: &HostToDevice<'_>, tx: &mut impl FnMut(&[u8])) {
+        match message {
+            HostToDevice::GetInfo => {
+                let size = self.board.display().size();
+                let info = DeviceToHost::Info {
+                    firmware: self.identity.firmware,
+                    slot: self.identity.slot,
+                    width: size.width as u16,
+                    height: size.height as u16,
+                };
+                self.send(&info, tx);
+            }
+            HostToDevice::ShowScreen {
+                screen,
+                visual_check,
+            } => match View::from_screen(screen) {
+                Ok(view) => self.show(view, seq, *visual_check),
+                Err(_) => {
+                    self.show(View::OutOfService, seq, *visual_check);
+                    self.send(&DeviceToHost::Error(DeviceError::BadParameter), tx);
+                }
+            },
+            HostToDevice::Capture { camera } => self.capture(*camera, tx),
+            HostToDevice::Signal(signal) => {
+                let indicator = self.board.indicator();
+                match signal {
+                    Signal::Beep => indicator.tone(Tone::Beep),
+                    Signal::Error => indicator.tone(Tone::Error),
+                    Signal::Light(on) => indicator.light(*on),
+                    Signal::TakeCard => {
+                        indicator.tone(Tone::TakeCard);
+                        if let View::Done { reminder, .. } = &mut self.view {
+                            *reminder = true;
+                            self.redraw();
+                        }
+                    }
+                }
+            }
+            HostToDevice::TakePin => {
+                let ready = matches!(self.view, View::PinEntry { .. });
+                match self.entry.complete() {
+                    Some(digits) if ready => {
+                        let digits = *digits;
+                        self.send(&DeviceToHost::Pin { digits: &digits }, tx);
+                        let mut digits = digits;
+                        zeroize::Zeroize::zeroize(&mut digits);
+                        // The encoded frame held the digits too.
+                        zeroize::Zeroize::zeroize(&mut self.scratch);
+                        zeroize::Zeroize::zeroize(&mut self.out);
+                        self.entry.wipe();
+                        self.redraw();
+                    }
+                    _ => self.send(&DeviceToHost::Error(DeviceError::PinNotReady), tx),
+                }
+            }
+            HostToDevice::FirmwareBegin { .. }
+            | HostToDevice::FirmwareChunk { .. }
+            | HostToDevice::FirmwareCommit { .. } => {
+                self.send(&DeviceToHost::Error(DeviceError::Unsupported), tx)
+            }
+        }
+    }
+
+    fn capture(&mut self, camera: CameraId, tx: &mut impl FnMut(&[u8])) {
+        let started = match camera {
+            CameraId::Patient => self.board.patient_camera().start().map_err(|_| ()),
+            CameraId::CardFront => self.board.card_camera().start().map_err(|_| ()),
+        };
+        let Ok(info) = started else {
+            self.send(&DeviceToHost::Error(DeviceError::Camera), tx);
+            return;
+        };
+        let mut offset = 0u32;
+        let mut chunk = [0u8; FRAME_CHUNK];
+        loop {
+            let read = match camera {
+                CameraId::Patient => self.board.patient_camera().read(&mut chunk).map_err(|_| ()),
+                CameraId::CardFront => self.board.card_camera().read(&mut chunk).map_err(|_| ()),
+            };
+            let n = match read {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(()) => {
+                    zeroize::Zeroize::zeroize(&mut chunk);
+                    self.send(&DeviceToHost::Error(DeviceError::Camera), tx);
+                    return;
+                }
+            };
+            let part = DeviceToHost::FramePart {
+                camera,
+                width: info.width,
+                height: info.height,
+                channels: info.format.channels(),
+                offset,
+                data: &chunk[..n],
+            };
+            self.send(&part, tx);
+            offset += n as u32;
+        }
+        // Camera frames are face images: do not leave them in our buffers.
+        zeroize::Zeroize::zeroize(&mut chunk);
+        zeroize::Zeroize::zeroize(&mut self.scratch);
+        zeroize::Zeroize::zeroize(&mut self.out);
+    }
+
+    /// Polls the touch panel and the clock; call it from the main loop.
+    pub fn poll(&mut self, tx: &mut impl FnMut(&[u8])) {
+        while let Ok(Some(point)) = self.board.touch().poll() {
+            self.last_input_ms = self.board.clock().now_ms();
+            self.on_touch(point.x, point.y, tx);
+        }
+        let now = self.board.clock().now_ms();
+        if self.view.waits_for_input() && now.saturating_sub(self.last_input_ms) >= IDLE_TIMEOUT_MS
+        {
+            let timed_out = self.view_seq;
+            self.entry.wipe();
+            self.view = View::Idle;
+            self.visual_check = false;
+            self.redraw();
+            self.send(
+                &DeviceToHost::IdleTimeout {
+                    screen_seq: timed_out,
+                },
+                tx,
+            );
+        }
+    }
+
+    fn on_touch(&mut self, x: u16, y: u16, tx: &mut impl FnMut(&[u8])) {
+        let Some(key) = ui::hit(&self.view, &self.layout, x, y) else {
+            return;
+        };
+        let screen_seq = self.view_seq;
+        let button = match key {
+            Key::Digit(d) => {
+                if !self.entry.push(d) {
+                    return;
+                }
+                self.redraw();
+                Button::PinDigitEntered {
+                    count: self.entry.count() as u8,
+                }
+            }
+            Key::Link(Button::PinCorrect) => {
+                if !self.entry.pop() {
+                    return;
+                }
+                self.redraw();
+                Button::PinCorrect
+            }
+            Key::Link(Button::Cancel) => {
+                self.entry.wipe();
+                Button::Cancel
+            }
+            Key::Link(b) => b,
+        };
+        self.send(&DeviceToHost::Touch { screen_seq, button }, tx);
+    }
+}

@@ -1,0 +1,301 @@
+//! Anti-aliased bitmap fonts and text layout. The glyphs are BIZ UDPGothic
+//! (Morisawa's universal-design typeface, SIL OFL 1.1, see `OFL.txt`),
+//! rasterised ahead of time by `reader-fw/fontgen` for exactly the
+//! characters the catalogue and the kana name can use, so the device needs
+//! no font engine and no heap. 4 bits of coverage per pixel.
+
+mod generated;
+
+use embedded_graphics_core::draw_target::DrawTarget;
+use embedded_graphics_core::geometry::{Point, Size};
+use embedded_graphics_core::pixelcolor::Rgb565;
+use embedded_graphics_core::primitives::Rectangle;
+use myna_hal::blend;
+
+pub use generated::{BODY, BUTTON, DIGITS, NOTE, TITLE};
+
+/// One rasterised character.
+#[derive(Debug, Clone, Copy)]
+pub struct Glyph {
+    /// The character.
+    pub ch: char,
+    /// Pen advance in pixels.
+    pub advance: u8,
+    /// Bitmap left edge from the pen.
+    pub left: i8,
+    /// Bitmap top edge above the baseline.
+    pub top: i8,
+    /// Bitmap width.
+    pub width: u8,
+    /// Bitmap height.
+    pub height: u8,
+    /// Start of its 4-bit pixels in [`Font::bitmap`] (in nibbles).
+    pub offset: u32,
+}
+
+/// A font at one pixel size.
+#[derive(Debug)]
+pub struct Font {
+    /// Nominal size in pixels (em height).
+    pub px: u8,
+    /// Baseline below the top of a line.
+    pub ascent: u8,
+    /// Distance between baselines.
+    pub line_height: u8,
+    /// Sorted by character.
+    pub glyphs: &'static [Glyph],
+    /// Coverage, two pixels per byte, high nibble first.
+    pub bitmap: &'static [u8],
+}
+
+impl Font {
+    /// The glyph for `c`, if this font has it.
+    pub fn glyph(&self, c: char) -> Option<&Glyph> {
+        self.glyphs
+            .binary_search_by(|g| g.ch.cmp(&c))
+            .ok()
+            .map(|i| &self.glyphs[i])
+    }
+
+    /// Whether every character of `s` (line breaks aside) has a glyph.
+    pub fn covers(&self, s: &str) -> bool {
+        s.chars().all(|c| c == '\n' || self.glyph(c).is_some())
+    }
+
+    /// Width of one line in pixels (characters without a glyph take none).
+    pub fn width(&self, s: &str) -> u32 {
+        s.chars()
+            .filter_map(|c| self.glyph(c))
+            .map(|g| u32::from(g.advance))
+            .sum()
+    }
+
+    fn coverage(&self, g: &Glyph, index: u32) -> u8 {
+        let nibble = g.offset + index;
+        match self.bitmap.get((nibble / 2) as usize) {
+            Some(byte) if nibble % 2 == 0 => byte >> 4,
+            Some(byte) => byte & 0x0F,
+            None => 0,
+        }
+    }
+}
+
+/// Colours for text: the background must be the one under it, since
+/// anti-aliased edges are blended with it.
+#[derive(Debug, Clone, Copy)]
+pub struct TextStyle {
+    /// The font.
+    pub font: &'static Font,
+    /// Ink.
+    pub fg: Rgb565,
+    /// Paper.
+    pub bg: Rgb565,
+}
+
+/// Draws one line with its baseline at `baseline`, starting at `x`.
+/// Returns the pen position after it.
+pub fn draw_line<D: DrawTarget<Color = Rgb565>>(
+    target: &mut D,
+    style: &TextStyle,
+    s: &str,
+    x: i32,
+    baseline: i32,
+) -> Result<i32, D::Error> {
+    let font = style.font;
+    let mut pen = x;
+    // 16 precomputed shades: blending per pixel would dominate a redraw.
+    let mut shades = [style.bg; 16];
+    for (a, shade) in shades.iter_mut().enumerate() {
+        *shade = blend(style.fg, style.bg, a as u8);
+    }
+    for c in s.chars() {
+        let Some(g) = font.glyph(c) else { continue };
+        if g.width > 0 && g.height > 0 {
+            let area = Rectangle::new(
+                Point::new(pen + i32::from(g.left), baseline - i32::from(g.top)),
+                Size::new(u32::from(g.width), u32::from(g.height)),
+            );
+            let count = u32::from(g.width) * u32::from(g.height);
+            target.fill_contiguous(
+                &area,
+                (0..count).map(|i| shades[usize::from(font.coverage(g, i))]),
+            )?;
+        }
+        pen += i32::from(g.advance);
+    }
+    Ok(pen)
+}
+
+/// Characters that must not start a line (行頭禁則).
+fn no_line_start(c: char) -> bool {
+    matches!(
+        c,
+        '、' | '。'
+            | '，'
+            | '．'
+            | '」'
+            | '』'
+            | ')'
+            | '）'
+            | 'ー'
+            | 'ぁ'
+            | 'ぃ'
+            | 'ぅ'
+            | 'ぇ'
+            | 'ぉ'
+            | 'っ'
+            | 'ゃ'
+            | 'ゅ'
+            | 'ょ'
+            | 'ァ'
+            | 'ィ'
+            | 'ゥ'
+            | 'ェ'
+            | 'ォ'
+            | 'ッ'
+            | 'ャ'
+            | 'ュ'
+            | 'ョ'
+            | '・'
+            | '!'
+            | '?'
+            | '.'
+            | ','
+            | ':'
+            | ';'
+    )
+}
+
+/// Characters that must not end a line (行末禁則).
+fn no_line_end(c: char) -> bool {
+    matches!(c, '「' | '『' | '(' | '（')
+}
+
+/// Splits text into lines that fit `max_width`: at every `\n`, and then
+/// wherever a line is too wide, between two Japanese characters (keeping
+/// 禁則) or at a space. No allocation: lines borrow from the text.
+pub struct Lines<'a> {
+    font: &'static Font,
+    rest: Option<&'a str>,
+    max_width: u32,
+}
+
+/// The lines of `text` at `font` within `max_width`.
+pub fn lines<'a>(font: &'static Font, text: &'a str, max_width: u32) -> Lines<'a> {
+    Lines {
+        font,
+        rest: Some(text),
+        max_width,
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let (para, after) = match rest.find('\n') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        if self.font.width(para) <= self.max_width {
+            self.rest = after;
+            return Some(para);
+        }
+        // Too wide: find the last allowed break that fits.
+        let mut width = 0u32;
+        let mut best: Option<usize> = None;
+        let mut prev: Option<char> = None;
+        for (i, c) in para.char_indices() {
+            if let Some(p) = prev {
+                let cjk_pair = !p.is_ascii() || !c.is_ascii();
+                let allowed =
+                    (p == ' ' || c == ' ' || cjk_pair) && !no_line_start(c) && !no_line_end(p);
+                if allowed {
+                    best = Some(i);
+                }
+            }
+            width += self.font.glyph(c).map_or(0, |g| u32::from(g.advance));
+            if width > self.max_width && best.is_some() {
+                break;
+            }
+            prev = Some(c);
+        }
+        let cut = match best {
+            Some(i) if i > 0 => i,
+            // No break anywhere: cut at the widest prefix that fits.
+            _ => {
+                let mut w = 0;
+                let mut cut = para.len();
+                for (i, c) in para.char_indices() {
+                    w += self.font.glyph(c).map_or(0, |g| u32::from(g.advance));
+                    if w > self.max_width && i > 0 {
+                        cut = i;
+                        break;
+                    }
+                }
+                cut
+            }
+        };
+        // `para` starts `rest`, so the cut is an index into `rest` too.
+        let line = &para[..cut];
+        self.rest = Some(rest[cut..].trim_start_matches(' '));
+        Some(line.trim_end_matches(' '))
+    }
+}
+
+/// Horizontal placement of a text block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Flush left.
+    Left,
+    /// Centred.
+    Center,
+}
+
+/// Height of `text` laid out in `width` (lines × line height).
+pub fn block_height(font: &'static Font, text: &str, width: u32) -> u32 {
+    lines(font, text, width).count() as u32 * u32::from(font.line_height)
+}
+
+static OVERFLOWED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether any text block since the last call did not fit its area (too
+/// many lines, or a line with no place to break), and clears the flag.
+/// Layout tests walk every screen in every language and require `false`:
+/// a screen never scrolls and never clips words.
+pub fn take_overflow() -> bool {
+    use core::sync::atomic::Ordering;
+    let was = OVERFLOWED.load(Ordering::Relaxed);
+    OVERFLOWED.store(false, Ordering::Relaxed);
+    was
+}
+
+/// Draws `text` in `area`, vertically centred, each line placed by `align`.
+pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
+    target: &mut D,
+    style: &TextStyle,
+    text: &str,
+    area: Rectangle,
+    align: Align,
+) -> Result<(), D::Error> {
+    let font = style.font;
+    let height = block_height(font, text, area.size.width) as i32;
+    if height > area.size.height as i32
+        || lines(font, text, area.size.width).any(|l| font.width(l) > area.size.width)
+    {
+        OVERFLOWED.store(true, core::sync::atomic::Ordering::Relaxed);
+    }
+    let mut top = area.top_left.y + (area.size.height as i32 - height).max(0) / 2;
+    for line in lines(font, text, area.size.width) {
+        let x = match align {
+            Align::Left => area.top_left.x,
+            Align::Center => {
+                area.top_left.x + (area.size.width as i32 - font.width(line) as i32).max(0) / 2
+            }
+        };
+        draw_line(target, style, line, x, top + i32::from(font.ascent))?;
+        top += i32::from(font.line_height);
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! A screen as the firmware holds it: the host's [`Screen`] checked and
+//! copied (parse, don't validate). A parameter out of range is refused
+//! here, so drawing code never sees one.
+
+use core::fmt::Write;
+
+use myna_link::{ConsentItem, FaceHint, Screen};
+
+use crate::catalogue::{is_name_char, Text};
+use crate::font;
+
+/// Why a screen's parameters were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadParameter {
+    /// A date that does not exist or is out of the card's range.
+    Date,
+    /// Tries left outside 1–3 on the PIN pad.
+    TriesLeft,
+    /// A face hint this firmware does not know.
+    Hint,
+    /// An empty, too long or non-kana name.
+    Name,
+}
+
+/// A calendar date (checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date {
+    /// 2000–2099.
+    pub year: u16,
+    /// 1–12.
+    pub month: u8,
+    /// 1–31, valid for the month.
+    pub day: u8,
+}
+
+impl Date {
+    /// A real date within the certificates' range.
+    pub fn new(year: u16, month: u8, day: u8) -> Result<Date, BadParameter> {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return Err(BadParameter::Date),
+        };
+        if !(2000..=2099).contains(&year) || day == 0 || day > days {
+            return Err(BadParameter::Date);
+        }
+        Ok(Date { year, month, day })
+    }
+}
+
+/// The longest name, in characters.
+pub const NAME_MAX_CHARS: usize = 24;
+const NAME_BYTES: usize = NAME_MAX_CHARS * 3;
+
+/// A patient's name in kana, as the upstream returned it (checked: kana
+/// and spaces only, so every character has a glyph).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct KanaName {
+    bytes: [u8; NAME_BYTES],
+    len: usize,
+}
+
+impl core::fmt::Debug for KanaName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // A name is personal data: never in a log.
+        f.write_str("KanaName(..)")
+    }
+}
+
+impl KanaName {
+    /// Checks and copies `name`.
+    pub fn new(name: &str) -> Result<KanaName, BadParameter> {
+        let trimmed = name.trim_matches(|c| c == ' ' || c == '　');
+        let chars = trimmed.chars().count();
+        if chars == 0 || chars > NAME_MAX_CHARS || !trimmed.chars().all(is_name_char) {
+            return Err(BadParameter::Name);
+        }
+        if font::TITLE.width(trimmed) + font::TITLE.width("　様") > crate::ui::CONTENT_WIDTH {
+            return Err(BadParameter::Name);
+        }
+        let mut bytes = [0u8; NAME_BYTES];
+        bytes[..trimmed.len()].copy_from_slice(trimmed.as_bytes());
+        Ok(KanaName {
+            bytes,
+            len: trimmed.len(),
+        })
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        // Copied from a &str, so always UTF-8; an empty name cannot happen.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+/// A screen with checked parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// No card.
+    Idle,
+    /// Reading the card.
+    Reading,
+    /// Unreadable card; `staff` after 3 misreads.
+    ReadError {
+        /// Ask the staff.
+        staff: bool,
+    },
+    /// Certificate expiring or in grace.
+    ExpiryNotice {
+        /// Expiry.
+        date: Date,
+        /// Already expired, inside the grace period.
+        in_grace: bool,
+    },
+    /// Expired beyond grace.
+    ExpiredRefused,
+    /// Face or PIN (face only for a face-auth card).
+    ChooseMethod {
+        /// Face-auth card.
+        face_only: bool,
+    },
+    /// Guide frame with one hint.
+    FaceCapture {
+        /// The hint's words.
+        hint: Option<Text>,
+    },
+    /// Face failed three times.
+    FaceFailed {
+        /// Offer the PIN.
+        pin_available: bool,
+    },
+    /// The PIN pad.
+    PinEntry {
+        /// 1–3.
+        tries_left: u8,
+    },
+    /// Blocking warning before the last try.
+    PinLastTry,
+    /// Locked.
+    PinLocked,
+    /// Staff checked visually.
+    VisualCheck,
+    /// Registration offer.
+    Registration,
+    /// Consent: all or one by one.
+    ConsentOverview,
+    /// One consent category.
+    ConsentItem(ConsentItem),
+    /// Done, with the name; `reminder` after the take-card chime.
+    Done {
+        /// Kana name.
+        name: KanaName,
+        /// The card is still there: remind.
+        reminder: bool,
+    },
+    /// Ask the staff.
+    SeeStaff,
+    /// Device fault.
+    OutOfService,
+}
+
+fn hint_text(hint: FaceHint) -> Result<Text, BadParameter> {
+    Ok(match hint {
+        FaceHint::FaceTheFrame => Text::HintFaceTheFrame,
+        FaceHint::OneFaceOnly => Text::HintOneFaceOnly,
+        FaceHint::MoveCloser => Text::HintMoveCloser,
+        FaceHint::MoveBack => Text::HintMoveBack,
+        FaceHint::FaceForward => Text::HintFaceForward,
+        FaceHint::FaceTheLight => Text::HintFaceTheLight,
+        FaceHint::AvoidGlare => Text::HintAvoidGlare,
+        FaceHint::HoldStill => Text::HintHoldStill,
+        FaceHint::RemoveMask => Text::HintRemoveMask,
+        FaceHint::RemoveHat => Text::HintRemoveHat,
+        FaceHint::RemoveGlasses => Text::HintRemoveGlasses,
+        FaceHint::Other(_) => return Err(BadParameter::Hint),
+    })
+}
+
+impl View {
+    /// Checks a screen from the host.
+    pub fn from_screen(screen: &Screen<'_>) -> Result<View, BadParameter> {
+        Ok(match *screen {
+            Screen::Idle => View::Idle,
+            Screen::Reading => View::Reading,
+            Screen::ReadError { misreads } => View::ReadError {
+                staff: misreads >= 3,
+            },
+            Screen::ExpiryNotice {
+                year,
+                month,
+                day,
+                in_grace,
+            } => View::ExpiryNotice {
+                date: Date::new(year, month, day)?,
+                in_grace,
+            },
+            Screen::ExpiredRefused => View::ExpiredRefused,
+            Screen::ChooseMethod { face_only } => View::ChooseMethod { face_only },
+            Screen::FaceCapture { hint } => View::FaceCapture {
+                hint: hint.map(hint_text).transpose()?,
+            },
+            Screen::FaceFailed { pin_available } => View::FaceFailed { pin_available },
+            Screen::PinEntry { tries_left } => {
+                if !(1..=3).contains(&tries_left) {
+                    return Err(BadParameter::TriesLeft);
+                }
+                View::PinEntry { tries_left }
+            }
+            Screen::PinLastTry => View::PinLastTry,
+            Screen::PinLocked => View::PinLocked,
+            Screen::VisualCheck => View::VisualCheck,
+            Screen::Registration => View::Registration,
+            Screen::ConsentOverview => View::ConsentOverview,
+            Screen::ConsentItem { item } => View::ConsentItem(item),
+            Screen::Done { name_kana } => View::Done {
+                name: KanaName::new(name_kana)?,
+                reminder: false,
+            },
+            Screen::SeeStaff => View::SeeStaff,
+            Screen::OutOfService => View::OutOfService,
+        })
+    }
+
+    /// Whether the screen waits for the patient (and so times out).
+    pub fn waits_for_input(&self) -> bool {
+        matches!(
+            self,
+            View::ExpiryNotice { .. }
+                | View::ChooseMethod { .. }
+                | View::FaceFailed { .. }
+                | View::PinEntry { .. }
+                | View::PinLastTry
+                | View::VisualCheck
+                | View::Registration
+                | View::ConsentOverview
+                | View::ConsentItem(_)
+        )
+    }
+}
+
+/// A small string on the stack (dates, counts) for `core::fmt::Write`.
+pub struct StackStr<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for StackStr<N> {
+    fn default() -> Self {
+        StackStr {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> StackStr<N> {
+    /// The text so far.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+
+    /// Appends, or fails when full (never a partial character).
+    pub fn push(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(core::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl<const N: usize> Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push(s)
+    }
+}

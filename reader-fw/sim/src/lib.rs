@@ -1,0 +1,320 @@
+//! `reader-sim`: the firmware core (`reader-fw`) on the simulated HAL.
+//! [`SimBoard`] is the board; [`card_front`] draws the card the card camera
+//! sees; [`Control`] is the script/host-side command language (touches by
+//! position or by button, screenshots, state) used by the binary's control
+//! socket, by `--script` files and by tests.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use embedded_graphics::pixelcolor::Rgb565;
+use embedded_graphics::prelude::*;
+use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
+use myna_hal::sim::{
+    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimIndicator, SimTouch,
+};
+use myna_hal::Clock;
+use myna_link::Button;
+use reader_fw::device::{Board, Reader};
+use reader_fw::font::{self, draw_line, TextStyle};
+use reader_fw::ui::{self, Key, Label};
+use reader_fw::view::View;
+
+/// The RNG: the OS's (like the device's TRNG) or seeded for reproducible
+/// screenshots.
+pub enum SimRng {
+    /// `getrandom`.
+    Os(rand_core::OsRng),
+    /// SplitMix64 from a seed.
+    Seeded(SeededRng),
+}
+
+impl rand_core::RngCore for SimRng {
+    fn next_u32(&mut self) -> u32 {
+        match self {
+            SimRng::Os(r) => r.next_u32(),
+            SimRng::Seeded(r) => r.next_u32(),
+        }
+    }
+    fn next_u64(&mut self) -> u64 {
+        match self {
+            SimRng::Os(r) => r.next_u64(),
+            SimRng::Seeded(r) => r.next_u64(),
+        }
+    }
+    fn fill_bytes(&mut self, d: &mut [u8]) {
+        match self {
+            SimRng::Os(r) => r.fill_bytes(d),
+            SimRng::Seeded(r) => r.fill_bytes(d),
+        }
+    }
+    fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), rand_core::Error> {
+        match self {
+            SimRng::Os(r) => r.try_fill_bytes(d),
+            SimRng::Seeded(r) => r.try_fill_bytes(d),
+        }
+    }
+}
+
+/// Wall-clock time, or a clock the test moves.
+pub enum SimTime {
+    /// Real time.
+    Real(SimClock),
+    /// Moved by hand.
+    Manual(ManualClock),
+}
+
+impl Clock for SimTime {
+    fn now_ms(&self) -> u64 {
+        match self {
+            SimTime::Real(c) => c.now_ms(),
+            SimTime::Manual(c) => c.now_ms(),
+        }
+    }
+}
+
+/// The simulated board.
+pub struct SimBoard {
+    /// 800×480.
+    pub display: SimDisplay,
+    /// Queued presses.
+    pub touch: SimTouch,
+    /// Frames from files.
+    pub patient_camera: SimCamera,
+    /// The generated card front.
+    pub card_camera: SimCamera,
+    /// Recorded tones and light.
+    pub indicator: SimIndicator,
+    /// RNG.
+    pub rng: SimRng,
+    /// Clock.
+    pub clock: SimTime,
+}
+
+impl SimBoard {
+    /// A board with no camera pictures, seeded RNG and a manual clock
+    /// (what tests want); the binary replaces the parts it configures.
+    pub fn for_tests(seed: u64) -> (SimBoard, ManualClock) {
+        let clock = ManualClock::default();
+        (
+            SimBoard {
+                display: SimDisplay::new(ui::WIDTH, ui::HEIGHT),
+                touch: SimTouch::default(),
+                patient_camera: SimCamera::empty(),
+                card_camera: SimCamera::empty(),
+                indicator: SimIndicator::default(),
+                rng: SimRng::Seeded(SeededRng::new(seed)),
+                clock: SimTime::Manual(clock.clone()),
+            },
+            clock,
+        )
+    }
+}
+
+impl Board for SimBoard {
+    type Display = SimDisplay;
+    type Touch = SimTouch;
+    type PatientCamera = SimCamera;
+    type CardCamera = SimCamera;
+    type Indicator = SimIndicator;
+    type Rng = SimRng;
+    type Clock = SimTime;
+
+    fn display(&mut self) -> &mut SimDisplay {
+        &mut self.display
+    }
+    fn touch(&mut self) -> &mut SimTouch {
+        &mut self.touch
+    }
+    fn patient_camera(&mut self) -> &mut SimCamera {
+        &mut self.patient_camera
+    }
+    fn card_camera(&mut self) -> &mut SimCamera {
+        &mut self.card_camera
+    }
+    fn indicator(&mut self) -> &mut SimIndicator {
+        &mut self.indicator
+    }
+    fn rng(&mut self) -> &mut SimRng {
+        &mut self.rng
+    }
+    fn clock(&self) -> &SimTime {
+        &self.clock
+    }
+}
+
+/// What is printed on the simulated card front (the fields 照合番号B is
+/// made of: birth date YYMMDD, expiry year, security code).
+#[derive(Debug, Clone)]
+pub struct CardFace {
+    /// Name in kana (the real card prints kanji; the simulator's font has kana).
+    pub name: String,
+    /// Birth date.
+    pub birth: (u16, u8, u8),
+    /// Expiry date.
+    pub expiry: (u16, u8, u8),
+    /// セキュリティコード, 4 digits.
+    pub security_code: String,
+}
+
+impl Default for CardFace {
+    fn default() -> Self {
+        CardFace {
+            name: "マイナ ハナコ".into(),
+            birth: (1958, 4, 1),
+            expiry: (2033, 4, 1),
+            security_code: "4321".into(),
+        }
+    }
+}
+
+/// Draws a card front (856×540, the ID-1 card at 10 px/mm) with the same
+/// typeface as the screens.
+pub fn card_front(face: &CardFace) -> image::RgbImage {
+    let mut d = SimDisplay::new(856, 540);
+    let paper = Rgb565::new(0x1E, 0x3A, 0x1D);
+    let ink = Rgb565::new(2, 4, 2);
+    let _ = d.clear(Rgb565::new(0x10, 0x20, 0x10));
+    let _ = RoundedRectangle::with_equal_corners(
+        Rectangle::new(Point::new(8, 8), Size::new(840, 524)),
+        Size::new(30, 30),
+    )
+    .into_styled(PrimitiveStyle::with_fill(paper))
+    .draw(&mut d);
+    let label = TextStyle {
+        font: &font::NOTE,
+        fg: ink,
+        bg: paper,
+    };
+    let value = TextStyle {
+        font: &font::BODY,
+        fg: ink,
+        bg: paper,
+    };
+    let big = TextStyle {
+        font: &font::TITLE,
+        fg: ink,
+        bg: paper,
+    };
+    let _ = draw_line(&mut d, &big, "個人番号カード", 40, 70);
+    let (by, bm, bd) = face.birth;
+    let (ey, em, ed) = face.expiry;
+    let rows = [
+        ("氏名", face.name.clone()),
+        ("住所", "東京都千代田区霞が関一丁目1番地".to_string()),
+        ("生年月日", format!("{by}年{bm}月{bd}日生")),
+        ("性別", "女".to_string()),
+        ("有効期限", format!("{ey}年{em}月{ed}日まで")),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        let y = 140 + i as i32 * 62;
+        let _ = draw_line(&mut d, &label, k, 40, y);
+        let _ = draw_line(&mut d, &value, v, 170, y);
+    }
+    let _ = draw_line(&mut d, &label, "セキュリティコード", 40, 470);
+    let _ = draw_line(&mut d, &big, &face.security_code, 300, 474);
+    // The photo box.
+    let _ = d.fill_solid(
+        &Rectangle::new(Point::new(620, 120), Size::new(190, 240)),
+        Rgb565::new(0x12, 0x26, 0x14),
+    );
+    d.to_rgb8()
+}
+
+/// A command from a script or the host side of a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Press at a position.
+    Touch(u16, u16),
+    /// Press the centre of a named button on the current screen
+    /// (`face`, `pin`, `yes`, `no`, `confirm`, `one-by-one`, `call-staff`,
+    /// `cancel`, `correct`, or `digit N`).
+    Tap(String),
+    /// Save the current picture as a PNG.
+    Screenshot(String),
+    /// Print the state.
+    State,
+    /// Wait (scripts).
+    Sleep(u64),
+}
+
+impl Control {
+    /// Parses one line (`touch 400 300`, `tap digit 7`, `screenshot a.png`,
+    /// `state`, `sleep 200`).
+    pub fn parse(line: &str) -> Result<Control> {
+        let mut words = line.split_whitespace();
+        let verb = words.next().context("empty command")?;
+        let rest: Vec<&str> = words.collect();
+        Ok(match (verb, rest.as_slice()) {
+            ("touch", [x, y]) => Control::Touch(x.parse()?, y.parse()?),
+            ("tap", names) if !names.is_empty() => Control::Tap(names.join(" ")),
+            ("screenshot", [path]) => Control::Screenshot((*path).to_string()),
+            ("state", []) => Control::State,
+            ("sleep", [ms]) => Control::Sleep(ms.parse()?),
+            _ => bail!("unknown command {line:?} (touch X Y | tap NAME | screenshot FILE | state | sleep MS)"),
+        })
+    }
+}
+
+/// Where the centre of a named button of the current screen is.
+pub fn button_centre(reader: &Reader<SimBoard>, name: &str) -> Option<(u16, u16)> {
+    let wanted = |key: Key| -> bool {
+        match (name, key) {
+            ("face", Key::Link(Button::Face))
+            | ("pin", Key::Link(Button::Pin))
+            | ("yes", Key::Link(Button::Yes))
+            | ("no", Key::Link(Button::No))
+            | ("confirm", Key::Link(Button::Confirm))
+            | ("one-by-one", Key::Link(Button::OneByOne))
+            | ("call-staff", Key::Link(Button::CallStaff))
+            | ("cancel", Key::Link(Button::Cancel))
+            | ("correct", Key::Link(Button::PinCorrect)) => true,
+            (n, Key::Digit(d)) => {
+                n.strip_prefix("digit ").and_then(|v| v.parse::<u8>().ok()) == Some(d)
+            }
+            _ => false,
+        }
+    };
+    ui::buttons(reader.view(), reader.layout())
+        .iter()
+        .find(|b| wanted(b.key))
+        .map(|b| {
+            let c = b.area.center();
+            (c.x as u16, c.y as u16)
+        })
+}
+
+/// One line describing the state (no PIN digits, no name).
+pub fn describe(reader: &Reader<SimBoard>) -> String {
+    let view = reader.view();
+    let name = match view {
+        View::Done { .. } => "Done".to_string(),
+        other => format!("{other:?}"),
+    };
+    let digits: Vec<String> = ui::buttons(view, reader.layout())
+        .iter()
+        .filter_map(|b| match b.label {
+            Label::Digit(d) => Some(d.to_string()),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "screen={name} visual_check={} entered={} pad={}",
+        reader.visual_check(),
+        reader.entered(),
+        if digits.is_empty() {
+            "-".into()
+        } else {
+            digits.join("")
+        }
+    )
+}
+
+/// Saves the display as a PNG.
+pub fn screenshot(reader: &mut Reader<SimBoard>, path: &Path) -> Result<()> {
+    reader
+        .board()
+        .display
+        .save_png(path)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,259 @@
+//! Golden screenshots: every screen and state, drawn by the firmware core
+//! on the simulated display and compared pixel for pixel with the PNGs in
+//! `tests/golden/`. Regenerate on purpose only:
+//! `UPDATE_GOLDEN=1 cargo test -p reader-sim --test golden`, then look at
+//! the pictures before committing them.
+
+use std::path::PathBuf;
+
+use myna_link::{ConsentItem, FaceHint, HostToDevice, Screen};
+use reader_fw::catalogue::Lang;
+use reader_fw::device::{Identity, Reader};
+use reader_sim::{button_centre, SimBoard};
+
+fn reader(lang: Lang) -> Reader<SimBoard> {
+    let (board, _clock) = SimBoard::for_tests(1);
+    Reader::new(
+        board,
+        Identity {
+            firmware: 1,
+            slot: 0,
+        },
+        lang,
+    )
+}
+
+fn show(
+    r: &mut Reader<SimBoard>,
+    seq: u16,
+    screen: Screen<'_>,
+    visual_check: bool,
+) -> Vec<Vec<u8>> {
+    let mut sent = Vec::new();
+    r.handle(
+        seq,
+        &HostToDevice::ShowScreen {
+            screen,
+            visual_check,
+        },
+        &mut |f: &[u8]| sent.push(f.to_vec()),
+    );
+    sent
+}
+
+fn check(name: &str, r: &mut Reader<SimBoard>, failures: &mut Vec<String>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let path = dir.join(format!("{name}.png"));
+    let got = r.board().display.to_rgb8();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        got.save(&path).unwrap();
+        return;
+    }
+    let want = match image::open(&path) {
+        Ok(img) => img.to_rgb8(),
+        Err(e) => {
+            failures.push(format!("{name}: no golden ({e}); run with UPDATE_GOLDEN=1"));
+            return;
+        }
+    };
+    if want.dimensions() != got.dimensions() {
+        failures.push(format!(
+            "{name}: size {:?} != {:?}",
+            got.dimensions(),
+            want.dimensions()
+        ));
+        return;
+    }
+    let differing = want
+        .pixels()
+        .zip(got.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    if differing > 0 {
+        let out = std::env::temp_dir().join(format!("golden-{name}.actual.png"));
+        let _ = got.save(&out);
+        failures.push(format!(
+            "{name}: {differing} pixels differ (actual in {})",
+            out.display()
+        ));
+    }
+}
+
+fn tap(r: &mut Reader<SimBoard>, name: &str) -> Vec<Vec<u8>> {
+    let (x, y) = button_centre(r, name).unwrap_or_else(|| panic!("no {name} button"));
+    r.board().touch.press(x, y);
+    let mut sent = Vec::new();
+    r.poll(&mut |f: &[u8]| sent.push(f.to_vec()));
+    sent
+}
+
+#[test]
+fn every_screen_matches_its_golden_picture() {
+    let mut failures = Vec::new();
+    let mut r = reader(Lang::Ja);
+    let cases: Vec<(&str, Screen<'_>, bool)> = vec![
+        ("idle", Screen::Idle, false),
+        ("reading", Screen::Reading, false),
+        ("read-error", Screen::ReadError { misreads: 1 }, false),
+        ("read-error-staff", Screen::ReadError { misreads: 3 }, false),
+        (
+            "expiry-notice",
+            Screen::ExpiryNotice {
+                year: 2027,
+                month: 2,
+                day: 28,
+                in_grace: false,
+            },
+            false,
+        ),
+        (
+            "expiry-notice-grace",
+            Screen::ExpiryNotice {
+                year: 2026,
+                month: 10,
+                day: 31,
+                in_grace: true,
+            },
+            false,
+        ),
+        ("expired-refused", Screen::ExpiredRefused, false),
+        (
+            "choose-method",
+            Screen::ChooseMethod { face_only: false },
+            false,
+        ),
+        (
+            "choose-method-face-only",
+            Screen::ChooseMethod { face_only: true },
+            false,
+        ),
+        ("face-capture", Screen::FaceCapture { hint: None }, false),
+        (
+            "face-capture-hint-mask",
+            Screen::FaceCapture {
+                hint: Some(FaceHint::RemoveMask),
+            },
+            false,
+        ),
+        (
+            "face-capture-hint-closer",
+            Screen::FaceCapture {
+                hint: Some(FaceHint::MoveCloser),
+            },
+            false,
+        ),
+        (
+            "face-failed",
+            Screen::FaceFailed {
+                pin_available: true,
+            },
+            false,
+        ),
+        (
+            "face-failed-face-only",
+            Screen::FaceFailed {
+                pin_available: false,
+            },
+            false,
+        ),
+        ("pin-entry-3", Screen::PinEntry { tries_left: 3 }, false),
+        ("pin-entry-2", Screen::PinEntry { tries_left: 2 }, false),
+        ("pin-last-try", Screen::PinLastTry, false),
+        ("pin-entry-1", Screen::PinEntry { tries_left: 1 }, false),
+        ("pin-locked", Screen::PinLocked, false),
+        ("visual-check", Screen::VisualCheck, true),
+        ("registration", Screen::Registration, false),
+        ("consent-overview", Screen::ConsentOverview, false),
+        (
+            "consent-diagnosis",
+            Screen::ConsentItem {
+                item: ConsentItem::Diagnosis,
+            },
+            false,
+        ),
+        (
+            "consent-operation",
+            Screen::ConsentItem {
+                item: ConsentItem::Operation,
+            },
+            false,
+        ),
+        (
+            "consent-checkup",
+            Screen::ConsentItem {
+                item: ConsentItem::SpecificHealthCheckup,
+            },
+            false,
+        ),
+        (
+            "consent-limit",
+            Screen::ConsentItem {
+                item: ConsentItem::LimitCertificate,
+            },
+            false,
+        ),
+        (
+            "done",
+            Screen::Done {
+                name_kana: "ヤマダ タロウ",
+            },
+            false,
+        ),
+        ("see-staff", Screen::SeeStaff, false),
+        ("out-of-service", Screen::OutOfService, false),
+        ("visual-banner-consent", Screen::ConsentOverview, true),
+        (
+            "visual-banner-done",
+            Screen::Done {
+                name_kana: "サトウ ハナコ",
+            },
+            true,
+        ),
+    ];
+    for (seq, (name, screen, visual)) in cases.into_iter().enumerate() {
+        let sent = show(&mut r, seq as u16, screen, visual);
+        assert!(sent.is_empty(), "{name}: a valid screen reports nothing");
+        check(name, &mut r, &mut failures);
+    }
+    // States reached by touches and signals.
+    show(&mut r, 100, Screen::PinEntry { tries_left: 3 }, false);
+    tap(&mut r, "digit 1");
+    tap(&mut r, "digit 9");
+    check("pin-entry-3-two-digits", &mut r, &mut failures);
+    show(
+        &mut r,
+        101,
+        Screen::Done {
+            name_kana: "ヤマダ タロウ",
+        },
+        false,
+    );
+    r.handle(
+        102,
+        &HostToDevice::Signal(myna_link::Signal::TakeCard),
+        &mut |_: &[u8]| {},
+    );
+    check("done-take-card-reminder", &mut r, &mut failures);
+    show(&mut r, 103, Screen::PinEntry { tries_left: 2 }, true);
+    check("visual-banner-pin", &mut r, &mut failures);
+    // English, to show the catalogue alone changes the words.
+    let mut en = reader(Lang::En);
+    for (seq, (name, screen)) in [
+        ("en-idle", Screen::Idle),
+        ("en-pin-entry-1", Screen::PinEntry { tries_left: 1 }),
+        (
+            "en-consent-limit",
+            Screen::ConsentItem {
+                item: ConsentItem::LimitCertificate,
+            },
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        show(&mut en, seq as u16, screen, false);
+        check(name, &mut en, &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
