@@ -47,7 +47,7 @@ catalogue! {
         "Take your My Number Card\nout of its case\nand place it here";
     IdleOrientation => "顔写真の面を上に", "Photo side up";
     IdlePrivacy => "お顔の画像は照合だけに使い、この機械には保存しません",
-        "Your face image is used only for matching and is not stored";
+        "Your face image is only used for matching, never stored";
     Reading => "読み取っています。\nカードを動かさないでください",
         "Reading your card.\nPlease do not move it";
     ReadError => "カードを読み取れませんでした。\n置き直してください",

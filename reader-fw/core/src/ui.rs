@@ -380,17 +380,18 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
                 .build(),
         )
         .draw(t)?;
-    let inner = spec.area.offset(-6);
+    let mut inner = spec.area.offset(-6);
+    if spec.area.size.height >= 160 {
+        // Tall buttons carry a picture in their upper part.
+        inner = rect(inner.top_left.x, inner.top_left.y + 70, inner.size.width, inner.size.height - 70);
+    }
     match spec.label {
         Label::Text(s) => {
             // The largest size at which the label fits (a longer language
             // steps down rather than spilling out of the key).
             let words = s.get(lang);
-            let fits = |f: &'static Font| {
-                font::block_height(f, words, inner.size.width) <= inner.size.height
-                    && font::lines(f, words, inner.size.width)
-                        .all(|l| f.width(l) <= inner.size.width)
-            };
+            let fits =
+                |f: &'static Font| font::fits(f, words, inner.size.width, inner.size.height);
             let font = [&font::BUTTON, &font::BODY]
                 .into_iter()
                 .find(|f| fits(f))
@@ -740,7 +741,7 @@ fn method_icon<D: DrawTarget<Color = Rgb565>>(
     spec: &ButtonSpec,
 ) -> Result<(), D::Error> {
     let c = spec.area.center();
-    let at = Point::new(c.x, spec.area.top_left.y + 44);
+    let at = Point::new(c.x, spec.area.top_left.y + 50);
     let white = PrimitiveStyle::with_stroke(PAPER, 4);
     match spec.key {
         Key::Link(Button::Face) => {
@@ -904,7 +905,7 @@ fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<(),
     text(
         t,
         Text::IdlePrivacy.get(lang),
-        band,
+        band.offset(-8),
         style(&font::NOTE, INK, PALE_BLUE),
         Align::Center,
     )

@@ -178,6 +178,28 @@ pub struct Lines<'a> {
     font: &'static Font,
     rest: Option<&'a str>,
     max_width: u32,
+    forced: bool,
+}
+
+impl Lines<'_> {
+    /// Whether a line had to be cut inside a word (no allowed break fit).
+    pub fn forced(&self) -> bool {
+        self.forced
+    }
+}
+
+/// Whether `text` fits `width` × `height` at `font` with every break at an
+/// allowed place.
+pub fn fits(font: &'static Font, text: &str, width: u32, height: u32) -> bool {
+    let mut it = lines(font, text, width);
+    let mut count = 0u32;
+    for line in it.by_ref() {
+        if font.width(line) > width {
+            return false;
+        }
+        count += 1;
+    }
+    !it.forced() && count * u32::from(font.line_height) <= height
 }
 
 /// The lines of `text` at `font` within `max_width`.
@@ -186,6 +208,7 @@ pub fn lines<'a>(font: &'static Font, text: &'a str, max_width: u32) -> Lines<'a
         font,
         rest: Some(text),
         max_width,
+        forced: false,
     }
 }
 
@@ -225,6 +248,7 @@ impl<'a> Iterator for Lines<'a> {
             Some(i) if i > 0 => i,
             // No break anywhere: cut at the widest prefix that fits.
             _ => {
+                self.forced = true;
                 let mut w = 0;
                 let mut cut = para.len();
                 for (i, c) in para.char_indices() {
@@ -281,9 +305,7 @@ pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
 ) -> Result<(), D::Error> {
     let font = style.font;
     let height = block_height(font, text, area.size.width) as i32;
-    if height > area.size.height as i32
-        || lines(font, text, area.size.width).any(|l| font.width(l) > area.size.width)
-    {
+    if !fits(font, text, area.size.width, area.size.height) {
         OVERFLOWED.store(true, core::sync::atomic::Ordering::Relaxed);
     }
     let mut top = area.top_left.y + (area.size.height as i32 - height).max(0) / 2;
