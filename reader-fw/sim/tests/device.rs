@@ -1,0 +1,277 @@
+//! The device end of the link, driven as the host would: frames in, frames
+//! out, touches on the simulated panel.
+
+use myna_hal::sim::SimCamera;
+use myna_link::{
+    decode, encode, Button, Camera, DeviceError, DeviceToHost, Envelope, HostToDevice, Screen,
+    Signal, MAX_FRAME, MAX_PAYLOAD,
+};
+use reader_fw::catalogue::Lang;
+use reader_fw::device::{Identity, Reader, IDLE_TIMEOUT_MS};
+use reader_fw::view::View;
+use reader_sim::{button_centre, SimBoard};
+
+/// A decoded device message, owned.
+#[derive(Debug, Clone, PartialEq)]
+enum Out {
+    Touch(u16, Button),
+    Pin(Vec<u8>),
+    Error(DeviceError),
+    Info(u32, u16, u16),
+    Part { offset: u32, data: Vec<u8>, width: u16, height: u16, channels: u8 },
+    Timeout(u16),
+    Other(String),
+}
+
+fn decode_all(frames: &[Vec<u8>]) -> Vec<(u16, Out)> {
+    frames
+        .iter()
+        .map(|f| {
+            assert_eq!(f.last(), Some(&0), "frames end with the delimiter");
+            let mut f = f[..f.len() - 1].to_vec();
+            let env: Envelope<DeviceToHost<'_>> = decode(&mut f).unwrap();
+            let out = match env.body {
+                DeviceToHost::Touch { screen_seq, button } => Out::Touch(screen_seq, button),
+                DeviceToHost::Pin { digits } => Out::Pin(digits.to_vec()),
+                DeviceToHost::Error(e) => Out::Error(e),
+                DeviceToHost::Info { firmware, width, height, .. } => Out::Info(firmware, width, height),
+                DeviceToHost::FramePart { offset, data, width, height, channels, .. } => {
+                    Out::Part { offset, data: data.to_vec(), width, height, channels }
+                }
+                DeviceToHost::IdleTimeout { screen_seq } => Out::Timeout(screen_seq),
+                other => Out::Other(format!("{other:?}")),
+            };
+            (env.seq, out)
+        })
+        .collect()
+}
+
+struct Host {
+    reader: Reader<SimBoard>,
+    clock: myna_hal::sim::ManualClock,
+    seq: u16,
+    wire: Vec<Vec<u8>>,
+}
+
+impl Host {
+    fn new() -> Host {
+        let (board, clock) = SimBoard::for_tests(42);
+        Host { reader: Reader::new(board, Identity { firmware: 7, slot: 1 }, Lang::Ja), clock, seq: 0, wire: Vec::new() }
+    }
+
+    fn frame(&mut self, msg: &HostToDevice<'_>) -> (u16, Vec<u8>) {
+        let mut scratch = [0u8; MAX_PAYLOAD];
+        let mut out = [0u8; MAX_FRAME];
+        let seq = self.seq;
+        let n = encode(seq, msg, &mut scratch, &mut out).unwrap();
+        self.seq = self.seq.wrapping_add(1);
+        (seq, out[..n].to_vec())
+    }
+
+    /// Sends a message as bytes, returns the device's answers.
+    fn send(&mut self, msg: &HostToDevice<'_>) -> (u16, Vec<(u16, Out)>) {
+        let (seq, bytes) = self.frame(msg);
+        (seq, self.bytes(&bytes))
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> Vec<(u16, Out)> {
+        let mut sent = Vec::new();
+        self.reader.receive(bytes, &mut |f: &[u8]| sent.push(f.to_vec()));
+        self.wire.extend(sent.iter().cloned());
+        decode_all(&sent)
+    }
+
+    fn tap(&mut self, name: &str) -> Vec<Out> {
+        let (x, y) = button_centre(&self.reader, name).unwrap_or_else(|| panic!("no {name}"));
+        self.reader.board().touch.press(x, y);
+        self.poll()
+    }
+
+    fn poll(&mut self) -> Vec<Out> {
+        let mut sent = Vec::new();
+        self.reader.poll(&mut |f: &[u8]| sent.push(f.to_vec()));
+        self.wire.extend(sent.iter().cloned());
+        decode_all(&sent).into_iter().map(|(_, o)| o).collect()
+    }
+
+    fn show(&mut self, screen: Screen<'_>) -> (u16, Vec<Out>) {
+        let (seq, out) = self.send(&HostToDevice::ShowScreen { screen, visual_check: false });
+        (seq, out.into_iter().map(|(_, o)| o).collect())
+    }
+}
+
+#[test]
+fn pin_entry_reports_counts_only_and_hands_the_pin_over_once() {
+    let mut h = Host::new();
+    let (seq, out) = h.show(Screen::PinEntry { tries_left: 3 });
+    assert!(out.is_empty());
+    let mut touches = Vec::new();
+    for d in ["digit 2", "digit 7", "digit 1"] {
+        touches.extend(h.tap(d));
+    }
+    touches.extend(h.tap("correct"));
+    for d in ["digit 1", "digit 8"] {
+        touches.extend(h.tap(d));
+    }
+    touches.extend(h.tap("digit 9")); // a fifth digit is ignored
+    let counts: Vec<Button> = touches
+        .iter()
+        .map(|o| match o {
+            Out::Touch(s, b) => {
+                assert_eq!(*s, seq, "touches name the screen they belong to");
+                *b
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            Button::PinDigitEntered { count: 1 },
+            Button::PinDigitEntered { count: 2 },
+            Button::PinDigitEntered { count: 3 },
+            Button::PinCorrect,
+            Button::PinDigitEntered { count: 3 },
+            Button::PinDigitEntered { count: 4 },
+        ]
+    );
+    // Until the host asks, no frame on the wire carries the digits.
+    assert!(!h.wire.iter().any(|f| f.windows(4).any(|w| w == b"2718")));
+    let (_, out) = h.send(&HostToDevice::TakePin);
+    assert_eq!(out.into_iter().map(|(_, o)| o).collect::<Vec<_>>(), [Out::Pin(b"2718".to_vec())]);
+    assert_eq!(h.reader.entered(), 0, "wiped after the hand-over");
+    let (_, again) = h.send(&HostToDevice::TakePin);
+    assert_eq!(again[0].1, Out::Error(DeviceError::PinNotReady), "never handed over twice");
+}
+
+#[test]
+fn each_pin_entry_gets_a_new_layout_and_cancel_wipes() {
+    let mut h = Host::new();
+    let mut layouts = Vec::new();
+    for _ in 0..20 {
+        h.show(Screen::PinEntry { tries_left: 2 });
+        let layout = *h.reader.layout();
+        assert!(layout.is_permutation());
+        layouts.push(layout);
+    }
+    assert!(layouts.windows(2).all(|w| w[0] != w[1]));
+    h.tap("digit 4");
+    let out = h.tap("cancel");
+    assert!(matches!(out[..], [Out::Touch(_, Button::Cancel)]));
+    assert_eq!(h.reader.entered(), 0);
+    // Digits entered then another screen: wiped too.
+    h.show(Screen::PinEntry { tries_left: 2 });
+    for d in ["digit 1", "digit 2", "digit 3", "digit 4"] {
+        h.tap(d);
+    }
+    h.show(Screen::PinLastTry);
+    let (_, out) = h.send(&HostToDevice::TakePin);
+    assert_eq!(out[0].1, Out::Error(DeviceError::PinNotReady));
+}
+
+#[test]
+fn bad_parameters_show_out_of_service_and_report_an_error() {
+    let mut h = Host::new();
+    for bad in [
+        Screen::PinEntry { tries_left: 0 },
+        Screen::PinEntry { tries_left: 200 },
+        Screen::ExpiryNotice { year: 2026, month: 2, day: 30, in_grace: false },
+        Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(9)) },
+        Screen::Done { name_kana: "Robert'); DROP TABLE" },
+    ] {
+        h.show(Screen::Idle);
+        let (_, out) = h.show(bad.clone());
+        assert_eq!(out, [Out::Error(DeviceError::BadParameter)], "{bad:?}");
+        assert_eq!(*h.reader.view(), View::OutOfService, "{bad:?}");
+    }
+}
+
+#[test]
+fn touches_outside_buttons_or_on_screens_without_buttons_say_nothing() {
+    let mut h = Host::new();
+    h.show(Screen::Reading);
+    h.reader.board().touch.press(400, 300);
+    assert!(h.poll().is_empty());
+    let (seq, _) = h.show(Screen::ChooseMethod { face_only: true });
+    assert!(button_centre(&h.reader, "pin").is_none(), "a face-only card has no PIN button");
+    h.reader.board().touch.press(5, 470);
+    assert!(h.poll().is_empty());
+    assert_eq!(h.tap("face"), [Out::Touch(seq, Button::Face)]);
+}
+
+#[test]
+fn an_untouched_input_screen_times_out_to_idle_and_wipes() {
+    let mut h = Host::new();
+    let (seq, _) = h.show(Screen::PinEntry { tries_left: 3 });
+    h.tap("digit 5");
+    h.clock.advance(IDLE_TIMEOUT_MS - 1);
+    assert!(h.poll().is_empty());
+    h.tap("digit 6"); // input restarts the wait
+    h.clock.advance(IDLE_TIMEOUT_MS - 1);
+    assert!(h.poll().is_empty());
+    h.clock.advance(1);
+    assert_eq!(h.poll(), [Out::Timeout(seq)]);
+    assert_eq!(*h.reader.view(), View::Idle);
+    assert_eq!(h.reader.entered(), 0);
+    // Screens that wait for the host, not the patient, do not time out.
+    h.show(Screen::Reading);
+    h.clock.advance(10 * IDLE_TIMEOUT_MS);
+    assert!(h.poll().is_empty());
+}
+
+#[test]
+fn repeated_frames_are_dropped_gaps_and_corruption_reported() {
+    let mut h = Host::new();
+    let (_, first) = h.frame(&HostToDevice::GetInfo);
+    let out = h.bytes(&first);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1, Out::Info(7, 800, 480));
+    assert!(h.bytes(&first).is_empty(), "a repeated frame is not carried out twice");
+    let (_, mut corrupt) = h.frame(&HostToDevice::GetInfo);
+    corrupt[3] ^= 0x10;
+    assert_eq!(h.bytes(&corrupt)[0].1, Out::Error(DeviceError::Frame));
+    let (_, after_gap) = h.frame(&HostToDevice::GetInfo);
+    let out = h.bytes(&after_gap);
+    assert_eq!(out[0].1, Out::Error(DeviceError::Sequence));
+    assert_eq!(out[1].1, Out::Info(7, 800, 480));
+    // Device sequence numbers count up.
+    let seqs: Vec<u16> = decode_all(&h.wire).iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (0..seqs.len() as u16).collect::<Vec<_>>());
+    // Garbage and an oversized run are typed errors, never a panic.
+    let junk: Vec<u8> = (1..=255u8).cycle().take(10_000).chain([0]).collect();
+    assert_eq!(h.bytes(&junk)[0].1, Out::Error(DeviceError::Frame));
+}
+
+#[test]
+fn a_capture_arrives_in_parts_that_rebuild_the_frame() {
+    let mut h = Host::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, (x + y) as u8]));
+    h.reader.board().patient_camera = SimCamera::from_images(vec![img.clone()]);
+    let (_, out) = h.send(&HostToDevice::Capture { camera: Camera::Patient });
+    let mut rebuilt = vec![0u8; 64 * 48 * 3];
+    let mut parts = 0;
+    for (_, o) in out {
+        let Out::Part { offset, data, width, height, channels } = o else { panic!("{o:?}") };
+        assert_eq!((width, height, channels), (64, 48, 3));
+        rebuilt[offset as usize..offset as usize + data.len()].copy_from_slice(&data);
+        parts += 1;
+    }
+    assert!(parts >= 3);
+    assert_eq!(rebuilt, img.into_raw());
+    let (_, out) = h.send(&HostToDevice::Capture { camera: Camera::CardFront });
+    assert_eq!(out[0].1, Out::Error(DeviceError::Camera), "no card camera picture configured");
+}
+
+#[test]
+fn take_card_signal_sounds_and_reminds_on_done() {
+    let mut h = Host::new();
+    h.show(Screen::Done { name_kana: "ヤマダ タロウ" });
+    h.send(&HostToDevice::Signal(Signal::TakeCard));
+    assert!(matches!(h.reader.view(), View::Done { reminder: true, .. }));
+    assert_eq!(
+        h.reader.board().indicator.events(),
+        [myna_hal::sim::IndicatorEvent::Tone(myna_hal::Tone::TakeCard)]
+    );
+    let (_, out) = h.send(&HostToDevice::FirmwareBegin { size: 10, version: 2 });
+    assert_eq!(out[0].1, Out::Error(DeviceError::Unsupported));
+}
