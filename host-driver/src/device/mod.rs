@@ -112,6 +112,85 @@ impl<T: Transport> DeviceLink<T> {
     }
 }
 
+/// A frame from one of the reader's cameras. Patient frames are face
+/// images: the bytes are wiped on drop.
+pub struct CapturedFrame {
+    /// Columns.
+    pub width: u16,
+    /// Rows.
+    pub height: u16,
+    /// 1 grey, 3 RGB.
+    pub channels: u8,
+    /// Row-major pixels.
+    pub pixels: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// Why a capture failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The link failed.
+    #[error(transparent)]
+    Link(#[from] DeviceLinkError),
+    /// The device reported an error instead of a frame.
+    #[error("device refused the capture: {0:?}")]
+    Device(myna_link::DeviceError),
+    /// Parts that do not add up to one frame (lost, overlapping, resized).
+    #[error("camera frame arrived incomplete or inconsistent")]
+    Inconsistent,
+}
+
+impl<T: Transport> DeviceLink<T> {
+    /// Captures one frame from `camera` and reassembles its parts.
+    pub fn capture(&mut self, camera: myna_link::Camera) -> Result<CapturedFrame, CaptureError> {
+        self.send(&HostToDevice::Capture { camera })?;
+        let mut frame: Option<CapturedFrame> = None;
+        let mut filled = 0usize;
+        loop {
+            let got = self.recv()?;
+            if got.status == SeqStatus::Repeated {
+                continue;
+            }
+            if let SeqStatus::Gap { .. } = got.status {
+                return Err(CaptureError::Inconsistent);
+            }
+            match got.message {
+                DeviceToHost::FramePart {
+                    camera: part_camera,
+                    width,
+                    height,
+                    channels,
+                    offset,
+                    data,
+                } if part_camera == camera => {
+                    let total = usize::from(width) * usize::from(height) * usize::from(channels);
+                    let f = frame.get_or_insert_with(|| CapturedFrame {
+                        width,
+                        height,
+                        channels,
+                        pixels: zeroize::Zeroizing::new(vec![0; total]),
+                    });
+                    let start = offset as usize;
+                    if (f.width, f.height, f.channels) != (width, height, channels)
+                        || start != filled
+                        || start + data.len() > total
+                    {
+                        return Err(CaptureError::Inconsistent);
+                    }
+                    f.pixels[start..start + data.len()].copy_from_slice(data);
+                    filled += data.len();
+                    if filled == total {
+                        return frame.ok_or(CaptureError::Inconsistent);
+                    }
+                }
+                DeviceToHost::Error(e) => return Err(CaptureError::Device(e)),
+                // Touches while capturing are not ours to drop silently, but
+                // a capture happens on screens without buttons; skip others.
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

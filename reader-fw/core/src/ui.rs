@@ -383,15 +383,19 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
     let mut inner = spec.area.offset(-6);
     if spec.area.size.height >= 160 {
         // Tall buttons carry a picture in their upper part.
-        inner = rect(inner.top_left.x, inner.top_left.y + 70, inner.size.width, inner.size.height - 70);
+        inner = rect(
+            inner.top_left.x,
+            inner.top_left.y + 70,
+            inner.size.width,
+            inner.size.height - 70,
+        );
     }
     match spec.label {
         Label::Text(s) => {
             // The largest size at which the label fits (a longer language
             // steps down rather than spilling out of the key).
             let words = s.get(lang);
-            let fits =
-                |f: &'static Font| font::fits(f, words, inner.size.width, inner.size.height);
+            let fits = |f: &'static Font| font::fits(f, words, inner.size.width, inner.size.height);
             let font = [&font::BUTTON, &font::BODY]
                 .into_iter()
                 .find(|f| fits(f))

@@ -18,7 +18,13 @@ enum Out {
     Pin(Vec<u8>),
     Error(DeviceError),
     Info(u32, u16, u16),
-    Part { offset: u32, data: Vec<u8>, width: u16, height: u16, channels: u8 },
+    Part {
+        offset: u32,
+        data: Vec<u8>,
+        width: u16,
+        height: u16,
+        channels: u8,
+    },
     Timeout(u16),
     Other(String),
 }
@@ -34,10 +40,26 @@ fn decode_all(frames: &[Vec<u8>]) -> Vec<(u16, Out)> {
                 DeviceToHost::Touch { screen_seq, button } => Out::Touch(screen_seq, button),
                 DeviceToHost::Pin { digits } => Out::Pin(digits.to_vec()),
                 DeviceToHost::Error(e) => Out::Error(e),
-                DeviceToHost::Info { firmware, width, height, .. } => Out::Info(firmware, width, height),
-                DeviceToHost::FramePart { offset, data, width, height, channels, .. } => {
-                    Out::Part { offset, data: data.to_vec(), width, height, channels }
-                }
+                DeviceToHost::Info {
+                    firmware,
+                    width,
+                    height,
+                    ..
+                } => Out::Info(firmware, width, height),
+                DeviceToHost::FramePart {
+                    offset,
+                    data,
+                    width,
+                    height,
+                    channels,
+                    ..
+                } => Out::Part {
+                    offset,
+                    data: data.to_vec(),
+                    width,
+                    height,
+                    channels,
+                },
                 DeviceToHost::IdleTimeout { screen_seq } => Out::Timeout(screen_seq),
                 other => Out::Other(format!("{other:?}")),
             };
@@ -56,7 +78,19 @@ struct Host {
 impl Host {
     fn new() -> Host {
         let (board, clock) = SimBoard::for_tests(42);
-        Host { reader: Reader::new(board, Identity { firmware: 7, slot: 1 }, Lang::Ja), clock, seq: 0, wire: Vec::new() }
+        Host {
+            reader: Reader::new(
+                board,
+                Identity {
+                    firmware: 7,
+                    slot: 1,
+                },
+                Lang::Ja,
+            ),
+            clock,
+            seq: 0,
+            wire: Vec::new(),
+        }
     }
 
     fn frame(&mut self, msg: &HostToDevice<'_>) -> (u16, Vec<u8>) {
@@ -76,7 +110,8 @@ impl Host {
 
     fn bytes(&mut self, bytes: &[u8]) -> Vec<(u16, Out)> {
         let mut sent = Vec::new();
-        self.reader.receive(bytes, &mut |f: &[u8]| sent.push(f.to_vec()));
+        self.reader
+            .receive(bytes, &mut |f: &[u8]| sent.push(f.to_vec()));
         self.wire.extend(sent.iter().cloned());
         decode_all(&sent)
     }
@@ -95,7 +130,10 @@ impl Host {
     }
 
     fn show(&mut self, screen: Screen<'_>) -> (u16, Vec<Out>) {
-        let (seq, out) = self.send(&HostToDevice::ShowScreen { screen, visual_check: false });
+        let (seq, out) = self.send(&HostToDevice::ShowScreen {
+            screen,
+            visual_check: false,
+        });
         (seq, out.into_iter().map(|(_, o)| o).collect())
     }
 }
@@ -138,10 +176,17 @@ fn pin_entry_reports_counts_only_and_hands_the_pin_over_once() {
     // Until the host asks, no frame on the wire carries the digits.
     assert!(!h.wire.iter().any(|f| f.windows(4).any(|w| w == b"2718")));
     let (_, out) = h.send(&HostToDevice::TakePin);
-    assert_eq!(out.into_iter().map(|(_, o)| o).collect::<Vec<_>>(), [Out::Pin(b"2718".to_vec())]);
+    assert_eq!(
+        out.into_iter().map(|(_, o)| o).collect::<Vec<_>>(),
+        [Out::Pin(b"2718".to_vec())]
+    );
     assert_eq!(h.reader.entered(), 0, "wiped after the hand-over");
     let (_, again) = h.send(&HostToDevice::TakePin);
-    assert_eq!(again[0].1, Out::Error(DeviceError::PinNotReady), "never handed over twice");
+    assert_eq!(
+        again[0].1,
+        Out::Error(DeviceError::PinNotReady),
+        "never handed over twice"
+    );
 }
 
 #[test]
@@ -175,9 +220,18 @@ fn bad_parameters_show_out_of_service_and_report_an_error() {
     for bad in [
         Screen::PinEntry { tries_left: 0 },
         Screen::PinEntry { tries_left: 200 },
-        Screen::ExpiryNotice { year: 2026, month: 2, day: 30, in_grace: false },
-        Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(9)) },
-        Screen::Done { name_kana: "Robert'); DROP TABLE" },
+        Screen::ExpiryNotice {
+            year: 2026,
+            month: 2,
+            day: 30,
+            in_grace: false,
+        },
+        Screen::FaceCapture {
+            hint: Some(myna_link::FaceHint::Other(9)),
+        },
+        Screen::Done {
+            name_kana: "Robert'); DROP TABLE",
+        },
     ] {
         h.show(Screen::Idle);
         let (_, out) = h.show(bad.clone());
@@ -193,7 +247,10 @@ fn touches_outside_buttons_or_on_screens_without_buttons_say_nothing() {
     h.reader.board().touch.press(400, 300);
     assert!(h.poll().is_empty());
     let (seq, _) = h.show(Screen::ChooseMethod { face_only: true });
-    assert!(button_centre(&h.reader, "pin").is_none(), "a face-only card has no PIN button");
+    assert!(
+        button_centre(&h.reader, "pin").is_none(),
+        "a face-only card has no PIN button"
+    );
     h.reader.board().touch.press(5, 470);
     assert!(h.poll().is_empty());
     assert_eq!(h.tap("face"), [Out::Touch(seq, Button::Face)]);
@@ -226,7 +283,10 @@ fn repeated_frames_are_dropped_gaps_and_corruption_reported() {
     let out = h.bytes(&first);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].1, Out::Info(7, 800, 480));
-    assert!(h.bytes(&first).is_empty(), "a repeated frame is not carried out twice");
+    assert!(
+        h.bytes(&first).is_empty(),
+        "a repeated frame is not carried out twice"
+    );
     let (_, mut corrupt) = h.frame(&HostToDevice::GetInfo);
     corrupt[3] ^= 0x10;
     assert_eq!(h.bytes(&corrupt)[0].1, Out::Error(DeviceError::Frame));
@@ -245,33 +305,58 @@ fn repeated_frames_are_dropped_gaps_and_corruption_reported() {
 #[test]
 fn a_capture_arrives_in_parts_that_rebuild_the_frame() {
     let mut h = Host::new();
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, (x + y) as u8]));
+    let img =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, (x + y) as u8]));
     h.reader.board().patient_camera = SimCamera::from_images(vec![img.clone()]);
-    let (_, out) = h.send(&HostToDevice::Capture { camera: Camera::Patient });
+    let (_, out) = h.send(&HostToDevice::Capture {
+        camera: Camera::Patient,
+    });
     let mut rebuilt = vec![0u8; 64 * 48 * 3];
     let mut parts = 0;
     for (_, o) in out {
-        let Out::Part { offset, data, width, height, channels } = o else { panic!("{o:?}") };
+        let Out::Part {
+            offset,
+            data,
+            width,
+            height,
+            channels,
+        } = o
+        else {
+            panic!("{o:?}")
+        };
         assert_eq!((width, height, channels), (64, 48, 3));
         rebuilt[offset as usize..offset as usize + data.len()].copy_from_slice(&data);
         parts += 1;
     }
     assert!(parts >= 3);
     assert_eq!(rebuilt, img.into_raw());
-    let (_, out) = h.send(&HostToDevice::Capture { camera: Camera::CardFront });
-    assert_eq!(out[0].1, Out::Error(DeviceError::Camera), "no card camera picture configured");
+    let (_, out) = h.send(&HostToDevice::Capture {
+        camera: Camera::CardFront,
+    });
+    assert_eq!(
+        out[0].1,
+        Out::Error(DeviceError::Camera),
+        "no card camera picture configured"
+    );
 }
 
 #[test]
 fn take_card_signal_sounds_and_reminds_on_done() {
     let mut h = Host::new();
-    h.show(Screen::Done { name_kana: "ヤマダ タロウ" });
+    h.show(Screen::Done {
+        name_kana: "ヤマダ タロウ",
+    });
     h.send(&HostToDevice::Signal(Signal::TakeCard));
     assert!(matches!(h.reader.view(), View::Done { reminder: true, .. }));
     assert_eq!(
         h.reader.board().indicator.events(),
-        [myna_hal::sim::IndicatorEvent::Tone(myna_hal::Tone::TakeCard)]
+        [myna_hal::sim::IndicatorEvent::Tone(
+            myna_hal::Tone::TakeCard
+        )]
     );
-    let (_, out) = h.send(&HostToDevice::FirmwareBegin { size: 10, version: 2 });
+    let (_, out) = h.send(&HostToDevice::FirmwareBegin {
+        size: 10,
+        version: 2,
+    });
     assert_eq!(out[0].1, Out::Error(DeviceError::Unsupported));
 }

@@ -22,9 +22,16 @@ pub struct SimDisplay {
     width: u32,
     height: u32,
     flushes: u64,
+    save_dir: Option<PathBuf>,
 }
 
 impl SimDisplay {
+    /// Saves `NNNN.png` into `dir` at every flush (one per finished redraw),
+    /// before the firmware goes on, so the folder holds every picture shown.
+    pub fn save_on_flush(&mut self, dir: PathBuf) {
+        self.save_dir = Some(dir);
+    }
+
     /// A black display of this size.
     pub fn new(width: u32, height: u32) -> SimDisplay {
         SimDisplay {
@@ -32,6 +39,7 @@ impl SimDisplay {
             width,
             height,
             flushes: 0,
+            save_dir: None,
         }
     }
 
@@ -104,6 +112,13 @@ impl DrawTarget for SimDisplay {
 impl Display for SimDisplay {
     fn flush(&mut self) -> Result<(), Self::Error> {
         self.flushes += 1;
+        if let Some(dir) = &self.save_dir {
+            let path = dir.join(format!("{:04}.png", self.flushes));
+            if let Err(e) = self.save_png(&path) {
+                // A simulator aid: report and go on drawing.
+                eprintln!("screenshot {}: {e}", path.display());
+            }
+        }
         Ok(())
     }
 }

@@ -1,0 +1,245 @@
+//! `reader-sim`: the reader on a socket. The host driver connects to
+//! `--listen` and speaks the link protocol, exactly as over USB; a second
+//! socket (`--control`) or a `--script` file presses the touch panel and
+//! takes screenshots; `--screenshots DIR` saves a PNG after every redraw.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use myna_hal::sim::{SimCamera, SimClock};
+use reader_fw::catalogue::Lang;
+use reader_fw::device::{Identity, Reader};
+use reader_sim::{
+    button_centre, card_front, describe, screenshot, CardFace, Control, SimBoard, SimRng, SimTime,
+};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The reader firmware on a simulated board, over a socket"
+)]
+struct Args {
+    /// Address for the host link (the vendor interface's bytes).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Address for control commands (touch X Y | tap NAME | screenshot FILE | state).
+    #[arg(long)]
+    control: Option<String>,
+    /// Commands to run once the host is connected, one per line.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Save a PNG into this folder after every redraw.
+    #[arg(long)]
+    screenshots: Option<PathBuf>,
+    /// Patient camera pictures (a file or a folder of images).
+    #[arg(long)]
+    patient_camera: Option<PathBuf>,
+    /// Birth date printed on the simulated card front (YYYY-MM-DD).
+    #[arg(long, default_value = "1958-04-01")]
+    card_birth: String,
+    /// Expiry date printed on the card front (YYYY-MM-DD).
+    #[arg(long, default_value = "2033-04-01")]
+    card_expiry: String,
+    /// Security code printed on the card front.
+    #[arg(long, default_value = "4321")]
+    card_code: String,
+    /// Seed for the PIN pad shuffle (default: the OS RNG).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Display language.
+    #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
+    lang: String,
+}
+
+fn date(s: &str) -> Result<(u16, u8, u8)> {
+    let mut parts = s.split('-');
+    let mut next = || parts.next().context("expected YYYY-MM-DD");
+    Ok((next()?.parse()?, next()?.parse()?, next()?.parse()?))
+}
+
+enum Event {
+    Bytes(Vec<u8>),
+    Closed,
+    Control(Control, Option<Sender<String>>),
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let face = CardFace {
+        birth: date(&args.card_birth)?,
+        expiry: date(&args.card_expiry)?,
+        security_code: args.card_code.clone(),
+        ..CardFace::default()
+    };
+    let patient_camera = match &args.patient_camera {
+        Some(path) => {
+            SimCamera::from_path(path).map_err(|e| anyhow::anyhow!("patient camera: {e:?}"))?
+        }
+        None => SimCamera::empty(),
+    };
+    let (mut board, _) = SimBoard::for_tests(0);
+    board.patient_camera = patient_camera;
+    board.card_camera = SimCamera::from_images(vec![card_front(&face)]);
+    board.clock = SimTime::Real(SimClock::default());
+    board.rng = match args.seed {
+        Some(seed) => SimRng::Seeded(myna_hal::sim::SeededRng::new(seed)),
+        None => SimRng::Os(rand_core::OsRng),
+    };
+    let lang = if args.lang == "en" {
+        Lang::En
+    } else {
+        Lang::Ja
+    };
+    if let Some(dir) = &args.screenshots {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        board.display.save_on_flush(dir.clone());
+    }
+    let mut reader = Reader::new(
+        board,
+        Identity {
+            firmware: 1,
+            slot: 0,
+        },
+        lang,
+    );
+
+    let listener = TcpListener::bind(&args.listen).with_context(|| args.listen.clone())?;
+    println!("link listening on {}", listener.local_addr()?);
+    let (events, inbox) = mpsc::channel::<Event>();
+    if let Some(addr) = &args.control {
+        let control = TcpListener::bind(addr).with_context(|| addr.clone())?;
+        println!("control listening on {}", control.local_addr()?);
+        let events = events.clone();
+        std::thread::spawn(move || serve_control(control, events));
+    }
+    std::io::stdout().flush()?;
+    loop {
+        let (stream, _) = listener.accept()?;
+        stream.set_nodelay(true)?;
+        let mut writer = stream.try_clone()?;
+        let reader_events = events.clone();
+        let mut socket = stream;
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match socket.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        let _ = reader_events.send(Event::Closed);
+                        return;
+                    }
+                    Ok(n) => {
+                        if reader_events.send(Event::Bytes(buf[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        if let Some(script) = &args.script {
+            let text =
+                std::fs::read_to_string(script).with_context(|| script.display().to_string())?;
+            let events = events.clone();
+            std::thread::spawn(move || {
+                for line in text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                {
+                    match Control::parse(line) {
+                        Ok(Control::Sleep(ms)) => std::thread::sleep(Duration::from_millis(ms)),
+                        Ok(c) => {
+                            let (tx, rx) = mpsc::channel();
+                            let _ = events.send(Event::Control(c, Some(tx)));
+                            let _ = rx.recv();
+                        }
+                        Err(e) => eprintln!("script: {e}"),
+                    }
+                }
+            });
+        }
+        let mut send = |frame: &[u8]| {
+            let _ = writer.write_all(frame);
+        };
+        loop {
+            let event = next_event(&inbox);
+            match event {
+                Some(Event::Bytes(bytes)) => reader.receive(&bytes, &mut send),
+                Some(Event::Closed) => break,
+                Some(Event::Control(command, reply)) => {
+                    let answer = run_control(&mut reader, command);
+                    if let Some(reply) = reply {
+                        let _ = reply.send(answer);
+                    }
+                }
+                None => {}
+            }
+            reader.poll(&mut send);
+        }
+        eprintln!("host disconnected; waiting for the next connection");
+    }
+}
+
+fn next_event(inbox: &Receiver<Event>) -> Option<Event> {
+    // Poll the touch panel and the clock about every 20 ms even when idle.
+    inbox.recv_timeout(Duration::from_millis(20)).ok()
+}
+
+fn run_control(reader: &mut Reader<SimBoard>, command: Control) -> String {
+    match command {
+        Control::Touch(x, y) => {
+            reader.board().touch.press(x, y);
+            "ok".into()
+        }
+        Control::Tap(name) => match button_centre(reader, &name) {
+            Some((x, y)) => {
+                reader.board().touch.press(x, y);
+                format!("ok {x} {y}")
+            }
+            None => format!("error no button {name:?} on this screen"),
+        },
+        Control::Screenshot(path) => match screenshot(reader, std::path::Path::new(&path)) {
+            Ok(()) => "ok".into(),
+            Err(e) => format!("error {e:#}"),
+        },
+        Control::State => format!("ok {}", describe(reader)),
+        Control::Sleep(_) => "ok".into(),
+    }
+}
+
+fn serve_control(listener: TcpListener, events: Sender<Event>) {
+    for stream in listener.incoming().flatten() {
+        let events = events.clone();
+        std::thread::spawn(move || control_session(stream, events));
+    }
+}
+
+fn control_session(stream: TcpStream, events: Sender<Event>) {
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        let answer = match Control::parse(&line) {
+            Ok(Control::Sleep(ms)) => {
+                std::thread::sleep(Duration::from_millis(ms));
+                "ok".to_string()
+            }
+            Ok(command) => {
+                let (tx, rx) = mpsc::channel();
+                if events.send(Event::Control(command, Some(tx))).is_err() {
+                    return;
+                }
+                rx.recv_timeout(Duration::from_secs(5))
+                    .unwrap_or_else(|_| "error busy (no host connected?)".into())
+            }
+            Err(e) => format!("error {e}"),
+        };
+        if writeln!(out, "{answer}").is_err() {
+            return;
+        }
+    }
+}
