@@ -3,6 +3,8 @@
 //! its box, buttons are big enough, inside the panel, apart, and a touch
 //! on a button's centre maps to that button.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use embedded_graphics::prelude::*;
 use myna_hal::sim::SimDisplay;
 use myna_link::{ConsentItem, FaceHint, Screen};

@@ -1,6 +1,8 @@
 //! The device end of the link, driven as the host would: frames in, frames
 //! out, touches on the simulated panel.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use myna_hal::sim::SimCamera;
 use myna_link::{
     decode, encode, Button, Camera, DeviceError, DeviceToHost, Envelope, HostToDevice, Screen,

@@ -4,6 +4,8 @@
 //! `UPDATE_GOLDEN=1 cargo test -p reader-sim --test golden`, then look at
 //! the pictures before committing them.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use myna_link::{ConsentItem, FaceHint, HostToDevice, Screen};

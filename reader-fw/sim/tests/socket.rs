@@ -2,6 +2,8 @@
 //! socket, touches through the control socket, exactly as a kiosk and a
 //! test script would use it.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};

@@ -73,7 +73,7 @@ impl Font {
     fn coverage(&self, g: &Glyph, index: u32) -> u8 {
         let nibble = g.offset + index;
         match self.bitmap.get((nibble / 2) as usize) {
-            Some(byte) if nibble % 2 == 0 => byte >> 4,
+            Some(byte) if nibble.is_multiple_of(2) => byte >> 4,
             Some(byte) => byte & 0x0F,
             None => 0,
         }

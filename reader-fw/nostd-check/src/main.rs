@@ -1,0 +1,144 @@
+//! A freestanding program around the firmware core: a board whose parts do
+//! nothing, one frame from the host, one poll. It is linked, never run.
+#![no_std]
+#![no_main]
+
+use embedded_graphics_core::pixelcolor::Rgb565;
+use myna_hal::{Camera, Clock, FrameInfo, Framebuffer, Indicator, Tone, Touch, TouchPoint};
+use myna_link::{encode, HostToDevice, Screen, MAX_FRAME, MAX_PAYLOAD};
+use reader_fw::catalogue::Lang;
+use reader_fw::device::{Board, Identity, Reader};
+
+struct NoCamera;
+impl Camera for NoCamera {
+    type Error = ();
+    fn start(&mut self) -> Result<FrameInfo, ()> {
+        Err(())
+    }
+    fn read(&mut self, _: &mut [u8]) -> Result<usize, ()> {
+        Ok(0)
+    }
+}
+struct NoTouch;
+impl Touch for NoTouch {
+    type Error = ();
+    fn poll(&mut self) -> Result<Option<TouchPoint>, ()> {
+        Ok(None)
+    }
+}
+struct Quiet;
+impl Indicator for Quiet {
+    fn tone(&mut self, _: Tone) {}
+    fn light(&mut self, _: bool) {}
+}
+struct Counter(u32);
+impl rand_core::RngCore for Counter {
+    fn next_u32(&mut self) -> u32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        self.0
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from(self.next_u32())
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        rand_core::impls::fill_bytes_via_next(self, dest)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+struct Zero;
+impl Clock for Zero {
+    fn now_ms(&self) -> u64 {
+        0
+    }
+}
+
+struct Tiny<'a> {
+    display: Framebuffer<'a>,
+    touch: NoTouch,
+    camera: NoCamera,
+    card: NoCamera,
+    indicator: Quiet,
+    rng: Counter,
+    clock: Zero,
+}
+
+impl<'a> Board for Tiny<'a> {
+    type Display = Framebuffer<'a>;
+    type Touch = NoTouch;
+    type PatientCamera = NoCamera;
+    type CardCamera = NoCamera;
+    type Indicator = Quiet;
+    type Rng = Counter;
+    type Clock = Zero;
+    fn display(&mut self) -> &mut Framebuffer<'a> {
+        &mut self.display
+    }
+    fn touch(&mut self) -> &mut NoTouch {
+        &mut self.touch
+    }
+    fn patient_camera(&mut self) -> &mut NoCamera {
+        &mut self.camera
+    }
+    fn card_camera(&mut self) -> &mut NoCamera {
+        &mut self.card
+    }
+    fn indicator(&mut self) -> &mut Quiet {
+        &mut self.indicator
+    }
+    fn rng(&mut self) -> &mut Counter {
+        &mut self.rng
+    }
+    fn clock(&self) -> &Zero {
+        &self.clock
+    }
+}
+
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn _start() -> ! {
+    // A small window of the panel: drawing clips, the code paths are the same.
+    let mut pixels = [Rgb565::new(0, 0, 0); 80 * 48];
+    if let Some(display) = Framebuffer::new(&mut pixels, 80, 48) {
+        let board = Tiny {
+            display,
+            touch: NoTouch,
+            camera: NoCamera,
+            card: NoCamera,
+            indicator: Quiet,
+            rng: Counter(1),
+            clock: Zero,
+        };
+        let mut reader = Reader::new(board, Identity { firmware: 1, slot: 0 }, Lang::Ja);
+        let mut scratch = [0u8; MAX_PAYLOAD];
+        let mut frame = [0u8; MAX_FRAME];
+        let show = HostToDevice::ShowScreen {
+            screen: Screen::PinEntry { tries_left: 3 },
+            visual_check: true,
+        };
+        if let Ok(n) = encode(0, &show, &mut scratch, &mut frame) {
+            let mut sent = 0usize;
+            reader.receive(&frame[..n], &mut |f: &[u8]| sent += f.len());
+            reader.poll(&mut |f: &[u8]| sent += f.len());
+            core::hint::black_box(sent);
+        }
+    }
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// The host target's precompiled `core` names an unwinding personality even
+/// with `panic = "abort"`; an MCU target's does not. Never called.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}
