@@ -53,6 +53,27 @@ impl Hint {
     }
 }
 
+impl From<Hint> for myna_link::FaceHint {
+    /// The hint as the reader shows it (`Screen::FaceCapture`); the words
+    /// live in the firmware's catalogue.
+    fn from(hint: Hint) -> Self {
+        use myna_link::FaceHint as F;
+        match hint {
+            Hint::FaceTheFrame => F::FaceTheFrame,
+            Hint::OneFaceOnly => F::OneFaceOnly,
+            Hint::MoveCloser => F::MoveCloser,
+            Hint::MoveBack => F::MoveBack,
+            Hint::FaceForward => F::FaceForward,
+            Hint::FaceTheLight => F::FaceTheLight,
+            Hint::AvoidGlare => F::AvoidGlare,
+            Hint::HoldStill => F::HoldStill,
+            Hint::RemoveMask => F::RemoveMask,
+            Hint::RemoveHat => F::RemoveHat,
+            Hint::RemoveGlasses => F::RemoveGlasses,
+        }
+    }
+}
+
 /// Limits of the gate (in configuration).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityLimits {
@@ -191,6 +212,27 @@ pub fn accessory_hint(failed_attempts: u8) -> Hint {
 mod tests {
     use super::*;
     use zeroize::Zeroizing;
+
+    #[test]
+    fn every_hint_reaches_the_reader_with_the_same_words() {
+        use reader_fw::catalogue::Lang;
+        for hint in [
+            Hint::FaceTheFrame,
+            Hint::OneFaceOnly,
+            Hint::MoveCloser,
+            Hint::MoveBack,
+            Hint::FaceForward,
+            Hint::FaceTheLight,
+            Hint::AvoidGlare,
+            Hint::HoldStill,
+            Hint::RemoveMask,
+            Hint::RemoveHat,
+            Hint::RemoveGlasses,
+        ] {
+            let shown = reader_fw::view::hint_text(hint.into()).unwrap();
+            assert_eq!(shown.get(Lang::Ja), hint.text_ja(), "{hint:?}");
+        }
+    }
 
     fn frame(w: u32, h: u32, value: u8) -> RgbFrame {
         RgbFrame::from_rgb(w, h, Zeroizing::new(vec![value; (w * h * 3) as usize])).unwrap()

@@ -163,7 +163,8 @@ pub enum View {
     OutOfService,
 }
 
-fn hint_text(hint: FaceHint) -> Result<Text, BadParameter> {
+/// The catalogue words for a face hint; `Other` is not one of ours.
+pub fn hint_text(hint: FaceHint) -> Result<Text, BadParameter> {
     Ok(match hint {
         FaceHint::FaceTheFrame => Text::HintFaceTheFrame,
         FaceHint::OneFaceOnly => Text::HintOneFaceOnly,
