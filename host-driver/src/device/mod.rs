@@ -1,9 +1,11 @@
 //! The reader's vendor interface from the host: the link protocol
 //! (`myna-link`) over any byte transport. The simulator's socket is one
-//! transport; the USB bulk endpoints (nusb) will be another, carrying the
-//! same bytes.
+//! transport; the USB bulk endpoints ([`usb`], nusb) are the other,
+//! carrying the same bytes.
 
 use std::io::{self, Read, Write};
+
+pub mod usb;
 
 use myna_link::{
     decode, encode, DeviceToHost, Envelope, Feed, FrameReader, HostToDevice, LinkError, SeqCheck,
