@@ -362,3 +362,35 @@ fn take_card_signal_sounds_and_reminds_on_done() {
     });
     assert_eq!(out[0].1, Out::Error(DeviceError::Unsupported));
 }
+
+proptest::proptest! {
+    /// Any screen parameters and any bytes: the device draws, or shows
+    /// OutOfService and reports BadParameter, and never panics.
+    #[test]
+    fn arbitrary_screens_and_bytes_never_panic(
+        tries in proptest::prelude::any::<u8>(),
+        year in proptest::prelude::any::<u16>(),
+        month in proptest::prelude::any::<u8>(),
+        day in proptest::prelude::any::<u8>(),
+        hint in proptest::prelude::any::<u8>(),
+        name in "\\PC{0,40}",
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+    ) {
+        let mut h = Host::new();
+        for screen in [
+            Screen::PinEntry { tries_left: tries },
+            Screen::ExpiryNotice { year, month, day, in_grace: tries % 2 == 0 },
+            Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(hint)) },
+            Screen::Done { name_kana: &name },
+            Screen::ReadError { misreads: tries },
+        ] {
+            let (_, out) = h.show(screen);
+            if !out.is_empty() {
+                proptest::prop_assert_eq!(&out, &[Out::Error(DeviceError::BadParameter)]);
+                proptest::prop_assert_eq!(*h.reader.view(), View::OutOfService);
+            }
+        }
+        let _ = h.bytes(&junk);
+        let _ = h.bytes(&[0]);
+    }
+}
