@@ -59,7 +59,7 @@ catalogue! {
         ".\nPlease renew it at\nyour city office";
     ExpiryGrace => "期限後3か月間は保険証として使えます",
         "Works for insurance 3 months past expiry";
-    ExpiredRefused => "電子証明書の有効期限が過ぎているため、\nこのカードでは受付できません。",
+    ExpiredRefused => "電子証明書の有効期限が\n過ぎているため、\nこのカードでは受付できません。",
         "The card's certificate has expired,\nso this card cannot be used.";
     ChooseMethod => "本人確認の方法を\n選んでください", "How would you like\nto confirm it is you?";
     FaceOnlyMethod => "顔認証で\n本人確認をします", "We will confirm it is you\nby your face";
