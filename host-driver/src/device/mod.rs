@@ -114,6 +114,9 @@ impl<T: Transport> DeviceLink<T> {
     }
 }
 
+/// The largest frame a capture accepts (4096×4096 RGB).
+pub const MAX_CAPTURE_BYTES: usize = 4096 * 4096 * 3;
+
 /// A frame from one of the reader's cameras. Patient frames are face
 /// images: the bytes are wiped on drop.
 pub struct CapturedFrame {
@@ -165,6 +168,11 @@ impl<T: Transport> DeviceLink<T> {
                     data,
                 } if part_camera == camera => {
                     let total = usize::from(width) * usize::from(height) * usize::from(channels);
+                    // Sizes come from the device: refuse what no reader camera
+                    // sends rather than allocate for it.
+                    if !matches!(channels, 1 | 3) || total == 0 || total > MAX_CAPTURE_BYTES {
+                        return Err(CaptureError::Inconsistent);
+                    }
                     let f = frame.get_or_insert_with(|| CapturedFrame {
                         width,
                         height,
@@ -266,5 +274,73 @@ mod tests {
             matches!(link.recv(), Err(DeviceLinkError::Io(_))),
             "the device closed"
         );
+    }
+
+    fn capture_against(parts: Vec<DeviceToHost<'static>>) -> Result<CapturedFrame, CaptureError> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let device = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut reader = FrameReader::<MAX_FRAME>::default();
+            let mut byte = [0u8; 1];
+            loop {
+                socket.read_exact(&mut byte).unwrap();
+                if let Feed::Frame(_) = reader.push(byte[0]) {
+                    break;
+                }
+            }
+            for (seq, part) in parts.iter().enumerate() {
+                socket.write_all(&device_frame(seq as u16, part)).unwrap();
+            }
+            // Keep the socket open until the host is done.
+            let _ = socket.read(&mut byte);
+        });
+        let mut link = DeviceLink::new(TcpStream::connect(addr).unwrap());
+        let got = link.capture(myna_link::Camera::Patient);
+        drop(link);
+        device.join().unwrap();
+        got
+    }
+
+    fn part(
+        width: u16,
+        height: u16,
+        channels: u8,
+        offset: u32,
+        data: &'static [u8],
+    ) -> DeviceToHost<'static> {
+        DeviceToHost::FramePart {
+            camera: myna_link::Camera::Patient,
+            width,
+            height,
+            channels,
+            offset,
+            data,
+        }
+    }
+
+    #[test]
+    fn captures_are_reassembled_and_inconsistent_parts_refused() {
+        let ok =
+            capture_against(vec![part(2, 2, 1, 0, &[1, 2]), part(2, 2, 1, 2, &[3, 4])]).unwrap();
+        assert_eq!((ok.width, ok.height, ok.channels), (2, 2, 1));
+        assert_eq!(&ok.pixels[..], &[1, 2, 3, 4]);
+        for bad in [
+            vec![part(2, 2, 1, 0, &[1, 2]), part(2, 2, 1, 3, &[3])], // a hole
+            vec![part(2, 2, 1, 0, &[1, 2]), part(4, 2, 1, 2, &[3, 4])], // resized
+            vec![part(2, 2, 7, 0, &[1, 2])],                         // channels
+            vec![part(u16::MAX, u16::MAX, 3, 0, &[1])],              // too big to allocate
+            vec![part(1, 1, 1, 0, &[1, 2, 3])],                      // overruns
+        ] {
+            assert!(matches!(
+                capture_against(bad),
+                Err(CaptureError::Inconsistent)
+            ));
+        }
+        let refused = capture_against(vec![DeviceToHost::Error(myna_link::DeviceError::Camera)]);
+        assert!(matches!(
+            refused,
+            Err(CaptureError::Device(myna_link::DeviceError::Camera))
+        ));
     }
 }

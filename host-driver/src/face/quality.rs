@@ -230,7 +230,12 @@ mod tests {
             Hint::RemoveGlasses,
         ] {
             let shown = reader_fw::view::hint_text(hint.into()).unwrap();
-            assert_eq!(shown.get(Lang::Ja), hint.text_ja(), "{hint:?}");
+            // The reader's copy may carry phrase breaks for its layout.
+            assert_eq!(
+                shown.get(Lang::Ja).replace('\n', ""),
+                hint.text_ja(),
+                "{hint:?}"
+            );
         }
     }
 

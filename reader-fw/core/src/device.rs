@@ -172,8 +172,10 @@ impl<B: Board> Reader<B> {
 
     /// Bytes from the host; answers go to `tx` as whole frames.
     pub fn receive(&mut self, bytes: &[u8], tx: &mut impl FnMut(&[u8])) {
+        // One copy buffer per call (the decoded message borrows from it
+        // while the reader state is updated).
+        let mut frame = [0u8; MAX_FRAME];
         for &byte in bytes {
-            let mut frame = [0u8; MAX_FRAME];
             let len = match self.rx.push(byte) {
                 Feed::Pending => continue,
                 Feed::Overflow => {
@@ -299,7 +301,7 @@ impl<B: Board> Reader<B> {
                 data: &chunk[..n],
             };
             self.send(&part, tx);
-            offset += n as u32;
+            offset = offset.saturating_add(n as u32);
         }
         // Camera frames are face images: do not leave them in our buffers.
         zeroize::Zeroize::zeroize(&mut chunk);

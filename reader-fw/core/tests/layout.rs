@@ -131,7 +131,7 @@ fn every_name_character_is_drawable() {
 }
 
 #[test]
-fn no_text_overflows_on_any_screen_in_any_language() {
+fn no_text_overflows_or_wraps_unplanned_on_any_screen_in_any_language() {
     let mut display = SimDisplay::new(WIDTH, HEIGHT);
     let layout = Layout::ORDERED;
     let _ = take_overflow();
@@ -146,9 +146,15 @@ fn no_text_overflows_on_any_screen_in_any_language() {
                         layout: &layout,
                         entered,
                     };
+                    let _ = font::take_wrapped();
                     ui::draw(&mut display, &view, &frame).unwrap();
                     if take_overflow() {
                         bad.push(format!("{lang:?} {view:?}"));
+                    }
+                    if lang == Lang::Ja && font::take_wrapped() {
+                        bad.push(format!(
+                            "{lang:?} {view:?}: wrapped automatically; add a \\n at a phrase break"
+                        ));
                     }
                 }
             }
@@ -156,11 +162,9 @@ fn no_text_overflows_on_any_screen_in_any_language() {
     }
     bad.dedup();
     assert!(bad.is_empty(), "text does not fit:\n{}", bad.join("\n"));
-}
+    // Positive controls, in this same test: the flags are process-wide, so
+    // a parallel test drawing text would race with the walk above.
 
-#[test]
-fn the_overflow_check_fires_on_text_that_cannot_fit() {
-    let mut display = SimDisplay::new(WIDTH, HEIGHT);
     let style = font::TextStyle {
         font: &font::TITLE,
         fg: ui::colour::INK,
@@ -179,6 +183,14 @@ fn the_overflow_check_fires_on_text_that_cannot_fit() {
     assert!(take_overflow());
     font::draw_block(&mut display, &style, "確認", area, font::Align::Left).unwrap();
     assert!(!take_overflow());
+    let _ = font::take_wrapped();
+    let _ = font::lines(
+        &font::TITLE,
+        "読み取っています。カードを動かさないでください",
+        300,
+    )
+    .count();
+    assert!(font::take_wrapped());
 }
 
 #[test]

@@ -226,6 +226,7 @@ impl<'a> Iterator for Lines<'a> {
             return Some(para);
         }
         // Too wide: find the last allowed break that fits.
+        WRAPPED.store(true, core::sync::atomic::Ordering::Relaxed);
         let mut width = 0u32;
         let mut best: Option<usize> = None;
         let mut prev: Option<char> = None;
@@ -283,6 +284,18 @@ pub fn block_height(font: &'static Font, text: &str, width: u32) -> u32 {
 }
 
 static OVERFLOWED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+static WRAPPED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether any text since the last call had to be wrapped automatically
+/// (beyond its `\n` breaks), and clears the flag. Japanese is read in
+/// phrases, so the layout tests require the catalogue's own breaks to do.
+pub fn take_wrapped() -> bool {
+    use core::sync::atomic::Ordering;
+    let was = WRAPPED.load(Ordering::Relaxed);
+    WRAPPED.store(false, Ordering::Relaxed);
+    was
+}
 
 /// Whether any text block since the last call did not fit its area (too
 /// many lines, or a line with no place to break), and clears the flag.
