@@ -460,7 +460,7 @@ struct CompareJson {
     decision: &'static str,
     pad: Option<mynareader::face::pad::PadOutcome>,
     hint: Option<mynareader::face::quality::Hint>,
-    hint_text: Option<&'static str>,
+    hint_text: Option<String>,
 }
 
 fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Result<(), Failure> {
@@ -480,7 +480,7 @@ fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Res
             decision: "retry",
             pad: None,
             hint: Some(hint),
-            hint_text: Some(hint.text_ja()),
+            hint_text: mynareader::face::quality::hint_text_ja(hint),
         },
         Capture::Compared {
             similarity,
@@ -495,7 +495,7 @@ fn face_compare(face: FaceArgs, card: PathBuf, live: PathBuf, json: bool) -> Res
             decision: if matched { "match" } else { "no-match" },
             pad: Some(pad),
             hint,
-            hint_text: hint.map(|h| h.text_ja()),
+            hint_text: hint.and_then(mynareader::face::quality::hint_text_ja),
         },
     };
     if json {

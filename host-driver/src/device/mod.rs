@@ -50,6 +50,9 @@ pub struct DeviceLink<T> {
     pending: Vec<u8>,
     position: usize,
     frame: Vec<u8>,
+    /// Encoding buffers, allocated once per link.
+    scratch: Vec<u8>,
+    out: Vec<u8>,
 }
 
 impl<T: Transport> DeviceLink<T> {
@@ -63,16 +66,17 @@ impl<T: Transport> DeviceLink<T> {
             pending: Vec::new(),
             position: 0,
             frame: Vec::new(),
+            scratch: vec![0; MAX_PAYLOAD],
+            out: vec![0; MAX_FRAME],
         }
     }
 
     /// Sends a message; returns its sequence number (touches refer to it).
     pub fn send(&mut self, message: &HostToDevice<'_>) -> Result<u16, DeviceLinkError> {
-        let mut scratch = vec![0u8; MAX_PAYLOAD];
-        let mut out = vec![0u8; MAX_FRAME];
         let seq = self.next_seq;
-        let n = encode(seq, message, &mut scratch, &mut out).map_err(DeviceLinkError::Frame)?;
-        self.transport.write_all(&out[..n])?;
+        let n = encode(seq, message, &mut self.scratch, &mut self.out)
+            .map_err(DeviceLinkError::Frame)?;
+        self.transport.write_all(&self.out[..n])?;
         self.transport.flush()?;
         self.next_seq = self.next_seq.wrapping_add(1);
         Ok(seq)
@@ -207,6 +211,18 @@ mod tests {
     use myna_link::{Button, Screen};
     use std::net::{TcpListener, TcpStream};
 
+    /// One frame from the host, delimiter removed, as the device reads it.
+    fn read_host_frame(socket: &mut TcpStream) -> Vec<u8> {
+        let mut reader = FrameReader::<MAX_FRAME>::default();
+        let mut byte = [0u8; 1];
+        loop {
+            socket.read_exact(&mut byte).unwrap();
+            if let Feed::Frame(frame) = reader.push(byte[0]) {
+                return frame.to_vec();
+            }
+        }
+    }
+
     fn device_frame(seq: u16, msg: &DeviceToHost<'_>) -> Vec<u8> {
         let mut scratch = vec![0u8; MAX_PAYLOAD];
         let mut out = vec![0u8; MAX_FRAME];
@@ -222,22 +238,16 @@ mod tests {
         let device = std::thread::spawn(move || {
             let (mut socket, _) = listener.accept().unwrap();
             // Read the host's ShowScreen frame and answer with touches.
-            let mut reader = FrameReader::<MAX_FRAME>::default();
-            let mut byte = [0u8; 1];
-            let shown_seq = loop {
-                socket.read_exact(&mut byte).unwrap();
-                if let Feed::Frame(frame) = reader.push(byte[0]) {
-                    let env: Envelope<HostToDevice<'_>> = decode(frame).unwrap();
-                    assert!(matches!(
-                        env.body,
-                        HostToDevice::ShowScreen {
-                            screen: Screen::ChooseMethod { face_only: false },
-                            ..
-                        }
-                    ));
-                    break env.seq;
+            let mut frame = read_host_frame(&mut socket);
+            let env: Envelope<HostToDevice<'_>> = decode(&mut frame).unwrap();
+            assert!(matches!(
+                env.body,
+                HostToDevice::ShowScreen {
+                    screen: Screen::ChooseMethod { face_only: false },
+                    ..
                 }
-            };
+            ));
+            let shown_seq = env.seq;
             let touch = DeviceToHost::Touch {
                 screen_seq: shown_seq,
                 button: Button::Face,
@@ -281,14 +291,8 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let device = std::thread::spawn(move || {
             let (mut socket, _) = listener.accept().unwrap();
-            let mut reader = FrameReader::<MAX_FRAME>::default();
+            read_host_frame(&mut socket);
             let mut byte = [0u8; 1];
-            loop {
-                socket.read_exact(&mut byte).unwrap();
-                if let Feed::Frame(_) = reader.push(byte[0]) {
-                    break;
-                }
-            }
             for (seq, part) in parts.iter().enumerate() {
                 socket.write_all(&device_frame(seq as u16, part)).unwrap();
             }

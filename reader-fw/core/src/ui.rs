@@ -131,6 +131,8 @@ impl Buttons {
 }
 
 const ROW_TOP: i32 = 350;
+/// Buttons at least this tall show a picture above their label.
+const TALL_BUTTON_PX: u32 = 160;
 const ROW_HEIGHT: u32 = 110;
 
 fn rect(x: i32, y: i32, w: u32, h: u32) -> Rectangle {
@@ -381,8 +383,9 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
         )
         .draw(t)?;
     let mut inner = spec.area.offset(-6);
-    if spec.area.size.height >= 160 {
-        // Tall buttons carry a picture in their upper part.
+    if spec.area.size.height >= TALL_BUTTON_PX {
+        // Tall buttons (顔認証 / 暗証番号) carry a picture in their upper part.
+        method_icon(t, spec)?;
         inner = rect(
             inner.top_left.x,
             inner.top_left.y + 70,
@@ -403,26 +406,9 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
             text(t, words, inner, style(font, ink, face), Align::Center)
         }
         Label::Digit(d) => {
-            let mut s = StackStr::<2>::default();
-            let _ = s.push(match d {
-                0 => "0",
-                1 => "1",
-                2 => "2",
-                3 => "3",
-                4 => "4",
-                5 => "5",
-                6 => "6",
-                7 => "7",
-                8 => "8",
-                _ => "9",
-            });
-            text(
-                t,
-                s.as_str(),
-                inner,
-                style(&font::DIGITS, ink, face),
-                Align::Center,
-            )
+            let digit = [b'0' + d.min(9)];
+            let s = core::str::from_utf8(&digit).unwrap_or("?");
+            text(t, s, inner, style(&font::DIGITS, ink, face), Align::Center)
         }
     }
 }
@@ -711,11 +697,6 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
     }
     for spec in buttons(view, f.layout).iter() {
         draw_button(t, spec, lang)?;
-    }
-    if let View::ChooseMethod { .. } = view {
-        for spec in buttons(view, f.layout).iter() {
-            method_icon(t, spec)?;
-        }
     }
     Ok(())
 }

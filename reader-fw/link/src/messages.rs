@@ -26,8 +26,10 @@ pub enum ConsentItem {
 }
 
 /// What the patient is asked to do after a failed face capture (one at a
-/// time; the host's quality gate picks it).
+/// time; the host's quality gate picks it). Names are kebab-case in JSON
+/// (the CLI); postcard encodes variants by index, so the wire is unaffected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FaceHint {
     /// No face in the frame.
     FaceTheFrame,

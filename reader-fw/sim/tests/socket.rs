@@ -39,22 +39,19 @@ fn start(extra: &[&str]) -> Sim {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let link = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_string();
-    let control = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_string();
+    // `link listening on ADDR`, then `control listening on ADDR`.
+    let mut address = || {
+        lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let link = address();
+    let control = address();
     Sim {
         child,
         link,

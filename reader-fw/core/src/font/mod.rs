@@ -188,18 +188,35 @@ impl Lines<'_> {
     }
 }
 
+/// How `text` lays out at a width: one pass over its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Measure {
+    /// Height of all lines.
+    pub height: u32,
+    /// Every line within the width and every break at an allowed place.
+    pub within_width: bool,
+}
+
+/// Lays `text` out at `font` within `width` without drawing.
+pub fn measure(font: &'static Font, text: &str, width: u32) -> Measure {
+    let mut it = lines(font, text, width);
+    let mut count = 0u32;
+    let mut within_width = true;
+    for line in it.by_ref() {
+        within_width &= font.width(line) <= width;
+        count += 1;
+    }
+    Measure {
+        height: count * u32::from(font.line_height),
+        within_width: within_width && !it.forced(),
+    }
+}
+
 /// Whether `text` fits `width` × `height` at `font` with every break at an
 /// allowed place.
 pub fn fits(font: &'static Font, text: &str, width: u32, height: u32) -> bool {
-    let mut it = lines(font, text, width);
-    let mut count = 0u32;
-    for line in it.by_ref() {
-        if font.width(line) > width {
-            return false;
-        }
-        count += 1;
-    }
-    !it.forced() && count * u32::from(font.line_height) <= height
+    let m = measure(font, text, width);
+    m.within_width && m.height <= height
 }
 
 /// The lines of `text` at `font` within `max_width`.
@@ -278,11 +295,6 @@ pub enum Align {
     Center,
 }
 
-/// Height of `text` laid out in `width` (lines × line height).
-pub fn block_height(font: &'static Font, text: &str, width: u32) -> u32 {
-    lines(font, text, width).count() as u32 * u32::from(font.line_height)
-}
-
 static OVERFLOWED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 static WRAPPED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
@@ -317,11 +329,11 @@ pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
     align: Align,
 ) -> Result<(), D::Error> {
     let font = style.font;
-    let height = block_height(font, text, area.size.width) as i32;
-    if !fits(font, text, area.size.width, area.size.height) {
+    let m = measure(font, text, area.size.width);
+    if !m.within_width || m.height > area.size.height {
         OVERFLOWED.store(true, core::sync::atomic::Ordering::Relaxed);
     }
-    let mut top = area.top_left.y + (area.size.height as i32 - height).max(0) / 2;
+    let mut top = area.top_left.y + (area.size.height as i32 - m.height as i32).max(0) / 2;
     for line in lines(font, text, area.size.width) {
         let x = match align {
             Align::Left => area.top_left.x,
