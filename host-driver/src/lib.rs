@@ -5,7 +5,7 @@
 //! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
-pub mod device;
+pub mod link;
 pub mod face;
 pub mod secret;
 pub mod upstream;

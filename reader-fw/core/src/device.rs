@@ -2,13 +2,14 @@
 //! Sans-IO like the rest of the core: bytes from the host go in through
 //! [`Reader::receive`], frames for the host come out through a callback,
 //! and the HAL is the board passed in. A USB adapter or the simulator's
-//! socket move the bytes.
+//! socket move the bytes. Framing, sessions and sequence numbers are the
+//! link's [`DeviceEndpoint`]; this file decides what each message does.
 
 use embedded_graphics_core::geometry::OriginDimensions;
 use myna_hal::{Camera, Clock, Display, Indicator, Tone, Touch};
 use myna_link::{
-    decode, encode, Button, Camera as CameraId, DeviceError, DeviceToHost, Envelope, Feed,
-    FrameReader, HostToDevice, SeqCheck, SeqStatus, Signal, MAX_FRAME, MAX_PAYLOAD,
+    Button, Camera as CameraId, DeviceEndpoint, DeviceError, DeviceInput, DeviceToHost,
+    HostToDevice, Language, Signal, MAX_FRAME,
 };
 use rand_core::RngCore;
 
@@ -76,16 +77,15 @@ pub struct Reader<B: Board> {
     layout: Layout,
     entry: Entry,
     last_input_ms: u64,
-    rx: FrameReader<MAX_FRAME>,
-    rx_seq: SeqCheck,
-    tx_seq: u16,
-    scratch: [u8; MAX_PAYLOAD],
-    out: [u8; MAX_FRAME],
+    link: DeviceEndpoint,
 }
 
 impl<B: Board> Reader<B> {
-    /// Starts on `Idle` and draws it.
-    pub fn new(board: B, identity: Identity, lang: Lang) -> Self {
+    /// Starts on `Idle` and draws it. A boot id for this start is drawn from
+    /// the board's RNG: a host that sees it change knows the reader
+    /// restarted.
+    pub fn new(mut board: B, identity: Identity, lang: Lang) -> Self {
+        let boot_id = board.rng().next_u32().max(1);
         let mut reader = Reader {
             board,
             identity,
@@ -96,11 +96,7 @@ impl<B: Board> Reader<B> {
             layout: Layout::ORDERED,
             entry: Entry::default(),
             last_input_ms: 0,
-            rx: FrameReader::default(),
-            rx_seq: SeqCheck::default(),
-            tx_seq: 0,
-            scratch: [0; MAX_PAYLOAD],
-            out: [0; MAX_FRAME],
+            link: DeviceEndpoint::new(boot_id),
         };
         reader.redraw();
         reader
@@ -109,6 +105,29 @@ impl<B: Board> Reader<B> {
     /// The board (for the simulator's screenshots and tests).
     pub fn board(&mut self) -> &mut B {
         &mut self.board
+    }
+
+    /// Stops the firmware and gives the board back (a restart is
+    /// `Reader::new` on it again: a new boot id, no session, `Idle`).
+    pub fn into_board(mut self) -> B {
+        self.entry.wipe();
+        self.link.wipe();
+        self.board
+    }
+
+    /// This start's boot id.
+    pub fn boot_id(&self) -> u32 {
+        self.link.boot_id()
+    }
+
+    /// The host's session, once one said `Hello`.
+    pub fn session(&self) -> Option<u32> {
+        self.link.session()
+    }
+
+    /// The language the screens are drawn in.
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     /// What is on screen.
@@ -135,9 +154,8 @@ impl<B: Board> Reader<B> {
     fn send(&mut self, message: &DeviceToHost<'_>, tx: &mut impl FnMut(&[u8])) {
         // Every message of ours fits MAX_PAYLOAD by construction (chunks are
         // sized for it), so an encode error is a bug, not a runtime state.
-        if let Ok(n) = encode(self.tx_seq, message, &mut self.scratch, &mut self.out) {
-            tx(&self.out[..n]);
-            self.tx_seq = self.tx_seq.wrapping_add(1);
+        if let Ok(frame) = self.link.send(message) {
+            tx(frame);
         }
     }
 
@@ -172,35 +190,53 @@ impl<B: Board> Reader<B> {
 
     /// Bytes from the host; answers go to `tx` as whole frames.
     pub fn receive(&mut self, bytes: &[u8], tx: &mut impl FnMut(&[u8])) {
-        // One copy buffer per call (the decoded message borrows from it
-        // while the reader state is updated).
+        // One frame buffer per call: the decoded message borrows from it
+        // while the reader state is updated.
         let mut frame = [0u8; MAX_FRAME];
-        for &byte in bytes {
-            let len = match self.rx.push(byte) {
-                Feed::Pending => continue,
-                Feed::Overflow => {
-                    self.send(&DeviceToHost::Error(DeviceError::Frame), tx);
-                    continue;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (used, input) = self.link.read(rest, &mut frame);
+            rest = rest.get(used..).unwrap_or_default();
+            match input {
+                None => {}
+                Some(DeviceInput::Hello) => self.on_hello(tx),
+                Some(DeviceInput::Message { seq, lost, message }) => {
+                    if lost > 0 {
+                        self.send(&DeviceToHost::Error(DeviceError::Sequence), tx);
+                    }
+                    self.handle(seq, &message, tx);
                 }
-                Feed::Frame(f) => {
-                    frame[..f.len()].copy_from_slice(f);
-                    f.len()
+                Some(DeviceInput::BadFrame(_)) => {
+                    self.send(&DeviceToHost::Error(DeviceError::Frame), tx)
                 }
-            };
-            match decode::<HostToDevice<'_>>(&mut frame[..len]) {
-                Ok(envelope) => self.on_envelope(envelope, tx),
-                Err(_) => self.send(&DeviceToHost::Error(DeviceError::Frame), tx),
+                Some(DeviceInput::Stale { session }) => {
+                    if let Ok(frame) = self.link.refuse_stale(session) {
+                        tx(frame);
+                    }
+                }
             }
         }
+        // A frame may have carried a name; the next one overwrites most of
+        // it, but do not keep it past this call.
+        zeroize::Zeroize::zeroize(&mut frame);
     }
 
-    fn on_envelope(&mut self, envelope: Envelope<HostToDevice<'_>>, tx: &mut impl FnMut(&[u8])) {
-        match self.rx_seq.check(envelope.seq) {
-            SeqStatus::Repeated => return,
-            SeqStatus::Gap { .. } => self.send(&DeviceToHost::Error(DeviceError::Sequence), tx),
-            SeqStatus::InOrder => {}
+    /// A host opened a session. Whatever was being typed belonged to the
+    /// previous host run: it is wiped; the screen stays until redrawn.
+    fn on_hello(&mut self, tx: &mut impl FnMut(&[u8])) {
+        if self.entry.count() > 0 {
+            self.entry.wipe();
+            self.redraw();
         }
-        self.handle(envelope.seq, &envelope.body, tx);
+        let size = self.board.display().size();
+        let welcome = DeviceToHost::Welcome {
+            boot_id: self.link.boot_id(),
+            firmware: self.identity.firmware,
+            slot: self.identity.slot,
+            width: size.width as u16,
+            height: size.height as u16,
+        };
+        self.send(&welcome, tx);
     }
 
     /// Carries out one message (already past the sequence check).
@@ -251,14 +287,29 @@ impl<B: Board> Reader<B> {
                         let mut digits = digits;
                         zeroize::Zeroize::zeroize(&mut digits);
                         // The encoded frame held the digits too.
-                        zeroize::Zeroize::zeroize(&mut self.scratch);
-                        zeroize::Zeroize::zeroize(&mut self.out);
+                        self.link.wipe();
                         self.entry.wipe();
                         self.redraw();
                     }
                     _ => self.send(&DeviceToHost::Error(DeviceError::PinNotReady), tx),
                 }
             }
+            HostToDevice::SetLanguage(language) => {
+                let lang = match language {
+                    Language::Japanese => Some(Lang::Ja),
+                    Language::English => Some(Lang::En),
+                    Language::Other(_) => None,
+                };
+                match lang {
+                    Some(lang) => {
+                        self.lang = lang;
+                        self.redraw();
+                    }
+                    None => self.send(&DeviceToHost::Error(DeviceError::Unsupported), tx),
+                }
+            }
+            // Only a session's first frame; the endpoint answered it.
+            HostToDevice::Hello => {}
             HostToDevice::FirmwareBegin { .. }
             | HostToDevice::FirmwareChunk { .. }
             | HostToDevice::FirmwareCommit { .. } => {
@@ -305,8 +356,7 @@ impl<B: Board> Reader<B> {
         }
         // Camera frames are face images: do not leave them in our buffers.
         zeroize::Zeroize::zeroize(&mut chunk);
-        zeroize::Zeroize::zeroize(&mut self.scratch);
-        zeroize::Zeroize::zeroize(&mut self.out);
+        self.link.wipe();
     }
 
     /// Polls the touch panel and the clock; call it from the main loop.

@@ -1,10 +1,21 @@
 //! The link between the host driver and the reader's vendor interface.
 //!
 //! One frame on the wire is `COBS(postcard(Envelope) ‖ CRC-32/ISO-HDLC LE)`
-//! followed by a `0x00` delimiter. The envelope carries the protocol version
-//! and a sequence number per direction, so a lost or repeated frame is seen
-//! ([`SeqCheck`]). The same bytes cross USB bulk endpoints and the
-//! simulator's socket. `no_std`, no allocator: payloads borrow from the frame.
+//! followed by a `0x00` delimiter. The envelope carries the protocol version,
+//! the session the host opened with `Hello`, and a sequence number per
+//! direction, so a lost or repeated frame is seen ([`SeqCheck`]) and a frame
+//! of an older session is refused instead of being taken for a repeat. The
+//! same bytes cross USB bulk endpoints and the simulator's socket. `no_std`,
+//! no allocator: payloads borrow from the frame.
+//!
+//! What lives here:
+//! - this file: frames ([`encode`], [`decode`], [`FrameReader`]) and
+//!   sequence numbers ([`SeqCheck`]);
+//! - [`messages`]: the protocol's messages, with a `Debug` that never shows a
+//!   PIN or camera bytes;
+//! - [`endpoint`]: the sans-IO endpoint both ends wrap (sessions, sequence
+//!   numbers, framing): [`HostEndpoint`] and [`DeviceEndpoint`];
+//! - [`capture`]: the bounded reassembly of a camera frame from its parts.
 //!
 //! postcard (a serde format made for embedded links) and the `cobs` crate do
 //! the encoding; nothing here is a hand-written format.
@@ -12,11 +23,15 @@
 
 use serde::{Deserialize, Serialize};
 
-mod messages;
+pub mod capture;
+pub mod endpoint;
+pub mod messages;
+pub use capture::{CaptureFault, Placement, Reassembly, MAX_CAPTURE_BYTES};
+pub use endpoint::{DeviceEndpoint, DeviceInput, HostEndpoint, HostEvent};
 pub use messages::*;
 
-/// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The protocol version this crate speaks. Version 2 added sessions.
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// Largest frame payload (before COBS), so both sides can size buffers.
 pub const MAX_PAYLOAD: usize = 4096;
@@ -43,14 +58,46 @@ pub enum LinkError {
     Version(u8),
     /// The payload is not a message of this protocol.
     Malformed,
+    /// A frame longer than [`MAX_FRAME`] was dropped.
+    Oversized,
+    /// No session yet: the host must send `Hello` first.
+    NoSession,
+    /// A frame of another session (an older kiosk run, or a frame sent
+    /// before the peer restarted): refused, never taken for a repeat.
+    StaleSession {
+        /// The session the frame carried.
+        got: u32,
+    },
 }
+
+impl core::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LinkError::BufferTooSmall => f.write_str("frame buffer too small"),
+            LinkError::Encode => f.write_str("message does not serialise"),
+            LinkError::Cobs => f.write_str("frame is not valid COBS"),
+            LinkError::TooShort => f.write_str("frame shorter than its checksum"),
+            LinkError::Crc => f.write_str("frame checksum mismatch (corrupted)"),
+            LinkError::Version(v) => write!(f, "peer speaks link protocol version {v}"),
+            LinkError::Malformed => f.write_str("frame is not a message of this protocol"),
+            LinkError::Oversized => f.write_str("frame longer than the protocol allows"),
+            LinkError::NoSession => f.write_str("no link session open"),
+            LinkError::StaleSession { got } => write!(f, "frame of an old link session ({got})"),
+        }
+    }
+}
+
+impl core::error::Error for LinkError {}
 
 /// What travels in a frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope<T> {
     /// [`PROTOCOL_VERSION`].
     pub version: u8,
-    /// Per-direction sequence number, wrapping.
+    /// The session the host opened (0 before any).
+    pub session: u32,
+    /// Per-direction sequence number, wrapping; both start again at 0 with
+    /// each session.
     pub seq: u16,
     /// The message.
     pub body: T,
@@ -59,6 +106,7 @@ pub struct Envelope<T> {
 /// Encodes one frame into `out` (delimiter included), using `scratch` for
 /// the unstuffed bytes. Returns the frame length.
 pub fn encode<T: Serialize>(
+    session: u32,
     seq: u16,
     body: &T,
     scratch: &mut [u8],
@@ -66,6 +114,7 @@ pub fn encode<T: Serialize>(
 ) -> Result<usize, LinkError> {
     let envelope = Envelope {
         version: PROTOCOL_VERSION,
+        session,
         seq,
         body,
     };
@@ -137,6 +186,11 @@ pub struct SeqCheck {
 }
 
 impl SeqCheck {
+    /// A check that has seen `seq` (the frame that opened a session).
+    pub fn starting_at(seq: u16) -> SeqCheck {
+        SeqCheck { last: Some(seq) }
+    }
+
     /// Judges `seq` and remembers it unless it is a repeat.
     pub fn check(&mut self, seq: u16) -> SeqStatus {
         let status = match self.last {
@@ -145,6 +199,7 @@ impl SeqCheck {
             Some(last) => match seq.wrapping_sub(last) {
                 1 => SeqStatus::InOrder,
                 // Far behind (more than half the space): an old frame again.
+                // Only within one session: a restarted peer opens a new one.
                 d if d > u16::MAX / 2 => return SeqStatus::Repeated,
                 d => SeqStatus::Gap { lost: d - 1 },
             },
@@ -183,6 +238,15 @@ impl<const N: usize> Default for FrameReader<N> {
 }
 
 impl<const N: usize> FrameReader<N> {
+    /// Clears the bytes of frames already handed out (they may have held a
+    /// PIN or camera bytes); a partial frame still being read is kept.
+    pub fn wipe_spent(&mut self) {
+        let len = self.len;
+        if let Some(spent) = self.buf.get_mut(len..) {
+            zeroize::Zeroize::zeroize(spent);
+        }
+    }
+
     /// Feeds one byte.
     pub fn push(&mut self, byte: u8) -> Feed<'_> {
         if byte == 0 {
@@ -205,7 +269,8 @@ impl<const N: usize> FrameReader<N> {
     }
 }
 
-/// Entry point for fuzzing the decoder: never panics.
+/// Entry point for fuzzing the decoder and both endpoints: never panics.
+#[cfg(feature = "fuzz")]
 pub fn fuzz_decode(data: &[u8]) {
     let mut frame = [0u8; MAX_FRAME];
     let n = data.len().min(frame.len());
@@ -214,4 +279,22 @@ pub fn fuzz_decode(data: &[u8]) {
     let mut frame2 = [0u8; MAX_FRAME];
     frame2[..n].copy_from_slice(&data[..n]);
     let _ = decode::<DeviceToHost<'_>>(&mut frame2[..n]);
+    // The endpoints, fed the same bytes as a stream, in and out of a session.
+    let mut buf = [0u8; MAX_FRAME];
+    let mut device = DeviceEndpoint::new(7);
+    let mut host = HostEndpoint::new();
+    let _ = host.hello(1);
+    for _ in 0..2 {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (used, _) = device.read(rest, &mut buf);
+            rest = rest.get(used..).unwrap_or_default();
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            let (used, _) = host.read(rest, &mut buf);
+            rest = rest.get(used..).unwrap_or_default();
+        }
+        let _ = device.read(&[0], &mut buf);
+    }
 }

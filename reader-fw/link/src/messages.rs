@@ -1,5 +1,8 @@
-//! The messages of protocol version 1. Screens follow `SCREENS.md`; unknown
+//! The messages of the protocol. Screens follow `SCREENS.md`; unknown
 //! codes from a newer peer are kept (`Other`) rather than refused.
+//!
+//! `DeviceToHost` writes its `Debug` by hand: a `Pin` shows no digit and a
+//! `FramePart` no pixel, so a `?message` in a log can never leak either.
 
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +145,17 @@ pub enum Signal {
     Light(bool),
 }
 
+/// The language of the patient screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Language {
+    /// 日本語.
+    Japanese,
+    /// English.
+    English,
+    /// A language from a newer host (the device keeps its own).
+    Other(u8),
+}
+
 /// Host → device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HostToDevice<'a> {
@@ -185,6 +199,13 @@ pub enum HostToDevice<'a> {
         #[serde(borrow)]
         signature: &'a [u8],
     },
+    /// Opens a session (the envelope's `session`, chosen at random by the
+    /// host): both ends start their sequence numbers again, and frames of
+    /// any other session are refused from now on. Answered by
+    /// [`DeviceToHost::Welcome`].
+    Hello,
+    /// Draw the patient screens in this language from now on (this session).
+    SetLanguage(Language),
 }
 
 /// A touch on a button of a screen.
@@ -234,12 +255,16 @@ pub enum DeviceError {
     PinNotReady,
     /// A request this firmware does not carry out.
     Unsupported,
+    /// A frame of a session the device does not have (it restarted, or the
+    /// frame is from an older host run): the host must say `Hello` again.
+    /// Sent in the refused frame's session, outside the sequence numbers.
+    Session,
     /// A code from a newer firmware.
     Other(u8),
 }
 
 /// Device → host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeviceToHost<'a> {
     /// Identity and versions.
     Info {
@@ -291,4 +316,83 @@ pub enum DeviceToHost<'a> {
         /// The screen that timed out.
         screen_seq: u16,
     },
+    /// The answer to [`HostToDevice::Hello`]: the session is open.
+    Welcome {
+        /// Chosen at random at every start of the firmware: a different one
+        /// tells the host the reader restarted (and shows `Idle` again).
+        boot_id: u32,
+        /// Firmware version.
+        firmware: u32,
+        /// Active boot slot (0 = A, 1 = B).
+        slot: u8,
+        /// Display width.
+        width: u16,
+        /// Display height.
+        height: u16,
+    },
+}
+
+impl core::fmt::Debug for DeviceToHost<'_> {
+    /// Field by field like a derived `Debug`, except that a PIN shows only
+    /// that it was there and a camera part only its length.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DeviceToHost::Info {
+                firmware,
+                slot,
+                width,
+                height,
+            } => f
+                .debug_struct("Info")
+                .field("firmware", firmware)
+                .field("slot", slot)
+                .field("width", width)
+                .field("height", height)
+                .finish(),
+            DeviceToHost::Touch { screen_seq, button } => f
+                .debug_struct("Touch")
+                .field("screen_seq", screen_seq)
+                .field("button", button)
+                .finish(),
+            DeviceToHost::Pin { .. } => f.write_str("Pin { digits: <redacted> }"),
+            DeviceToHost::FramePart {
+                camera,
+                width,
+                height,
+                channels,
+                offset,
+                data,
+            } => f
+                .debug_struct("FramePart")
+                .field("camera", camera)
+                .field("width", width)
+                .field("height", height)
+                .field("channels", channels)
+                .field("offset", offset)
+                .field("bytes", &data.len())
+                .finish(),
+            DeviceToHost::Error(e) => f.debug_tuple("Error").field(e).finish(),
+            DeviceToHost::FirmwareProgress(n) => {
+                f.debug_tuple("FirmwareProgress").field(n).finish()
+            }
+            DeviceToHost::IdleTimeout { screen_seq } => f
+                .debug_struct("IdleTimeout")
+                .field("screen_seq", screen_seq)
+                .finish(),
+            DeviceToHost::Welcome {
+                boot_id,
+                firmware,
+                slot,
+                width,
+                height,
+            } => f
+                .debug_struct("Welcome")
+                .field("boot_id", boot_id)
+                .field("firmware", firmware)
+                .field("slot", slot)
+                .field("width", width)
+                .field("height", height)
+                .finish(),
+        }
+    }
 }

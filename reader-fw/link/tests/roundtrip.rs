@@ -10,7 +10,7 @@ use proptest::prelude::*;
 fn round_trip_host(msg: &HostToDevice<'_>, seq: u16) -> (u16, String) {
     let mut scratch = [0u8; MAX_PAYLOAD];
     let mut out = [0u8; MAX_FRAME];
-    let n = encode(seq, msg, &mut scratch, &mut out).unwrap();
+    let n = encode(1, seq, msg, &mut scratch, &mut out).unwrap();
     assert_eq!(out[n - 1], 0, "frames end with the delimiter");
     assert!(!out[..n - 1].contains(&0), "COBS leaves no zero inside");
     let mut frame = out[..n - 1].to_vec();
@@ -47,6 +47,9 @@ proptest! {
             let msg = HostToDevice::ShowScreen { screen: s, visual_check: flag };
             prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
         }
+        for msg in [HostToDevice::Hello, HostToDevice::SetLanguage(Language::English), HostToDevice::SetLanguage(Language::Other(a))] {
+            prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
+        }
         let chunk = HostToDevice::FirmwareChunk { offset: u32::from(year), data: &data };
         prop_assert_eq!(round_trip_host(&chunk, seq), (seq, format!("{chunk:?}")));
     }
@@ -59,11 +62,13 @@ proptest! {
             DeviceToHost::FramePart { camera: Camera::Patient, width: 640, height: 480, channels: 3, offset: 7, data: &data },
             DeviceToHost::Error(DeviceError::Other(count)),
             DeviceToHost::IdleTimeout { screen_seq: seq },
+            DeviceToHost::Welcome { boot_id: u32::from(seq) << 3, firmware: 9, slot: 1, width: 800, height: 480 },
+            DeviceToHost::Error(DeviceError::Session),
         ];
         for msg in msgs {
             let mut scratch = [0u8; MAX_PAYLOAD];
             let mut out = [0u8; MAX_FRAME];
-            let n = encode(seq, &msg, &mut scratch, &mut out).unwrap();
+            let n = encode(1, seq, &msg, &mut scratch, &mut out).unwrap();
             let mut frame = out[..n - 1].to_vec();
             let got: Envelope<DeviceToHost<'_>> = decode(&mut frame).unwrap();
             prop_assert_eq!(got.body, msg);
@@ -76,7 +81,7 @@ proptest! {
         let msg = HostToDevice::ShowScreen { screen: Screen::PinEntry { tries_left: 2 }, visual_check: true };
         let mut scratch = [0u8; MAX_PAYLOAD];
         let mut out = [0u8; MAX_FRAME];
-        let n = encode(seq, &msg, &mut scratch, &mut out).unwrap();
+        let n = encode(1, seq, &msg, &mut scratch, &mut out).unwrap();
         let mut frame = out[..n - 1].to_vec();
         let bit = bit % (frame.len() * 8);
         frame[bit / 8] ^= 1 << (bit % 8);
@@ -92,7 +97,7 @@ proptest! {
 fn corruption_and_versions_are_typed() {
     let mut scratch = [0u8; MAX_PAYLOAD];
     let mut out = [0u8; MAX_FRAME];
-    let n = encode(7, &HostToDevice::GetInfo, &mut scratch, &mut out).unwrap();
+    let n = encode(1, 7, &HostToDevice::GetInfo, &mut scratch, &mut out).unwrap();
     let mut frame = out[..n - 1].to_vec();
     let last = frame.len() - 1;
     frame[last] ^= 0x01;
@@ -110,7 +115,7 @@ fn corruption_and_versions_are_typed() {
         Err(LinkError::TooShort)
     );
     // A frame from a newer protocol says so.
-    let payload = [2u8, 7, 0];
+    let payload = [9u8, 1, 7, 0];
     let mut raw = payload.to_vec();
     raw.extend_from_slice(
         &crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC)
@@ -121,7 +126,7 @@ fn corruption_and_versions_are_typed() {
     let k = cobs::encode(&raw, &mut stuffed);
     assert_eq!(
         decode::<HostToDevice<'_>>(&mut stuffed[..k]),
-        Err(LinkError::Version(2))
+        Err(LinkError::Version(9))
     );
     // Too small a buffer is an error, not a panic.
     let mut tiny = [0u8; 4];
@@ -131,7 +136,7 @@ fn corruption_and_versions_are_typed() {
         data: &data,
     };
     assert_eq!(
-        encode(1, &msg, &mut scratch, &mut tiny),
+        encode(1, 1, &msg, &mut scratch, &mut tiny),
         Err(LinkError::BufferTooSmall)
     );
 }
@@ -156,6 +161,7 @@ fn a_byte_stream_splits_into_frames() {
     for seq in 0..3u16 {
         let mut out = [0u8; MAX_FRAME];
         let n = encode(
+            1,
             seq,
             &HostToDevice::Signal(Signal::Light(seq % 2 == 0)),
             &mut scratch,
@@ -193,7 +199,8 @@ fn the_seed_corpus_holds_valid_frames() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/link_frames");
     let mut scratch = [0u8; MAX_PAYLOAD];
     let data = [7u8; 40];
-    let seeds: [(&str, HostToDevice<'_>); 4] = [
+    let seeds: [(&str, HostToDevice<'_>); 5] = [
+        ("hello", HostToDevice::Hello),
         ("get-info", HostToDevice::GetInfo),
         (
             "pin-entry",
@@ -221,7 +228,7 @@ fn the_seed_corpus_holds_valid_frames() {
     ];
     for (name, msg) in seeds {
         let mut out = [0u8; MAX_FRAME];
-        let n = encode(3, &msg, &mut scratch, &mut out).unwrap();
+        let n = encode(1, 3, &msg, &mut scratch, &mut out).unwrap();
         let path = dir.join(name);
         if std::env::var_os("MYNA_LINK_WRITE_SEEDS").is_some() {
             std::fs::create_dir_all(&dir).unwrap();

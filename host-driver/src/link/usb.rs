@@ -1,9 +1,9 @@
 //! The reader's vendor interface over USB (nusb: pure Rust, usbfs on
 //! Linux, no libusb). Bulk OUT carries the host's frames and bulk IN the
 //! device's, the same bytes as the simulator's socket. When the reader is
-//! unplugged the transport reports the break once (frames in flight may be
-//! lost, which the link's sequence numbers make visible), then waits for the
-//! same reader to come back and reopens it.
+//! unplugged the transport reports the break (frames in flight may be
+//! lost); [`FrameTransport::reconnect`] then waits for the same reader to
+//! come back and reopens it, and the link opens a new session.
 //!
 //! Choosing the device and its endpoints is plain code ([`UsbTarget`],
 //! [`pick_endpoints`]) tested without hardware; the nusb calls around it are
@@ -11,6 +11,8 @@
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
+
+use super::FrameTransport;
 
 use nusb::descriptors::TransferType;
 use nusb::io::{EndpointRead, EndpointWrite};
@@ -111,7 +113,7 @@ struct Open {
     write: EndpointWrite<Bulk>,
 }
 
-/// The vendor interface as a byte stream for [`super::DeviceLink`].
+/// The vendor interface as a byte stream for [`super::ReaderLink`].
 pub struct UsbTransport {
     target: UsbTarget,
     open: Option<Open>,
@@ -133,23 +135,7 @@ impl UsbTransport {
         })
     }
 
-    fn ensure_open(&mut self) -> io::Result<&mut Open> {
-        if self.open.is_none() {
-            let deadline = Instant::now() + self.reconnect_within;
-            loop {
-                match open_device(&self.target) {
-                    Ok(open) => {
-                        tracing::info!(event = "device-usb-reconnected");
-                        self.open = Some(open);
-                        break;
-                    }
-                    Err(e) if Instant::now() >= deadline => {
-                        return Err(io::Error::new(io::ErrorKind::NotConnected, e.to_string()))
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(250)),
-                }
-            }
-        }
+    fn opened(&mut self) -> io::Result<&mut Open> {
         self.open
             .as_mut()
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
@@ -157,8 +143,8 @@ impl UsbTransport {
 
     fn broken(&mut self, e: io::Error) -> io::Error {
         if e.kind() != io::ErrorKind::TimedOut {
-            // Unplugged or reset: drop the endpoints; the next call reopens.
-            tracing::warn!(event = "device-usb-lost");
+            // Unplugged or reset: drop the endpoints; `reconnect` reopens.
+            tracing::warn!(event = "link-usb-lost");
             self.open = None;
             return io::Error::new(io::ErrorKind::ConnectionReset, e);
         }
@@ -207,33 +193,44 @@ fn open_device(target: &UsbTarget) -> Result<Open, UsbError> {
     Ok(Open { read, write })
 }
 
-impl Read for UsbTransport {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl FrameTransport for UsbTransport {
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let open = self.opened()?;
+        // Ends the transfer with a short packet so the device sees the frame
+        // now, and waits until it went out.
+        let sent = open
+            .write
+            .write_all(bytes)
+            .and_then(|()| open.write.flush_end().map_err(io::Error::other));
+        sent.map_err(|e| self.broken(e))
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let timeout = self.read_timeout;
-        let open = self.ensure_open()?;
+        let open = self.opened()?;
         open.read.set_read_timeout(timeout);
         match open.read.read(buf) {
             Ok(n) => Ok(n),
             Err(e) => Err(self.broken(e)),
         }
     }
-}
 
-impl Write for UsbTransport {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let open = self.ensure_open()?;
-        match open.write.write(buf) {
-            Ok(n) => Ok(n),
-            Err(e) => Err(self.broken(e)),
+    fn reconnect(&mut self) -> io::Result<()> {
+        self.open = None;
+        let deadline = Instant::now() + self.reconnect_within;
+        loop {
+            match open_device(&self.target) {
+                Ok(open) => {
+                    tracing::info!(event = "link-usb-reconnected");
+                    self.open = Some(open);
+                    return Ok(());
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(io::Error::new(io::ErrorKind::NotConnected, e))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(250)),
+            }
         }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        let open = self.ensure_open()?;
-        // Ends the transfer with a short packet so the device sees the frame
-        // now, and waits until it went out.
-        let sent = open.write.flush_end().map_err(io::Error::other);
-        sent.map_err(|e| self.broken(e))
     }
 }
 
