@@ -55,7 +55,7 @@ fn pcsc_error(operation: &'static str, e: pcsc::Error) -> TransportError {
         }
         pcsc::Error::SharingViolation => TransportError::ReaderBusy,
         pcsc::Error::UnresponsiveCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch => {
-            TransportError::Unresponsive(e.to_string())
+            TransportError::Unresponsive(e)
         }
         source => TransportError::Pcsc { operation, source },
     }
@@ -223,7 +223,7 @@ impl PcscCard {
                     }
                 }
             })
-            .map_err(|_| TransportError::Disconnected)?;
+            .map_err(TransportError::Spawn)?;
         let reader = ready_rx
             .recv()
             .map_err(|_| TransportError::Disconnected)??;
