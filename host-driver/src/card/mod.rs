@@ -2,7 +2,7 @@
 //! checked BER views ([`ber`]), the operations on a My Number Card ([`myna`])
 //! over any [`Transport`], and the PC/SC adapter ([`pcsc`]) that runs them on
 //! a real reader. With the `fuzz` feature, also the fuzz targets' entry point
-//! ([`fuzz_card_responses`]); it is not API.
+//! (`fuzz_card_responses`); it is not API.
 
 pub mod apdu;
 pub mod ber;

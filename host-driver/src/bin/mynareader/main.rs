@@ -1,9 +1,9 @@
 //! `mynareader`: the host driver's command line. This file owns only the
 //! clap top level, the dispatch to one module per command group, and the exit
-//! code; the groups live in their modules, failures and hints in [`hint`].
+//! code; the groups live in their modules, failures and hints in `hint`.
 //!
 //! A new command group is one module (its `Subcommand` enum and `run`), one
-//! [`Command`] variant and one arm in [`run`].
+//! `Command` variant and one arm in `run`.
 
 mod card;
 mod device_key;
