@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = mynareader::face::image::decode(data);
+    mynareader::face::fuzz_face_images(data);
 });

@@ -2,32 +2,41 @@
 //! chain to the CA certificate on the card, and signature checks with the
 //! certificate's key. Parsing and signature verification are `x509-parser`
 //! (rusticata, fuzzed upstream) with `ring`, rather than hand-written DER.
+//! Their errors stay attached as the [`std::error::Error::source`] of a
+//! [`CertError`].
 
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use time::OffsetDateTime;
+use x509_parser::error::X509Error;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// Why a certificate is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Not `Eq`: the kept `x509-parser` and `ring` errors are only `PartialEq`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CertError {
     /// Not a DER X.509 certificate.
     #[error("not an X.509 certificate: {0}")]
-    Parse(String),
+    Parse(#[source] X509Error),
     /// Bytes after the certificate.
     #[error("{0} unexpected bytes after the certificate")]
     TrailingBytes(usize),
     /// The issuer named in the certificate is not the CA's subject.
     #[error("the certificate names another issuer than the CA certificate")]
     IssuerMismatch,
-    /// The CA's key did not sign it.
+    /// The CA's key did not sign it (or signed with an unsupported
+    /// algorithm); the source says which.
     #[error("the CA's signature on the certificate does not verify")]
-    BadSignature,
+    BadSignature(#[source] X509Error),
+    /// A signature over a message does not verify with the certificate's key.
+    #[error("the signature does not verify with the certificate's key")]
+    BadMessageSignature(#[source] ring::error::Unspecified),
     /// The CA certificate is not a CA.
     #[error("the CA certificate is not marked as a CA")]
     NotACa,
     /// A validity time out of range.
     #[error("validity time out of range")]
-    BadTime,
+    BadTime(#[source] time::error::ComponentRange),
 }
 
 /// When a certificate is valid.
@@ -81,7 +90,7 @@ impl CertificateInfo {
 
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
     let (rest, cert) =
-        X509Certificate::from_der(der).map_err(|e| CertError::Parse(e.to_string()))?;
+        X509Certificate::from_der(der).map_err(|e| CertError::Parse(X509Error::from(e)))?;
     if !rest.is_empty() {
         return Err(CertError::TrailingBytes(rest.len()));
     }
@@ -93,7 +102,7 @@ pub fn certificate_info(der: &[u8]) -> Result<CertificateInfo, CertError> {
     let cert = parse(der)?;
     let validity = cert.validity();
     let time = |t: x509_parser::time::ASN1Time| {
-        OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|_| CertError::BadTime)
+        OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(CertError::BadTime)
     };
     Ok(CertificateInfo {
         serial: cert.raw_serial_as_string(),
@@ -116,7 +125,7 @@ pub fn verify_issued_by(cert_der: &[u8], ca_der: &[u8]) -> Result<(), CertError>
         return Err(CertError::IssuerMismatch);
     }
     cert.verify_signature(Some(ca.public_key()))
-        .map_err(|_| CertError::BadSignature)
+        .map_err(CertError::BadSignature)
 }
 
 /// Verifies an RSA PKCS#1 v1.5 SHA-256 signature over `message` with the
@@ -130,5 +139,5 @@ pub fn verify_rsa_sha256(
     let key = &cert.public_key().subject_public_key.data;
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.as_ref())
         .verify(message, signature)
-        .map_err(|_| CertError::BadSignature)
+        .map_err(CertError::BadMessageSignature)
 }

@@ -1,7 +1,8 @@
 //! The card: sans-IO APDU commands ([`apdu`]), typed status words ([`status`]),
 //! checked BER views ([`ber`]), the operations on a My Number Card ([`myna`])
 //! over any [`Transport`], and the PC/SC adapter ([`pcsc`]) that runs them on
-//! a real reader.
+//! a real reader. With the `fuzz` feature, also the fuzz targets' entry point
+//! (`fuzz_card_responses`); it is not API.
 
 pub mod apdu;
 pub mod ber;
@@ -20,6 +21,10 @@ pub use transport::{Transport, TransportError};
 
 /// Entry point for fuzzing every parser of card bytes: response APDUs, BER
 /// headers and templates, certificates. Never panics on any input.
+///
+/// Only with the `fuzz` feature (the fuzz crate and the seed-corpus test
+/// enable it): not part of the library's API.
+#[cfg(any(test, feature = "fuzz"))]
 pub fn fuzz_card_responses(data: &[u8]) {
     use apdu::Command;
     if let Ok(response) = apdu::Response::parse(data) {

@@ -73,7 +73,7 @@ pub enum CardKind {
 }
 
 /// What `card info` shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CardInfo {
     /// The kind of card.
     pub kind: CardKind,

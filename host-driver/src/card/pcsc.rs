@@ -55,7 +55,7 @@ fn pcsc_error(operation: &'static str, e: pcsc::Error) -> TransportError {
         }
         pcsc::Error::SharingViolation => TransportError::ReaderBusy,
         pcsc::Error::UnresponsiveCard | pcsc::Error::UnpoweredCard | pcsc::Error::ProtoMismatch => {
-            TransportError::Unresponsive(e.to_string())
+            TransportError::Unresponsive(e)
         }
         source => TransportError::Pcsc { operation, source },
     }
@@ -223,7 +223,7 @@ impl PcscCard {
                     }
                 }
             })
-            .map_err(|_| TransportError::Disconnected)?;
+            .map_err(TransportError::Spawn)?;
         let reader = ready_rx
             .recv()
             .map_err(|_| TransportError::Disconnected)??;
@@ -281,4 +281,45 @@ pub fn list_readers() -> Result<Vec<String>, TransportError> {
         .iter()
         .map(|s| s.name().to_string_lossy().into_owned())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcsc_errors_stay_attached_as_the_source() {
+        let e = pcsc_error("SCardTransmit", pcsc::Error::UnresponsiveCard);
+        assert!(matches!(
+            e,
+            TransportError::Unresponsive(pcsc::Error::UnresponsiveCard)
+        ));
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source, Some(pcsc::Error::UnresponsiveCard.to_string()));
+        let e = pcsc_error("SCardConnect", pcsc::Error::InvalidHandle);
+        assert!(matches!(
+            e,
+            TransportError::Pcsc {
+                operation: "SCardConnect",
+                source: pcsc::Error::InvalidHandle
+            }
+        ));
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn the_typed_kinds_callers_match_on_are_kept() {
+        assert!(matches!(
+            pcsc_error("SCardEstablishContext", pcsc::Error::NoService),
+            TransportError::NoService
+        ));
+        assert!(matches!(
+            pcsc_error("SCardTransmit", pcsc::Error::RemovedCard),
+            TransportError::CardRemoved
+        ));
+        assert!(matches!(
+            pcsc_error("SCardConnect", pcsc::Error::SharingViolation),
+            TransportError::ReaderBusy
+        ));
+    }
 }

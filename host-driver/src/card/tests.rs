@@ -429,3 +429,31 @@ fn the_fuzz_entry_point_survives_odd_inputs() {
         fuzz_card_responses(input);
     }
 }
+
+#[test]
+fn certificate_errors_keep_the_parser_error_as_their_source() {
+    use std::error::Error;
+    let err = cert::certificate_info(&[0x30, 0x03, 1, 2, 3]).unwrap_err();
+    assert!(matches!(err, cert::CertError::Parse(_)));
+    assert!(err.source().is_some(), "{err:?}");
+    // Through the card layer too: the chain is card → certificate → x509.
+    let card_err = CardError::from(err);
+    let source = card_err.source().unwrap();
+    assert!(source.source().is_some(), "{card_err:?}");
+}
+
+#[test]
+fn a_signature_that_does_not_verify_keeps_ring_s_error() {
+    use std::error::Error;
+    // An ECDSA certificate cannot verify an RSA signature: ring refuses.
+    let certified = rcgen::generate_simple_self_signed(vec!["card.test".into()]).unwrap();
+    let der = certified.cert.der().to_vec();
+    let err = cert::verify_rsa_sha256(&der, b"message", &[0; 256]).unwrap_err();
+    assert!(matches!(err, cert::CertError::BadMessageSignature(_)));
+    assert!(err.source().is_some());
+    // Self-signed, but not a CA: refused before any signature check.
+    assert_eq!(
+        cert::verify_issued_by(&der, &der),
+        Err(cert::CertError::NotACa)
+    );
+}

@@ -26,7 +26,7 @@ pub enum TransportError {
     NoCard,
     /// The card or reader refused to talk (mute card, protocol mismatch).
     #[error("the card does not answer: {0}")]
-    Unresponsive(String),
+    Unresponsive(#[source] pcsc::Error),
     /// Another PC/SC failure.
     #[error("PC/SC {operation} failed: {source}")]
     Pcsc {
@@ -35,6 +35,9 @@ pub enum TransportError {
         /// Its error.
         source: pcsc::Error,
     },
+    /// The adapter's thread could not be started.
+    #[error("cannot start the card reader thread: {0}")]
+    Spawn(#[source] std::io::Error),
     /// The adapter's thread is gone.
     #[error("the card reader thread stopped")]
     Disconnected,

@@ -5,6 +5,8 @@
 //! warps them to the ArcFace template; [`embed`] turns them into normalised
 //! embeddings; [`eval`] scores a labelled pair list. Models come from
 //! [`models`], checked against the manifest. Nothing here writes anywhere.
+//! With the `fuzz` feature, also the fuzz targets' entry point
+//! (`fuzz_face_images`); it is not API.
 
 pub mod align;
 pub mod detect;
@@ -21,6 +23,17 @@ use detect::{Detection, Detector};
 use embed::{Embedding, Recogniser};
 use image::{ImageError, RgbFrame};
 use models::{ModelError, Runnable};
+
+/// Entry point for fuzzing the image decoders the face pipeline starts with:
+/// JPEG 2000 from the card chip (hayro-jpeg2000) and any other format from a
+/// camera or file. Never panics on any input.
+///
+/// Only with the `fuzz` feature (the fuzz crate and the seed-corpus test
+/// enable it): not part of the library's API.
+#[cfg(any(test, feature = "fuzz"))]
+pub fn fuzz_face_images(data: &[u8]) {
+    let _ = image::decode(data);
+}
 
 /// Settings of the face check (kept in configuration).
 #[derive(Debug, Clone)]

@@ -1,0 +1,223 @@
+//! `mynareader face …`: compare faces with the on-device models. Owns the
+//! face commands' arguments, loading the engine from them, and their output
+//! (text and `--json`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use mynareader::face::pad::PadOutcome;
+use mynareader::face::quality::{self, Hint as CaptureHint};
+use mynareader::face::{eval, image, Band, Capture, FaceEngine, FaceSettings, PadMode};
+use serde::Serialize;
+
+use crate::hint::{Failure, Hint};
+
+/// How to load the face engine.
+#[derive(Debug, clap::Args)]
+pub struct FaceArgs {
+    /// Folder with the model weights (default: $MYNAREADER_MODELS, ../shared/models, or the fetch folder).
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Decision threshold (cosine similarity; default: the recogniser's own).
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Recogniser from models/manifest.json (default: sface when fetched, else mobilefacenet-128).
+    #[arg(long)]
+    recogniser: Option<String>,
+    /// Grey the live frame like the card photo before comparing.
+    #[arg(long)]
+    live_as_card: bool,
+    /// Presentation-attack detection: off, report, or enforce.
+    #[arg(long, default_value = "report", value_parser = ["off", "report", "enforce"])]
+    pad: String,
+    /// Detector input side in pixels (a multiple of 32).
+    #[arg(long, default_value_t = FaceSettings::default().detector_size)]
+    detector_size: usize,
+}
+
+/// The `face` command group.
+#[derive(Debug, Subcommand)]
+pub enum FaceCommand {
+    /// Compare a card photo with a live frame.
+    Compare {
+        #[command(flatten)]
+        face: FaceArgs,
+        /// The card photo (JPEG 2000 or any image).
+        #[arg(long)]
+        card: PathBuf,
+        /// The live frame.
+        #[arg(long)]
+        live: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a pair list (img_a = card photo, img_b = live frame, same = 0/1).
+    Eval {
+        #[command(flatten)]
+        face: FaceArgs,
+        /// The CSV of pairs.
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Folder the image paths are relative to (default: the CSV's folder).
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a `face` command.
+pub fn run(command: FaceCommand) -> Result<(), Failure> {
+    match command {
+        FaceCommand::Compare {
+            face,
+            card,
+            live,
+            json,
+        } => compare(&face, &card, &live, json),
+        FaceCommand::Eval {
+            face,
+            pairs,
+            root,
+            json,
+        } => evaluate(&face, &pairs, root, json),
+    }
+}
+
+fn engine(args: &FaceArgs) -> Result<FaceEngine, Failure> {
+    Ok(FaceEngine::load(FaceSettings {
+        models_dir: args.models.clone(),
+        match_threshold: args.threshold,
+        recogniser: args.recogniser.clone(),
+        live_as_card: args.live_as_card,
+        detector_size: args.detector_size,
+        pad: match args.pad.as_str() {
+            "off" => PadMode::Off,
+            "enforce" => PadMode::Enforce,
+            _ => PadMode::Report,
+        },
+        ..FaceSettings::default()
+    })?)
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
+        Failure::new(format!("cannot read {what} {}: {e}", path.display())).hint(Hint::CheckPath)
+    })
+}
+
+fn read_image(path: &Path) -> Result<image::RgbFrame, Failure> {
+    let bytes = zeroize::Zeroizing::new(read_file(path, "image")?);
+    Ok(image::decode(&bytes).map_err(mynareader::face::FaceError::from)?)
+}
+
+#[derive(Serialize)]
+struct CompareJson {
+    similarity: Option<f32>,
+    threshold: f32,
+    band: Option<Band>,
+    decision: &'static str,
+    pad: Option<PadOutcome>,
+    hint: Option<CaptureHint>,
+    hint_text: Option<String>,
+}
+
+fn compare(face: &FaceArgs, card: &Path, live: &Path, json: bool) -> Result<(), Failure> {
+    let engine = engine(face)?;
+    let card_face = engine.encode_card(&read_image(card)?)?;
+    let capture = engine.capture(&card_face, &read_image(live)?, 0)?;
+    let value = match capture {
+        Capture::Retry { hint } => CompareJson {
+            similarity: None,
+            threshold: engine.threshold(),
+            band: None,
+            decision: "retry",
+            pad: None,
+            hint: Some(hint),
+            hint_text: quality::hint_text_ja(hint),
+        },
+        Capture::Compared {
+            similarity,
+            band,
+            matched,
+            pad,
+            hint,
+        } => CompareJson {
+            similarity: Some(similarity),
+            threshold: engine.threshold(),
+            band: Some(band),
+            decision: if matched { "match" } else { "no-match" },
+            pad: Some(pad),
+            hint,
+            hint_text: hint.and_then(quality::hint_text_ja),
+        },
+    };
+    if json {
+        println!("{}", serde_json::to_string(&value).unwrap_or_default());
+        return Ok(());
+    }
+    match value.similarity {
+        Some(similarity) => println!(
+            "similarity: {similarity:.3} (threshold {:.3}, band {:?})",
+            value.threshold,
+            value.band.unwrap_or(Band::Low)
+        ),
+        None => println!("similarity: not compared (capture not usable)"),
+    }
+    println!("decision:   {}", value.decision);
+    if let Some(pad) = value.pad {
+        println!("PAD:        {pad:?}");
+    }
+    if let Some(text) = value.hint_text {
+        println!("hint:       {text}");
+    }
+    Ok(())
+}
+
+fn evaluate(
+    face: &FaceArgs,
+    pairs: &Path,
+    root: Option<PathBuf>,
+    json: bool,
+) -> Result<(), Failure> {
+    let text = String::from_utf8_lossy(&read_file(pairs, "pair list")?).into_owned();
+    let list = eval::parse_pairs(&text).map_err(|e| Failure::context(pairs.display(), e))?;
+    let root = root.unwrap_or_else(|| pairs.parent().map(PathBuf::from).unwrap_or_default());
+    let engine = engine(face)?;
+    let report = eval::evaluate(&engine, &list, &root)?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return Ok(());
+    }
+    let show = |v: Option<f64>| {
+        v.map(|x| format!("{:.4}", x))
+            .unwrap_or_else(|| "n/a (too few impostors)".into())
+    };
+    println!(
+        "pairs:            {} ({} genuine, {} impostor)",
+        report.pairs, report.genuine, report.impostor
+    );
+    println!("AUC:              {}", show(report.auc));
+    for (far, tar) in &report.tar_at_far {
+        println!("TAR at FAR {far:<6}{}", show(*tar));
+    }
+    if let Some(zero) = report.tar_at_zero_false_accepts {
+        println!("TAR at 0 FA:      {zero:.4}");
+    }
+    println!(
+        "threshold:        {:.3}: accepts {} of genuine, {} impostor(s) (max impostor {:?}, min genuine {:?})",
+        report.threshold,
+        show(report.tar_at_threshold),
+        report.false_accepts_at_threshold,
+        report.max_impostor,
+        report.min_genuine
+    );
+    println!("no face:          {:?}", report.no_face);
+    println!(
+        "ms per image:     {:.1} (median, detect+align+embed)",
+        report.ms_per_image_median
+    );
+    Ok(())
+}

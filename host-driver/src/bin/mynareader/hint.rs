@@ -1,0 +1,246 @@
+//! Failures for a person: one line saying what happened (with its context),
+//! a hint they can act on, and the exit code.
+//!
+//! This module owns the words of every hint ([`Hint::text`]) and the one table
+//! that says which error kind gets which hint ([`Advice`] for each library
+//! error the commands meet). A new command group whose errors want hints adds
+//! its `Hint` rows and one `Advice` impl here.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+use mynareader::card::{CardError, TransportError};
+use mynareader::face::eval::PairsError;
+use mynareader::face::models::ModelError;
+use mynareader::face::FaceError;
+use mynareader::upstream::signer::DeviceKeyError;
+
+/// Exit code of a failure (clap exits with 2 on a usage error by itself).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Something a person can do about a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// pcscd is not running.
+    StartPcscd,
+    /// No reader is connected.
+    ConnectReader,
+    /// `--reader` matched nothing.
+    CheckReaderName,
+    /// Another program holds the reader.
+    CloseOtherProgram,
+    /// No card arrived in time.
+    PlaceCard,
+    /// The card left during the operation.
+    KeepCard,
+    /// A card without the JPKI application.
+    PlaceMynaCard,
+    /// The card answered nonsense.
+    CardDamaged,
+    /// A file to read cannot be read.
+    CheckPath,
+    /// A file to write cannot be written.
+    WritableFolder,
+    /// `--out` exists and `--force` was not given.
+    ChooseAnotherOut,
+    /// `device init` over an existing key.
+    KeepDeviceKey,
+    /// Model weights missing, mismatching or unloadable.
+    FetchModels,
+    /// No face in an image.
+    OneFaceVisible,
+    /// Not a decodable image.
+    ImageFormat,
+    /// A malformed pair list.
+    PairListFormat,
+}
+
+impl Hint {
+    /// What the person reads after `hint:`.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Hint::StartPcscd => {
+                "start the smart-card service: `systemctl start pcscd` (or `pcscd -f` by hand)"
+            }
+            Hint::ConnectReader => "connect the card reader; `pcsc_scan` lists what pcscd sees",
+            Hint::CheckReaderName => "check --reader against the names `pcsc_scan` shows",
+            Hint::CloseOtherProgram => {
+                "close the other program using the reader (`fuser /run/pcscd/pcscd.comm` may tell which)"
+            }
+            Hint::PlaceCard => "place the card on the reader, or wait longer with --wait SECONDS",
+            Hint::KeepCard => "keep the card on the reader until reading is done",
+            Hint::PlaceMynaCard => "place a My Number Card (マイナンバーカード)",
+            Hint::CardDamaged => "place the card again; if it keeps failing the card may be damaged",
+            Hint::CheckPath => "check the path and its permissions",
+            Hint::WritableFolder => "check that the folder exists and is writable",
+            Hint::ChooseAnotherOut => "choose another --out, or pass --force to replace it",
+            Hint::KeepDeviceKey => {
+                "a device keeps its key: register the existing public key, or remove the file on purpose"
+            }
+            Hint::FetchModels => {
+                "run models/fetch, or point --models at the folder with the weights"
+            }
+            Hint::OneFaceVisible => "use an image where one face is clearly visible",
+            Hint::ImageFormat => "check that the file is an image (JPEG 2000, JPEG, PNG)",
+            Hint::PairListFormat => "each row is img_a,img_b,same with same 0 or 1",
+        }
+    }
+}
+
+/// The table: which hint an error kind gets, if any.
+pub trait Advice: Display {
+    /// The hint for this error, `None` when there is nothing to advise.
+    fn hint(&self) -> Option<Hint>;
+}
+
+impl Advice for CardError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            CardError::Transport(TransportError::NoService) => Some(Hint::StartPcscd),
+            CardError::Transport(TransportError::NoReaders) => Some(Hint::ConnectReader),
+            CardError::Transport(TransportError::ReaderNotFound(_)) => Some(Hint::CheckReaderName),
+            CardError::Transport(TransportError::ReaderBusy) => Some(Hint::CloseOtherProgram),
+            CardError::Transport(TransportError::NoCard) => Some(Hint::PlaceCard),
+            CardError::CardRemoved => Some(Hint::KeepCard),
+            CardError::NotAMyNumberCard => Some(Hint::PlaceMynaCard),
+            CardError::TruncatedFile { .. }
+            | CardError::BadFileContent { .. }
+            | CardError::Response { .. }
+            | CardError::Certificate(_) => Some(Hint::CardDamaged),
+            _ => None,
+        }
+    }
+}
+
+impl Advice for FaceError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            // A model that loaded but failed to run is not fixed by fetching.
+            FaceError::Model(ModelError::Run { .. }) => None,
+            FaceError::Model(_) => Some(Hint::FetchModels),
+            FaceError::NoFace => Some(Hint::OneFaceVisible),
+            FaceError::Image(_) => Some(Hint::ImageFormat),
+            _ => None,
+        }
+    }
+}
+
+impl Advice for DeviceKeyError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            DeviceKeyError::Exists(_) => Some(Hint::KeepDeviceKey),
+            _ => Some(Hint::WritableFolder),
+        }
+    }
+}
+
+impl Advice for PairsError {
+    fn hint(&self) -> Option<Hint> {
+        Some(Hint::PairListFormat)
+    }
+}
+
+/// An error for a person: what happened, and what to do about it.
+#[derive(Debug)]
+pub struct Failure {
+    message: String,
+    hint: Option<Hint>,
+}
+
+impl Failure {
+    /// A failure without a hint.
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// `context: error`, with the error's own hint: e.g. the file a parser
+    /// refused, then why.
+    pub fn context(context: impl Display, error: impl Advice) -> Self {
+        Failure {
+            message: format!("{context}: {error}"),
+            hint: error.hint(),
+        }
+    }
+
+    /// The same failure with this hint.
+    pub fn hint(self, hint: Hint) -> Self {
+        Failure {
+            hint: Some(hint),
+            ..self
+        }
+    }
+
+    /// Prints the failure on stderr (`mynareader: …`, then `  hint: …`) and
+    /// gives the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("mynareader: {}", self.message);
+        if let Some(hint) = self.hint {
+            eprintln!("  hint: {}", hint.text());
+        }
+        ExitCode::from(EXIT_FAILURE)
+    }
+}
+
+impl<E: Advice> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure {
+            message: error.to_string(),
+            hint: error.hint(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_error_carries_its_hint() {
+        let failure = Failure::from(CardError::from(TransportError::NoService));
+        assert_eq!(failure.message, "the smart-card service is not running");
+        assert_eq!(failure.hint, Some(Hint::StartPcscd));
+        // A removed card is its own kind, whichever layer noticed.
+        let failure = Failure::from(CardError::from(TransportError::CardRemoved));
+        assert_eq!(failure.hint, Some(Hint::KeepCard));
+    }
+
+    #[test]
+    fn errors_without_advice_have_no_hint() {
+        assert_eq!(CardError::PinLocked.hint(), None);
+        assert_eq!(FaceError::NoEmbedding.hint(), None);
+    }
+
+    #[test]
+    fn context_comes_first() {
+        let failure = Failure::context("pairs.csv", PairsError::Empty);
+        assert!(failure.message.starts_with("pairs.csv: "), "{failure:?}");
+        assert_eq!(failure.hint, Some(Hint::PairListFormat));
+    }
+
+    #[test]
+    fn every_hint_is_one_line() {
+        for hint in [
+            Hint::StartPcscd,
+            Hint::ConnectReader,
+            Hint::CheckReaderName,
+            Hint::CloseOtherProgram,
+            Hint::PlaceCard,
+            Hint::KeepCard,
+            Hint::PlaceMynaCard,
+            Hint::CardDamaged,
+            Hint::CheckPath,
+            Hint::WritableFolder,
+            Hint::ChooseAnotherOut,
+            Hint::KeepDeviceKey,
+            Hint::FetchModels,
+            Hint::OneFaceVisible,
+            Hint::ImageFormat,
+            Hint::PairListFormat,
+        ] {
+            assert!(!hint.text().is_empty() && !hint.text().contains('\n'));
+        }
+    }
+}

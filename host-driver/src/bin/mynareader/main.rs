@@ -1,0 +1,60 @@
+//! `mynareader`: the host driver's command line. This file owns only the
+//! clap top level, the dispatch to one module per command group, and the exit
+//! code; the groups live in their modules, failures and hints in `hint`.
+//!
+//! A new command group is one module (its `Subcommand` enum and `run`), one
+//! `Command` variant and one arm in `run`.
+
+mod card;
+mod device_key;
+mod face;
+mod hint;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::hint::Failure;
+
+/// Host driver of the mynareader face-recognition card reader.
+#[derive(Debug, Parser)]
+#[command(version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read the My Number Card on the reader (never spends a PIN try).
+    #[command(subcommand)]
+    Card(card::CardCommand),
+    /// The device key that signs upstream messages.
+    #[command(subcommand)]
+    Device(device_key::DeviceCommand),
+    /// Compare faces with the on-device models.
+    #[command(subcommand)]
+    Face(face::FaceCommand),
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Card(command) => card::run(command),
+        Command::Device(command) => device_key::run(command),
+        Command::Face(command) => face::run(command),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MYNAREADER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
