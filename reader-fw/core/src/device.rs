@@ -64,6 +64,10 @@ pub struct Identity {
     pub firmware: u32,
     /// Active slot (0 = A, 1 = B).
     pub slot: u8,
+    /// Drawn from the TRNG by the boot code at every start (never 0): a host
+    /// that sees it change knows the reader restarted. Passed in rather than
+    /// drawn here, so the PIN pad's shuffles stay the board RNG's own.
+    pub boot_id: u32,
 }
 
 /// The firmware: current screen, PIN pad, link state.
@@ -81,11 +85,9 @@ pub struct Reader<B: Board> {
 }
 
 impl<B: Board> Reader<B> {
-    /// Starts on `Idle` and draws it. A boot id for this start is drawn from
-    /// the board's RNG: a host that sees it change knows the reader
-    /// restarted.
-    pub fn new(mut board: B, identity: Identity, lang: Lang) -> Self {
-        let boot_id = board.rng().next_u32().max(1);
+    /// Starts on `Idle` and draws it.
+    pub fn new(board: B, identity: Identity, lang: Lang) -> Self {
+        let boot_id = identity.boot_id.max(1);
         let mut reader = Reader {
             board,
             identity,

@@ -5,7 +5,7 @@
 
 use embedded_graphics_core::pixelcolor::Rgb565;
 use myna_hal::{Camera, Clock, FrameInfo, Framebuffer, Indicator, Tone, Touch, TouchPoint};
-use myna_link::{encode, HostToDevice, Screen, MAX_FRAME, MAX_PAYLOAD};
+use myna_link::{HostEndpoint, HostToDevice, Screen};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Board, Identity, Reader};
 
@@ -111,19 +111,27 @@ extern "C" fn _start() -> ! {
             rng: Counter(1),
             clock: Zero,
         };
-        let mut reader = Reader::new(board, Identity { firmware: 1, slot: 0 }, Lang::Ja);
-        let mut scratch = [0u8; MAX_PAYLOAD];
-        let mut frame = [0u8; MAX_FRAME];
+        let identity = Identity {
+            firmware: 1,
+            slot: 0,
+            boot_id: 1,
+        };
+        let mut reader = Reader::new(board, identity, Lang::Ja);
+        // Both ends of the link, with no allocator.
+        let mut host = HostEndpoint::new();
+        let mut sent = 0usize;
+        if let Ok(hello) = host.hello(7) {
+            reader.receive(hello, &mut |f: &[u8]| sent += f.len());
+        }
         let show = HostToDevice::ShowScreen {
             screen: Screen::PinEntry { tries_left: 3 },
             visual_check: true,
         };
-        if let Ok(n) = encode(0, &show, &mut scratch, &mut frame) {
-            let mut sent = 0usize;
-            reader.receive(&frame[..n], &mut |f: &[u8]| sent += f.len());
-            reader.poll(&mut |f: &[u8]| sent += f.len());
-            core::hint::black_box(sent);
+        if let Ok((_, frame)) = host.send(&show) {
+            reader.receive(frame, &mut |f: &[u8]| sent += f.len());
         }
+        reader.poll(&mut |f: &[u8]| sent += f.len());
+        core::hint::black_box(sent);
     }
     loop {
         core::hint::spin_loop();

@@ -236,6 +236,9 @@ pub enum Control {
     State,
     /// Wait (scripts).
     Sleep(u64),
+    /// Restart the firmware (a power cycle): a new boot id, `Idle`, the
+    /// host's connection dropped as a USB replug would.
+    Reboot,
 }
 
 impl Control {
@@ -251,7 +254,8 @@ impl Control {
             ("screenshot", [path]) => Control::Screenshot((*path).to_string()),
             ("state", []) => Control::State,
             ("sleep", [ms]) => Control::Sleep(ms.parse()?),
-            _ => bail!("unknown command {line:?} (touch X Y | tap NAME | screenshot FILE | state | sleep MS)"),
+            ("reboot", []) => Control::Reboot,
+            _ => bail!("unknown command {line:?} (touch X Y | tap NAME | screenshot FILE | state | sleep MS | reboot)"),
         })
     }
 }
@@ -299,14 +303,16 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
         })
         .collect();
     format!(
-        "screen={name} visual_check={} entered={} pad={}",
+        "screen={name} visual_check={} entered={} pad={} boot={} session={}",
         reader.visual_check(),
         reader.entered(),
         if digits.is_empty() {
             "-".into()
         } else {
             digits.join("")
-        }
+        },
+        reader.boot_id(),
+        reader.session().map_or("-".into(), |s| s.to_string()),
     )
 }
 

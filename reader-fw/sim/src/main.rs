@@ -62,10 +62,18 @@ fn date(s: &str) -> Result<(u16, u8, u8)> {
     Ok((next()?.parse()?, next()?.parse()?, next()?.parse()?))
 }
 
+/// What the main loop handles. Link events carry their connection's
+/// number: bytes or a close from a connection already replaced are ignored.
 enum Event {
-    Bytes(Vec<u8>),
-    Closed,
+    Bytes(u64, Vec<u8>),
+    Closed(u64),
     Control(Control, Option<Sender<String>>),
+}
+
+/// A boot id for each start of the firmware, from the OS RNG even when
+/// `--seed` fixes the PIN pad (two starts must never share one).
+fn boot_id() -> u32 {
+    rand_core::RngCore::next_u32(&mut rand_core::OsRng).max(1)
 }
 
 fn main() -> Result<()> {
@@ -99,14 +107,12 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         board.display.save_on_flush(dir.clone());
     }
-    let mut reader = Reader::new(
-        board,
-        Identity {
-            firmware: 1,
-            slot: 0,
-        },
-        lang,
-    );
+    let identity = |boot_id| Identity {
+        firmware: 1,
+        slot: 0,
+        boot_id,
+    };
+    let mut reader = Reader::new(board, identity(boot_id()), lang);
 
     let listener = TcpListener::bind(&args.listen).with_context(|| args.listen.clone())?;
     println!("link listening on {}", listener.local_addr()?);
@@ -118,9 +124,12 @@ fn main() -> Result<()> {
         std::thread::spawn(move || serve_control(control, events));
     }
     std::io::stdout().flush()?;
+    let mut connection = 0u64;
     loop {
         let (stream, _) = listener.accept()?;
         stream.set_nodelay(true)?;
+        connection += 1;
+        let this = connection;
         let mut writer = stream.try_clone()?;
         let reader_events = events.clone();
         let mut socket = stream;
@@ -129,11 +138,14 @@ fn main() -> Result<()> {
             loop {
                 match socket.read(&mut buf) {
                     Ok(0) | Err(_) => {
-                        let _ = reader_events.send(Event::Closed);
+                        let _ = reader_events.send(Event::Closed(this));
                         return;
                     }
                     Ok(n) => {
-                        if reader_events.send(Event::Bytes(buf[..n].to_vec())).is_err() {
+                        if reader_events
+                            .send(Event::Bytes(this, buf[..n].to_vec()))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -168,8 +180,23 @@ fn main() -> Result<()> {
         loop {
             let event = next_event(&inbox);
             match event {
-                Some(Event::Bytes(bytes)) => reader.receive(&bytes, &mut send),
-                Some(Event::Closed) => break,
+                Some(Event::Bytes(from, bytes)) if from == this => {
+                    reader.receive(&bytes, &mut send)
+                }
+                Some(Event::Closed(from)) if from == this => break,
+                Some(Event::Bytes(..) | Event::Closed(_)) => {}
+                Some(Event::Control(Control::Reboot, reply)) => {
+                    // A power cycle: the firmware starts again on the same
+                    // board, and the host loses its connection (a USB
+                    // replug) until it reconnects.
+                    reader = Reader::new(reader.into_board(), identity(boot_id()), lang);
+                    let _ = writer.shutdown(std::net::Shutdown::Both);
+                    if let Some(reply) = reply {
+                        let _ = reply.send(format!("ok boot={}", reader.boot_id()));
+                    }
+                    eprintln!("rebooted; waiting for the host to reconnect");
+                    break;
+                }
                 Some(Event::Control(command, reply)) => {
                     let answer = run_control(&mut reader, command);
                     if let Some(reply) = reply {
@@ -207,7 +234,7 @@ fn run_control(reader: &mut Reader<SimBoard>, command: Control) -> String {
             Err(e) => format!("error {e:#}"),
         },
         Control::State => format!("ok {}", describe(reader)),
-        Control::Sleep(_) => "ok".into(),
+        Control::Sleep(_) | Control::Reboot => "ok".into(),
     }
 }
 

@@ -73,6 +73,7 @@ fn decode_all(frames: &[Vec<u8>]) -> Vec<(u16, Out)> {
 struct Host {
     reader: Reader<SimBoard>,
     clock: myna_hal::sim::ManualClock,
+    session: u32,
     seq: u16,
     wire: Vec<Vec<u8>>,
 }
@@ -86,20 +87,36 @@ impl Host {
                 Identity {
                     firmware: 7,
                     slot: 1,
+                    boot_id: 0xB007,
                 },
                 Lang::Ja,
             ),
             clock,
+            session: 0,
             seq: 0,
             wire: Vec::new(),
         }
+        .opened(77)
+    }
+
+    /// Opens session `session` (a restarted host would): answered with
+    /// the reader's Welcome.
+    fn opened(mut self, session: u32) -> Host {
+        self.session = session;
+        self.seq = 0;
+        let (_, out) = self.send(&HostToDevice::Hello);
+        assert!(
+            matches!(&out[..], [(_, Out::Other(w))] if w.starts_with("Welcome { boot_id: 45063")),
+            "{out:?}"
+        );
+        self
     }
 
     fn frame(&mut self, msg: &HostToDevice<'_>) -> (u16, Vec<u8>) {
         let mut scratch = [0u8; MAX_PAYLOAD];
         let mut out = [0u8; MAX_FRAME];
         let seq = self.seq;
-        let n = encode(seq, msg, &mut scratch, &mut out).unwrap();
+        let n = encode(self.session, seq, msg, &mut scratch, &mut out).unwrap();
         self.seq = self.seq.wrapping_add(1);
         (seq, out[..n].to_vec())
     }
@@ -290,7 +307,7 @@ fn repeated_frames_are_dropped_gaps_and_corruption_reported() {
         "a repeated frame is not carried out twice"
     );
     let (_, mut corrupt) = h.frame(&HostToDevice::GetInfo);
-    corrupt[3] ^= 0x10;
+    corrupt[7] ^= 0x10;
     assert_eq!(h.bytes(&corrupt)[0].1, Out::Error(DeviceError::Frame));
     let (_, after_gap) = h.frame(&HostToDevice::GetInfo);
     let out = h.bytes(&after_gap);
@@ -393,4 +410,120 @@ proptest::proptest! {
         let _ = h.bytes(&junk);
         let _ = h.bytes(&[0]);
     }
+}
+
+#[test]
+fn a_restarted_host_is_drawn_at_once_not_taken_for_repeats() {
+    let mut h = Host::new();
+    // A long first run of the kiosk: 50 screens.
+    for _ in 0..25 {
+        h.show(Screen::Reading);
+        h.show(Screen::ChooseMethod { face_only: false });
+    }
+    // The kiosk restarts: new session, its numbers start at 0 again.
+    let mut h = h.opened(78);
+    let (seq, out) = h.show(Screen::PinEntry { tries_left: 3 });
+    assert_eq!(seq, 1);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(*h.reader.view(), View::PinEntry { tries_left: 3 });
+    // A late frame of the old run is refused, in its own session, and not
+    // carried out.
+    let old = {
+        let mut scratch = [0u8; MAX_PAYLOAD];
+        let mut out = [0u8; MAX_FRAME];
+        let show = HostToDevice::ShowScreen {
+            screen: Screen::SeeStaff,
+            visual_check: false,
+        };
+        let n = encode(77, 51, &show, &mut scratch, &mut out).unwrap();
+        out[..n].to_vec()
+    };
+    let mut sent = Vec::new();
+    h.reader.receive(&old, &mut |f: &[u8]| sent.push(f.to_vec()));
+    let mut frame = sent[0][..sent[0].len() - 1].to_vec();
+    let env: Envelope<DeviceToHost<'_>> = decode(&mut frame).unwrap();
+    assert_eq!(env.session, 77);
+    assert_eq!(env.body, DeviceToHost::Error(DeviceError::Session));
+    assert_eq!(*h.reader.view(), View::PinEntry { tries_left: 3 });
+}
+
+#[test]
+fn a_new_session_wipes_digits_typed_for_the_old_host() {
+    let mut h = Host::new();
+    h.show(Screen::PinEntry { tries_left: 3 });
+    h.tap("digit 1");
+    h.tap("digit 2");
+    assert_eq!(h.reader.entered(), 2);
+    let mut h = h.opened(79);
+    assert_eq!(h.reader.entered(), 0);
+    let (_, out) = h.send(&HostToDevice::TakePin);
+    assert_eq!(out[0].1, Out::Error(DeviceError::PinNotReady));
+}
+
+#[test]
+fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
+    use myna_link::HostEndpoint;
+    let (board, _) = SimBoard::for_tests(1);
+    let identity = |boot_id| Identity {
+        firmware: 7,
+        slot: 0,
+        boot_id,
+    };
+    let mut reader = Reader::new(board, identity(0x1111), Lang::Ja);
+    let mut host = HostEndpoint::new();
+    let mut buf = vec![0u8; MAX_FRAME];
+    // Drives one frame from the host through the reader and back.
+    let mut exchange = |host: &mut HostEndpoint, reader: &mut Reader<SimBoard>, frame: Vec<u8>| {
+        let mut sent = Vec::new();
+        reader.receive(&frame, &mut |f: &[u8]| sent.extend_from_slice(f));
+        let mut events = Vec::new();
+        let mut rest = &sent[..];
+        while !rest.is_empty() {
+            let (used, event) = host.read(rest, &mut buf);
+            rest = &rest[used..];
+            if let Some(event) = event {
+                events.push(format!("{:?}", event.unwrap()));
+            }
+        }
+        events
+    };
+    let hello = host.hello(5).unwrap().to_vec();
+    let events = exchange(&mut host, &mut reader, hello);
+    assert!(events[0].contains("boot_id: 4369, restarted: false"), "{events:?}");
+    let show = |host: &mut HostEndpoint| {
+        host.send(&HostToDevice::ShowScreen {
+            screen: Screen::ConsentOverview,
+            visual_check: false,
+        })
+        .unwrap()
+        .1
+        .to_vec()
+    };
+    let frame = show(&mut host);
+    assert!(exchange(&mut host, &mut reader, frame).is_empty());
+    assert_eq!(*reader.view(), View::ConsentOverview);
+
+    // The reader restarts: Idle, no session, a new boot id.
+    let mut reader = Reader::new(reader.into_board(), identity(0x2222), Lang::Ja);
+    assert_eq!(*reader.view(), View::Idle);
+    let frame = show(&mut host);
+    assert_eq!(exchange(&mut host, &mut reader, frame), ["SessionLost"]);
+    assert_eq!(*reader.view(), View::Idle, "a stale frame is not carried out");
+    let hello = host.hello(6).unwrap().to_vec();
+    let events = exchange(&mut host, &mut reader, hello);
+    assert!(events[0].contains("boot_id: 8738, restarted: true"), "{events:?}");
+    let frame = show(&mut host);
+    assert!(exchange(&mut host, &mut reader, frame).is_empty());
+    assert_eq!(*reader.view(), View::ConsentOverview);
+}
+
+#[test]
+fn the_host_can_switch_the_language() {
+    let mut h = Host::new();
+    let (_, out) = h.send(&HostToDevice::SetLanguage(myna_link::Language::English));
+    assert!(out.is_empty());
+    assert_eq!(h.reader.lang(), Lang::En);
+    let (_, out) = h.send(&HostToDevice::SetLanguage(myna_link::Language::Other(9)));
+    assert_eq!(out[0].1, Out::Error(DeviceError::Unsupported));
+    assert_eq!(h.reader.lang(), Lang::En);
 }

@@ -20,6 +20,7 @@ fn reader(lang: Lang) -> Reader<SimBoard> {
         Identity {
             firmware: 1,
             slot: 0,
+            boot_id: 1,
         },
         lang,
     )

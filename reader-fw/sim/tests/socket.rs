@@ -1,6 +1,6 @@
-//! `reader-sim` as a process: the host driver's `DeviceLink` on the link
+//! `reader-sim` as a process: the host driver's `ReaderLink` on the link
 //! socket, touches through the control socket, exactly as a kiosk and a
-//! test script would use it.
+//! test script would use it; kiosk and reader restarts included.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -8,8 +8,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use myna_link::{Button, Camera, DeviceToHost, HostToDevice, Screen};
-use mynareader::device::DeviceLink;
+use myna_link::{Button, Camera, DeviceError, Screen};
+use mynareader::link::tcp::TcpTransport;
+use mynareader::link::{LinkEvent, ReaderLink, ReaderLinkError};
 
 struct Sim {
     child: Child,
@@ -59,6 +60,19 @@ fn start(extra: &[&str]) -> Sim {
     }
 }
 
+/// Opens a link to the simulator in a new session (a kiosk start).
+fn open(sim: &Sim, session: u32) -> ReaderLink<TcpTransport> {
+    let mut ids = session..;
+    ReaderLink::open(TcpTransport::connect(&sim.link).unwrap(), move || {
+        ids.next().unwrap_or(1)
+    })
+    .unwrap()
+}
+
+fn control(sim: &Sim) -> ControlLine {
+    ControlLine(BufReader::new(TcpStream::connect(&sim.control).unwrap()))
+}
+
 struct ControlLine(BufReader<TcpStream>);
 
 impl ControlLine {
@@ -73,50 +87,29 @@ impl ControlLine {
 #[test]
 fn a_host_drives_the_simulator_over_the_socket() {
     let sim = start(&[]);
-    let mut link = DeviceLink::new(TcpStream::connect(&sim.link).unwrap());
-    let mut control = ControlLine(BufReader::new(TcpStream::connect(&sim.control).unwrap()));
+    let mut link = open(&sim, 10);
+    let mut control = control(&sim);
+    let info = link.info();
+    assert_eq!((info.width, info.height, info.session), (800, 480, 10));
 
-    link.send(&HostToDevice::GetInfo).unwrap();
-    let info = link.recv().unwrap();
-    assert!(
-        matches!(
-            info.message,
-            DeviceToHost::Info {
-                width: 800,
-                height: 480,
-                ..
-            }
-        ),
-        "{info:?}"
-    );
-
-    let shown = link
-        .send(&HostToDevice::ShowScreen {
-            screen: Screen::PinEntry { tries_left: 3 },
-            visual_check: false,
-        })
-        .unwrap();
+    let shown = link.show(Screen::PinEntry { tries_left: 3 }, false).unwrap();
     // Wait until the screen is up before touching it.
     while !control.ask("state").contains("PinEntry") {}
     for digit in [3, 1, 4, 1] {
         assert!(control.ask(&format!("tap digit {digit}")).starts_with("ok"));
     }
     for count in 1..=4u8 {
-        let got = link.recv().unwrap();
-        match got.message {
-            DeviceToHost::Touch { screen_seq, button } => {
-                assert_eq!(screen_seq, shown);
-                assert_eq!(button, Button::PinDigitEntered { count });
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            link.next_event().unwrap(),
+            Some(LinkEvent::Touch {
+                screen_seq: shown,
+                button: Button::PinDigitEntered { count }
+            })
+        );
     }
     assert!(control.ask("state").contains("entered=4"));
-    link.send(&HostToDevice::TakePin).unwrap();
-    match link.recv().unwrap().message {
-        DeviceToHost::Pin { digits } => assert_eq!(digits, b"3141"),
-        other => panic!("{other:?}"),
-    }
+    let pin = link.take_pin().unwrap();
+    drop(pin); // its digits are checked by the device tests; no way to print it here
     assert!(control.ask("state").contains("entered=0"));
 
     // The card camera sees a generated card front.
@@ -125,7 +118,7 @@ fn a_host_drives_the_simulator_over_the_socket() {
     // No patient camera configured: a typed refusal, and the link goes on.
     assert!(matches!(
         link.capture(Camera::Patient),
-        Err(mynareader::device::CaptureError::Device(_))
+        Err(ReaderLinkError::Device(DeviceError::Camera))
     ));
 
     let shot = std::env::temp_dir().join(format!("reader-sim-{}.png", std::process::id()));
@@ -154,19 +147,16 @@ fn the_patient_camera_serves_image_files_and_screenshots_follow_redraws() {
         "--screenshots",
         shots.to_str().unwrap(),
     ]);
-    let mut link = DeviceLink::new(TcpStream::connect(&sim.link).unwrap());
+    let mut link = open(&sim, 20);
     let frame = link.capture(Camera::Patient).unwrap();
     assert_eq!((frame.width, frame.height, frame.channels), (120, 90, 3));
     assert_eq!(&frame.pixels[..3], &[0, 0, 99]);
     for screen in [Screen::Reading, Screen::ChooseMethod { face_only: false }] {
-        link.send(&HostToDevice::ShowScreen {
-            screen,
-            visual_check: false,
-        })
-        .unwrap();
+        link.show(screen, false).unwrap();
     }
-    link.send(&HostToDevice::GetInfo).unwrap();
-    let _ = link.recv().unwrap(); // both screens were drawn (and saved) before this answer
+    // Both screens were drawn (and saved) before the control answers this.
+    let mut control = control(&sim);
+    while !control.ask("state").contains("ChooseMethod") {}
     let mut names: Vec<String> = std::fs::read_dir(&shots)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -185,4 +175,83 @@ fn tempdir() -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn a_restarted_kiosk_is_drawn_at_once() {
+    let sim = start(&[]);
+    let mut control = control(&sim);
+    {
+        // The first run of the kiosk shows 40 screens, then stops.
+        let mut link = open(&sim, 100);
+        for _ in 0..20 {
+            link.show(Screen::Reading, false).unwrap();
+            link.show(Screen::ChooseMethod { face_only: false }, false)
+                .unwrap();
+        }
+        while !control.ask("state").contains("session=100") {}
+    }
+    // The restarted kiosk's numbers begin at 0 again: its first screen is
+    // drawn (before sessions it was taken for a repeat and dropped).
+    let mut link = open(&sim, 200);
+    link.show(Screen::PinLocked, false).unwrap();
+    while !control.ask("state").contains("session=200") {}
+    while !control.ask("state").contains("screen=PinLocked") {}
+    assert_eq!(link.info().session, 200);
+}
+
+#[test]
+fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
+    let sim = start(&[]);
+    let mut control = control(&sim);
+    let mut link = open(&sim, 300);
+    let boot = link.info().boot_id;
+    link.show(Screen::ConsentOverview, false).unwrap();
+    while !control.ask("state").contains("ConsentOverview") {}
+    let answer = control.ask("reboot");
+    assert!(answer.starts_with("ok boot="), "{answer}");
+    // The host hears of it at its next read, reconnects, opens a new
+    // session and draws what it showed.
+    let event = loop {
+        if let Some(event) = link.next_event().unwrap() {
+            break event;
+        }
+    };
+    let info = link.info();
+    assert_ne!(info.boot_id, boot);
+    assert_eq!(
+        event,
+        LinkEvent::ReaderRestarted {
+            boot_id: info.boot_id
+        }
+    );
+    assert_eq!(info.session, 301);
+    while !control.ask("state").contains("screen=ConsentOverview") {}
+}
+
+#[test]
+fn stop_pressed_while_a_frame_streams_is_not_lost() {
+    let dir = tempdir();
+    let photo = dir.join("face.png");
+    image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([x as u8, y as u8, 7]))
+        .save(&photo)
+        .unwrap();
+    let sim = start(&["--patient-camera", photo.to_str().unwrap()]);
+    let mut control = control(&sim);
+    let mut link = open(&sim, 400);
+    let shown = link.show(Screen::FaceCapture { hint: None }, false).unwrap();
+    while !control.ask("state").contains("FaceCapture") {}
+    // The patient presses やめる; the host asks for a frame before it has
+    // read the touch, so the touch arrives ahead of the frame's parts.
+    assert!(control.ask("tap cancel").starts_with("ok"));
+    let frame = link.capture(Camera::Patient).unwrap();
+    assert_eq!((frame.width, frame.height), (640, 480));
+    assert_eq!(
+        link.next_event().unwrap(),
+        Some(LinkEvent::Touch {
+            screen_seq: shown,
+            button: Button::Cancel
+        })
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
