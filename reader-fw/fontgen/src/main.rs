@@ -4,7 +4,9 @@
 //!
 //! Run after changing the catalogue:
 //! `cargo run -p myna-fontgen -- [FONT_DIR]` (default
-//! `/usr/share/fonts/truetype/bizud-gothic`). The firmware's tests fail when
+//! `/usr/share/fonts/truetype/bizud-gothic`), then `cargo fmt --all` (the
+//! committed `generated.rs` is in rustfmt's layout; with an unchanged
+//! catalogue the result is byte-identical). The firmware's tests fail when
 //! a catalogue string has a character the fonts lack, which is the reminder.
 //! The character set comes from `myna-catalogue` ([`catalogue::all_texts`],
 //! [`catalogue::extra_chars`], [`catalogue::CARD_FACE_WORDS`]).
