@@ -51,7 +51,11 @@ pub(crate) fn style(font: &'static Font, fg: Rgb565, bg: Rgb565) -> TextStyle {
     TextStyle { font, fg, bg }
 }
 
-pub(crate) fn fill<D: DrawTarget<Color = Rgb565>>(t: &mut D, r: Rectangle, c: Rgb565) -> Result<(), D::Error> {
+pub(crate) fn fill<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    r: Rectangle,
+    c: Rgb565,
+) -> Result<(), D::Error> {
     t.fill_solid(&r, c)
 }
 
@@ -80,7 +84,11 @@ pub(crate) fn warning_icon<D: DrawTarget<Color = Rgb565>>(
 }
 
 /// The round check sign.
-pub(crate) fn check_icon<D: DrawTarget<Color = Rgb565>>(t: &mut D, cx: i32, cy: i32) -> Result<(), D::Error> {
+pub(crate) fn check_icon<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    cx: i32,
+    cy: i32,
+) -> Result<(), D::Error> {
     Circle::with_center(Point::new(cx, cy), 64)
         .into_styled(PrimitiveStyle::with_fill(GREEN))
         .draw(t)?;
