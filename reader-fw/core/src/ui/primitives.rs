@@ -47,10 +47,12 @@ pub mod colour {
 
 use colour::*;
 
+/// Text in `font`, `fg` on `bg` (the colour under it, for the blending).
 pub(crate) fn style(font: &'static Font, fg: Rgb565, bg: Rgb565) -> TextStyle {
     TextStyle { font, fg, bg }
 }
 
+/// A filled rectangle.
 pub(crate) fn fill<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
     r: Rectangle,
