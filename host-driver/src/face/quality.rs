@@ -13,8 +13,8 @@ pub use myna_link::FaceHint as Hint;
 /// The patient-facing words of a hint (Japanese, the reader's catalogue,
 /// without the reader's phrase breaks); `None` for a code from a newer peer.
 pub fn hint_text_ja(hint: Hint) -> Option<String> {
-    let text = reader_fw::view::hint_text(hint).ok()?;
-    Some(text.get(reader_fw::catalogue::Lang::Ja).replace('\n', ""))
+    let text = myna_catalogue::hint_text(hint)?;
+    Some(text.get(myna_catalogue::Lang::Ja).replace('\n', ""))
 }
 
 /// Limits of the gate (in configuration).

@@ -1,17 +1,25 @@
 //! The reader's firmware core: what the device does, with no I/O of its
 //! own (the board's HAL is passed in) and no heap.
 //!
-//! - [`catalogue`]: every string a patient sees, per language;
-//! - [`font`]: pre-rasterised BIZ UDPGothic and text layout (禁則 wrapping);
+//! - [`catalogue`]: every string a patient sees, per language (the
+//!   `myna-catalogue` crate, re-exported);
+//! - [`font`]: pre-rasterised BIZ UDPGothic and text layout (禁則 wrapping,
+//!   the [`font::Fit`] report);
+//! - [`panel`]: the display's metrics (size, px/mm, margins, header);
+//! - [`stack_str`]: the small on-stack string composed text is built in;
 //! - [`view`]: a host screen checked into what the device shows;
-//! - [`ui`]: layout, drawing and hit-testing of every screen;
+//! - [`ui`]: the screens: button layout and hit-testing, painting,
+//!   drawing primitives;
 //! - [`pinpad`]: the shuffled PIN pad and the PIN buffer;
 //! - [`device`]: the device end of the link, tying them to the HAL.
 #![no_std]
 
-pub mod catalogue;
+pub use myna_catalogue as catalogue;
+
 pub mod device;
 pub mod font;
+pub mod panel;
 pub mod pinpad;
+pub mod stack_str;
 pub mod ui;
 pub mod view;

@@ -2,12 +2,11 @@
 //! copied (parse, don't validate). A parameter out of range is refused
 //! here, so drawing code never sees one.
 
-use core::fmt::Write;
-
 use myna_link::{ConsentItem, FaceHint, Screen};
 
-use crate::catalogue::{is_name_char, Text};
+use crate::catalogue::{self, is_name_char, Text};
 use crate::font;
+use crate::panel::CONTENT_WIDTH;
 
 /// Why a screen's parameters were refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +78,7 @@ impl KanaName {
         if chars == 0 || chars > NAME_MAX_CHARS || !trimmed.chars().all(is_name_char) {
             return Err(BadParameter::Name);
         }
-        if font::TITLE.width(trimmed) + font::TITLE.width("　様") > crate::ui::CONTENT_WIDTH {
+        if font::TITLE.width(trimmed) + font::TITLE.width("　様") > CONTENT_WIDTH {
             return Err(BadParameter::Name);
         }
         let mut bytes = [0u8; NAME_BYTES];
@@ -165,20 +164,7 @@ pub enum View {
 
 /// The catalogue words for a face hint; `Other` is not one of ours.
 pub fn hint_text(hint: FaceHint) -> Result<Text, BadParameter> {
-    Ok(match hint {
-        FaceHint::FaceTheFrame => Text::HintFaceTheFrame,
-        FaceHint::OneFaceOnly => Text::HintOneFaceOnly,
-        FaceHint::MoveCloser => Text::HintMoveCloser,
-        FaceHint::MoveBack => Text::HintMoveBack,
-        FaceHint::FaceForward => Text::HintFaceForward,
-        FaceHint::FaceTheLight => Text::HintFaceTheLight,
-        FaceHint::AvoidGlare => Text::HintAvoidGlare,
-        FaceHint::HoldStill => Text::HintHoldStill,
-        FaceHint::RemoveMask => Text::HintRemoveMask,
-        FaceHint::RemoveHat => Text::HintRemoveHat,
-        FaceHint::RemoveGlasses => Text::HintRemoveGlasses,
-        FaceHint::Other(_) => return Err(BadParameter::Hint),
-    })
+    catalogue::hint_text(hint).ok_or(BadParameter::Hint)
 }
 
 impl View {
@@ -240,44 +226,5 @@ impl View {
                 | View::ConsentOverview
                 | View::ConsentItem(_)
         )
-    }
-}
-
-/// A small string on the stack (dates, counts) for `core::fmt::Write`.
-pub struct StackStr<const N: usize> {
-    bytes: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> Default for StackStr<N> {
-    fn default() -> Self {
-        StackStr {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-}
-
-impl<const N: usize> StackStr<N> {
-    /// The text so far.
-    pub fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-
-    /// Appends, or fails when full (never a partial character).
-    pub fn push(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        if end > N {
-            return Err(core::fmt::Error);
-        }
-        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-impl<const N: usize> Write for StackStr<N> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.push(s)
     }
 }

@@ -2,6 +2,9 @@
 //! language: each catalogue string has its glyphs, no text block overflows
 //! its box, buttons are big enough, inside the panel, apart, and a touch
 //! on a button's centre maps to that button.
+//!
+//! Layout reports how text fit as a value (`ui::draw` / `ui::check` return a
+//! `Fit`), so these tests share no state and run in parallel.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -9,7 +12,7 @@ use embedded_graphics::prelude::*;
 use myna_hal::sim::SimDisplay;
 use myna_link::{ConsentItem, FaceHint, Screen};
 use reader_fw::catalogue::{extra_chars, is_name_char, Lang, Text};
-use reader_fw::font::{self, take_overflow};
+use reader_fw::font::{self, Fit};
 use reader_fw::pinpad::Layout;
 use reader_fw::ui::{self, Frame, Key, HEADER_HEIGHT, HEIGHT, MIN_BUTTON_PX, WIDTH};
 use reader_fw::view::View;
@@ -130,67 +133,171 @@ fn every_name_character_is_drawable() {
     }
 }
 
-#[test]
-fn no_text_overflows_or_wraps_unplanned_on_any_screen_in_any_language() {
-    let mut display = SimDisplay::new(WIDTH, HEIGHT);
+/// Every screen of [`every_view`] in `lang`, in every mode and PIN count,
+/// with the fit of its text; `None` of them may overflow, and Japanese may
+/// break only where the catalogue says.
+fn misfits(lang: Lang) -> Vec<String> {
     let layout = Layout::ORDERED;
-    let _ = take_overflow();
     let mut bad = Vec::new();
-    for lang in Lang::ALL {
-        for view in every_view() {
-            for visual_check in [false, true] {
-                for entered in 0..=4 {
-                    let frame = Frame {
-                        lang,
-                        visual_check,
-                        layout: &layout,
-                        entered,
-                    };
-                    let _ = font::take_wrapped();
-                    ui::draw(&mut display, &view, &frame).unwrap();
-                    if take_overflow() {
-                        bad.push(format!("{lang:?} {view:?}"));
-                    }
-                    if lang == Lang::Ja && font::take_wrapped() {
-                        bad.push(format!(
-                            "{lang:?} {view:?}: wrapped automatically; add a \\n at a phrase break"
-                        ));
-                    }
+    for view in every_view() {
+        for visual_check in [false, true] {
+            for entered in 0..=4 {
+                let frame = Frame {
+                    lang,
+                    visual_check,
+                    layout: &layout,
+                    entered,
+                };
+                let fit = ui::check(&view, &frame);
+                if !fit.fits() {
+                    bad.push(format!("{lang:?} {view:?}: {fit:?}"));
+                }
+                if lang == Lang::Ja && fit.wrapped {
+                    bad.push(format!(
+                        "{lang:?} {view:?}: wrapped automatically; add a \\n at a phrase break"
+                    ));
                 }
             }
         }
     }
     bad.dedup();
-    assert!(bad.is_empty(), "text does not fit:\n{}", bad.join("\n"));
-    // Positive controls, in this same test: the flags are process-wide, so
-    // a parallel test drawing text would race with the walk above.
+    bad
+}
 
-    let style = font::TextStyle {
+#[test]
+fn no_text_overflows_or_wraps_unplanned_on_any_screen_in_japanese() {
+    let bad = misfits(Lang::Ja);
+    assert!(bad.is_empty(), "text does not fit:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn no_text_overflows_on_any_screen_in_english() {
+    let bad = misfits(Lang::En);
+    assert!(bad.is_empty(), "text does not fit:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn drawing_reports_the_same_fit_as_checking() {
+    let mut display = SimDisplay::new(WIDTH, HEIGHT);
+    let layout = Layout::ORDERED;
+    for lang in Lang::ALL {
+        for view in every_view() {
+            let frame = Frame {
+                lang,
+                visual_check: true,
+                layout: &layout,
+                entered: 2,
+            };
+            let drawn = ui::draw(&mut display, &view, &frame).unwrap();
+            assert_eq!(drawn, ui::check(&view, &frame), "{lang:?} {view:?}");
+        }
+    }
+}
+
+/// Positive control at screen level: the report of a screen carries what
+/// its blocks report (English text wraps on its own somewhere).
+#[test]
+fn a_screen_reports_the_wrapping_of_its_blocks() {
+    let layout = Layout::ORDERED;
+    let frame = Frame {
+        lang: Lang::En,
+        visual_check: false,
+        layout: &layout,
+        entered: 0,
+    };
+    assert!(every_view()
+        .iter()
+        .any(|view| ui::check(view, &frame).wrapped));
+}
+
+fn title_style() -> font::TextStyle {
+    font::TextStyle {
         font: &font::TITLE,
         fg: ui::colour::INK,
         bg: ui::colour::PAPER,
-    };
-    let _ = take_overflow();
-    let area = embedded_graphics::primitives::Rectangle::new(Point::new(0, 0), Size::new(200, 50));
-    font::draw_block(
+    }
+}
+
+fn small_box() -> embedded_graphics::primitives::Rectangle {
+    embedded_graphics::primitives::Rectangle::new(Point::new(0, 0), Size::new(200, 50))
+}
+
+/// Positive control: the overflow detector fires on text too long for its
+/// box, and stays quiet on text that fits.
+#[test]
+fn a_block_too_long_for_its_box_is_reported_and_a_short_one_is_not() {
+    let mut display = SimDisplay::new(WIDTH, HEIGHT);
+    let fit = font::draw_block(
         &mut display,
-        &style,
+        &title_style(),
         "読み取っています。カードを動かさないでください",
-        area,
+        small_box(),
         font::Align::Left,
     )
     .unwrap();
-    assert!(take_overflow());
-    font::draw_block(&mut display, &style, "確認", area, font::Align::Left).unwrap();
-    assert!(!take_overflow());
-    let _ = font::take_wrapped();
-    let _ = font::lines(
-        &font::TITLE,
-        "読み取っています。カードを動かさないでください",
-        300,
+    assert!(fit.overflowed && fit.wrapped && !fit.fits(), "{fit:?}");
+    let fit = font::draw_block(
+        &mut display,
+        &title_style(),
+        "確認",
+        small_box(),
+        font::Align::Left,
     )
-    .count();
-    assert!(font::take_wrapped());
+    .unwrap();
+    assert_eq!(fit, Fit::default());
+    assert!(fit.fits());
+}
+
+/// Positive control: a word with no place to break is reported as cut.
+#[test]
+fn a_word_cut_for_lack_of_a_break_is_reported() {
+    let mut display = SimDisplay::new(WIDTH, HEIGHT);
+    let fit = font::draw_block(
+        &mut display,
+        &title_style(),
+        "Supercalifragilisticexpialidocious",
+        embedded_graphics::primitives::Rectangle::new(Point::new(0, 0), Size::new(200, 400)),
+        font::Align::Left,
+    )
+    .unwrap();
+    assert!(fit.forced_cut && fit.overflowed && !fit.fits(), "{fit:?}");
+}
+
+/// Positive control: wrapping beyond the `\n` breaks is seen by the line
+/// iterator and by `measure`; the catalogue's own breaks are not wrapping.
+#[test]
+fn wrapping_beyond_the_catalogue_breaks_is_reported() {
+    let long = "読み取っています。カードを動かさないでください";
+    let mut lines = font::lines(&font::TITLE, long, 300);
+    assert!(lines.by_ref().count() > 1);
+    assert!(lines.wrapped());
+    assert!(font::measure(&font::TITLE, long, 300).wrapped);
+    let planned = "読み取っています。\nカードを動かさないでください";
+    assert!(!font::measure(&font::TITLE, planned, 800).wrapped);
+}
+
+#[test]
+fn fit_reports_merge() {
+    let over = Fit {
+        overflowed: true,
+        ..Fit::default()
+    };
+    let wrapped = Fit {
+        wrapped: true,
+        ..Fit::default()
+    };
+    let mut all = Fit::default();
+    all |= over;
+    all |= wrapped;
+    assert_eq!(
+        all,
+        Fit {
+            overflowed: true,
+            forced_cut: false,
+            wrapped: true
+        }
+    );
+    assert_eq!(over | Fit::default(), over);
 }
 
 #[test]

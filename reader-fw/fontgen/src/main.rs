@@ -4,18 +4,19 @@
 //!
 //! Run after changing the catalogue:
 //! `cargo run -p myna-fontgen -- [FONT_DIR]` (default
-//! `/usr/share/fonts/truetype/bizud-gothic`). The firmware's tests fail when
+//! `/usr/share/fonts/truetype/bizud-gothic`), then `cargo fmt --all` (the
+//! committed `generated.rs` is in rustfmt's layout; with an unchanged
+//! catalogue the result is byte-identical). The firmware's tests fail when
 //! a catalogue string has a character the fonts lack, which is the reminder.
-
-#[path = "../../core/src/catalogue.rs"]
-#[allow(dead_code)]
-mod catalogue;
+//! The character set comes from `myna-catalogue` ([`catalogue::all_texts`],
+//! [`catalogue::extra_chars`], [`catalogue::CARD_FACE_WORDS`]).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use myna_catalogue as catalogue;
 
 struct Spec {
     name: &'static str,
@@ -60,14 +61,8 @@ const SPECS: &[Spec] = &[
 
 fn charset() -> BTreeSet<char> {
     let mut set: BTreeSet<char> = catalogue::extra_chars().collect();
-    for text in catalogue::Text::ALL {
-        for lang in catalogue::Lang::ALL {
-            set.extend(text.get(lang).chars().filter(|c| *c != '\n'));
-        }
-    }
-    for lang in catalogue::Lang::ALL {
-        let (y, m, d) = catalogue::date_words(lang);
-        set.extend(y.chars().chain(m.chars()).chain(d.chars()));
+    for text in catalogue::all_texts() {
+        set.extend(text.chars().filter(|c| *c != '\n'));
     }
     for word in catalogue::CARD_FACE_WORDS {
         set.extend(word.chars());

@@ -3,6 +3,10 @@
 //! rasterised ahead of time by `reader-fw/fontgen` for exactly the
 //! characters the catalogue and the kana name can use, so the device needs
 //! no font engine and no heap. 4 bits of coverage per pixel.
+//!
+//! Text layout (禁則-aware line breaking) lives here too, and reports how
+//! text fit its box as a [`Fit`] value returned by [`draw_block`]: no
+//! process-wide state.
 
 mod generated;
 
@@ -179,12 +183,20 @@ pub struct Lines<'a> {
     rest: Option<&'a str>,
     max_width: u32,
     forced: bool,
+    wrapped: bool,
 }
 
 impl Lines<'_> {
     /// Whether a line had to be cut inside a word (no allowed break fit).
     pub fn forced(&self) -> bool {
         self.forced
+    }
+
+    /// Whether a line had to be wrapped beyond the text's own `\n` breaks.
+    /// Japanese is read in phrases, so the layout tests require the
+    /// catalogue's own breaks to do.
+    pub fn wrapped(&self) -> bool {
+        self.wrapped
     }
 }
 
@@ -195,6 +207,10 @@ pub struct Measure {
     pub height: u32,
     /// Every line within the width and every break at an allowed place.
     pub within_width: bool,
+    /// A line had to be cut inside a word (no allowed break fit).
+    pub forced_cut: bool,
+    /// A line had to be wrapped beyond the text's own `\n` breaks.
+    pub wrapped: bool,
 }
 
 /// Lays `text` out at `font` within `width` without drawing.
@@ -209,6 +225,8 @@ pub fn measure(font: &'static Font, text: &str, width: u32) -> Measure {
     Measure {
         height: count * u32::from(font.line_height),
         within_width: within_width && !it.forced(),
+        forced_cut: it.forced(),
+        wrapped: it.wrapped(),
     }
 }
 
@@ -226,6 +244,7 @@ pub fn lines<'a>(font: &'static Font, text: &'a str, max_width: u32) -> Lines<'a
         rest: Some(text),
         max_width,
         forced: false,
+        wrapped: false,
     }
 }
 
@@ -243,7 +262,7 @@ impl<'a> Iterator for Lines<'a> {
             return Some(para);
         }
         // Too wide: find the last allowed break that fits.
-        WRAPPED.store(true, core::sync::atomic::Ordering::Relaxed);
+        self.wrapped = true;
         let mut width = 0u32;
         let mut best: Option<usize> = None;
         let mut prev: Option<char> = None;
@@ -295,44 +314,64 @@ pub enum Align {
     Center,
 }
 
-static OVERFLOWED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-
-static WRAPPED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-
-/// Whether any text since the last call had to be wrapped automatically
-/// (beyond its `\n` breaks), and clears the flag. Japanese is read in
-/// phrases, so the layout tests require the catalogue's own breaks to do.
-pub fn take_wrapped() -> bool {
-    use core::sync::atomic::Ordering;
-    let was = WRAPPED.load(Ordering::Relaxed);
-    WRAPPED.store(false, Ordering::Relaxed);
-    was
+/// How text fit the box it was drawn in, merged (with `|`) over every
+/// block of a screen. Layout tests walk every screen in every language and
+/// require [`Fit::fits`]: a screen never scrolls and never clips words.
+#[must_use]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fit {
+    /// A block did not fit its box: more lines than it holds, a line wider
+    /// than it, or a line cut inside a word.
+    pub overflowed: bool,
+    /// A line had to be cut inside a word (no allowed break fit); such a
+    /// block is also `overflowed`.
+    pub forced_cut: bool,
+    /// A line was wrapped beyond the text's own `\n` breaks (allowed, but
+    /// Japanese must break only where the catalogue says).
+    pub wrapped: bool,
 }
 
-/// Whether any text block since the last call did not fit its area (too
-/// many lines, or a line with no place to break), and clears the flag.
-/// Layout tests walk every screen in every language and require `false`:
-/// a screen never scrolls and never clips words.
-pub fn take_overflow() -> bool {
-    use core::sync::atomic::Ordering;
-    let was = OVERFLOWED.load(Ordering::Relaxed);
-    OVERFLOWED.store(false, Ordering::Relaxed);
-    was
+impl Fit {
+    /// Every block within its box, every break at an allowed place.
+    pub fn fits(&self) -> bool {
+        !self.overflowed && !self.forced_cut
+    }
 }
 
-/// Draws `text` in `area`, vertically centred, each line placed by `align`.
+impl core::ops::BitOr for Fit {
+    type Output = Fit;
+
+    fn bitor(self, other: Fit) -> Fit {
+        Fit {
+            overflowed: self.overflowed || other.overflowed,
+            forced_cut: self.forced_cut || other.forced_cut,
+            wrapped: self.wrapped || other.wrapped,
+        }
+    }
+}
+
+impl core::ops::BitOrAssign for Fit {
+    fn bitor_assign(&mut self, other: Fit) {
+        *self = *self | other;
+    }
+}
+
+/// Draws `text` in `area`, vertically centred, each line placed by `align`,
+/// and says how it fit.
 pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
     target: &mut D,
     style: &TextStyle,
     text: &str,
     area: Rectangle,
     align: Align,
-) -> Result<(), D::Error> {
+) -> Result<Fit, D::Error> {
     let font = style.font;
     let m = measure(font, text, area.size.width);
-    if !m.within_width || m.height > area.size.height {
-        OVERFLOWED.store(true, core::sync::atomic::Ordering::Relaxed);
-    }
+    let fit = Fit {
+        overflowed: !m.within_width || m.height > area.size.height,
+        forced_cut: m.forced_cut,
+        wrapped: m.wrapped,
+    };
     let mut top = area.top_left.y + (area.size.height as i32 - m.height as i32).max(0) / 2;
     for line in lines(font, text, area.size.width) {
         let x = match align {
@@ -344,5 +383,5 @@ pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
         draw_line(target, style, line, x, top + i32::from(font.ascent))?;
         top += i32::from(font.line_height);
     }
-    Ok(())
+    Ok(fit)
 }

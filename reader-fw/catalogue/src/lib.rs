@@ -1,8 +1,16 @@
-//! Every string a patient can see, in one place, per language. Layout code
-//! names a [`Text`] and never holds words, so a language is added here
-//! alone. A `\n` marks where a line should break if it breaks at all (at a
+//! `myna-catalogue`: every string a patient can see on the reader, in one
+//! place, per language, and the words of each face hint. The firmware's
+//! layout code names a [`Text`] and never holds words, so a language is
+//! added here alone; the host quotes the same words in its logs and the
+//! font generator rasterises exactly the characters used here
+//! ([`all_texts`], [`extra_chars`]). `no_std`, no allocator.
+//!
+//! A `\n` marks where a line should break if it breaks at all (at a
 //! phrase boundary, as Japanese is read); the layout wraps further only
 //! when a line is still too wide.
+#![no_std]
+
+use myna_link::FaceHint;
 
 /// A display language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +132,40 @@ catalogue! {
     OutOfService => "ただいまこの機械は使えません。", "This machine is out of service.";
 }
 
+/// The words for a face hint; `None` for [`FaceHint::Other`] (a hint from
+/// a newer peer that this catalogue has no words for).
+pub fn hint_text(hint: FaceHint) -> Option<Text> {
+    Some(match hint {
+        FaceHint::FaceTheFrame => Text::HintFaceTheFrame,
+        FaceHint::OneFaceOnly => Text::HintOneFaceOnly,
+        FaceHint::MoveCloser => Text::HintMoveCloser,
+        FaceHint::MoveBack => Text::HintMoveBack,
+        FaceHint::FaceForward => Text::HintFaceForward,
+        FaceHint::FaceTheLight => Text::HintFaceTheLight,
+        FaceHint::AvoidGlare => Text::HintAvoidGlare,
+        FaceHint::HoldStill => Text::HintHoldStill,
+        FaceHint::RemoveMask => Text::HintRemoveMask,
+        FaceHint::RemoveHat => Text::HintRemoveHat,
+        FaceHint::RemoveGlasses => Text::HintRemoveGlasses,
+        FaceHint::Other(_) => return None,
+    })
+}
+
+/// Every catalogue string the firmware may draw: each [`Text`] in each
+/// language, and the date words. With [`extra_chars`] (and, for the
+/// simulator's card picture, [`CARD_FACE_WORDS`]) this is what the font
+/// generator rasterises.
+pub fn all_texts() -> impl Iterator<Item = &'static str> {
+    let texts = Text::ALL
+        .iter()
+        .flat_map(|text| Lang::ALL.into_iter().map(move |lang| text.get(lang)));
+    let dates = Lang::ALL.into_iter().flat_map(|lang| {
+        let (y, m, d) = date_words(lang);
+        [y, m, d]
+    });
+    texts.chain(dates)
+}
+
 /// Characters the kana name on `Done` may use: the katakana and hiragana
 /// blocks, the long-vowel mark, spaces (ASCII and ideographic) and the
 /// middle dot. The font carries all of them at the size the name is drawn.
@@ -169,3 +211,51 @@ pub const CARD_FACE_WORDS: &[&str] = &[
     "番地",
     "昭和平成令和",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_hint_has_words_and_other_has_none() {
+        let hints = [
+            FaceHint::FaceTheFrame,
+            FaceHint::OneFaceOnly,
+            FaceHint::MoveCloser,
+            FaceHint::MoveBack,
+            FaceHint::FaceForward,
+            FaceHint::FaceTheLight,
+            FaceHint::AvoidGlare,
+            FaceHint::HoldStill,
+            FaceHint::RemoveMask,
+            FaceHint::RemoveHat,
+            FaceHint::RemoveGlasses,
+        ];
+        for (i, hint) in hints.into_iter().enumerate() {
+            let text = hint_text(hint);
+            assert!(text.is_some(), "{hint:?}");
+            // Each hint has its own words.
+            for other in &hints[i + 1..] {
+                assert_ne!(text, hint_text(*other), "{hint:?} {other:?}");
+            }
+        }
+        assert_eq!(hint_text(FaceHint::Other(42)), None);
+    }
+
+    #[test]
+    fn all_texts_covers_every_string_in_every_language() {
+        for text in Text::ALL {
+            for lang in Lang::ALL {
+                assert!(
+                    all_texts().any(|s| s == text.get(lang)),
+                    "{text:?} {lang:?}"
+                );
+            }
+        }
+        assert!(all_texts().any(|s| s == "年"));
+        assert_eq!(
+            all_texts().count(),
+            Text::ALL.len() * Lang::ALL.len() + 3 * Lang::ALL.len()
+        );
+    }
+}
