@@ -28,8 +28,6 @@ enum Command {
     /// The device key that signs upstream messages.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Run the reference upstream server (checks every signature).
-    UpstreamRef(UpstreamRefArgs),
     /// Compare faces with the on-device models.
     #[command(subcommand)]
     Face(FaceCommand),
@@ -101,25 +99,6 @@ enum DeviceCommand {
         #[arg(long)]
         public_out: Option<PathBuf>,
     },
-}
-
-#[derive(Debug, clap::Args)]
-struct UpstreamRefArgs {
-    /// Address to listen on (port 0: any free port; the chosen one is printed).
-    #[arg(long, default_value = "127.0.0.1:8700")]
-    listen: String,
-    /// A registered device public key (PEM); repeat for several devices.
-    #[arg(long = "device-key", required = true)]
-    device_keys: Vec<PathBuf>,
-    /// A trusted JPKI CA certificate (DER); repeat for several.
-    #[arg(long = "jpki-ca", required = true)]
-    jpki_cas: Vec<PathBuf>,
-    /// Test patients: JSON object from certificate serial to patient.
-    #[arg(long)]
-    patients: Option<PathBuf>,
-    /// Seconds a nonce stays valid.
-    #[arg(long, default_value_t = 60)]
-    nonce_ttl: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -324,67 +303,6 @@ fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>, Failure> {
     })
 }
 
-fn upstream_ref(args: UpstreamRefArgs) -> Result<(), Failure> {
-    use mynareader::upstream::reference::{self, Reference, ReferenceConfig};
-    let mut device_keys = Vec::new();
-    for path in &args.device_keys {
-        let pem = String::from_utf8_lossy(&read_file(path, "device key")?).into_owned();
-        device_keys.push(
-            mynareader::upstream::signer::public_key_from_pem(&pem).map_err(|e| Failure {
-                message: format!("{}: {e}", path.display()),
-                hint: Some("pass the PEM that `mynareader device init` printed"),
-            })?,
-        );
-    }
-    let mut jpki_cas = Vec::new();
-    for path in &args.jpki_cas {
-        jpki_cas.push(read_file(path, "JPKI CA certificate")?);
-    }
-    let patients = match &args.patients {
-        Some(path) => {
-            serde_json::from_slice(&read_file(path, "patients")?).map_err(|e| Failure {
-                message: format!("{}: {e}", path.display()),
-                hint: Some("a JSON object from certificate serial (\"01:a2:…\") to patient"),
-            })?
-        }
-        None => Default::default(),
-    };
-    let reference = Reference::new(ReferenceConfig {
-        device_keys,
-        jpki_cas,
-        patients,
-        nonce_ttl: Duration::from_secs(args.nonce_ttl),
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failure {
-            message: format!("cannot start the server runtime: {e}"),
-            hint: None,
-        })?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| Failure {
-                message: format!("cannot listen on {}: {e}", args.listen),
-                hint: Some("choose another --listen address or port"),
-            })?;
-        let addr = listener.local_addr().map_err(|e| Failure {
-            message: format!("cannot read the listening address: {e}"),
-            hint: None,
-        })?;
-        println!("listening on http://{addr}");
-        let _ = std::io::stdout().flush();
-        reference::serve(listener, reference)
-            .await
-            .map_err(|e| Failure {
-                message: format!("server stopped: {e}"),
-                hint: None,
-            })
-    })
-}
-
 fn device_init(key: PathBuf, public_out: Option<PathBuf>) -> Result<(), Failure> {
     use mynareader::upstream::signer::{self, DeviceKeyError, DeviceSigner};
     let signer = signer::init_device_key(&key).map_err(|e| {
@@ -585,7 +503,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         }) => face_eval(face, pairs, root, json),
         Command::Device(DeviceCommand::Init { key, public_out }) => device_init(key, public_out),
-        Command::UpstreamRef(args) => upstream_ref(args),
         Command::Card(CardCommand::Info { reader, json }) => {
             let mut card = connect(&reader)?;
             let info = card.info()?;
