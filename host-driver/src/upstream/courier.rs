@@ -107,7 +107,7 @@ pub enum DeliveryError {
     /// patient goes to staff.
     #[error(
         "the upstream is unavailable ({attempts} tries): {}",
-        last_error.as_ref().map_or_else(|| "not sent".to_string(), ToString::to_string)
+        .last_error.as_ref().map_or_else(|| "not sent".to_string(), ToString::to_string)
     )]
     UpstreamUnavailable {
         /// Tries made.
