@@ -292,7 +292,7 @@ impl<U: Upstream, C: Clock, R: RngCore> Courier<U, C, R> {
             // At most a second at a time, so a message enqueued meanwhile by
             // another process is not left waiting behind a long backoff.
             self.clock.sleep(Duration::from_millis(
-                (due.min(end) - now).clamp(1, 1000) as u64,
+                (due.min(end) - now).clamp(1, 1000) as u64
             ));
         }
     }
@@ -316,8 +316,7 @@ impl<U: Upstream, C: Clock, R: RngCore> Courier<U, C, R> {
             Some(deadline_ms),
         )?;
         let parse = |answer: &str| {
-            serde_json::from_str::<VerifyResponse>(answer)
-                .map_err(DeliveryError::BadAnswer)
+            serde_json::from_str::<VerifyResponse>(answer).map_err(DeliveryError::BadAnswer)
         };
         if stored.state == State::Delivered {
             // Answered before a restart: the stored answer stands.

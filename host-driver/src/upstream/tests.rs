@@ -383,7 +383,10 @@ fn backoff_doubles_up_to_its_cap_with_half_of_each_wait_random() {
         let full = Duration::from_millis(*full);
         assert_eq!(backoff.delay(attempts as u32, &mut low), full / 2);
         let top = backoff.delay(attempts as u32, &mut high);
-        assert!(top > full.mul_f64(0.99) && top <= full, "{top:?} of {full:?}");
+        assert!(
+            top > full.mul_f64(0.99) && top <= full,
+            "{top:?} of {full:?}"
+        );
     }
     // Huge attempt counts neither overflow nor exceed the cap.
     assert_eq!(
@@ -412,13 +415,14 @@ fn errors_keep_their_cause() {
         .verify(Uuid::nil(), "h.p.s", Duration::from_millis(100))
         .unwrap_err();
     let upstream_error = e.source().unwrap();
-    assert!(upstream_error.to_string().starts_with("upstream unreachable"));
+    assert!(upstream_error
+        .to_string()
+        .starts_with("upstream unreachable"));
     assert_eq!(
         upstream_error.source().unwrap().to_string(),
         "connection refused"
     );
-    let bad: DeliveryError = DeliveryError::BadAnswer(
-        serde_json::from_str::<VerifyResponse>("{").unwrap_err(),
-    );
+    let bad: DeliveryError =
+        DeliveryError::BadAnswer(serde_json::from_str::<VerifyResponse>("{").unwrap_err());
     assert!(bad.source().is_some());
 }

@@ -7,11 +7,12 @@
 
 #[test]
 fn every_upstream_request_seed_is_checked_without_panicking() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/upstream_requests");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/upstream_requests");
     let mut seeds = 0;
     for entry in std::fs::read_dir(&dir).expect("the seed corpus is committed") {
-        let bytes = std::fs::read(entry.expect("readable corpus entry").path())
-            .expect("readable seed");
+        let bytes =
+            std::fs::read(entry.expect("readable corpus entry").path()).expect("readable seed");
         upstream_ref::fuzz_requests(&bytes);
         seeds += 1;
     }
