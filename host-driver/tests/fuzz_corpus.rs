@@ -27,15 +27,6 @@ fn every_card_response_seed_is_parsed_without_panicking() {
 }
 
 #[test]
-fn every_upstream_request_seed_is_checked_without_panicking() {
-    let seeds = run_corpus(
-        "upstream_requests",
-        mynareader::upstream::reference::fuzz_requests,
-    );
-    assert!(seeds >= 5, "seed corpus shrank to {seeds} files");
-}
-
-#[test]
 fn every_face_image_seed_is_decoded_without_panicking() {
     let seeds = run_corpus("face_images", mynareader::face::fuzz_face_images);
     assert!(seeds >= 4, "seed corpus shrank to {seeds} files");

@@ -483,7 +483,8 @@ pub fn jpki_auth_ca_path() -> PathBuf {
 /// The certificate serial of the emulator's default card.
 pub const DEFAULT_CARD_SERIAL: &str = "01:a2:b3:c4:d5:e6";
 
-/// A running `mynareader upstream-ref`.
+/// A running `upstream-ref` (the reference upstream's own binary, from
+/// `tests/upstream-ref`).
 pub struct UpstreamRef {
     child: Child,
     /// Base URL (`http://127.0.0.1:PORT`).
@@ -502,8 +503,7 @@ impl UpstreamRef {
         if let Err(e) = fs::write(&patients, table) {
             panic!("cannot write the patients table: {e}");
         }
-        let mut child = match Command::new(binary("mynareader"))
-            .arg("upstream-ref")
+        let mut child = match Command::new(binary("upstream-ref"))
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--device-key")

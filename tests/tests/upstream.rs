@@ -1,17 +1,19 @@
 //! The upstream leg end to end: the emulated card signs in PIN mode, the
 //! device key signs the message, the reference upstream checks it all over
 //! HTTP; the outbox keeps every message through an upstream outage, a full
-//! or read-only disk, and SIGKILL.
+//! or read-only disk, and SIGKILL. Outage and deadline tests run the courier
+//! on a manual clock: its retries and deadline pass without real waiting.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use mynareader::card::pcsc::{ConnectOptions, PcscCard};
 use mynareader::card::MynaCard;
 use mynareader::secret::Pin;
+use mynareader::upstream::clock::{Clock, ManualClock, SystemRng};
 use mynareader::upstream::courier::{Backoff, Courier, DeliveryError, Upstream};
 use mynareader::upstream::http::HttpUpstream;
 use mynareader::upstream::jws;
@@ -68,6 +70,25 @@ fn courier(db: &Path, url: &str) -> Courier<HttpUpstream> {
             base: Duration::from_millis(50),
             max: Duration::from_millis(400),
         },
+    )
+}
+
+/// A courier whose retries and deadlines run on `clock`.
+fn courier_on<'a>(
+    db: &Path,
+    url: &str,
+    clock: &'a ManualClock,
+) -> Courier<HttpUpstream, &'a ManualClock, SystemRng> {
+    let outbox = Outbox::open(db).unwrap_or_else(|e| panic!("{e}"));
+    Courier::with_clock(
+        outbox,
+        http(url),
+        Backoff {
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(400),
+        },
+        clock,
+        SystemRng::default(),
     )
 }
 
@@ -236,7 +257,8 @@ testbed_test! {
         let upstream = UpstreamRef::start(bed.dir(), &dev.public_pem, 0);
         let verify_id = accepted_verify(bed, &dev, &upstream.url);
         let port = free_port();
-        let c = courier(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"));
+        let clock = ManualClock::at(time::OffsetDateTime::now_utc());
+        let c = courier_on(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"), &clock);
         let mut sent = Vec::new();
         for _ in 0..20 {
             let (id, body) = consent(&dev.signer, verify_id);
@@ -245,11 +267,12 @@ testbed_test! {
         }
         let report = c.drain_for(Duration::from_millis(600)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((report.delivered, report.pending), (0, 20), "nothing gets through while down");
+        assert!(clock.slept() >= Duration::from_millis(500), "it retried for the 600 ms on its clock");
         // The courier restarts (a new process would) and the upstream comes back.
         drop(c);
         let target = upstream.url.trim_start_matches("http://").parse().unwrap_or_else(|e| panic!("{e}"));
         let _link = Link::up(port, target);
-        let c = courier(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"));
+        let c = courier_on(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"), &clock);
         let report = c.drain_for(Duration::from_secs(10)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((report.delivered, report.pending), (20, 0));
         assert_eq!(ids(&upstream.received(), "consent"), sent, "delivered once each, in order");
@@ -264,14 +287,15 @@ testbed_test! {
         let cert = connect_card().read_auth_certificate().unwrap_or_else(|e| panic!("{e}"));
         let nonce = http(&upstream.url).challenge().unwrap_or_else(|e| panic!("{e}")).nonce;
         let port = free_port();
-        let down = courier(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"));
+        let clock = ManualClock::at(time::OffsetDateTime::now_utc());
+        let down = courier_on(&bed.dir().join("outbox.db"), &format!("http://127.0.0.1:{port}"), &clock);
         let signed = face_request(&dev.signer, &cert, &nonce);
-        let started = Instant::now();
+        let started = clock.now_ms();
         match down.verify(signed.request_id, &signed.jws, Duration::from_millis(1500)) {
             Err(DeliveryError::UpstreamUnavailable { attempts, .. }) => assert!(attempts >= 2, "{attempts} tries"),
             other => panic!("expected UpstreamUnavailable, got {other:?}"),
         }
-        assert!(started.elapsed() >= Duration::from_millis(1500));
+        assert!(clock.now_ms() - started >= 1500, "it gave up before its deadline");
         assert_eq!(down.outbox().get(signed.request_id).ok().flatten().map(|m| m.state), Some(State::Expired));
         let target = upstream.url.trim_start_matches("http://").parse().unwrap_or_else(|e| panic!("{e}"));
         let _link = Link::up(port, target);

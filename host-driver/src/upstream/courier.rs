@@ -1,22 +1,28 @@
 //! Delivery: the outbox drained through an [`Upstream`], in order, with
 //! backoff and jitter that survive restarts (the next try time is stored), and
-//! the interactive verify request with its deadline.
+//! the interactive verify request with its deadline. The courier owns the
+//! retry policy; it reads the time and draws jitter only through the
+//! [`Clock`] and random generator it is given (see [`super::clock`]).
 
+use std::cell::RefCell;
 use std::time::Duration;
 
-use rand::Rng;
-use time::OffsetDateTime;
+use rand::{Rng, RngCore};
 use uuid::Uuid;
 
+use super::clock::{Clock, SystemClock, SystemRng};
 use super::messages::{Challenge, MessageKind, VerifyResponse};
 use super::outbox::{Outbox, OutboxError, State, Stored};
 
+/// Any error an [`Upstream`] adapter reports as the cause of a failure.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Failures talking to the upstream.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
     /// No answer (connection refused, timeout, reset): try again later.
     #[error("upstream unreachable: {0}")]
-    Unreachable(String),
+    Unreachable(#[source] Cause),
     /// A server error (5xx): try again later.
     #[error("upstream server error {0}")]
     Server(u16),
@@ -32,7 +38,7 @@ pub enum UpstreamError {
     },
     /// A success whose body is not the expected answer.
     #[error("upstream answer malformed: {0}")]
-    BadAnswer(String),
+    BadAnswer(#[source] Cause),
 }
 
 impl UpstreamError {
@@ -81,13 +87,13 @@ impl Default for Backoff {
 }
 
 impl Backoff {
-    /// The delay before try `attempts + 1`: half fixed, half random, so a
-    /// clinic's kiosks do not all retry at the same instant.
-    pub fn delay(&self, attempts: u32) -> Duration {
+    /// The delay before try `attempts + 1`: half fixed, half drawn from
+    /// `rng`, so a clinic's kiosks do not all retry at the same instant.
+    pub fn delay(&self, attempts: u32, rng: &mut (impl RngCore + ?Sized)) -> Duration {
         let exp = self.base.saturating_mul(1u32 << attempts.min(20));
         let capped = exp.min(self.max);
         let half = capped / 2;
-        half + half.mul_f64(rand::thread_rng().gen::<f64>())
+        half + half.mul_f64(rng.gen::<f64>())
     }
 }
 
@@ -99,12 +105,16 @@ pub enum DeliveryError {
     Outbox(#[from] OutboxError),
     /// The verify request could not be delivered before its deadline; the
     /// patient goes to staff.
-    #[error("the upstream is unavailable ({attempts} tries): {last_error}")]
+    #[error(
+        "the upstream is unavailable ({attempts} tries): {}",
+        .last_error.as_ref().map_or_else(|| "not sent".to_string(), ToString::to_string)
+    )]
     UpstreamUnavailable {
         /// Tries made.
         attempts: u32,
-        /// The last failure.
-        last_error: String,
+        /// The last failure (none when the deadline passed before a try).
+        #[source]
+        last_error: Option<UpstreamError>,
     },
     /// The upstream refused the verify request.
     #[error("the upstream refused the request ({code}): {message}")]
@@ -116,7 +126,7 @@ pub enum DeliveryError {
     },
     /// The upstream's answer is not a verify response.
     #[error("the upstream answer is malformed: {0}")]
-    BadAnswer(String),
+    BadAnswer(#[source] serde_json::Error),
 }
 
 /// What one drain did.
@@ -134,26 +144,54 @@ pub struct DrainReport {
     pub next_due_ms: Option<i64>,
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The outbox and the upstream together.
-pub struct Courier<U> {
+/// The outbox and the upstream together, on a clock `C` with jitter from `R`.
+pub struct Courier<U, C = SystemClock, R = SystemRng> {
     outbox: Outbox,
     upstream: U,
     backoff: Backoff,
+    clock: C,
+    // The courier is driven from one thread (the outbox connection is not
+    // shared either); a RefCell lets `&self` methods draw jitter.
+    rng: RefCell<R>,
 }
 
 impl<U: Upstream> Courier<U> {
-    /// A courier over an opened outbox.
+    /// A courier over an opened outbox, on the system clock and random source.
     pub fn new(outbox: Outbox, upstream: U, backoff: Backoff) -> Courier<U> {
+        Courier::with_clock(outbox, upstream, backoff, SystemClock, SystemRng::default())
+    }
+}
+
+impl<U: Upstream, C: Clock, R: RngCore> Courier<U, C, R> {
+    /// A courier that reads the time from `clock` (and sleeps on it) and
+    /// draws backoff jitter from `rng`.
+    pub fn with_clock(
+        outbox: Outbox,
+        upstream: U,
+        backoff: Backoff,
+        clock: C,
+        rng: R,
+    ) -> Courier<U, C, R> {
         Courier {
             outbox,
             upstream,
             backoff,
+            clock,
+            rng: RefCell::new(rng),
         }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    fn retry_delay(&self, attempts: u32) -> Duration {
+        self.backoff.delay(attempts, &mut *self.rng.borrow_mut())
     }
 
     /// The outbox.
@@ -173,7 +211,8 @@ impl<U: Upstream> Courier<U> {
         kind: MessageKind,
         jws: &str,
     ) -> Result<Stored, OutboxError> {
-        self.outbox.enqueue(request_id, kind, jws, now_ms(), None)
+        self.outbox
+            .enqueue(request_id, kind, jws, self.clock.now_ms(), None)
     }
 
     fn try_send(
@@ -187,7 +226,7 @@ impl<U: Upstream> Courier<U> {
                 Ok(Ok(answer))
             }
             Err(e) if e.is_transient() => {
-                let next = now + self.backoff.delay(message.attempts).as_millis() as i64;
+                let next = now.saturating_add(millis(self.retry_delay(message.attempts)));
                 self.outbox.mark_retry(message.seq, next, &e.to_string())?;
                 Ok(Err(e))
             }
@@ -205,7 +244,7 @@ impl<U: Upstream> Courier<U> {
     pub fn drain_due(&self) -> Result<DrainReport, OutboxError> {
         let mut report = DrainReport::default();
         while let Some(message) = self.outbox.first_pending()? {
-            let now = now_ms();
+            let now = self.clock.now_ms();
             if message.deadline_ms.is_some_and(|d| now > d) {
                 self.outbox.mark_expired(message.seq, now)?;
                 report.expired += 1;
@@ -234,7 +273,7 @@ impl<U: Upstream> Courier<U> {
     /// Drains until the outbox is empty or `limit` has passed, sleeping
     /// until each retry is due.
     pub fn drain_for(&self, limit: Duration) -> Result<DrainReport, OutboxError> {
-        let end = now_ms() + limit.as_millis() as i64;
+        let end = self.clock.now_ms().saturating_add(millis(limit));
         let mut total = DrainReport::default();
         loop {
             let report = self.drain_due()?;
@@ -246,11 +285,13 @@ impl<U: Upstream> Courier<U> {
             let Some(due) = report.next_due_ms else {
                 return Ok(total);
             };
-            let now = now_ms();
+            let now = self.clock.now_ms();
             if report.pending == 0 || now >= end {
                 return Ok(total);
             }
-            std::thread::sleep(Duration::from_millis(
+            // At most a second at a time, so a message enqueued meanwhile by
+            // another process is not left waiting behind a long backoff.
+            self.clock.sleep(Duration::from_millis(
                 (due.min(end) - now).clamp(1, 1000) as u64
             ));
         }
@@ -265,8 +306,8 @@ impl<U: Upstream> Courier<U> {
         jws: &str,
         deadline: Duration,
     ) -> Result<VerifyResponse, DeliveryError> {
-        let start = now_ms();
-        let deadline_ms = start + deadline.as_millis() as i64;
+        let start = self.clock.now_ms();
+        let deadline_ms = start.saturating_add(millis(deadline));
         let stored = self.outbox.enqueue(
             request_id,
             MessageKind::Verify,
@@ -275,20 +316,19 @@ impl<U: Upstream> Courier<U> {
             Some(deadline_ms),
         )?;
         let parse = |answer: &str| {
-            serde_json::from_str::<VerifyResponse>(answer)
-                .map_err(|e| DeliveryError::BadAnswer(e.to_string()))
+            serde_json::from_str::<VerifyResponse>(answer).map_err(DeliveryError::BadAnswer)
         };
         if stored.state == State::Delivered {
             // Answered before a restart: the stored answer stands.
             return parse(stored.answer.as_deref().unwrap_or_default());
         }
-        let mut last_error = String::from("not sent");
+        let mut last_error = None;
         let mut attempts = 0;
         loop {
             let Some(message) = self.outbox.get(request_id)? else {
                 return Err(OutboxError::CorruptRow(stored.seq).into());
             };
-            let now = now_ms();
+            let now = self.clock.now_ms();
             if message.state != State::Pending || now > deadline_ms {
                 break;
             }
@@ -298,13 +338,17 @@ impl<U: Upstream> Courier<U> {
                 Err(UpstreamError::Rejected { code, message, .. }) => {
                     return Err(DeliveryError::Refused { code, message })
                 }
-                Err(e) => last_error = e.to_string(),
+                Err(e) => last_error = Some(e),
             }
-            let wait = self.backoff.delay(message.attempts).as_millis() as i64;
-            let sleep = wait.min(deadline_ms - now_ms()).max(0);
-            std::thread::sleep(Duration::from_millis(sleep as u64));
+            let now = self.clock.now_ms();
+            if now >= deadline_ms {
+                break;
+            }
+            // Never past the deadline: the last try is made at it.
+            let wait = millis(self.retry_delay(message.attempts)).min(deadline_ms - now);
+            self.clock.sleep(Duration::from_millis(wait as u64));
         }
-        self.outbox.mark_expired(stored.seq, now_ms())?;
+        self.outbox.mark_expired(stored.seq, self.clock.now_ms())?;
         tracing::warn!(event = "upstream.verify.unavailable", attempts);
         Err(DeliveryError::UpstreamUnavailable {
             attempts,

@@ -1,13 +1,14 @@
 //! The HTTP adapter of [`Upstream`]: reqwest (blocking) over rustls with the
 //! ring provider, with an optional private CA and a client certificate for
-//! mutual TLS.
+//! mutual TLS. It owns the mapping from HTTP outcomes to [`UpstreamError`]:
+//! transport failures and 5xx are transient, a 4xx carries the upstream's
+//! typed [`ErrorBody`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::courier::{Upstream, UpstreamError};
-use super::messages::{Challenge, MessageKind};
-use super::reference::ErrorBody;
+use super::messages::{Challenge, ErrorBody, MessageKind};
 
 /// TLS and timeout settings.
 #[derive(Debug, Clone, Default)]
@@ -29,9 +30,12 @@ pub struct HttpUpstream {
 /// Why the HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpSetupError {
-    /// A PEM file is not usable.
+    /// A PEM file cannot be read.
     #[error("TLS material is not usable: {0}")]
-    Tls(String),
+    Pem(#[from] rustls::pki_types::pem::Error),
+    /// rustls refused the certificates or key.
+    #[error("TLS material is not usable: {0}")]
+    Tls(#[from] rustls::Error),
     /// reqwest refused the configuration.
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
@@ -40,28 +44,21 @@ pub enum HttpSetupError {
 fn tls_config(options: &HttpOptions) -> Result<rustls::ClientConfig, HttpSetupError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let tls = |e: &dyn std::fmt::Display| HttpSetupError::Tls(e.to_string());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if let Some(pem) = &options.ca_pem {
         for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| tls(&e))?;
-            roots.add(cert).map_err(|e| tls(&e))?;
+            roots.add(cert?)?;
         }
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls(&e))?
+        .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
     Ok(match &options.client_identity_pem {
         Some(pem) => {
-            let chain = CertificateDer::pem_slice_iter(pem)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| tls(&e))?;
-            let key = PrivateKeyDer::from_pem_slice(pem).map_err(|e| tls(&e))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| tls(&e))?
+            let chain = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>()?;
+            let key = PrivateKeyDer::from_pem_slice(pem)?;
+            builder.with_client_auth_cert(chain, key)?
         }
         None => builder.with_no_client_auth(),
     })
@@ -94,12 +91,12 @@ impl HttpUpstream {
         }
         response
             .json()
-            .map_err(|e| UpstreamError::BadAnswer(e.to_string()))
+            .map_err(|e| UpstreamError::BadAnswer(Box::new(e)))
     }
 }
 
 fn transport(e: reqwest::Error) -> UpstreamError {
-    UpstreamError::Unreachable(e.to_string())
+    UpstreamError::Unreachable(Box::new(e))
 }
 
 impl Upstream for HttpUpstream {

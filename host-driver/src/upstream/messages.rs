@@ -1,5 +1,7 @@
 //! The upstream messages (`../shared/design/UPSTREAM.md`): versioned JSON,
-//! signed as compact JWS by the device key. Request types refuse unknown
+//! signed as compact JWS by the device key. This module owns every wire type
+//! that the kiosk and an upstream (the reference one included) both write or
+//! parse, and the card-signature input, so neither side has its own copy. Request types refuse unknown
 //! fields, so nothing that must never leave the kiosk (face data, PIN, names)
 //! can ride along unnoticed.
 
@@ -285,6 +287,23 @@ pub struct ConsentRecord {
     pub consents: Consents,
     /// The patient applied for health-insurance use at this visit.
     pub registration_request: bool,
+}
+
+/// The acknowledgement of a consent record (`POST /v1/consent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentAck {
+    /// The record acknowledged.
+    pub request_id: Uuid,
+}
+
+/// The JSON body of every refusal (a 4xx): the upstream writes it, the HTTP
+/// client reads it into [`super::courier::UpstreamError::Rejected`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code (`bad-card-signature`, `nonce-reused`, …).
+    pub error: String,
+    /// For people.
+    pub message: String,
 }
 
 /// What the card signs in PIN mode: SHA-256 of

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mynareader::upstream::reference::fuzz_requests(data);
+    upstream_ref::fuzz_requests(data);
 });

@@ -1,8 +1,12 @@
-//! The reference upstream: checks everything a real one would (device
-//! signature, nonce, certificate chain and validity with the 3-month grace,
-//! card signature, duplicate request ids) and answers from a small table of
-//! test patients. The checks are a plain state machine ([`Reference`]); axum
-//! is the thin HTTP adapter ([`router`]).
+//! `upstream-ref`: the reference upstream, used by tests, benchmarks and the
+//! demo, never shipped on a kiosk. It checks everything a real one would
+//! (device signature, nonce, certificate chain and validity with the 3-month
+//! grace, card signature, duplicate request ids) and answers from a small
+//! table of test patients. The checks are a plain state machine
+//! ([`Reference`]) that is given the time and draws nonces from the generator
+//! it was built with; axum is the thin HTTP adapter ([`router`]), which reads
+//! the time from the [`Clock`] it is given. The wire types are the kiosk's own
+//! ([`mynareader::upstream::messages`]), so both ends parse the same structs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,16 +19,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
+use mynareader::card::cert;
+use mynareader::upstream::clock::Clock;
+use mynareader::upstream::jws::{self, JwsError};
+use mynareader::upstream::messages::{
+    card_auth_message, AuthMethod, Challenge, ConsentAck, ConsentRecord, ErrorBody,
+    ProcessingResult, Qualification, VerifyRequest, VerifyResponse, VERSION,
+};
+use mynareader::upstream::signer;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-use super::jws::{self, JwsError};
-use super::messages::{
-    card_auth_message, AuthMethod, Challenge, ConsentRecord, ProcessingResult, Qualification,
-    VerifyRequest, VerifyResponse, VERSION,
-};
-use crate::card::cert;
 
 /// A test patient, keyed by the certificate serial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,15 +157,6 @@ impl Reject {
     }
 }
 
-/// The JSON error body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Stable code.
-    pub error: String,
-    /// For people.
-    pub message: String,
-}
-
 /// What the upstream received, for tests and the staff side.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Received {
@@ -171,9 +168,14 @@ pub struct Received {
     pub duplicates: u64,
 }
 
+/// The random source nonces are drawn from (the OS's in the server, a fixed
+/// or seeded one in tests).
+pub type NonceRng = Box<dyn RngCore + Send>;
+
 /// The reference upstream's state and checks (no I/O).
 pub struct Reference {
     config: ReferenceConfig,
+    rng: NonceRng,
     keys: HashMap<String, Vec<u8>>,
     nonces: HashMap<String, (OffsetDateTime, bool)>,
     verify_answers: HashMap<Uuid, ([u8; 32], VerifyResponse)>,
@@ -204,15 +206,16 @@ fn plus_three_months(t: OffsetDateTime) -> OffsetDateTime {
 }
 
 impl Reference {
-    /// A reference upstream with this configuration.
-    pub fn new(config: ReferenceConfig) -> Reference {
+    /// A reference upstream with this configuration, drawing nonces from `rng`.
+    pub fn new(config: ReferenceConfig, rng: NonceRng) -> Reference {
         let keys = config
             .device_keys
             .iter()
-            .map(|k| (super::signer::key_id(k), k.clone()))
+            .map(|k| (signer::key_id(k), k.clone()))
             .collect();
         Reference {
             config,
+            rng,
             keys,
             nonces: HashMap::new(),
             verify_answers: HashMap::new(),
@@ -224,7 +227,7 @@ impl Reference {
     /// Issues a fresh nonce.
     pub fn challenge(&mut self, now: OffsetDateTime) -> Challenge {
         let mut bytes = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        self.rng.fill_bytes(&mut bytes);
         let nonce = B64URL.encode(bytes);
         // Forget nonces long past their validity.
         let ttl = self.config.nonce_ttl;
@@ -377,14 +380,13 @@ impl Reference {
     }
 }
 
-/// The acknowledgement of a consent record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentAck {
-    /// The record acknowledged.
-    pub request_id: Uuid,
+/// What the HTTP handlers share: the checks, and the clock they are run at.
+struct Server {
+    reference: Mutex<Reference>,
+    clock: Box<dyn Clock + Send + Sync>,
 }
 
-type Shared = Arc<Mutex<Reference>>;
+type Shared = Arc<Server>;
 
 impl IntoResponse for Reject {
     fn into_response(self) -> Response {
@@ -400,18 +402,19 @@ fn lock(state: &Shared) -> std::sync::MutexGuard<'_, Reference> {
     // A panic while holding the lock would be a bug in the checks; keep
     // serving rather than poisoning every later request.
     state
+        .reference
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn challenge(State(state): State<Shared>) -> Json<Challenge> {
-    Json(lock(&state).challenge(OffsetDateTime::now_utc()))
+    let now = state.clock.now();
+    Json(lock(&state).challenge(now))
 }
 
 async fn verify(State(state): State<Shared>, body: String) -> Result<Json<VerifyResponse>, Reject> {
-    lock(&state)
-        .verify(&body, OffsetDateTime::now_utc())
-        .map(Json)
+    let now = state.clock.now();
+    lock(&state).verify(&body, now).map(Json)
 }
 
 async fn consent(State(state): State<Shared>, body: String) -> Result<Json<ConsentAck>, Reject> {
@@ -425,44 +428,50 @@ async fn received(State(state): State<Shared>) -> Json<Received> {
 }
 
 /// The HTTP routes: `GET /v1/challenge`, `POST /v1/verify`, `POST /v1/consent`,
-/// and `GET /v1/received` (what arrived, for tests and the staff side).
-pub fn router(reference: Reference) -> Router {
+/// and `GET /v1/received` (what arrived, for tests and the staff side); every
+/// check runs at `clock`'s time.
+pub fn router(reference: Reference, clock: impl Clock + Send + Sync + 'static) -> Router {
     Router::new()
         .route("/v1/challenge", get(challenge))
         .route("/v1/verify", post(verify))
         .route("/v1/consent", post(consent))
         .route("/v1/received", get(received))
-        .with_state(Arc::new(Mutex::new(reference)))
+        .with_state(Arc::new(Server {
+            reference: Mutex::new(reference),
+            clock: Box::new(clock),
+        }))
 }
 
 /// Serves on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, reference: Reference) -> std::io::Result<()> {
-    axum::serve(listener, router(reference)).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    reference: Reference,
+    clock: impl Clock + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(reference, clock)).await
 }
 
 /// Entry point for fuzzing the request parsers: the input is tried both as
 /// the raw body and as the payload of a correctly signed JWS, so the message
-/// checks behind the signature are reached too. Never panics.
+/// checks behind the signature are reached too. Never panics. Only with the
+/// `fuzz` feature: it is a test harness, not part of the server's API.
+#[cfg(feature = "fuzz")]
 pub fn fuzz_requests(data: &[u8]) {
+    use mynareader::upstream::signer::{DeviceSigner, FileSigner};
     use std::sync::OnceLock;
-    static SIGNER: OnceLock<Option<super::signer::FileSigner>> = OnceLock::new();
-    let signer = SIGNER.get_or_init(|| {
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &rng,
-        )
-        .ok()?;
-        super::signer::FileSigner::from_pkcs8(pkcs8.as_ref()).ok()
-    });
+    static SIGNER: OnceLock<Option<FileSigner>> = OnceLock::new();
+    // A fixed key: a crash found by the fuzzer replays the same way.
+    let signer = SIGNER.get_or_init(|| FileSigner::from_pkcs8(&TEST_DEVICE_KEY_PKCS8).ok());
     let Some(signer) = signer else { return };
-    use super::signer::DeviceSigner;
-    let mut reference = Reference::new(ReferenceConfig {
-        device_keys: vec![signer.public_key().to_vec()],
-        jpki_cas: Vec::new(),
-        patients: HashMap::new(),
-        nonce_ttl: Duration::from_secs(60),
-    });
+    let mut reference = Reference::new(
+        ReferenceConfig {
+            device_keys: vec![signer.public_key().to_vec()],
+            jpki_cas: Vec::new(),
+            patients: HashMap::new(),
+            nonce_ttl: Duration::from_secs(60),
+        },
+        Box::new(rand::rngs::mock::StepRng::new(0, 1)),
+    );
     let now = OffsetDateTime::UNIX_EPOCH;
     let text = String::from_utf8_lossy(data);
     let _ = reference.verify(&text, now);
@@ -472,3 +481,19 @@ pub fn fuzz_requests(data: &[u8]) {
         let _ = reference.consent(&signed);
     }
 }
+
+/// A fixed, throw-away device key (P-256, PKCS#8 as ring writes it; the
+/// scalar is SHA-256 of `"mynareader test device key"`) for the fuzz harness
+/// and the known-answer tests, so their inputs replay byte for byte. Its key
+/// id is `5980d4aae6dad44b`.
+pub const TEST_DEVICE_KEY_PKCS8: [u8; 138] = [
+    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02,
+    0x01, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x04, 0x6D, 0x30, 0x6B, 0x02,
+    0x01, 0x01, 0x04, 0x20, 0x95, 0x19, 0x6F, 0x0F, 0x0C, 0xB8, 0xBA, 0xC6, 0xA3, 0x7C, 0x8D, 0x58,
+    0xB9, 0x58, 0x21, 0xB6, 0x91, 0x59, 0x9A, 0x69, 0x68, 0x4E, 0xA3, 0x17, 0xC6, 0x72, 0x06, 0x70,
+    0x04, 0xBB, 0x36, 0xAD, 0xA1, 0x44, 0x03, 0x42, 0x00, 0x04, 0xD4, 0xF5, 0x1D, 0xBA, 0x2B, 0x52,
+    0x35, 0xC2, 0x67, 0xD3, 0x27, 0xC0, 0xA5, 0xB2, 0xD6, 0x43, 0x2A, 0x52, 0x18, 0x3A, 0x34, 0xB9,
+    0xD4, 0x9F, 0x90, 0x4E, 0x1C, 0xDE, 0x5F, 0x1A, 0xBE, 0x08, 0x48, 0x5A, 0x2F, 0x15, 0x42, 0xD9,
+    0xF6, 0x55, 0x58, 0x65, 0x3F, 0xE0, 0xA6, 0x0F, 0x4B, 0x21, 0xBC, 0x68, 0x9D, 0x5C, 0x24, 0x7A,
+    0x41, 0xF3, 0x24, 0x03, 0x4D, 0xC2, 0x76, 0x1C, 0x8E, 0x36,
+];
