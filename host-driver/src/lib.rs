@@ -5,7 +5,7 @@
 //! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
-pub mod link;
 pub mod face;
+pub mod link;
 pub mod secret;
 pub mod upstream;

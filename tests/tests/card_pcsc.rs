@@ -6,7 +6,7 @@ use std::time::Duration;
 use mynareader::card::apdu::CommandError;
 use mynareader::card::cert;
 use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::{CardError, CardKind, MynaCard, PinStatus, StatusWord, Transport};
+use mynareader::card::{ApduTransport, CardError, CardKind, MynaCard, PinStatus, StatusWord};
 use mynareader::secret::{CollationNumberB, Pin};
 use mynareader_tests::{testbed_test, Bed};
 use sha2::{Digest, Sha256};

@@ -1,6 +1,6 @@
 //! The card: sans-IO APDU commands ([`apdu`]), typed status words ([`status`]),
 //! checked BER views ([`ber`]), the operations on a My Number Card ([`myna`])
-//! over any [`Transport`], and the PC/SC adapter ([`pcsc`]) that runs them on
+//! over any [`ApduTransport`], and the PC/SC adapter ([`pcsc`]) that runs them on
 //! a real reader. With the `fuzz` feature, also the fuzz targets' entry point
 //! (`fuzz_card_responses`); it is not API.
 
@@ -17,7 +17,7 @@ pub mod transport;
 pub use error::CardError;
 pub use myna::{CardInfo, CardKind, MynaCard, PinStatus};
 pub use status::StatusWord;
-pub use transport::{Transport, TransportError};
+pub use transport::{ApduTransport, TransportError};
 
 /// Entry point for fuzzing every parser of card bytes: response APDUs, BER
 /// headers and templates, certificates. Never panics on any input.

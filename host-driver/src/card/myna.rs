@@ -1,4 +1,4 @@
-//! Operations on a My Number Card over any [`Transport`]: read the
+//! Operations on a My Number Card over any [`ApduTransport`]: read the
 //! user-authentication certificate, query and verify the PIN, sign, read the
 //! face photo with 照合番号B, tell a face-auth card.
 //!
@@ -20,7 +20,7 @@ use super::cert::{self, CertificateInfo};
 use super::error::CardError;
 use super::profile::{CardProfile, MYNA_2016};
 use super::status::StatusWord;
-use super::transport::Transport;
+use super::transport::ApduTransport;
 use crate::secret::{CollationNumberB, FacePhoto, Pin};
 
 /// Largest chunk of one short READ BINARY.
@@ -92,7 +92,7 @@ pub struct MynaCard<T> {
     apdus: u64,
 }
 
-impl<T: Transport> MynaCard<T> {
+impl<T: ApduTransport> MynaCard<T> {
     /// The card of the current generation behind `transport`.
     pub fn new(transport: T) -> Self {
         MynaCard {

@@ -1,6 +1,6 @@
 //! The PC/SC adapter: a card connection owned by its own thread, because PC/SC
 //! calls block (SCardTransmit, SCardGetStatusChange). Callers talk to it
-//! through [`Transport`]; the thread resets the card when the connection is
+//! through [`ApduTransport`]; the thread resets the card when the connection is
 //! dropped, so no verified PIN outlives a reception.
 
 use std::ffi::{CStr, CString};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::transport::{Transport, TransportError};
+use super::transport::{ApduTransport, TransportError};
 
 /// How to find the card.
 #[derive(Debug, Clone)]
@@ -252,7 +252,7 @@ impl PcscCard {
     }
 }
 
-impl Transport for PcscCard {
+impl ApduTransport for PcscCard {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
         let (reply_tx, reply_rx) = mpsc::channel();
         let requests = self.requests.as_ref().ok_or(TransportError::Disconnected)?;

@@ -132,7 +132,7 @@ impl FakeCard {
     }
 }
 
-impl Transport for FakeCard {
+impl ApduTransport for FakeCard {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
         if self.removed_after.is_some_and(|n| self.sent.len() >= n) {
             return Err(TransportError::CardRemoved);

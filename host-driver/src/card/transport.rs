@@ -44,13 +44,13 @@ pub enum TransportError {
 }
 
 /// Exchanges APDUs with a card.
-pub trait Transport {
+pub trait ApduTransport {
     /// Sends a C-APDU and returns the R-APDU (data and status word). The
     /// response may carry secrets (the face photo), hence zeroizing.
     fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError>;
 }
 
-impl<T: Transport + ?Sized> Transport for &mut T {
+impl<T: ApduTransport + ?Sized> ApduTransport for &mut T {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
         (**self).transmit(apdu)
     }

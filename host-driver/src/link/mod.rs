@@ -16,12 +16,15 @@
 use std::collections::VecDeque;
 use std::io;
 
+pub mod address;
 pub mod tcp;
 pub mod usb;
 
+pub use address::{connect, LinkAddress};
+
 use myna_link::{
-    Button, Camera, CaptureFault, DeviceError, DeviceToHost, HostEndpoint, HostEvent,
-    HostToDevice, Language, LinkError, Reassembly, Screen, MAX_FRAME, MAX_PAYLOAD,
+    Button, Camera, CaptureFault, DeviceError, DeviceToHost, HostEndpoint, HostEvent, HostToDevice,
+    Language, LinkError, Reassembly, Screen, MAX_FRAME, MAX_PAYLOAD,
 };
 use zeroize::Zeroizing;
 
@@ -31,7 +34,7 @@ pub use myna_link::MAX_CAPTURE_BYTES;
 
 /// Carries the link's bytes to and from the reader: a socket, or USB bulk
 /// endpoints.
-pub trait FrameTransport {
+pub trait FrameTransport: Send {
     /// Sends all of `bytes` (whole frames) now.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Reads what arrived into `buf`. `Ok(0)` means the reader went away;
@@ -40,6 +43,18 @@ pub trait FrameTransport {
     /// After a failure: waits (within the transport's own limit) until the
     /// reader can be reached again, and reconnects.
     fn reconnect(&mut self) -> io::Result<()>;
+}
+
+impl FrameTransport for Box<dyn FrameTransport> {
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        (**self).send(bytes)
+    }
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).recv(buf)
+    }
+    fn reconnect(&mut self) -> io::Result<()> {
+        (**self).reconnect()
+    }
 }
 
 /// Errors on the reader link.
@@ -151,6 +166,7 @@ enum Owned {
         info: (u32, u8, u16, u16),
     },
     SessionLost,
+    Info,
     Other,
 }
 
@@ -199,9 +215,10 @@ impl Owned {
                         offset,
                         data: Zeroizing::new(data.to_vec()),
                     },
-                    DeviceToHost::Info { .. }
-                    | DeviceToHost::FirmwareProgress(_)
-                    | DeviceToHost::Welcome { .. } => Owned::Other,
+                    DeviceToHost::Info { .. } => Owned::Info,
+                    DeviceToHost::FirmwareProgress(_) | DeviceToHost::Welcome { .. } => {
+                        Owned::Other
+                    }
                 });
                 out
             }
@@ -462,6 +479,21 @@ impl<T: FrameTransport> ReaderLink<T> {
         self.send(&HostToDevice::Signal(signal)).map(|_| ())
     }
 
+    /// Waits until the reader has carried out everything sent before (it
+    /// answers `GetInfo` in order). An error the reader reported meanwhile
+    /// (a screen it refused) is returned; touches stay queued.
+    pub fn sync(&mut self) -> Result<(), ReaderLinkError> {
+        self.send(&HostToDevice::GetInfo)?;
+        loop {
+            match self.next_for_request()? {
+                Owned::Info => return Ok(()),
+                Owned::Event(LinkEvent::DeviceError(e)) => return Err(ReaderLinkError::Device(e)),
+                Owned::Event(event) => self.events.push_back(event),
+                _ => {}
+            }
+        }
+    }
+
     /// Reads the next message for a request under way; link troubles are
     /// recovered (queuing their event) and end the request as
     /// [`ReaderLinkError::Interrupted`].
@@ -549,7 +581,9 @@ impl<T: FrameTransport> ReaderLink<T> {
                         break Ok(());
                     }
                 }
-                Ok(Owned::Event(LinkEvent::DeviceError(e))) => break Err(ReaderLinkError::Device(e)),
+                Ok(Owned::Event(LinkEvent::DeviceError(e))) => {
+                    break Err(ReaderLinkError::Device(e))
+                }
                 Ok(Owned::Event(LinkEvent::FramesLost { count })) => {
                     self.events.push_back(LinkEvent::FramesLost { count });
                     break Err(ReaderLinkError::Capture(CaptureFault::OutOfOrder));

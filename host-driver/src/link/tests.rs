@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::io;
 
 use myna_link::{
-    Button, Camera, DeviceEndpoint, DeviceError, DeviceInput, DeviceToHost, HostToDevice,
-    Screen, MAX_FRAME,
+    Button, Camera, DeviceEndpoint, DeviceError, DeviceInput, DeviceToHost, HostToDevice, Screen,
+    MAX_FRAME,
 };
 
 use super::*;
@@ -174,7 +174,10 @@ fn part(offset: u32, data: &'static [u8]) -> DeviceToHost<'static> {
 fn opening_a_link_says_hello_and_reads_the_welcome() {
     let link = ReaderLink::open(FakeReader::new(vec![]), counter()).unwrap();
     let info = link.info();
-    assert_eq!((info.firmware, info.slot, info.width, info.height), (3, 1, 800, 480));
+    assert_eq!(
+        (info.firmware, info.slot, info.width, info.height),
+        (3, 1, 800, 480)
+    );
     assert_eq!((info.boot_id, info.session), (100, 41));
 }
 
@@ -190,7 +193,8 @@ fn a_touch_during_a_capture_is_queued_and_delivered_after_it() {
         part(2, &[3, 4]),
     ];
     let mut link = ReaderLink::open(FakeReader::new(script), counter()).unwrap();
-    link.show(Screen::FaceCapture { hint: None }, false).unwrap();
+    link.show(Screen::FaceCapture { hint: None }, false)
+        .unwrap();
     let frame = link.capture(Camera::Patient).unwrap();
     assert_eq!(&frame.pixels[..], &[1, 2, 3, 4]);
     // やめる, then the timeout, in the order they happened.
@@ -211,7 +215,8 @@ fn a_touch_during_a_capture_is_queued_and_delivered_after_it() {
 #[test]
 fn a_touch_while_the_pin_is_handed_over_is_kept_too() {
     let mut link = ReaderLink::open(FakeReader::new(vec![]), counter()).unwrap();
-    link.show(Screen::PinEntry { tries_left: 3 }, false).unwrap();
+    link.show(Screen::PinEntry { tries_left: 3 }, false)
+        .unwrap();
     let pin = link.take_pin().unwrap();
     assert_eq!(pin.as_bytes(), b"2468");
     assert_eq!(
@@ -226,7 +231,10 @@ fn a_touch_while_the_pin_is_handed_over_is_kept_too() {
 #[test]
 fn inconsistent_captures_are_refused_with_the_fault() {
     for (script, fault) in [
-        (vec![part(0, &[1, 2]), part(3, &[3])], CaptureFault::OutOfOrder),
+        (
+            vec![part(0, &[1, 2]), part(3, &[3])],
+            CaptureFault::OutOfOrder,
+        ),
         (
             vec![DeviceToHost::FramePart {
                 camera: Camera::Patient,
@@ -276,10 +284,11 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
     // next frame and the transport breaks.
     fake.reboot_after = Some(2);
     let mut link = ReaderLink::open(fake, counter()).unwrap();
-    link.show(Screen::PinEntry { tries_left: 2 }, false).unwrap();
+    link.show(Screen::PinEntry { tries_left: 2 }, false)
+        .unwrap();
     link.show(Screen::ConsentOverview, false).unwrap(); // lost with the reboot
-    // The host notices at its next read, reconnects, opens a new session
-    // and draws the last screen again.
+                                                        // The host notices at its next read, reconnects, opens a new session
+                                                        // and draws the last screen again.
     assert_eq!(
         link.next_event().unwrap(),
         Some(LinkEvent::ReaderRestarted { boot_id: 101 })
@@ -318,6 +327,10 @@ fn a_reader_that_forgot_the_session_is_welcomed_again_and_redrawn() {
     assert_eq!(fake.reconnects, 0);
     assert_eq!(
         fake.drawn,
-        ["Reading", "Idle (reboot)", "ChooseMethod { face_only: false }"]
+        [
+            "Reading",
+            "Idle (reboot)",
+            "ChooseMethod { face_only: false }"
+        ]
     );
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::jws;
 use super::messages::{card_auth_digest, AuthMethod, DeviceInfo, VerifyRequest};
 use super::signer::{DeviceSigner, SignError};
-use crate::card::{CardError, MynaCard, Transport};
+use crate::card::{ApduTransport, CardError, MynaCard};
 use crate::secret::Pin;
 
 /// A verify request, signed and ready for the outbox.
@@ -45,7 +45,7 @@ pub fn sign_request(
 /// PIN mode: reads the auth certificate, verifies the PIN once and has the
 /// card sign SHA-256(`"mynareader-card-auth-v1"` ‖ nonce ‖ request_id ‖
 /// SHA-256(cert)); the signature goes into the request.
-pub fn pin_verify_request<T: Transport>(
+pub fn pin_verify_request<T: ApduTransport>(
     card: &mut MynaCard<T>,
     pin: &Pin,
     nonce: &str,

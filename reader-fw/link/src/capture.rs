@@ -100,9 +100,7 @@ impl Reassembly {
         }
         match self.shape {
             None => self.shape = Some((width, height, channels)),
-            Some(shape) if shape != (width, height, channels) => {
-                return Err(CaptureFault::Resized)
-            }
+            Some(shape) if shape != (width, height, channels) => return Err(CaptureFault::Resized),
             Some(_) => {}
         }
         let start = usize::try_from(offset).map_err(|_| CaptureFault::Overrun)?;
@@ -140,7 +138,9 @@ mod tests {
                 complete: false
             })
         );
-        assert!(r.place(Camera::Patient, 2, 2, 1, 2, 2).is_ok_and(|p| p.complete));
+        assert!(r
+            .place(Camera::Patient, 2, 2, 1, 2, 2)
+            .is_ok_and(|p| p.complete));
 
         let fault = |parts: &[(Camera, u16, u16, u8, u32, usize)]| {
             let mut r = Reassembly::new(Camera::Patient);

@@ -150,7 +150,10 @@ fn a_restarted_device_is_noticed_by_the_host() {
         .unwrap()
         .to_vec();
     let got = host_reads(&mut host, &touch);
-    assert!(got[0].as_ref().unwrap().starts_with("Message { seq: 1, lost: 0"));
+    assert!(got[0]
+        .as_ref()
+        .unwrap()
+        .starts_with("Message { seq: 1, lost: 0"));
 }
 
 #[test]

@@ -303,13 +303,17 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
         })
         .collect();
     format!(
-        "screen={name} visual_check={} entered={} pad={} boot={} session={}",
+        "screen={name} visual_check={} entered={} pad={} lang={} boot={} session={}",
         reader.visual_check(),
         reader.entered(),
         if digits.is_empty() {
             "-".into()
         } else {
             digits.join("")
+        },
+        match reader.lang() {
+            reader_fw::catalogue::Lang::Ja => "ja",
+            reader_fw::catalogue::Lang::En => "en",
         },
         reader.boot_id(),
         reader.session().map_or("-".into(), |s| s.to_string()),

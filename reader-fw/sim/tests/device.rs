@@ -439,7 +439,8 @@ fn a_restarted_host_is_drawn_at_once_not_taken_for_repeats() {
         out[..n].to_vec()
     };
     let mut sent = Vec::new();
-    h.reader.receive(&old, &mut |f: &[u8]| sent.push(f.to_vec()));
+    h.reader
+        .receive(&old, &mut |f: &[u8]| sent.push(f.to_vec()));
     let mut frame = sent[0][..sent[0].len() - 1].to_vec();
     let env: Envelope<DeviceToHost<'_>> = decode(&mut frame).unwrap();
     assert_eq!(env.session, 77);
@@ -489,7 +490,10 @@ fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
     };
     let hello = host.hello(5).unwrap().to_vec();
     let events = exchange(&mut host, &mut reader, hello);
-    assert!(events[0].contains("boot_id: 4369, restarted: false"), "{events:?}");
+    assert!(
+        events[0].contains("boot_id: 4369, restarted: false"),
+        "{events:?}"
+    );
     let show = |host: &mut HostEndpoint| {
         host.send(&HostToDevice::ShowScreen {
             screen: Screen::ConsentOverview,
@@ -508,10 +512,17 @@ fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
     assert_eq!(*reader.view(), View::Idle);
     let frame = show(&mut host);
     assert_eq!(exchange(&mut host, &mut reader, frame), ["SessionLost"]);
-    assert_eq!(*reader.view(), View::Idle, "a stale frame is not carried out");
+    assert_eq!(
+        *reader.view(),
+        View::Idle,
+        "a stale frame is not carried out"
+    );
     let hello = host.hello(6).unwrap().to_vec();
     let events = exchange(&mut host, &mut reader, hello);
-    assert!(events[0].contains("boot_id: 8738, restarted: true"), "{events:?}");
+    assert!(
+        events[0].contains("boot_id: 8738, restarted: true"),
+        "{events:?}"
+    );
     let frame = show(&mut host);
     assert!(exchange(&mut host, &mut reader, frame).is_empty());
     assert_eq!(*reader.view(), View::ConsentOverview);

@@ -92,7 +92,9 @@ fn a_host_drives_the_simulator_over_the_socket() {
     let info = link.info();
     assert_eq!((info.width, info.height, info.session), (800, 480, 10));
 
-    let shown = link.show(Screen::PinEntry { tries_left: 3 }, false).unwrap();
+    let shown = link
+        .show(Screen::PinEntry { tries_left: 3 }, false)
+        .unwrap();
     // Wait until the screen is up before touching it.
     while !control.ask("state").contains("PinEntry") {}
     for digit in [3, 1, 4, 1] {
@@ -239,7 +241,9 @@ fn stop_pressed_while_a_frame_streams_is_not_lost() {
     let sim = start(&["--patient-camera", photo.to_str().unwrap()]);
     let mut control = control(&sim);
     let mut link = open(&sim, 400);
-    let shown = link.show(Screen::FaceCapture { hint: None }, false).unwrap();
+    let shown = link
+        .show(Screen::FaceCapture { hint: None }, false)
+        .unwrap();
     while !control.ask("state").contains("FaceCapture") {}
     // The patient presses やめる; the host asks for a frame before it has
     // read the touch, so the touch arrives ahead of the frame's parts.
@@ -254,4 +258,122 @@ fn stop_pressed_while_a_frame_streams_is_not_lost() {
         })
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `mynareader` binary beside this package's `reader-sim` (the
+/// workspace's `cargo build --bins` puts both there), or `None` with a
+/// message when it was not built; under CI that is a failure.
+fn mynareader_cli() -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_BIN_EXE_reader-sim")).with_file_name("mynareader");
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} missing: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    eprintln!(
+        "skipped: {} not built (cargo build --workspace --bins)",
+        path.display()
+    );
+    None
+}
+
+fn run_cli(cli: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(cli).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn reader_commands_talk_to_the_simulator_one_session_per_run() {
+    let Some(cli) = mynareader_cli() else { return };
+    let sim = start(&[]);
+    let link = format!("tcp:{}", sim.link);
+    let mut control = control(&sim);
+
+    let (code, list, _) = run_cli(&cli, &["reader", "show", "--list"]);
+    assert_eq!(code, Some(0));
+    let names: Vec<&str> = list.lines().collect();
+    for name in [
+        "idle",
+        "reading",
+        "choose-method",
+        "pin-entry",
+        "consent-overview",
+        "done",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+
+    let (code, out, err) = run_cli(&cli, &["reader", "info", "--link", &link, "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let info: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(info["firmware"], 1);
+    assert_eq!(info["display"]["width"], 800);
+    let boot = info["boot_id"].as_str().unwrap().to_string();
+    assert!(control
+        .ask("state")
+        .contains(&format!("boot={}", u32::from_str_radix(&boot, 16).unwrap())));
+
+    // Three runs in a row, each a new session: three screens drawn.
+    let mut sessions = Vec::new();
+    for (name, state) in [
+        ("choose-method", "ChooseMethod"),
+        ("pin-entry", "PinEntry { tries_left: 3 }"),
+        ("consent-overview", "ConsentOverview"),
+    ] {
+        let (code, out, err) = run_cli(&cli, &["reader", "show", name, "--link", &link]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(out.contains(name));
+        let now = control.ask("state");
+        assert!(now.contains(&format!("screen={state}")), "{name}: {now}");
+        sessions.push(now.rsplit("session=").next().unwrap().to_string());
+    }
+    sessions.dedup();
+    assert_eq!(sessions.len(), 3, "each run opens its own session");
+
+    // English, with the banner.
+    let (code, _, err) = run_cli(
+        &cli,
+        &[
+            "reader",
+            "show",
+            "done",
+            "--link",
+            &link,
+            "--lang",
+            "en",
+            "--visual-check",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let now = control.ask("state");
+    assert!(
+        now.contains("screen=Done visual_check=true") && now.contains("lang=en"),
+        "{now}"
+    );
+
+    // Mistakes get one line and a hint.
+    let (code, _, err) = run_cli(&cli, &["reader", "show", "nowhere", "--link", &link]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no screen called") && err.contains("hint: "),
+        "{err}"
+    );
+    let (code, _, err) = run_cli(&cli, &["reader", "info", "--link", "serial:/dev/ttyS0"]);
+    assert_eq!(code, Some(2), "{err}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("tcp:{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, _, err) = run_cli(&cli, &["reader", "info", "--link", &nobody]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("cannot connect") && err.contains("reader-sim"),
+        "{err}"
+    );
 }

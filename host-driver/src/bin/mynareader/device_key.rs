@@ -1,6 +1,6 @@
 //! `mynareader device …`: the device key that signs upstream messages.
 //! Owns creating it (owner-only, never replacing one) and printing the public
-//! key for registration. Not the USB device link (`mynareader::device`).
+//! key for registration. Not the reader link (`mynareader::link`).
 
 use std::path::PathBuf;
 

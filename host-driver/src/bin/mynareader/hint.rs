@@ -53,6 +53,14 @@ pub enum Hint {
     ImageFormat,
     /// A malformed pair list.
     PairListFormat,
+    /// Nothing listens at a `tcp:` reader address.
+    StartReaderSim,
+    /// No USB reader could be opened.
+    ConnectUsbReader,
+    /// The reader was reached but did not answer as it should.
+    ReaderAnswers,
+    /// An unknown screen name.
+    ReaderShowList,
 }
 
 impl Hint {
@@ -83,6 +91,16 @@ impl Hint {
             Hint::OneFaceVisible => "use an image where one face is clearly visible",
             Hint::ImageFormat => "check that the file is an image (JPEG 2000, JPEG, PNG)",
             Hint::PairListFormat => "each row is img_a,img_b,same with same 0 or 1",
+            Hint::StartReaderSim => {
+                "start the simulator (`reader-sim --listen 127.0.0.1:PORT`) or check the address"
+            }
+            Hint::ConnectUsbReader => {
+                "connect the reader; check its USB permissions (udev/README.md) and the serial in usb:SERIAL"
+            }
+            Hint::ReaderAnswers => {
+                "replug the reader or restart reader-sim; `mynareader reader info` shows its firmware"
+            }
+            Hint::ReaderShowList => "`mynareader reader show --list` lists the screens",
         }
     }
 }

@@ -9,6 +9,7 @@ mod card;
 mod device_key;
 mod face;
 mod hint;
+mod reader;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,9 @@ enum Command {
     /// Compare faces with the on-device models.
     #[command(subcommand)]
     Face(face::FaceCommand),
+    /// Talk to a reader over the link: who it is, show a screen.
+    #[command(subcommand)]
+    Reader(reader::ReaderCommand),
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -42,6 +46,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Card(command) => card::run(command),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
+        Command::Reader(command) => reader::run(command),
     }
 }
 
