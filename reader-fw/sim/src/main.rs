@@ -65,6 +65,7 @@ fn date(s: &str) -> Result<(u16, u8, u8)> {
 /// What the main loop handles. Link events carry their connection's
 /// number: bytes or a close from a connection already replaced are ignored.
 enum Event {
+    Connected(u64, TcpStream),
     Bytes(u64, Vec<u8>),
     Closed(u64),
     Control(Control, Option<Sender<String>>),
@@ -124,91 +125,118 @@ fn main() -> Result<()> {
         std::thread::spawn(move || serve_control(control, events));
     }
     std::io::stdout().flush()?;
-    let mut connection = 0u64;
+    let script = match &args.script {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).with_context(|| path.display().to_string())?)
+        }
+        None => None,
+    };
+    {
+        let events = events.clone();
+        std::thread::spawn(move || accept_hosts(listener, events));
+    }
+    // The host connected now (a new connection replaces an older one, as a
+    // restarted kiosk's would); the reader runs whether or not one is.
+    let mut host: Option<(u64, TcpStream)> = None;
+    let send_to = |host: &mut Option<(u64, TcpStream)>, frame: &[u8]| {
+        if let Some((_, socket)) = host.as_mut() {
+            let _ = socket.write_all(frame);
+        }
+    };
     loop {
-        let (stream, _) = listener.accept()?;
-        stream.set_nodelay(true)?;
-        connection += 1;
-        let this = connection;
-        let mut writer = stream.try_clone()?;
-        let reader_events = events.clone();
-        let mut socket = stream;
+        let current = host.as_ref().map(|(id, _)| *id);
+        match next_event(&inbox) {
+            Some(Event::Connected(id, socket)) => {
+                if let Some((_, old)) = host.replace((id, socket)) {
+                    let _ = old.shutdown(std::net::Shutdown::Both);
+                }
+                if let Some(text) = &script {
+                    run_script(text.clone(), events.clone());
+                }
+            }
+            Some(Event::Bytes(from, bytes)) if Some(from) == current => {
+                reader.receive(&bytes, &mut |f: &[u8]| send_to(&mut host, f));
+            }
+            Some(Event::Closed(from)) if Some(from) == current => {
+                host = None;
+                eprintln!("host disconnected; waiting for the next connection");
+            }
+            Some(Event::Bytes(..) | Event::Closed(_)) => {}
+            Some(Event::Control(Control::Reboot, reply)) => {
+                // A power cycle: the firmware starts again on the same
+                // board, and the host loses its connection (a USB replug)
+                // until it reconnects.
+                reader = Reader::new(reader.into_board(), identity(boot_id()), lang);
+                if let Some((_, socket)) = host.take() {
+                    let _ = socket.shutdown(std::net::Shutdown::Both);
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(format!("ok boot={}", reader.boot_id()));
+                }
+                eprintln!("rebooted; waiting for the host to reconnect");
+            }
+            Some(Event::Control(command, reply)) => {
+                let answer = run_control(&mut reader, command);
+                if let Some(reply) = reply {
+                    let _ = reply.send(answer);
+                }
+            }
+            None => {}
+        }
+        reader.poll(&mut |f: &[u8]| send_to(&mut host, f));
+    }
+}
+
+/// Accepts host connections; each one's bytes become events.
+fn accept_hosts(listener: TcpListener, events: Sender<Event>) {
+    for (id, stream) in (1u64..).zip(listener.incoming()) {
+        let Ok(stream) = stream else { continue };
+        let _ = stream.set_nodelay(true);
+        let Ok(mut socket) = stream.try_clone() else {
+            continue;
+        };
+        if events.send(Event::Connected(id, stream)).is_err() {
+            return;
+        }
+        let events = events.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
                 match socket.read(&mut buf) {
                     Ok(0) | Err(_) => {
-                        let _ = reader_events.send(Event::Closed(this));
+                        let _ = events.send(Event::Closed(id));
                         return;
                     }
                     Ok(n) => {
-                        if reader_events
-                            .send(Event::Bytes(this, buf[..n].to_vec()))
-                            .is_err()
-                        {
+                        if events.send(Event::Bytes(id, buf[..n].to_vec())).is_err() {
                             return;
                         }
                     }
                 }
             }
         });
-        if let Some(script) = &args.script {
-            let text =
-                std::fs::read_to_string(script).with_context(|| script.display().to_string())?;
-            let events = events.clone();
-            std::thread::spawn(move || {
-                for line in text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                {
-                    match Control::parse(line) {
-                        Ok(Control::Sleep(ms)) => std::thread::sleep(Duration::from_millis(ms)),
-                        Ok(c) => {
-                            let (tx, rx) = mpsc::channel();
-                            let _ = events.send(Event::Control(c, Some(tx)));
-                            let _ = rx.recv();
-                        }
-                        Err(e) => eprintln!("script: {e}"),
-                    }
-                }
-            });
-        }
-        let mut send = |frame: &[u8]| {
-            let _ = writer.write_all(frame);
-        };
-        loop {
-            let event = next_event(&inbox);
-            match event {
-                Some(Event::Bytes(from, bytes)) if from == this => {
-                    reader.receive(&bytes, &mut send)
-                }
-                Some(Event::Closed(from)) if from == this => break,
-                Some(Event::Bytes(..) | Event::Closed(_)) => {}
-                Some(Event::Control(Control::Reboot, reply)) => {
-                    // A power cycle: the firmware starts again on the same
-                    // board, and the host loses its connection (a USB
-                    // replug) until it reconnects.
-                    reader = Reader::new(reader.into_board(), identity(boot_id()), lang);
-                    let _ = writer.shutdown(std::net::Shutdown::Both);
-                    if let Some(reply) = reply {
-                        let _ = reply.send(format!("ok boot={}", reader.boot_id()));
-                    }
-                    eprintln!("rebooted; waiting for the host to reconnect");
-                    break;
-                }
-                Some(Event::Control(command, reply)) => {
-                    let answer = run_control(&mut reader, command);
-                    if let Some(reply) = reply {
-                        let _ = reply.send(answer);
-                    }
-                }
-                None => {}
-            }
-            reader.poll(&mut send);
-        }
-        eprintln!("host disconnected; waiting for the next connection");
     }
+}
+
+/// Runs a `--script` once a host is connected, one command at a time.
+fn run_script(text: String, events: Sender<Event>) {
+    std::thread::spawn(move || {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            match Control::parse(line) {
+                Ok(Control::Sleep(ms)) => std::thread::sleep(Duration::from_millis(ms)),
+                Ok(c) => {
+                    let (tx, rx) = mpsc::channel();
+                    let _ = events.send(Event::Control(c, Some(tx)));
+                    let _ = rx.recv();
+                }
+                Err(e) => eprintln!("script: {e}"),
+            }
+        }
+    });
 }
 
 fn next_event(inbox: &Receiver<Event>) -> Option<Event> {
@@ -261,7 +289,7 @@ fn control_session(stream: TcpStream, events: Sender<Event>) {
                     return;
                 }
                 rx.recv_timeout(Duration::from_secs(5))
-                    .unwrap_or_else(|_| "error busy (no host connected?)".into())
+                    .unwrap_or_else(|_| "error busy".into())
             }
             Err(e) => format!("error {e}"),
         };
