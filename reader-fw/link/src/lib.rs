@@ -15,7 +15,8 @@
 //!   PIN or camera bytes;
 //! - [`endpoint`]: the sans-IO endpoint both ends wrap (sessions, sequence
 //!   numbers, framing): [`HostEndpoint`] and [`DeviceEndpoint`];
-//! - [`capture`]: the bounded reassembly of a camera frame from its parts.
+//! - [`capture`]: the bounded reassembly of a camera frame from its parts;
+//! - [`samples`]: every screen with sample parameters, by name.
 //!
 //! postcard (a serde format made for embedded links) and the `cobs` crate do
 //! the encoding; nothing here is a hand-written format.
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub mod capture;
 pub mod endpoint;
 pub mod messages;
+pub mod samples;
 pub use capture::{CaptureFault, Placement, Reassembly, MAX_CAPTURE_BYTES};
 pub use endpoint::{DeviceEndpoint, DeviceInput, HostEndpoint, HostEvent};
 pub use messages::*;

@@ -4,7 +4,8 @@
 //! would. Owns the sample parameters each screen is shown with.
 
 use clap::Subcommand;
-use myna_link::{ConsentItem, FaceHint, Language, Screen};
+use myna_link::samples::SCREENS;
+use myna_link::Language;
 use mynareader::link::{self, LinkAddress, ReaderLink, ReaderLinkError};
 
 use crate::hint::{Failure, Hint};
@@ -40,103 +41,6 @@ pub enum ReaderCommand {
         list: bool,
     },
 }
-
-/// Every screen `reader show` knows, with the parameters it is shown with.
-pub const SCREENS: &[(&str, Screen<'static>)] = &[
-    ("idle", Screen::Idle),
-    ("reading", Screen::Reading),
-    ("read-error", Screen::ReadError { misreads: 1 }),
-    ("read-error-staff", Screen::ReadError { misreads: 3 }),
-    (
-        "expiry-notice",
-        Screen::ExpiryNotice {
-            year: 2027,
-            month: 1,
-            day: 31,
-            in_grace: false,
-        },
-    ),
-    (
-        "expiry-notice-grace",
-        Screen::ExpiryNotice {
-            year: 2026,
-            month: 10,
-            day: 31,
-            in_grace: true,
-        },
-    ),
-    ("expired-refused", Screen::ExpiredRefused),
-    ("choose-method", Screen::ChooseMethod { face_only: false }),
-    (
-        "choose-method-face-only",
-        Screen::ChooseMethod { face_only: true },
-    ),
-    ("face-capture", Screen::FaceCapture { hint: None }),
-    (
-        "face-capture-hint-closer",
-        Screen::FaceCapture {
-            hint: Some(FaceHint::MoveCloser),
-        },
-    ),
-    (
-        "face-capture-hint-mask",
-        Screen::FaceCapture {
-            hint: Some(FaceHint::RemoveMask),
-        },
-    ),
-    (
-        "face-failed",
-        Screen::FaceFailed {
-            pin_available: true,
-        },
-    ),
-    (
-        "face-failed-face-only",
-        Screen::FaceFailed {
-            pin_available: false,
-        },
-    ),
-    ("pin-entry", Screen::PinEntry { tries_left: 3 }),
-    ("pin-entry-2", Screen::PinEntry { tries_left: 2 }),
-    ("pin-entry-1", Screen::PinEntry { tries_left: 1 }),
-    ("pin-last-try", Screen::PinLastTry),
-    ("pin-locked", Screen::PinLocked),
-    ("visual-check", Screen::VisualCheck),
-    ("registration", Screen::Registration),
-    ("consent-overview", Screen::ConsentOverview),
-    (
-        "consent-diagnosis",
-        Screen::ConsentItem {
-            item: ConsentItem::Diagnosis,
-        },
-    ),
-    (
-        "consent-operation",
-        Screen::ConsentItem {
-            item: ConsentItem::Operation,
-        },
-    ),
-    (
-        "consent-checkup",
-        Screen::ConsentItem {
-            item: ConsentItem::SpecificHealthCheckup,
-        },
-    ),
-    (
-        "consent-limit",
-        Screen::ConsentItem {
-            item: ConsentItem::LimitCertificate,
-        },
-    ),
-    (
-        "done",
-        Screen::Done {
-            name_kana: "マイナ ハナコ",
-        },
-    ),
-    ("see-staff", Screen::SeeStaff),
-    ("out-of-service", Screen::OutOfService),
-];
 
 /// Runs a `reader` command.
 pub fn run(command: ReaderCommand) -> Result<(), Failure> {
