@@ -7,5 +7,6 @@
 pub mod card;
 pub mod face;
 pub mod link;
+pub mod reception;
 pub mod secret;
 pub mod upstream;
