@@ -6,7 +6,10 @@
 use myna_link::{Button, FaceHint};
 use time::Date;
 
-use crate::upstream::messages::{PadResult, Qualification, ScoreBand, VisualReason};
+pub use crate::upstream::messages::FlagSource;
+use crate::upstream::messages::{
+    ConsentFlag, Consents, PadResult, Qualification, ScoreBand, VisualReason,
+};
 
 /// The kind of card, as the card layer tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,15 +297,6 @@ pub enum Identity {
     Visual(VisualCheckOn),
 }
 
-/// Where a consent flag's value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlagSource {
-    /// The patient answered.
-    Patient,
-    /// Set by the national flow without a screen (限度額, 特定疾病).
-    Flow,
-}
-
 /// One consent decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
@@ -331,6 +325,32 @@ pub struct ConsentDecisions {
     pub LimitApplicationCertificateRelatedConsFlg: Option<Decision>,
     /// 特定疾病 (by the flow, behind a setting).
     pub SpecificDiseasesCertificateRelatedConsFlg: Option<Decision>,
+}
+
+impl ConsentDecisions {
+    /// The flags as the consent record carries them (UPSTREAM.md): 1 agree,
+    /// 0 decline, with the time, and `"source": "flow"` where the flow set it.
+    pub fn to_wire(&self) -> Consents {
+        let flag = |d: &Option<Decision>| {
+            d.map(|d| ConsentFlag {
+                value: u8::from(d.agree),
+                decided_at: d.decided_at,
+                source: Some(d.source),
+            })
+        };
+        Consents {
+            DiagnosisInfoConsFlg: flag(&self.DiagnosisInfoConsFlg),
+            PharmacistsInfoConsFlg: flag(&self.PharmacistsInfoConsFlg),
+            OperationInfoConsFlg: flag(&self.OperationInfoConsFlg),
+            SpecificHealthCheckupsInfoConsFlg: flag(&self.SpecificHealthCheckupsInfoConsFlg),
+            LimitApplicationCertificateRelatedConsFlg: flag(
+                &self.LimitApplicationCertificateRelatedConsFlg,
+            ),
+            SpecificDiseasesCertificateRelatedConsFlg: flag(
+                &self.SpecificDiseasesCertificateRelatedConsFlg,
+            ),
+        }
+    }
 }
 
 /// Why staff are alerted.

@@ -136,6 +136,19 @@ fn a_face_reception_runs_from_card_to_done_and_wipes_on_removal() {
         "限度額 comes with the qualification, no screen"
     );
     assert_eq!(decisions.SpecificDiseasesCertificateRelatedConsFlg, None);
+    // On the wire: 1/0, the time, and who set each flag.
+    let wire = serde_json::to_value(decisions.to_wire()).unwrap();
+    assert_eq!(wire["OperationInfoConsFlg"]["value"], 1);
+    assert_eq!(wire["OperationInfoConsFlg"]["source"], "patient");
+    assert_eq!(
+        wire["LimitApplicationCertificateRelatedConsFlg"]["source"],
+        "flow"
+    );
+    assert_eq!(
+        wire["LimitApplicationCertificateRelatedConsFlg"]["decided_at"],
+        k.now.unix_timestamp()
+    );
+    assert!(wire.get("SpecificHealthCheckupsInfoConsFlg").is_none());
     assert_eq!(
         k.screen(),
         PatientScreen::Done {
