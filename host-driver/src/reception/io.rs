@@ -3,7 +3,7 @@
 //! the adapter to carry out. No secret crosses this boundary: the adapter
 //! keeps the PIN, 照合番号B and every image, and passes back outcomes only.
 
-use myna_link::{Button, FaceHint};
+use myna_link::{Button, ConsentItem, FaceHint, Screen};
 use time::Date;
 
 pub use crate::upstream::messages::FlagSource;
@@ -144,6 +144,63 @@ impl PatientScreen {
                 | PatientScreen::ConsentOverview
                 | PatientScreen::ConsentItem { .. }
         )
+    }
+}
+
+impl PatientScreen {
+    /// The screen as the reader's link protocol carries it. Parameters the
+    /// protocol does not carry yet (the step count of a consent item,
+    /// 「暗証番号が違います」 after a wrong try, face offered on `PinLocked`)
+    /// are the reader's screens' next work (issue 12); an absent name shows
+    /// `Done` without one.
+    pub fn to_link(&self) -> Screen<'_> {
+        match self {
+            PatientScreen::Idle => Screen::Idle,
+            PatientScreen::Reading => Screen::Reading,
+            PatientScreen::ReadError { misreads } => Screen::ReadError {
+                misreads: *misreads,
+            },
+            PatientScreen::ExpiryNotice {
+                not_after,
+                in_grace,
+            } => Screen::ExpiryNotice {
+                year: u16::try_from(not_after.year()).unwrap_or(0),
+                month: not_after.month() as u8,
+                day: not_after.day(),
+                in_grace: *in_grace,
+            },
+            PatientScreen::ExpiredRefused => Screen::ExpiredRefused,
+            PatientScreen::ChooseMethod { face_only } => Screen::ChooseMethod {
+                face_only: *face_only,
+            },
+            PatientScreen::FaceCapture { hint } => Screen::FaceCapture { hint: *hint },
+            PatientScreen::FaceFailed { pin_available } => Screen::FaceFailed {
+                pin_available: *pin_available,
+            },
+            PatientScreen::PinEntry { tries_left, .. } => Screen::PinEntry {
+                tries_left: *tries_left,
+            },
+            PatientScreen::PinLastTry => Screen::PinLastTry,
+            PatientScreen::PinLocked { .. } => Screen::PinLocked,
+            PatientScreen::VisualCheck => Screen::VisualCheck,
+            PatientScreen::Processing => Screen::Processing,
+            PatientScreen::Registration => Screen::Registration,
+            PatientScreen::RegistrationDone => Screen::RegistrationDone,
+            PatientScreen::ConsentOverview => Screen::ConsentOverview,
+            PatientScreen::ConsentItem { topic, .. } => Screen::ConsentItem {
+                item: match topic {
+                    ConsentTopic::Operation => ConsentItem::Operation,
+                    ConsentTopic::DiagnosisAndMedication => ConsentItem::Diagnosis,
+                    ConsentTopic::SpecificHealthCheckup => ConsentItem::SpecificHealthCheckup,
+                },
+            },
+            PatientScreen::Done { name_kana } => Screen::Done {
+                name_kana: name_kana.as_deref().unwrap_or(""),
+            },
+            PatientScreen::StaffComing => Screen::StaffComing,
+            PatientScreen::SeeStaff => Screen::SeeStaff,
+            PatientScreen::OutOfService => Screen::OutOfService,
+        }
     }
 }
 
