@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod face;
+pub mod kiosk;
 pub mod link;
 pub mod reception;
 pub mod secret;
