@@ -17,7 +17,7 @@
 //! | 16 | 4  | security counter |
 //! | 20 | 4  | body length |
 //! | 24 | 32 | SHA-256 of the body |
-//! | 56 | 8  | reserved, zero |
+//! | 56 | 8  | key id: the first 8 bytes of SHA-256 of the public key |
 //! | 64 | body length | body |
 //! | 64 + body | 64 | Ed25519ph signature |
 //!
@@ -55,8 +55,11 @@ pub enum ImageError {
     BadMagic,
     /// A header layout this build does not know.
     HeaderVersion,
-    /// Reserved bytes or the header length are not what version 1 says.
+    /// The header length is not what version 1 says.
     BadHeader,
+    /// Signed with a key other than the one it is checked against (the
+    /// header's key id differs), told apart from a tampered image.
+    UnknownKey,
     /// The body does not fit where it has to go.
     TooLarge,
     /// The body's SHA-256 differs from the header's.
@@ -75,6 +78,7 @@ impl core::fmt::Display for ImageError {
             ImageError::BadMagic => "not a firmware image (bad magic)",
             ImageError::HeaderVersion => "unknown image header version",
             ImageError::BadHeader => "malformed image header",
+            ImageError::UnknownKey => "signed with another key",
             ImageError::TooLarge => "the image is too large",
             ImageError::BodyHash => "the body does not match the hash in the header",
             ImageError::Signature => "the signature does not verify",
@@ -96,6 +100,17 @@ pub struct Header {
     pub body_len: u32,
     /// SHA-256 of the body.
     pub body_sha256: [u8; 32],
+    /// Which key signed it ([`key_id`]).
+    pub key_id: [u8; 8],
+}
+
+/// The first 8 bytes of SHA-256 of a public key: names the key in the
+/// header so a wrong key is reported as such, not as a bad signature.
+pub fn key_id(public_key: &[u8; PUBLIC_KEY_LEN]) -> [u8; 8] {
+    let digest = Sha256::digest(public_key);
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&digest[..8]);
+    id
 }
 
 fn le32(b: &[u8], at: usize) -> Result<u32, ImageError> {
@@ -115,14 +130,15 @@ impl Header {
         if u16::from_le_bytes([h[4], h[5]]) != HEADER_VERSION {
             return Err(ImageError::HeaderVersion);
         }
-        if usize::from(u16::from_le_bytes([h[6], h[7]])) != HEADER_LEN
-            || h[56..64].iter().any(|b| *b != 0)
-        {
+        if usize::from(u16::from_le_bytes([h[6], h[7]])) != HEADER_LEN {
             return Err(ImageError::BadHeader);
         }
         let mut body_sha256 = [0u8; 32];
         body_sha256.copy_from_slice(&h[24..56]);
+        let mut key_id = [0u8; 8];
+        key_id.copy_from_slice(&h[56..64]);
         Ok(Header {
+            key_id,
             hw_id: le32(h, 8)?,
             version: le32(h, 12)?,
             security_counter: le32(h, 16)?,
@@ -142,6 +158,7 @@ impl Header {
         h[16..20].copy_from_slice(&self.security_counter.to_le_bytes());
         h[20..24].copy_from_slice(&self.body_len.to_le_bytes());
         h[24..56].copy_from_slice(&self.body_sha256);
+        h[56..64].copy_from_slice(&self.key_id);
         h
     }
 
@@ -200,8 +217,8 @@ impl Verifier {
         self.seen = self.seen.saturating_add(body.len() as u64);
     }
 
-    /// Checks length, hash and then signature, in that order (the cheap
-    /// checks name the more useful error).
+    /// Checks length, key id, hash and then signature, in that order (the
+    /// cheap checks name the more useful error).
     pub fn finish(
         self,
         public_key: &[u8; PUBLIC_KEY_LEN],
@@ -213,6 +230,9 @@ impl Verifier {
         }
         if self.seen > expected {
             return Err(ImageError::TrailingBytes);
+        }
+        if self.header.key_id != key_id(public_key) {
+            return Err(ImageError::UnknownKey);
         }
         if self.body.finalize().as_slice() != self.header.body_sha256 {
             return Err(ImageError::BodyHash);
@@ -319,6 +339,7 @@ pub fn sign(
         security_counter: release.security_counter,
         body_len: u32::try_from(body.len()).map_err(|_| ImageError::TooLarge)?,
         body_sha256: Sha256::digest(body).into(),
+        key_id: key_id(&public_key(secret)),
     };
     let header_bytes = header.to_bytes();
     let mut signed = Sha512::new();

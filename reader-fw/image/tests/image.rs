@@ -61,8 +61,13 @@ fn each_fault_has_its_own_error() {
 
     assert_eq!(
         Image::parse(&bytes).unwrap().verify(&public_key(&OTHER)),
-        Err(ImageError::Signature)
+        Err(ImageError::UnknownKey)
     );
+    // Re-signed with another key but claiming ours: a bad signature.
+    let (h2, s2) = sign(&OTHER, RELEASE, b"firmware body").unwrap();
+    let mut claimed = [&h2[..], b"firmware body", &s2[..]].concat();
+    claimed[56..64].copy_from_slice(&bytes[56..64]);
+    assert_eq!(verify(&claimed), Err(ImageError::Signature));
     assert_eq!(
         verify(&bytes[..bytes.len() - 1]),
         Err(ImageError::Truncated)
@@ -79,9 +84,9 @@ fn each_fault_has_its_own_error() {
     let mut version = bytes.clone();
     version[4] = 2;
     assert_eq!(verify(&version), Err(ImageError::HeaderVersion));
-    let mut reserved = bytes.clone();
-    reserved[60] = 1;
-    assert_eq!(verify(&reserved), Err(ImageError::BadHeader));
+    let mut len = bytes.clone();
+    len[6] = 63;
+    assert_eq!(verify(&len), Err(ImageError::BadHeader));
 }
 
 #[test]
