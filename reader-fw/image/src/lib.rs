@@ -363,3 +363,15 @@ pub fn fuzz_parse(bytes: &[u8]) {
         let _ = v.finish(&[0x11; PUBLIC_KEY_LEN], &[0; SIGNATURE_LEN]);
     }
 }
+
+/// The development key's secret: public on purpose, so anyone can sign an
+/// image for a development reader or `reader-sim`. Never baked into a
+/// production build (those carry the release key's public half only).
+#[cfg(feature = "sign")]
+pub const DEV_SECRET_KEY: [u8; 32] = *b"mynareader DEVELOPMENT key only!";
+
+/// The public half of [`DEV_SECRET_KEY`] (a test checks they match).
+pub const DEV_PUBLIC_KEY: [u8; PUBLIC_KEY_LEN] = [
+    0xb2, 0x3c, 0x24, 0xb8, 0x5a, 0xcf, 0xc3, 0x57, 0x64, 0x4f, 0x00, 0x4b, 0xd5, 0x02, 0xdc, 0xd6,
+    0xba, 0xbd, 0x56, 0xe5, 0xe4, 0xbb, 0x8a, 0xf4, 0x00, 0x55, 0xd0, 0xf4, 0x82, 0xaa, 0x7f, 0xa0,
+];

@@ -149,3 +149,13 @@ fn the_seed_corpus_holds_images() {
         .verify(&public_key(&SECRET))
         .is_ok());
 }
+
+#[test]
+fn the_dev_public_key_matches_the_dev_secret() {
+    assert_eq!(
+        public_key(&myna_image::DEV_SECRET_KEY),
+        myna_image::DEV_PUBLIC_KEY,
+        "{:?}",
+        public_key(&myna_image::DEV_SECRET_KEY)
+    );
+}
