@@ -18,6 +18,7 @@
 
 use embedded_storage::nor_flash::NorFlash;
 use myna_image::{Header, ImageError, Verifier, HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use myna_link::{DeviceError, DeviceToHost, HostToDevice};
 
 pub use myna_image;
 
@@ -429,26 +430,54 @@ impl Receiving {
 pub struct Updater {
     layout: FlashLayout,
     trust: Trust,
-    running: Booted,
+    running_slot: u8,
+    on_trial: bool,
     receiving: Option<Receiving>,
     last_error: Option<UpdateError>,
 }
 
 impl Updater {
-    /// For the image `running` (what [`boot`] chose).
-    pub fn new(layout: FlashLayout, trust: Trust, running: Booted) -> Updater {
+    /// For the image running from `slot`; `on_trial` until it confirmed
+    /// (no update may then replace the only confirmed image).
+    pub fn new(layout: FlashLayout, trust: Trust, slot: u8, on_trial: bool) -> Updater {
         Updater {
             layout,
             trust,
-            running,
+            running_slot: slot & 1,
+            on_trial,
             receiving: None,
             last_error: None,
         }
     }
 
-    /// The running image.
-    pub fn running(&self) -> &Booted {
-        &self.running
+    /// The running image confirmed itself ([`confirm`]).
+    pub fn confirmed(&mut self) {
+        self.on_trial = false;
+    }
+
+    /// Carries out one of the link's firmware messages and gives the
+    /// answer: the bytes accepted so far, or `FirmwareRejected` (the
+    /// reason stays in [`Updater::last_error`]).
+    pub fn handle<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        message: &HostToDevice<'_>,
+    ) -> DeviceToHost<'static> {
+        let done = match message {
+            HostToDevice::FirmwareBegin { size, version } => {
+                self.begin(flash, *size, *version).map(|()| 0)
+            }
+            HostToDevice::FirmwareChunk { offset, data } => self.chunk(flash, *offset, data),
+            HostToDevice::FirmwareCommit { signature } => self.commit(flash, signature).map(|h| {
+                h.body_len
+                    .saturating_add((HEADER_LEN + SIGNATURE_LEN) as u32)
+            }),
+            _ => return DeviceToHost::Error(DeviceError::Unsupported),
+        };
+        match done {
+            Ok(n) => DeviceToHost::FirmwareProgress(n),
+            Err(_) => DeviceToHost::Error(DeviceError::FirmwareRejected),
+        }
     }
 
     /// Why the last update was refused (for diagnostics and tests).
@@ -482,7 +511,7 @@ impl Updater {
         version: u32,
     ) -> Result<(), UpdateError> {
         self.receiving = None;
-        if self.running.trial {
+        if self.on_trial {
             return Err(UpdateError::Unconfirmed);
         }
         if (size as usize) < HEADER_LEN {
@@ -494,7 +523,7 @@ impl Updater {
         if total > self.layout.slot_size {
             return Err(UpdateError::TooLarge);
         }
-        let slot = self.running.slot ^ 1;
+        let slot = self.running_slot ^ 1;
         // A trial still pointing at the slot about to be erased is dropped
         // first, so the state never names a half-written slot.
         let state = read_state(flash, &self.layout)?;

@@ -11,7 +11,7 @@ use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
 use myna_hal::sim::{
-    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimIndicator, SimTouch,
+    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimFlash, SimIndicator, SimTouch,
 };
 use myna_hal::Clock;
 use myna_link::Button;
@@ -89,7 +89,12 @@ pub struct SimBoard {
     pub rng: SimRng,
     /// Clock.
     pub clock: SimTime,
+    /// Firmware slots and boot state ([`SIM_FLASH_SIZE`]).
+    pub flash: SimFlash,
 }
+
+/// The simulated flash: two 4 KiB boot-state sectors and two 1 MiB slots.
+pub const SIM_FLASH_SIZE: usize = 2 * 4096 + 2 * 1024 * 1024;
 
 impl SimBoard {
     /// A board with no camera pictures, seeded RNG and a manual clock
@@ -105,6 +110,7 @@ impl SimBoard {
                 indicator: SimIndicator::default(),
                 rng: SimRng::Seeded(SeededRng::new(seed)),
                 clock: SimTime::Manual(clock.clone()),
+                flash: SimFlash::new(SIM_FLASH_SIZE),
             },
             clock,
         )
@@ -119,6 +125,7 @@ impl Board for SimBoard {
     type Indicator = SimIndicator;
     type Rng = SimRng;
     type Clock = SimTime;
+    type Flash = SimFlash;
 
     fn display(&mut self) -> &mut SimDisplay {
         &mut self.display
@@ -140,6 +147,9 @@ impl Board for SimBoard {
     }
     fn clock(&self) -> &SimTime {
         &self.clock
+    }
+    fn flash(&mut self) -> &mut SimFlash {
+        &mut self.flash
     }
 }
 
