@@ -106,7 +106,7 @@ impl FlashLayout {
     /// first two sectors, the rest split evenly between the slots.
     pub fn whole<F: NorFlash>(capacity: usize) -> Option<FlashLayout> {
         let sector = u32::try_from(F::ERASE_SIZE).ok()?;
-        if F::WRITE_SIZE > MAX_WRITE || RECORD_LEN % F::WRITE_SIZE != 0 || sector == 0 {
+        if F::WRITE_SIZE > MAX_WRITE || !RECORD_LEN.is_multiple_of(F::WRITE_SIZE) || sector == 0 {
             return None;
         }
         let capacity = u32::try_from(capacity).ok()?;

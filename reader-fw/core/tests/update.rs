@@ -2,6 +2,7 @@
 //! (a cut at every flash operation of a whole update), rollback of a trial
 //! that never confirms, anti-rollback, and each refusal with its own error
 //! leaving the running image untouched.
+#![allow(clippy::unwrap_used)]
 
 use myna_hal::embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
 use myna_hal::sim::SimFlash;
@@ -47,7 +48,7 @@ fn image(version: u32, counter: u32) -> Vec<u8> {
 fn factory() -> SimFlash {
     let mut flash = SimFlash::new(SIZE);
     let mut bytes = image(1, 1);
-    while bytes.len() % 4 != 0 {
+    while !bytes.len().is_multiple_of(4) {
         bytes.push(0xFF);
     }
     flash.write(layout().slots[0], &bytes).unwrap();

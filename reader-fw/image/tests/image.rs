@@ -1,4 +1,5 @@
 //! Round trips, each refusal with its own error, and the fuzz seed corpus.
+#![allow(clippy::unwrap_used)]
 
 use myna_image::{
     fuzz_parse, public_key, sign, Header, Image, ImageError, Release, Verifier, HEADER_LEN,
