@@ -6,6 +6,7 @@
 
 pub mod card;
 pub mod face;
+pub mod fw;
 pub mod link;
 pub mod secret;
 pub mod upstream;

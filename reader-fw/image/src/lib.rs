@@ -87,6 +87,8 @@ impl core::fmt::Display for ImageError {
     }
 }
 
+impl core::error::Error for ImageError {}
+
 /// The header's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
