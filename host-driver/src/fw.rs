@@ -92,7 +92,8 @@ pub fn keygen(out: &Path) -> Result<[u8; 32], FwError> {
 fn read_hex32(path: &Path) -> Result<Zeroizing<[u8; 32]>, FwError> {
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
     let mut key = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(text.trim(), key.as_mut()).map_err(|_| FwError::BadKey(path.to_owned()))?;
+    hex::decode_to_slice(text.trim(), key.as_mut())
+        .map_err(|_| FwError::BadKey(path.to_owned()))?;
     Ok(key)
 }
 

@@ -8,6 +8,7 @@
 mod card;
 mod device_key;
 mod face;
+mod fw;
 mod hint;
 mod reader;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Compare faces with the on-device models.
     #[command(subcommand)]
     Face(face::FaceCommand),
+    /// Signed firmware images: keys, signing, checking.
+    #[command(subcommand)]
+    Fw(fw::FwCommand),
     /// Talk to a reader over the link: who it is, show a screen.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
@@ -46,6 +50,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Card(command) => card::run(command),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
+        Command::Fw(command) => fw::run(command),
         Command::Reader(command) => reader::run(command),
     }
 }
