@@ -17,10 +17,10 @@
 //! (`embedded-storage`'s `NorFlash`), so `SimFlash` tests it.
 
 use embedded_storage::nor_flash::NorFlash;
-use myna_image::{Header, ImageError, Verifier, HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use myna_image::{Header, Verifier, HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use myna_link::{DeviceError, DeviceToHost, HostToDevice};
 
-pub use myna_image;
+pub use myna_image::{self, ImageError};
 
 /// The hardware id of this reader model, checked against each image's.
 pub const HW_ID: u32 = 0x4d59_0001;
@@ -434,6 +434,7 @@ pub struct Updater {
     on_trial: bool,
     receiving: Option<Receiving>,
     last_error: Option<UpdateError>,
+    committed: bool,
 }
 
 impl Updater {
@@ -447,7 +448,14 @@ impl Updater {
             on_trial,
             receiving: None,
             last_error: None,
+            committed: false,
         }
+    }
+
+    /// An image was committed: the boot code should restart the reader so
+    /// it runs on trial (the host reconnects and sees the new version).
+    pub fn restart_requested(&self) -> bool {
+        self.committed
     }
 
     /// The running image confirmed itself ([`confirm`]).
@@ -650,6 +658,7 @@ impl Updater {
         };
         write_state(flash, &self.layout, &state, next)?;
         self.last_error = None;
+        self.committed = true;
         Ok(header)
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
+use myna_hal::embedded_storage::nor_flash::ReadNorFlash;
 use myna_hal::sim::{
     ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimFlash, SimIndicator, SimTouch,
 };
@@ -18,6 +19,7 @@ use myna_link::Button;
 use reader_fw::device::{Board, Reader};
 use reader_fw::font::{self, draw_line, TextStyle};
 use reader_fw::ui::{self, Key, Label};
+use reader_fw::update;
 use reader_fw::view::View;
 
 /// The RNG: the OS's (like the device's TRNG) or seeded for reproducible
@@ -95,6 +97,51 @@ pub struct SimBoard {
 
 /// The simulated flash: two 4 KiB boot-state sectors and two 1 MiB slots.
 pub const SIM_FLASH_SIZE: usize = 2 * 4096 + 2 * 1024 * 1024;
+
+/// The version a blank simulator reports: the factory image, not on the
+/// flash (the simulator has no image to verify until one is flashed).
+pub const FACTORY_FIRMWARE: u32 = 1;
+
+/// What the boot code decided: the version and slot running, and the
+/// updater that takes the next image.
+#[derive(Debug)]
+pub struct Started {
+    /// Running version.
+    pub firmware: u32,
+    /// Running slot.
+    pub slot: u8,
+    /// Takes firmware updates from the link.
+    pub updater: update::Updater,
+}
+
+/// The simulated reader's boot code, trusting the development key: runs
+/// `update::boot` on the flash and, the simulator having started, confirms
+/// a trial image at once. A blank flash runs the factory firmware from
+/// slot A.
+pub fn boot_firmware(flash: &mut SimFlash) -> Started {
+    let trust = update::Trust::DEV;
+    let Some(layout) = update::FlashLayout::whole::<SimFlash>(flash.capacity()) else {
+        unreachable!("SIM_FLASH_SIZE holds two slots")
+    };
+    match update::boot(flash, &layout, &trust) {
+        Ok(mut booted) => {
+            // The simulator started: this is the "successful start" a trial
+            // image confirms itself after. If the write fails the trial is
+            // rolled back at the next start, as on the device.
+            let confirmed = update::confirm(flash, &layout, &mut booted).is_ok();
+            Started {
+                firmware: booted.header.version,
+                slot: booted.slot,
+                updater: update::Updater::new(layout, trust, booted.slot, !confirmed),
+            }
+        }
+        Err(_) => Started {
+            firmware: FACTORY_FIRMWARE,
+            slot: 0,
+            updater: update::Updater::new(layout, trust, 0, false),
+        },
+    }
+}
 
 impl SimBoard {
     /// A board with no camera pictures, seeded RNG and a manual clock
