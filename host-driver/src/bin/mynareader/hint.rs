@@ -70,6 +70,8 @@ pub enum Hint {
     ImageNotTrusted,
     /// A firmware image cut short.
     ImageTruncated,
+    /// `flash` of an older version.
+    AllowDowngrade,
 }
 
 impl Hint {
@@ -120,6 +122,9 @@ impl Hint {
                 "check --pubkey is the release key's K.pub; never flash an image that does not verify"
             }
             Hint::ImageTruncated => "copy the image again; the file is incomplete",
+            Hint::AllowDowngrade => {
+                "pass --allow-downgrade to go back on purpose (the reader still refuses images below its security counter)"
+            }
         }
     }
 }
@@ -293,6 +298,7 @@ mod tests {
             Hint::KeepReleaseKey,
             Hint::ImageNotTrusted,
             Hint::ImageTruncated,
+            Hint::AllowDowngrade,
         ] {
             assert!(!hint.text().is_empty() && !hint.text().contains('\n'));
         }

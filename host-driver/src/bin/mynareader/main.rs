@@ -8,6 +8,7 @@
 mod card;
 mod device_key;
 mod face;
+mod flash;
 mod fw;
 mod hint;
 mod reader;
@@ -37,6 +38,9 @@ enum Command {
     /// Compare faces with the on-device models.
     #[command(subcommand)]
     Face(face::FaceCommand),
+    /// Put a signed firmware image on a reader (checked first; no
+    /// downgrade unless --allow-downgrade).
+    Flash(flash::FlashArgs),
     /// Signed firmware images: keys, signing, checking.
     #[command(subcommand)]
     Fw(fw::FwCommand),
@@ -50,6 +54,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Card(command) => card::run(command),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
+        Command::Flash(args) => flash::run(args),
         Command::Fw(command) => fw::run(command),
         Command::Reader(command) => reader::run(command),
     }
