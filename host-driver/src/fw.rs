@@ -59,11 +59,12 @@ pub fn public_path(key: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Creates a new release key at `out` (owner-only, never replacing a file)
-/// and its public half at `out.pub`; returns the public key.
-pub fn keygen(out: &Path) -> Result<[u8; 32], FwError> {
+/// Creates a new release key at `out` from `rng` (the OS's in the CLI;
+/// owner-only, never replacing a file) and its public half at `out.pub`;
+/// returns the public key.
+pub fn keygen(out: &Path, rng: &mut dyn rand::RngCore) -> Result<[u8; 32], FwError> {
     let mut secret = Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, secret.as_mut());
+    rng.fill_bytes(secret.as_mut());
     let public = myna_image::public_key(&secret);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -154,9 +155,12 @@ mod tests {
     fn keygen_sign_inspect_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("release.key");
-        let public = keygen(&key).unwrap();
+        let public = keygen(&key, &mut rand::rngs::OsRng).unwrap();
         assert_eq!(load_public(&public_path(&key)).unwrap(), public);
-        assert!(matches!(keygen(&key), Err(FwError::Exists(_))));
+        assert!(matches!(
+            keygen(&key, &mut rand::rngs::OsRng),
+            Err(FwError::Exists(_))
+        ));
         let secret = load_secret(&key).unwrap();
         let release = Release {
             hw_id: HW_ID,
@@ -178,7 +182,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("release.key");
-        keygen(&key).unwrap();
+        keygen(&key, &mut rand::rngs::OsRng).unwrap();
         fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).unwrap();
         assert!(matches!(
             load_secret(&key),

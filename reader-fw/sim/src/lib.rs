@@ -110,8 +110,9 @@ pub struct Started {
     pub firmware: u32,
     /// Running slot.
     pub slot: u8,
-    /// Takes firmware updates from the link.
-    pub updater: update::Updater,
+    /// Takes firmware updates from the link; `None` on a flash too small
+    /// for two slots (firmware messages are then answered `Unsupported`).
+    pub updater: Option<update::Updater>,
 }
 
 /// The simulated reader's boot code, trusting the development key: runs
@@ -120,8 +121,13 @@ pub struct Started {
 /// slot A.
 pub fn boot_firmware(flash: &mut SimFlash) -> Started {
     let trust = update::Trust::DEV;
+    let factory = Started {
+        firmware: FACTORY_FIRMWARE,
+        slot: 0,
+        updater: None,
+    };
     let Some(layout) = update::FlashLayout::whole::<SimFlash>(flash.capacity()) else {
-        unreachable!("SIM_FLASH_SIZE holds two slots")
+        return factory;
     };
     match update::boot(flash, &layout, &trust) {
         Ok(mut booted) => {
@@ -132,15 +138,33 @@ pub fn boot_firmware(flash: &mut SimFlash) -> Started {
             Started {
                 firmware: booted.header.version,
                 slot: booted.slot,
-                updater: update::Updater::new(layout, trust, booted.slot, !confirmed),
+                updater: Some(update::Updater::new(layout, trust, booted.slot, !confirmed)),
             }
         }
         Err(_) => Started {
-            firmware: FACTORY_FIRMWARE,
-            slot: 0,
-            updater: update::Updater::new(layout, trust, 0, false),
+            updater: Some(update::Updater::new(layout, trust, 0, false)),
+            ..factory
         },
     }
+}
+
+/// A reader started by [`boot_firmware`] on `board`'s flash.
+pub fn start_reader(
+    mut board: SimBoard,
+    lang: reader_fw::catalogue::Lang,
+    boot_id: u32,
+) -> (Reader<SimBoard>, u32, u8) {
+    let started = boot_firmware(&mut board.flash);
+    let identity = reader_fw::device::Identity {
+        firmware: started.firmware,
+        slot: started.slot,
+        boot_id,
+    };
+    let mut reader = Reader::new(board, identity, lang);
+    if let Some(updater) = started.updater {
+        reader = reader.with_updater(updater);
+    }
+    (reader, started.firmware, started.slot)
 }
 
 impl SimBoard {

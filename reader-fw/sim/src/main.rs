@@ -13,9 +13,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use myna_hal::sim::{SimCamera, SimClock, SimFlash};
 use reader_fw::catalogue::Lang;
-use reader_fw::device::{Identity, Reader};
+use reader_fw::device::Reader;
 use reader_sim::{
-    boot_firmware, button_centre, card_front, describe, screenshot, CardFace, Control, SimBoard,
+    button_centre, card_front, describe, screenshot, start_reader, CardFace, Control, SimBoard,
     SimRng, SimTime, SIM_FLASH_SIZE,
 };
 
@@ -219,19 +219,13 @@ fn main() -> Result<()> {
 
 /// Starts the firmware on `board`: the boot code picks the image on the
 /// flash (confirming a new one), then the reader runs with a new boot id.
-fn start(mut board: SimBoard, lang: Lang) -> Reader<SimBoard> {
-    let started = boot_firmware(&mut board.flash);
-    let identity = Identity {
-        firmware: started.firmware,
-        slot: started.slot,
-        boot_id: boot_id(),
-    };
+fn start(board: SimBoard, lang: Lang) -> Reader<SimBoard> {
+    let (reader, firmware, slot) = start_reader(board, lang, boot_id());
     eprintln!(
-        "firmware {} from slot {}",
-        started.firmware,
-        if started.slot == 0 { 'A' } else { 'B' }
+        "firmware {firmware} from slot {}",
+        if slot == 0 { 'A' } else { 'B' }
     );
-    Reader::new(board, identity, lang).with_updater(started.updater)
+    reader
 }
 
 /// The `--flash` file, or a blank part when there is none yet.

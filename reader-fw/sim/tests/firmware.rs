@@ -8,18 +8,12 @@
 use myna_image::{sign, Release, DEV_SECRET_KEY};
 use myna_link::{DeviceError, DeviceToHost, HostEndpoint, HostEvent, HostToDevice, MAX_FRAME};
 use reader_fw::catalogue::Lang;
-use reader_fw::device::{Identity, Reader};
+use reader_fw::device::Reader;
 use reader_fw::update::{ImageError, UpdateError, HW_ID};
-use reader_sim::{boot_firmware, SimBoard, FACTORY_FIRMWARE};
+use reader_sim::{boot_firmware, start_reader, SimBoard, FACTORY_FIRMWARE};
 
-fn start(mut board: SimBoard) -> Reader<SimBoard> {
-    let started = boot_firmware(&mut board.flash);
-    let identity = Identity {
-        firmware: started.firmware,
-        slot: started.slot,
-        boot_id: 9,
-    };
-    Reader::new(board, identity, Lang::Ja).with_updater(started.updater)
+fn start(board: SimBoard) -> Reader<SimBoard> {
+    start_reader(board, Lang::Ja, 9).0
 }
 
 /// What the device answered `message` with.

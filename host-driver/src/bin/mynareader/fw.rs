@@ -65,7 +65,7 @@ fn parse_u32(s: &str) -> Result<u32, String> {
 pub fn run(command: FwCommand) -> Result<(), Failure> {
     match command {
         FwCommand::Keygen { out } => {
-            let public = fw::keygen(&out)?;
+            let public = fw::keygen(&out, &mut rand::rngs::OsRng)?;
             println!("public key: {}", hex::encode(public));
             println!("written to: {}", fw::public_path(&out).display());
             Ok(())
