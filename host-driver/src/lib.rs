@@ -8,5 +8,6 @@ pub mod card;
 pub mod face;
 pub mod fw;
 pub mod link;
+pub mod reception;
 pub mod secret;
 pub mod upstream;

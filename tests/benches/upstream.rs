@@ -79,6 +79,7 @@ fn inner() -> anyhow::Result<()> {
                     DiagnosisInfoConsFlg: Some(ConsentFlag {
                         value: 1,
                         decided_at: now(),
+                        source: None,
                     }),
                     ..Consents::default()
                 },

@@ -124,10 +124,12 @@ fn consent(signer: &dyn DeviceSigner, verify_id: Uuid) -> (Uuid, String) {
             DiagnosisInfoConsFlg: Some(ConsentFlag {
                 value: 1,
                 decided_at: now(),
+                source: None,
             }),
             SpecificHealthCheckupsInfoConsFlg: Some(ConsentFlag {
                 value: 0,
                 decided_at: now(),
+                source: None,
             }),
             ..Consents::default()
         },

@@ -220,6 +220,17 @@ pub struct VerifyResponse {
     pub certificate_in_grace: bool,
 }
 
+/// Who set a consent flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagSource {
+    /// The patient answered on the reader.
+    Patient,
+    /// Set by the national flow without a screen (限度額 since 2024-10-07;
+    /// 特定疾病 behind a setting).
+    Flow,
+}
+
 /// One consent decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +239,9 @@ pub struct ConsentFlag {
     pub value: u8,
     /// Unix seconds when decided.
     pub decided_at: i64,
+    /// Who set it (absent: the patient, as in records before 2024-10-07).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source: Option<FlagSource>,
 }
 
 /// The consent flags, named as the national system names them.

@@ -106,6 +106,9 @@ catalogue! {
     VisualCheck => "職員がお顔とカードの写真を\n確認しました", "The staff have checked\nyour face against the card";
     Next => "次へ", "Next";
     Confirm => "確認", "OK";
+    Processing => "確認しています。\nしばらくお待ちください", "Checking.\nPlease wait a moment";
+    StaffComing => "職員が参ります。\nそのままお待ちください", "A staff member is coming.\nPlease wait here";
+    RegistrationDone => "申込みを受け付けました。\n本日の受付を続けます", "Your registration was accepted.\nCheck-in continues today";
     Registration => "マイナンバーカードを\n健康保険証として使う\n申込みをしますか",
         "Would you like to register\nyour card for use as\na health insurance card?";
     Apply => "申込む", "Register";

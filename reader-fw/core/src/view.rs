@@ -151,8 +151,8 @@ pub enum View {
     ConsentItem(ConsentItem),
     /// Done, with the name; `reminder` after the take-card chime.
     Done {
-        /// Kana name.
-        name: KanaName,
+        /// Kana name, when one can be drawn.
+        name: Option<KanaName>,
         /// The card is still there: remind.
         reminder: bool,
     },
@@ -160,6 +160,12 @@ pub enum View {
     SeeStaff,
     /// Device fault.
     OutOfService,
+    /// Waiting for the upstream.
+    Processing,
+    /// Staff are coming.
+    StaffComing,
+    /// Registration accepted.
+    RegistrationDone,
 }
 
 /// The catalogue words for a face hint; `Other` is not one of ours.
@@ -203,11 +209,16 @@ impl View {
             Screen::Registration => View::Registration,
             Screen::ConsentOverview => View::ConsentOverview,
             Screen::ConsentItem { item } => View::ConsentItem(item),
+            // A name that cannot be drawn (none, not kana, too long) is
+            // left out: `Done` is never an error screen (SCREENS.md).
             Screen::Done { name_kana } => View::Done {
-                name: KanaName::new(name_kana)?,
+                name: KanaName::new(name_kana).ok(),
                 reminder: false,
             },
             Screen::SeeStaff => View::SeeStaff,
+            Screen::Processing => View::Processing,
+            Screen::StaffComing => View::StaffComing,
+            Screen::RegistrationDone => View::RegistrationDone,
             Screen::OutOfService => View::OutOfService,
         })
     }
@@ -223,6 +234,7 @@ impl View {
                 | View::PinLastTry
                 | View::VisualCheck
                 | View::Registration
+                | View::RegistrationDone
                 | View::ConsentOverview
                 | View::ConsentItem(_)
         )

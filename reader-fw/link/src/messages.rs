@@ -130,6 +130,12 @@ pub enum Screen<'a> {
     SeeStaff,
     /// Device fault.
     OutOfService,
+    /// Waiting for the upstream (verify or registration).
+    Processing,
+    /// The patient pressed 職員を呼ぶ: staff are coming.
+    StaffComing,
+    /// The registration for health-insurance use was accepted.
+    RegistrationDone,
 }
 
 /// A sound or light signal.

@@ -100,4 +100,9 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
     ),
     ("see-staff", Screen::SeeStaff),
     ("out-of-service", Screen::OutOfService),
+    ("processing", Screen::Processing),
+    ("staff-coming", Screen::StaffComing),
+    ("registration-done", Screen::RegistrationDone),
+    // A name that cannot be drawn is left out, never an error screen.
+    ("done-no-name", Screen::Done { name_kana: "" }),
 ];

@@ -248,15 +248,24 @@ fn bad_parameters_show_out_of_service_and_report_an_error() {
         Screen::FaceCapture {
             hint: Some(myna_link::FaceHint::Other(9)),
         },
-        Screen::Done {
-            name_kana: "Robert'); DROP TABLE",
-        },
     ] {
         h.show(Screen::Idle);
         let (_, out) = h.show(bad.clone());
         assert_eq!(out, [Out::Error(DeviceError::BadParameter)], "{bad:?}");
         assert_eq!(*h.reader.view(), View::OutOfService, "{bad:?}");
     }
+    // A name that is not kana is left out of `Done`; never an error screen.
+    let (_, out) = h.show(Screen::Done {
+        name_kana: "Robert'); DROP TABLE",
+    });
+    assert!(out.is_empty());
+    assert_eq!(
+        *h.reader.view(),
+        View::Done {
+            name: None,
+            reminder: false
+        }
+    );
 }
 
 #[test]
@@ -537,4 +546,69 @@ fn the_host_can_switch_the_language() {
     let (_, out) = h.send(&HostToDevice::SetLanguage(myna_link::Language::Other(9)));
     assert_eq!(out[0].1, Out::Error(DeviceError::Unsupported));
     assert_eq!(h.reader.lang(), Lang::En);
+}
+
+#[test]
+fn every_screen_the_reception_decides_is_one_the_reader_draws() {
+    use mynareader::reception::{ConsentTopic, PatientScreen};
+    let date = time::Date::from_calendar_date(2027, time::Month::January, 31).unwrap();
+    let mut screens = vec![
+        PatientScreen::Idle,
+        PatientScreen::Reading,
+        PatientScreen::ReadError { misreads: 3 },
+        PatientScreen::ExpiryNotice {
+            not_after: date,
+            in_grace: true,
+        },
+        PatientScreen::ExpiredRefused,
+        PatientScreen::ChooseMethod { face_only: true },
+        PatientScreen::FaceCapture {
+            hint: Some(myna_link::FaceHint::RemoveHat),
+        },
+        PatientScreen::FaceFailed {
+            pin_available: false,
+        },
+        PatientScreen::PinEntry {
+            tries_left: 1,
+            wrong_before: true,
+        },
+        PatientScreen::PinLastTry,
+        PatientScreen::PinLocked {
+            face_available: true,
+        },
+        PatientScreen::VisualCheck,
+        PatientScreen::Processing,
+        PatientScreen::Registration,
+        PatientScreen::RegistrationDone,
+        PatientScreen::ConsentOverview,
+        PatientScreen::Done {
+            name_kana: Some("ヤマダ タロウ".into()),
+        },
+        PatientScreen::Done { name_kana: None },
+        PatientScreen::StaffComing,
+        PatientScreen::SeeStaff,
+        PatientScreen::OutOfService,
+    ];
+    for (step, topic) in [
+        ConsentTopic::Operation,
+        ConsentTopic::DiagnosisAndMedication,
+        ConsentTopic::SpecificHealthCheckup,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        screens.push(PatientScreen::ConsentItem {
+            topic,
+            step: step as u8 + 1,
+            of: 3,
+        });
+    }
+    let mut h = Host::new();
+    for screen in &screens {
+        let (_, out) = h.show(screen.to_link());
+        assert!(out.is_empty(), "{screen:?} refused: {out:?}");
+        if *screen != PatientScreen::OutOfService {
+            assert_ne!(*h.reader.view(), View::OutOfService, "{screen:?}");
+        }
+    }
 }

@@ -67,6 +67,7 @@ fn run() -> anyhow::Result<()> {
                     DiagnosisInfoConsFlg: Some(ConsentFlag {
                         value: (i % 2) as u8,
                         decided_at: now,
+                        source: None,
                     }),
                     ..Consents::default()
                 },

@@ -306,6 +306,7 @@ fn consent_records_need_a_known_verify_request_and_are_deduplicated() {
         Some(ConsentFlag {
             value,
             decided_at: w.now.unix_timestamp(),
+            source: None,
         })
     };
     let record = ConsentRecord {

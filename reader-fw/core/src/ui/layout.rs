@@ -195,7 +195,9 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
             (Button::Confirm, Text::EnterPin),
             Some((Button::CallStaff, Text::StopAndCallStaff)),
         ),
-        View::VisualCheck => pair(&mut b, (Button::Confirm, Text::Next), None),
+        View::VisualCheck | View::RegistrationDone => {
+            pair(&mut b, (Button::Confirm, Text::Next), None)
+        }
         View::Registration => pair(
             &mut b,
             (Button::Yes, Text::Apply),
@@ -218,7 +220,9 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
         | View::PinLocked
         | View::Done { .. }
         | View::SeeStaff
-        | View::OutOfService => {}
+        | View::OutOfService
+        | View::Processing
+        | View::StaffComing => {}
     }
     b
 }

@@ -354,12 +354,14 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 Text::Done.get(lang),
                 rect(MARGIN, TOP + 100, CONTENT_WIDTH, 110),
             )?;
-            let _ = buf.push(name.as_str());
-            let _ = buf.push("　");
-            let _ = buf.push(Text::Honorific.get(lang));
-            let panel = rect(MARGIN, TOP + 224, CONTENT_WIDTH, 80);
-            fill(t, panel, PALE_BLUE)?;
-            fit |= title_on(t, buf.as_str(), panel, PALE_BLUE)?;
+            if let Some(name) = name {
+                let _ = buf.push(name.as_str());
+                let _ = buf.push("　");
+                let _ = buf.push(Text::Honorific.get(lang));
+                let panel = rect(MARGIN, TOP + 224, CONTENT_WIDTH, 80);
+                fill(t, panel, PALE_BLUE)?;
+                fit |= title_on(t, buf.as_str(), panel, PALE_BLUE)?;
+            }
             if reminder {
                 let band = rect(0, HEIGHT as i32 - 90, WIDTH, 90);
                 fill(t, band, AMBER)?;
@@ -373,6 +375,20 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             }
         }
         View::SeeStaff => fit |= message(t, None, Text::AskStaff.get(lang), HEIGHT as i32 - 20)?,
+        View::Processing => {
+            fit |= message(t, None, Text::Processing.get(lang), HEIGHT as i32 - 20)?;
+        }
+        View::StaffComing => {
+            fit |= message(t, None, Text::StaffComing.get(lang), HEIGHT as i32 - 20)?;
+        }
+        View::RegistrationDone => {
+            fit |= message(
+                t,
+                Some(Icon::Check),
+                Text::RegistrationDone.get(lang),
+                ROW_TOP - 10,
+            )?;
+        }
         View::OutOfService => {
             let s = two(
                 Text::OutOfService.get(lang),
