@@ -1,5 +1,6 @@
 //! Update and boot against the simulated NOR flash: the power-cut matrix
-//! (a cut at every flash operation of a whole update), rollback of a trial
+//! (a cut at every flash operation of a whole update, and a failed
+//! operation at every one), rollback of a trial
 //! that never confirms, anti-rollback, and each refusal with its own error
 //! leaving the running image untouched.
 #![allow(clippy::unwrap_used)]
@@ -331,6 +332,31 @@ fn a_power_cut_at_every_flash_operation_always_leaves_a_bootable_image() {
         "power-cut matrix: {} cuts, outcomes {outcomes:?}",
         operations + 1
     );
+}
+
+#[test]
+fn a_failed_flash_operation_anywhere_leaves_a_bootable_image() {
+    let new = image(3, 3);
+    let mut dry = updated_once();
+    let before = dry.operations();
+    full_update(&mut dry, &new).unwrap();
+    let operations = dry.operations() - before;
+    let mut refused = 0;
+    for failed in 0..operations {
+        let mut flash = updated_once();
+        flash.fail_after(failed);
+        if full_update(&mut flash, &new).is_err() {
+            refused += 1;
+        }
+        check_bootable(&mut flash, failed);
+        full_update(&mut flash, &image(4, 4)).unwrap();
+        assert_eq!(
+            start(&mut flash).unwrap().0.header.version,
+            4,
+            "failed at {failed}"
+        );
+    }
+    assert!(refused > 0);
 }
 
 #[test]

@@ -375,6 +375,7 @@ pub struct SimFlash {
     bytes: Vec<u8>,
     operations: usize,
     power_left: Option<usize>,
+    fail_in: Option<usize>,
 }
 
 /// Errors of [`SimFlash`].
@@ -388,6 +389,8 @@ pub enum SimFlashError {
     NotErased,
     /// The power went (see [`SimFlash::lose_power_after`]).
     PowerLost,
+    /// One operation failed and did nothing (see [`SimFlash::fail_after`]).
+    Failed,
 }
 
 impl NorFlashError for SimFlashError {
@@ -395,7 +398,9 @@ impl NorFlashError for SimFlashError {
         match self {
             SimFlashError::OutOfBounds => NorFlashErrorKind::OutOfBounds,
             SimFlashError::NotAligned => NorFlashErrorKind::NotAligned,
-            SimFlashError::NotErased | SimFlashError::PowerLost => NorFlashErrorKind::Other,
+            SimFlashError::NotErased | SimFlashError::PowerLost | SimFlashError::Failed => {
+                NorFlashErrorKind::Other
+            }
         }
     }
 }
@@ -412,6 +417,7 @@ impl SimFlash {
             bytes,
             operations: 0,
             power_left: None,
+            fail_in: None,
         }
     }
 
@@ -431,6 +437,12 @@ impl SimFlash {
         self.power_left = Some(operations);
     }
 
+    /// After `operations` more erases or writes, the next one fails and
+    /// does nothing (a program or erase error); the ones after work again.
+    pub fn fail_after(&mut self, operations: usize) {
+        self.fail_in = Some(operations);
+    }
+
     /// Power back (the device starts again); nothing is cut any more.
     pub fn restore_power(&mut self) {
         self.power_left = None;
@@ -442,6 +454,14 @@ impl SimFlash {
         range: std::ops::Range<usize>,
         half: impl FnOnce(&mut [u8]),
     ) -> Result<(), SimFlashError> {
+        match self.fail_in {
+            Some(0) => {
+                self.fail_in = None;
+                return Err(SimFlashError::Failed);
+            }
+            Some(n) => self.fail_in = Some(n - 1),
+            None => {}
+        }
         match self.power_left {
             Some(0) => {
                 let (start, end) = (range.start, range.end);
@@ -566,6 +586,12 @@ mod tests {
         f.restore_power();
         f.read(4096, &mut back).unwrap();
         assert_eq!(back, [0xFF; 12]);
+        // A failed operation does nothing; the next one works.
+        f.fail_after(0);
+        assert_eq!(f.write(4096, &[0; 4]), Err(SimFlashError::Failed));
+        f.read(4096, &mut back).unwrap();
+        assert_eq!(back, [0xFF; 12]);
+        f.write(4096, &[0; 4]).unwrap();
     }
 
     #[test]
