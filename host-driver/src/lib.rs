@@ -1,11 +1,14 @@
 //! mynareader host driver: the card (APDU commands, JPKI operations, PC/SC),
-//! and the typed secrets that must never leave memory.
+//! the face pipeline, the reader link, the reception, the upstream, firmware
+//! images, and the typed secrets that must never leave memory.
 //!
-//! Layers: sans-IO cores (commands, BER, status words) at the bottom, thin
-//! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
+//! Layers: sans-IO cores (commands, BER, status words, the reception) at the
+//! bottom, thin adapters (PC/SC on its own thread, the link's transports,
+//! the kiosk's ports) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
 pub mod face;
+pub mod fw;
 pub mod kiosk;
 pub mod link;
 pub mod reception;

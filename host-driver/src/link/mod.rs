@@ -32,6 +32,11 @@ use crate::secret::Pin;
 
 pub use myna_link::MAX_CAPTURE_BYTES;
 
+/// Image bytes per `FirmwareChunk` (with its header, well inside a frame).
+const FIRMWARE_CHUNK: usize = 3072;
+/// Starts of an update, and resends of one chunk, before giving up.
+const FIRMWARE_ATTEMPTS: u32 = 4;
+
 /// Carries the link's bytes to and from the reader: a socket, or USB bulk
 /// endpoints.
 pub trait FrameTransport: Send {
@@ -167,6 +172,8 @@ enum Owned {
     },
     SessionLost,
     Info,
+    /// Firmware bytes the reader accepted so far.
+    Progress(u32),
     Other,
 }
 
@@ -216,9 +223,8 @@ impl Owned {
                         data: Zeroizing::new(data.to_vec()),
                     },
                     DeviceToHost::Info { .. } => Owned::Info,
-                    DeviceToHost::FirmwareProgress(_) | DeviceToHost::Welcome { .. } => {
-                        Owned::Other
-                    }
+                    DeviceToHost::FirmwareProgress(n) => Owned::Progress(n),
+                    DeviceToHost::Welcome { .. } => Owned::Other,
                 });
                 out
             }
@@ -540,6 +546,95 @@ impl<T: FrameTransport> ReaderLink<T> {
                     let text = std::str::from_utf8(&digits).map_err(|_| ReaderLinkError::BadPin)?;
                     return Pin::new(text).map_err(|_| ReaderLinkError::BadPin);
                 }
+                Owned::Event(LinkEvent::DeviceError(e)) => return Err(ReaderLinkError::Device(e)),
+                Owned::Event(event) => self.events.push_back(event),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends a signed firmware image into the reader's inactive slot:
+    /// `signed` is header and body, `signature` the 64 bytes after them.
+    /// `progress(accepted, total)` runs after each answer. A disconnect in
+    /// the middle resumes where the reader is (a chunk sent twice is taken
+    /// once); a reader that restarted meanwhile forgot the image, so it
+    /// starts over (a few times at most). After the commit the reader
+    /// restarts into the image on trial; [`ReaderLink::info`] tells the
+    /// version once the link is open again.
+    pub fn update_firmware(
+        &mut self,
+        version: u32,
+        signed: &[u8],
+        signature: &[u8],
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), ReaderLinkError> {
+        let size =
+            u32::try_from(signed.len()).map_err(|_| ReaderLinkError::Frame(LinkError::Encode))?;
+        let mut attempts = 0;
+        'over: loop {
+            attempts += 1;
+            let boot = self.info.boot_id;
+            // What went wrong, when the reader restarted under it, is the
+            // restart: start over; anything else is the answer.
+            let retry = |link: &mut Self, error: ReaderLinkError| {
+                if link.info.boot_id != boot && attempts < FIRMWARE_ATTEMPTS {
+                    Ok(true)
+                } else if matches!(error, ReaderLinkError::Interrupted)
+                    && attempts < FIRMWARE_ATTEMPTS
+                {
+                    Ok(false)
+                } else {
+                    Err(error)
+                }
+            };
+            let begin = HostToDevice::FirmwareBegin { size, version };
+            if let Err(e) = self.firmware_request(&begin) {
+                retry(self, e)?;
+                continue 'over;
+            }
+            progress(0, u64::from(size));
+            let mut offset = 0usize;
+            let mut resends = 0;
+            while offset < signed.len() {
+                let end = (offset + FIRMWARE_CHUNK).min(signed.len());
+                let chunk = HostToDevice::FirmwareChunk {
+                    offset: offset as u32,
+                    data: &signed[offset..end],
+                };
+                match self.firmware_request(&chunk) {
+                    Ok(accepted) => {
+                        offset = end;
+                        resends = 0;
+                        progress(u64::from(accepted), u64::from(size));
+                    }
+                    Err(e) => {
+                        resends += 1;
+                        if retry(self, e)? || resends > FIRMWARE_ATTEMPTS {
+                            continue 'over;
+                        }
+                    }
+                }
+            }
+            match self.firmware_request(&HostToDevice::FirmwareCommit { signature }) {
+                Ok(_) => return Ok(()),
+                // The answer was lost but the reader restarted into it.
+                Err(_) if self.info.boot_id != boot && self.info.firmware == version => {
+                    return Ok(())
+                }
+                Err(e) => {
+                    retry(self, e)?;
+                    continue 'over;
+                }
+            }
+        }
+    }
+
+    /// One firmware message and its answer: the bytes accepted so far.
+    fn firmware_request(&mut self, message: &HostToDevice<'_>) -> Result<u32, ReaderLinkError> {
+        self.send(message)?;
+        loop {
+            match self.next_for_request()? {
+                Owned::Progress(accepted) => return Ok(accepted),
                 Owned::Event(LinkEvent::DeviceError(e)) => return Err(ReaderLinkError::Device(e)),
                 Owned::Event(event) => self.events.push_back(event),
                 _ => {}

@@ -16,6 +16,7 @@ use rand_core::RngCore;
 use crate::catalogue::Lang;
 use crate::pinpad::{Entry, Layout};
 use crate::ui::{self, Key};
+use crate::update::Updater;
 use crate::view::View;
 
 /// A screen waiting for the patient returns to `Idle` after this long.
@@ -40,6 +41,8 @@ pub trait Board {
     type Rng: RngCore;
     /// Monotonic clock.
     type Clock: Clock;
+    /// The flash holding the firmware slots and the boot state.
+    type Flash: embedded_storage::nor_flash::NorFlash;
 
     /// The display.
     fn display(&mut self) -> &mut Self::Display;
@@ -55,6 +58,8 @@ pub trait Board {
     fn rng(&mut self) -> &mut Self::Rng;
     /// Clock.
     fn clock(&self) -> &Self::Clock;
+    /// Flash.
+    fn flash(&mut self) -> &mut Self::Flash;
 }
 
 /// What the device says about itself.
@@ -82,6 +87,8 @@ pub struct Reader<B: Board> {
     entry: Entry,
     last_input_ms: u64,
     link: DeviceEndpoint,
+    /// Firmware updates, once the boot code handed one over.
+    updater: Option<Updater>,
 }
 
 impl<B: Board> Reader<B> {
@@ -99,9 +106,22 @@ impl<B: Board> Reader<B> {
             entry: Entry::default(),
             last_input_ms: 0,
             link: DeviceEndpoint::new(boot_id),
+            updater: None,
         };
         reader.redraw();
         reader
+    }
+
+    /// Takes firmware updates from the link (without one they are answered
+    /// `Unsupported`); see [`crate::update`].
+    pub fn with_updater(mut self, updater: Updater) -> Self {
+        self.updater = Some(updater);
+        self
+    }
+
+    /// The update state (why the last image was refused).
+    pub fn updater(&self) -> Option<&Updater> {
+        self.updater.as_ref()
     }
 
     /// The board (for the simulator's screenshots and tests).
@@ -315,7 +335,11 @@ impl<B: Board> Reader<B> {
             HostToDevice::FirmwareBegin { .. }
             | HostToDevice::FirmwareChunk { .. }
             | HostToDevice::FirmwareCommit { .. } => {
-                self.send(&DeviceToHost::Error(DeviceError::Unsupported), tx)
+                let answer = match self.updater.as_mut() {
+                    Some(updater) => updater.handle(self.board.flash(), message),
+                    None => DeviceToHost::Error(DeviceError::Unsupported),
+                };
+                self.send(&answer, tx)
             }
         }
     }

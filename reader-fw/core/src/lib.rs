@@ -22,4 +22,5 @@ pub mod panel;
 pub mod pinpad;
 pub mod stack_str;
 pub mod ui;
+pub mod update;
 pub mod view;

@@ -8,6 +8,7 @@ use myna_hal::{Camera, Clock, FrameInfo, Framebuffer, Indicator, Tone, Touch, To
 use myna_link::{HostEndpoint, HostToDevice, Screen};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Board, Identity, Reader};
+use reader_fw::update::{self, FlashLayout, Trust, Updater};
 
 struct NoCamera;
 impl Camera for NoCamera {
@@ -48,6 +49,30 @@ impl rand_core::RngCore for Counter {
         Ok(())
     }
 }
+struct NoFlash;
+impl myna_hal::embedded_storage::nor_flash::ErrorType for NoFlash {
+    type Error = myna_hal::embedded_storage::nor_flash::NorFlashErrorKind;
+}
+impl myna_hal::embedded_storage::nor_flash::ReadNorFlash for NoFlash {
+    const READ_SIZE: usize = 1;
+    fn read(&mut self, _: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        bytes.fill(0xFF);
+        Ok(())
+    }
+    fn capacity(&self) -> usize {
+        64 * 1024
+    }
+}
+impl myna_hal::embedded_storage::nor_flash::NorFlash for NoFlash {
+    const WRITE_SIZE: usize = 4;
+    const ERASE_SIZE: usize = 4096;
+    fn erase(&mut self, _: u32, _: u32) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn write(&mut self, _: u32, _: &[u8]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
 struct Zero;
 impl Clock for Zero {
     fn now_ms(&self) -> u64 {
@@ -63,6 +88,7 @@ struct Tiny<'a> {
     indicator: Quiet,
     rng: Counter,
     clock: Zero,
+    flash: NoFlash,
 }
 
 impl<'a> Board for Tiny<'a> {
@@ -73,6 +99,7 @@ impl<'a> Board for Tiny<'a> {
     type Indicator = Quiet;
     type Rng = Counter;
     type Clock = Zero;
+    type Flash = NoFlash;
     fn display(&mut self) -> &mut Framebuffer<'a> {
         &mut self.display
     }
@@ -94,6 +121,9 @@ impl<'a> Board for Tiny<'a> {
     fn clock(&self) -> &Zero {
         &self.clock
     }
+    fn flash(&mut self) -> &mut NoFlash {
+        &mut self.flash
+    }
 }
 
 #[allow(unsafe_code)]
@@ -110,13 +140,23 @@ extern "C" fn _start() -> ! {
             indicator: Quiet,
             rng: Counter(1),
             clock: Zero,
+            flash: NoFlash,
         };
         let identity = Identity {
             firmware: 1,
             slot: 0,
             boot_id: 1,
         };
+        // The boot code's part: pick the image, then hand updates over.
+        let mut flash = NoFlash;
+        let layout = FlashLayout::whole::<NoFlash>(64 * 1024);
+        let slot = layout
+            .and_then(|l| update::boot(&mut flash, &l, &Trust::DEV).ok())
+            .map_or(0, |b| b.slot);
         let mut reader = Reader::new(board, identity, Lang::Ja);
+        if let Some(layout) = layout {
+            reader = reader.with_updater(Updater::new(layout, Trust::DEV, slot, false));
+        }
         // Both ends of the link, with no allocator.
         let mut host = HostEndpoint::new();
         let mut sent = 0usize;
@@ -128,6 +168,13 @@ extern "C" fn _start() -> ! {
             visual_check: true,
         };
         if let Ok((_, frame)) = host.send(&show) {
+            reader.receive(frame, &mut |f: &[u8]| sent += f.len());
+        }
+        let begin = HostToDevice::FirmwareBegin {
+            size: 64,
+            version: 2,
+        };
+        if let Ok((_, frame)) = host.send(&begin) {
             reader.receive(frame, &mut |f: &[u8]| sent += f.len());
         }
         reader.poll(&mut |f: &[u8]| sent += f.len());

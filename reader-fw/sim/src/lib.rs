@@ -10,14 +10,16 @@ use anyhow::{bail, Context, Result};
 use embedded_graphics::pixelcolor::Rgb565;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
+use myna_hal::embedded_storage::nor_flash::ReadNorFlash;
 use myna_hal::sim::{
-    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimIndicator, SimTouch,
+    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimFlash, SimIndicator, SimTouch,
 };
 use myna_hal::Clock;
 use myna_link::Button;
 use reader_fw::device::{Board, Reader};
 use reader_fw::font::{self, draw_line, TextStyle};
 use reader_fw::ui::{self, Key, Label};
+use reader_fw::update;
 use reader_fw::view::View;
 
 /// The RNG: the OS's (like the device's TRNG) or seeded for reproducible
@@ -89,6 +91,80 @@ pub struct SimBoard {
     pub rng: SimRng,
     /// Clock.
     pub clock: SimTime,
+    /// Firmware slots and boot state ([`SIM_FLASH_SIZE`]).
+    pub flash: SimFlash,
+}
+
+/// The simulated flash: two 4 KiB boot-state sectors and two 1 MiB slots.
+pub const SIM_FLASH_SIZE: usize = 2 * 4096 + 2 * 1024 * 1024;
+
+/// The version a blank simulator reports: the factory image, not on the
+/// flash (the simulator has no image to verify until one is flashed).
+pub const FACTORY_FIRMWARE: u32 = 1;
+
+/// What the boot code decided: the version and slot running, and the
+/// updater that takes the next image.
+#[derive(Debug)]
+pub struct Started {
+    /// Running version.
+    pub firmware: u32,
+    /// Running slot.
+    pub slot: u8,
+    /// Takes firmware updates from the link; `None` on a flash too small
+    /// for two slots (firmware messages are then answered `Unsupported`).
+    pub updater: Option<update::Updater>,
+}
+
+/// The simulated reader's boot code, trusting the development key: runs
+/// `update::boot` on the flash and, the simulator having started, confirms
+/// a trial image at once. A blank flash runs the factory firmware from
+/// slot A.
+pub fn boot_firmware(flash: &mut SimFlash) -> Started {
+    let trust = update::Trust::DEV;
+    let factory = Started {
+        firmware: FACTORY_FIRMWARE,
+        slot: 0,
+        updater: None,
+    };
+    let Some(layout) = update::FlashLayout::whole::<SimFlash>(flash.capacity()) else {
+        return factory;
+    };
+    match update::boot(flash, &layout, &trust) {
+        Ok(mut booted) => {
+            // The simulator started: this is the "successful start" a trial
+            // image confirms itself after. If the write fails the trial is
+            // rolled back at the next start, as on the device.
+            let confirmed = update::confirm(flash, &layout, &mut booted).is_ok();
+            Started {
+                firmware: booted.header.version,
+                slot: booted.slot,
+                updater: Some(update::Updater::new(layout, trust, booted.slot, !confirmed)),
+            }
+        }
+        Err(_) => Started {
+            updater: Some(update::Updater::new(layout, trust, 0, false)),
+            ..factory
+        },
+    }
+}
+
+/// A reader started by [`boot_firmware`] on `board`'s flash.
+pub fn start_reader(
+    mut board: SimBoard,
+    lang: reader_fw::catalogue::Lang,
+    boot_id: u32,
+) -> (Reader<SimBoard>, u32, u8) {
+    let started = boot_firmware(&mut board.flash);
+    let identity = reader_fw::device::Identity {
+        firmware: started.firmware,
+        slot: started.slot,
+        boot_id,
+    };
+    let mut reader = Reader::new(board, identity, lang);
+    if let Some(updater) = started.updater {
+        reader = reader.with_updater(updater);
+    }
+    (reader, started.firmware, started.slot)
 }
 
 impl SimBoard {
@@ -105,6 +181,7 @@ impl SimBoard {
                 indicator: SimIndicator::default(),
                 rng: SimRng::Seeded(SeededRng::new(seed)),
                 clock: SimTime::Manual(clock.clone()),
+                flash: SimFlash::new(SIM_FLASH_SIZE),
             },
             clock,
         )
@@ -119,6 +196,7 @@ impl Board for SimBoard {
     type Indicator = SimIndicator;
     type Rng = SimRng;
     type Clock = SimTime;
+    type Flash = SimFlash;
 
     fn display(&mut self) -> &mut SimDisplay {
         &mut self.display
@@ -140,6 +218,9 @@ impl Board for SimBoard {
     }
     fn clock(&self) -> &SimTime {
         &self.clock
+    }
+    fn flash(&mut self) -> &mut SimFlash {
+        &mut self.flash
     }
 }
 

@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use myna_hal::sim::{SimCamera, SimClock};
+use myna_hal::sim::{SimCamera, SimClock, SimFlash};
 use reader_fw::catalogue::Lang;
-use reader_fw::device::{Identity, Reader};
+use reader_fw::device::Reader;
 use reader_sim::{
-    button_centre, card_front, describe, screenshot, CardFace, Control, SimBoard, SimRng, SimTime,
+    button_centre, card_front, describe, screenshot, start_reader, CardFace, Control, SimBoard,
+    SimRng, SimTime, SIM_FLASH_SIZE,
 };
 
 #[derive(Parser)]
@@ -51,6 +52,10 @@ struct Args {
     /// Seed for the PIN pad shuffle (default: the OS RNG).
     #[arg(long)]
     seed: Option<u64>,
+    /// Keep the flash (firmware slots, boot state) in this file, so an
+    /// update survives a restart of the simulator.
+    #[arg(long)]
+    flash: Option<PathBuf>,
     /// Display language.
     #[arg(long, default_value = "ja", value_parser = ["ja", "en"])]
     lang: String,
@@ -108,12 +113,12 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         board.display.save_on_flush(dir.clone());
     }
-    let identity = |boot_id| Identity {
-        firmware: 1,
-        slot: 0,
-        boot_id,
-    };
-    let mut reader = Reader::new(board, identity(boot_id()), lang);
+    if let Some(path) = &args.flash {
+        board.flash = load_flash(path)?;
+    }
+    let flash_file = args.flash.clone();
+    let mut saved_operations = board.flash.operations();
+    let mut reader = start(board, lang);
 
     let listener = TcpListener::bind(&args.listen).with_context(|| args.listen.clone())?;
     println!("link listening on {}", listener.local_addr()?);
@@ -156,6 +161,27 @@ fn main() -> Result<()> {
             }
             Some(Event::Bytes(from, bytes)) if Some(from) == current => {
                 reader.receive(&bytes, &mut |f: &[u8]| send_to(&mut host, f));
+                let operations = reader.board().flash.operations();
+                if operations != saved_operations {
+                    saved_operations = operations;
+                    if let Some(path) = &flash_file {
+                        save_flash(path, &reader.board().flash)?;
+                    }
+                }
+                if reader.updater().is_some_and(|u| u.restart_requested()) {
+                    // A committed image runs after a restart, as on the
+                    // device: the host sees the connection drop and
+                    // reconnects to the new firmware.
+                    reader = start(reader.into_board(), lang);
+                    if let Some((_, socket)) = host.take() {
+                        let _ = socket.shutdown(std::net::Shutdown::Both);
+                    }
+                    if let Some(path) = &flash_file {
+                        save_flash(path, &reader.board().flash)?;
+                    }
+                    saved_operations = reader.board().flash.operations();
+                    eprintln!("new firmware committed; restarted into it");
+                }
             }
             Some(Event::Closed(from)) if Some(from) == current => {
                 host = None;
@@ -166,7 +192,11 @@ fn main() -> Result<()> {
                 // A power cycle: the firmware starts again on the same
                 // board, and the host loses its connection (a USB replug)
                 // until it reconnects.
-                reader = Reader::new(reader.into_board(), identity(boot_id()), lang);
+                reader = start(reader.into_board(), lang);
+                if let Some(path) = &flash_file {
+                    save_flash(path, &reader.board().flash)?;
+                }
+                saved_operations = reader.board().flash.operations();
                 if let Some((_, socket)) = host.take() {
                     let _ = socket.shutdown(std::net::Shutdown::Both);
                 }
@@ -185,6 +215,40 @@ fn main() -> Result<()> {
         }
         reader.poll(&mut |f: &[u8]| send_to(&mut host, f));
     }
+}
+
+/// Starts the firmware on `board`: the boot code picks the image on the
+/// flash (confirming a new one), then the reader runs with a new boot id.
+fn start(board: SimBoard, lang: Lang) -> Reader<SimBoard> {
+    let (reader, firmware, slot) = start_reader(board, lang, boot_id());
+    eprintln!(
+        "firmware {firmware} from slot {}",
+        if slot == 0 { 'A' } else { 'B' }
+    );
+    reader
+}
+
+/// The `--flash` file, or a blank part when there is none yet.
+fn load_flash(path: &std::path::Path) -> Result<SimFlash> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() == SIM_FLASH_SIZE => Ok(SimFlash::from_bytes(bytes)),
+        Ok(bytes) => anyhow::bail!(
+            "{}: {} bytes, expected a {SIM_FLASH_SIZE}-byte flash image",
+            path.display(),
+            bytes.len()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SimFlash::new(SIM_FLASH_SIZE)),
+        Err(e) => Err(e).with_context(|| path.display().to_string()),
+    }
+}
+
+/// Saves the flash whole or not at all (a new file renamed over the old).
+fn save_flash(path: &std::path::Path, flash: &SimFlash) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, flash.bytes()).with_context(|| path.display().to_string())?;
+    std::fs::rename(&tmp, path).with_context(|| path.display().to_string())?;
+    Ok(())
 }
 
 /// Accepts host connections; each one's bytes become events.

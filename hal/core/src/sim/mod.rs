@@ -365,8 +365,17 @@ impl rand_core::RngCore for SeededRng {
 
 /// NOR flash in memory: erase sets 0xFF, a write may only clear bits, as on
 /// the real part, so firmware that forgets to erase fails here too.
+///
+/// It can also lose power ([`SimFlash::lose_power_after`]): the operation
+/// (erase or write) at that index is torn — only its first half happens —
+/// and every later one fails with [`SimFlashError::PowerLost`], until
+/// [`SimFlash::restore_power`] (the next start). Power-cut tests run an
+/// update once to count its operations, then cut at each index.
 pub struct SimFlash {
     bytes: Vec<u8>,
+    operations: usize,
+    power_left: Option<usize>,
+    fail_in: Option<usize>,
 }
 
 /// Errors of [`SimFlash`].
@@ -378,6 +387,10 @@ pub enum SimFlashError {
     NotAligned,
     /// A write tried to set a bit that was not erased.
     NotErased,
+    /// The power went (see [`SimFlash::lose_power_after`]).
+    PowerLost,
+    /// One operation failed and did nothing (see [`SimFlash::fail_after`]).
+    Failed,
 }
 
 impl NorFlashError for SimFlashError {
@@ -385,7 +398,9 @@ impl NorFlashError for SimFlashError {
         match self {
             SimFlashError::OutOfBounds => NorFlashErrorKind::OutOfBounds,
             SimFlashError::NotAligned => NorFlashErrorKind::NotAligned,
-            SimFlashError::NotErased => NorFlashErrorKind::Other,
+            SimFlashError::NotErased | SimFlashError::PowerLost | SimFlashError::Failed => {
+                NorFlashErrorKind::Other
+            }
         }
     }
 }
@@ -393,8 +408,81 @@ impl NorFlashError for SimFlashError {
 impl SimFlash {
     /// Erased flash of `size` bytes (a multiple of the 4 KiB sector).
     pub fn new(size: usize) -> SimFlash {
+        SimFlash::from_bytes(vec![0xFF; size])
+    }
+
+    /// Flash holding these bytes (a saved part, e.g. `reader-sim --flash`).
+    pub fn from_bytes(bytes: Vec<u8>) -> SimFlash {
         SimFlash {
-            bytes: vec![0xFF; size],
+            bytes,
+            operations: 0,
+            power_left: None,
+            fail_in: None,
+        }
+    }
+
+    /// The whole part's contents (to save it).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Erases and writes carried out (torn or refused ones not counted).
+    pub fn operations(&self) -> usize {
+        self.operations
+    }
+
+    /// After `operations` more erases or writes, the next one is torn and
+    /// the power is gone.
+    pub fn lose_power_after(&mut self, operations: usize) {
+        self.power_left = Some(operations);
+    }
+
+    /// After `operations` more erases or writes, the next one fails and
+    /// does nothing (a program or erase error); the ones after work again.
+    pub fn fail_after(&mut self, operations: usize) {
+        self.fail_in = Some(operations);
+    }
+
+    /// Power back (the device starts again); nothing is cut any more.
+    pub fn restore_power(&mut self) {
+        self.power_left = None;
+    }
+
+    /// Whether the next operation may run whole; a torn one runs `half`.
+    fn spend(
+        &mut self,
+        range: std::ops::Range<usize>,
+        half: impl FnOnce(&mut [u8]),
+    ) -> Result<(), SimFlashError> {
+        match self.fail_in {
+            Some(0) => {
+                self.fail_in = None;
+                return Err(SimFlashError::Failed);
+            }
+            Some(n) => self.fail_in = Some(n - 1),
+            None => {}
+        }
+        match self.power_left {
+            Some(0) => {
+                let (start, end) = (range.start, range.end);
+                let mid = start + (end - start) / 2;
+                if let Some(part) = self.bytes.get_mut(start..mid) {
+                    half(part);
+                }
+                // Torn once; from now on nothing happens at all.
+                self.power_left = Some(usize::MAX);
+                Err(SimFlashError::PowerLost)
+            }
+            Some(usize::MAX) => Err(SimFlashError::PowerLost),
+            Some(n) => {
+                self.power_left = Some(n - 1);
+                self.operations += 1;
+                Ok(())
+            }
+            None => {
+                self.operations += 1;
+                Ok(())
+            }
         }
     }
 }
@@ -428,6 +516,10 @@ impl NorFlash for SimFlash {
         if from % Self::ERASE_SIZE != 0 || to % Self::ERASE_SIZE != 0 || from > to {
             return Err(SimFlashError::NotAligned);
         }
+        if to > self.bytes.len() {
+            return Err(SimFlashError::OutOfBounds);
+        }
+        self.spend(from..to, |part| part.fill(0xFF))?;
         self.bytes
             .get_mut(from..to)
             .ok_or(SimFlashError::OutOfBounds)?
@@ -448,7 +540,10 @@ impl NorFlash for SimFlash {
         if dst.iter().zip(bytes).any(|(d, b)| d & b != *b) {
             return Err(SimFlashError::NotErased);
         }
-        dst.copy_from_slice(bytes);
+        self.spend(start..start + bytes.len(), |part| {
+            part.copy_from_slice(&bytes[..part.len()])
+        })?;
+        self.bytes[start..start + bytes.len()].copy_from_slice(bytes);
         Ok(())
     }
 }
@@ -469,6 +564,34 @@ mod tests {
         let mut back = [0u8; 4];
         f.read(0, &mut back).unwrap();
         assert_eq!(back, [0xFF; 4]);
+    }
+
+    #[test]
+    fn flash_loses_power_mid_operation() {
+        let mut f = SimFlash::new(8192);
+        f.lose_power_after(1);
+        f.write(0, &[0; 4]).unwrap();
+        // The second write is torn: its first half lands, then nothing does.
+        assert_eq!(f.write(4, &[0; 8]), Err(SimFlashError::PowerLost));
+        assert_eq!(f.erase(0, 4096), Err(SimFlashError::PowerLost));
+        let mut back = [0u8; 12];
+        f.read(0, &mut back).unwrap();
+        assert_eq!(back, [0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(f.operations(), 1);
+        f.restore_power();
+        f.erase(0, 8192).unwrap();
+        assert_eq!(f.operations(), 2);
+        f.lose_power_after(0);
+        assert_eq!(f.erase(0, 8192), Err(SimFlashError::PowerLost));
+        f.restore_power();
+        f.read(4096, &mut back).unwrap();
+        assert_eq!(back, [0xFF; 12]);
+        // A failed operation does nothing; the next one works.
+        f.fail_after(0);
+        assert_eq!(f.write(4096, &[0; 4]), Err(SimFlashError::Failed));
+        f.read(4096, &mut back).unwrap();
+        assert_eq!(back, [0xFF; 12]);
+        f.write(4096, &[0; 4]).unwrap();
     }
 
     #[test]

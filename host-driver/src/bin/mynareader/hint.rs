@@ -13,6 +13,7 @@ use mynareader::card::{CardError, TransportError};
 use mynareader::face::eval::PairsError;
 use mynareader::face::models::ModelError;
 use mynareader::face::FaceError;
+use mynareader::fw::{FwError, ImageError};
 use mynareader::upstream::signer::DeviceKeyError;
 
 /// Exit code of a failure (clap exits with 2 on a usage error by itself).
@@ -61,6 +62,16 @@ pub enum Hint {
     ReaderAnswers,
     /// An unknown screen name.
     ReaderShowList,
+    /// A secret key readable by others.
+    KeyOwnerOnly,
+    /// `fw keygen` over an existing key.
+    KeepReleaseKey,
+    /// A firmware image that does not verify.
+    ImageNotTrusted,
+    /// A firmware image cut short.
+    ImageTruncated,
+    /// `flash` of an older version.
+    AllowDowngrade,
 }
 
 impl Hint {
@@ -101,6 +112,19 @@ impl Hint {
                 "replug the reader or restart reader-sim; `mynareader reader info` shows its firmware"
             }
             Hint::ReaderShowList => "`mynareader reader show --list` lists the screens",
+            Hint::KeyOwnerOnly => {
+                "make the key owner-only (`chmod 600 KEY`) and check who else could have read it"
+            }
+            Hint::KeepReleaseKey => {
+                "a release key is kept: choose another --out, or remove the old one on purpose"
+            }
+            Hint::ImageNotTrusted => {
+                "check --pubkey is the release key's K.pub; never flash an image that does not verify"
+            }
+            Hint::ImageTruncated => "copy the image again; the file is incomplete",
+            Hint::AllowDowngrade => {
+                "pass --allow-downgrade to go back on purpose (the reader still refuses images below its security counter)"
+            }
         }
     }
 }
@@ -148,6 +172,19 @@ impl Advice for DeviceKeyError {
         match self {
             DeviceKeyError::Exists(_) => Some(Hint::KeepDeviceKey),
             _ => Some(Hint::WritableFolder),
+        }
+    }
+}
+
+impl Advice for FwError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            FwError::Io { .. } => Some(Hint::CheckPath),
+            FwError::Exists(_) => Some(Hint::KeepReleaseKey),
+            FwError::KeyReadable { .. } => Some(Hint::KeyOwnerOnly),
+            FwError::BadKey(_) => Some(Hint::CheckPath),
+            FwError::Image(ImageError::Truncated) => Some(Hint::ImageTruncated),
+            FwError::Image(_) => Some(Hint::ImageNotTrusted),
         }
     }
 }
@@ -257,6 +294,11 @@ mod tests {
             Hint::OneFaceVisible,
             Hint::ImageFormat,
             Hint::PairListFormat,
+            Hint::KeyOwnerOnly,
+            Hint::KeepReleaseKey,
+            Hint::ImageNotTrusted,
+            Hint::ImageTruncated,
+            Hint::AllowDowngrade,
         ] {
             assert!(!hint.text().is_empty() && !hint.text().contains('\n'));
         }

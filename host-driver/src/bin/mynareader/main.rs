@@ -8,6 +8,8 @@
 mod card;
 mod device_key;
 mod face;
+mod flash;
+mod fw;
 mod hint;
 mod reader;
 
@@ -36,6 +38,12 @@ enum Command {
     /// Compare faces with the on-device models.
     #[command(subcommand)]
     Face(face::FaceCommand),
+    /// Put a signed firmware image on a reader (checked first; no
+    /// downgrade unless --allow-downgrade).
+    Flash(flash::FlashArgs),
+    /// Signed firmware images: keys, signing, checking.
+    #[command(subcommand)]
+    Fw(fw::FwCommand),
     /// Talk to a reader over the link: who it is, show a screen.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
@@ -46,6 +54,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Card(command) => card::run(command),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
+        Command::Flash(args) => flash::run(args),
+        Command::Fw(command) => fw::run(command),
         Command::Reader(command) => reader::run(command),
     }
 }

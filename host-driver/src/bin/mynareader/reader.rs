@@ -67,7 +67,9 @@ pub fn run(command: ReaderCommand) -> Result<(), Failure> {
     }
 }
 
-fn open(address: &LinkAddress) -> Result<ReaderLink<Box<dyn link::FrameTransport>>, Failure> {
+pub(crate) fn open(
+    address: &LinkAddress,
+) -> Result<ReaderLink<Box<dyn link::FrameTransport>>, Failure> {
     let transport = link::connect(address).map_err(|e| {
         let hint = match address {
             LinkAddress::Tcp(_) => Hint::StartReaderSim,
@@ -79,7 +81,7 @@ fn open(address: &LinkAddress) -> Result<ReaderLink<Box<dyn link::FrameTransport
     ReaderLink::open(transport, rand::random::<u32>).map_err(|e| link_failure(address, &e))
 }
 
-fn link_failure(address: &LinkAddress, e: &ReaderLinkError) -> Failure {
+pub(crate) fn link_failure(address: &LinkAddress, e: &ReaderLinkError) -> Failure {
     Failure::new(format!("{address}: {}", error_chain(e))).hint(Hint::ReaderAnswers)
 }
 
