@@ -5,6 +5,7 @@
 //! adapters (PC/SC on its own thread) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
+pub mod card_front;
 pub mod face;
 pub mod link;
 pub mod secret;
