@@ -154,26 +154,46 @@ fn ink_map(b: &Band) -> Vec<f32> {
 }
 
 /// Text lines of a band: runs of rows with ink, of a text-like height.
+/// Rows count as inked above a share of the busiest row, so noise specks do
+/// not join two lines; a run too tall for one line is split at its emptiest
+/// row.
 fn lines(ink: &[f32], w: usize, h: usize) -> Vec<(usize, usize)> {
     let rows: Vec<usize> = (0..h)
         .map(|y| ink[y * w..(y + 1) * w].iter().filter(|&&v| v > 0.5).count())
         .collect();
-    let mut out = Vec::new();
+    let peak = rows.iter().copied().max().unwrap_or(0);
+    let floor = (peak / 25).max(2);
+    let mut runs = Vec::new();
     let mut y = 0;
     while y < h {
-        if rows[y] < 2 {
+        if rows[y] < floor {
             y += 1;
             continue;
         }
         let start = y;
-        while y < h && rows[y] >= 2 {
+        while y < h && rows[y] >= floor {
             y += 1;
         }
-        let height = y - start;
-        if (12..=60).contains(&height) {
-            out.push((start, y));
+        runs.push((start, y));
+    }
+    let mut out = Vec::new();
+    while let Some((a, b)) = runs.pop() {
+        let height = b - a;
+        if height > 44 {
+            // Split at the emptiest row away from the ends.
+            let lo = a + 12;
+            let hi = b - 12;
+            if let Some(cut) = (lo..hi).min_by_key(|&y| rows[y]) {
+                runs.push((a, cut));
+                runs.push((cut + 1, b));
+                continue;
+            }
+        }
+        if (20..=44).contains(&height) {
+            out.push((a, b));
         }
     }
+    out.sort_unstable();
     out
 }
 
@@ -198,6 +218,25 @@ fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)
             x += 1;
         }
         atoms.push((s, x));
+    }
+    // Glyphs that touch (blur, motion) form one wide atom: cut it at its
+    // faintest column; the programme below can join wrong cuts back.
+    let col_sum: Vec<f32> = (0..w)
+        .map(|x| (y0..y1).map(|y| ink[y * w + x]).sum())
+        .collect();
+    let mut i = 0;
+    while i < atoms.len() {
+        let (a, b) = atoms[i];
+        if (b - a) as f32 > lh * 0.8 {
+            let lo = a + (b - a) * 3 / 10;
+            let hi = a + (b - a) * 7 / 10;
+            if let Some(cut) = (lo..hi).min_by(|&p, &q| col_sum[p].total_cmp(&col_sum[q])) {
+                atoms[i] = (a, cut);
+                atoms.insert(i + 1, (cut, b));
+                continue;
+            }
+        }
+        i += 1;
     }
     let n = atoms.len();
     let glyph = |a: usize, b: usize| -> Option<Guess> {
@@ -400,6 +439,12 @@ fn find<T: PartialEq>(
     let mut found: Option<(T, f32)> = None;
     for line in lines(&ink, band.w, band.h) {
         let read = read_line(model, &ink, band.w, line);
+        #[cfg(test)]
+        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+            let text: String = read.chars.iter().map(|g| g.class).collect();
+            let conf: Vec<String> = read.chars.iter().map(|g| format!("{:.2}", g.confidence())).collect();
+            eprintln!("line {line:?}: {text} {}", conf.join(" "));
+        }
         if let Some((v, c)) = parse(&read.chars) {
             match &found {
                 Some((prev, _)) if *prev != v => return None,

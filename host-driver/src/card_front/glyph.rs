@@ -172,7 +172,7 @@ impl GlyphModel {
             if ALPHABET.chars().any(|c| font.lookup_glyph_index(c) == 0) {
                 continue;
             }
-            for px in [22.0f32, 34.0, 48.0] {
+            for px in [15.0f32, 20.0, 28.0, 40.0] {
                 // The line height of the template's font: its 年 glyph.
                 let (m, _) = font.rasterize('年', px);
                 let line_h = m.height as f32;
@@ -180,7 +180,12 @@ impl GlyphModel {
                 chars.extend("０１２３４５６７８９".chars());
                 for c in chars {
                     let (m, cov) = font.rasterize(c, px);
-                    let ink: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+                    // The same contrast curve as the reader's ink map
+                    // (dark ink on paper: coverage 0.13 reads as no ink).
+                    let ink: Vec<f32> = cov
+                        .iter()
+                        .map(|&v| (f32::from(v) / 255.0 * 1.9 - 0.25).clamp(0.0, 1.0))
+                        .collect();
                     let class = fullwidth_to_ascii(c);
                     for bold in [false, true] {
                         let ink = if bold { dilate(&ink, m.width, m.height) } else { ink.clone() };
@@ -209,14 +214,33 @@ impl GlyphModel {
     /// Classifies one glyph.
     pub fn classify(&self, f: &Features) -> Option<Guess> {
         let mut best: Vec<(char, f32)> = Vec::new();
+        // The two best distances of different classes so far: a template
+        // whose shape penalty alone exceeds the second is skipped (the
+        // correlation term is never negative).
+        let mut second = f32::INFINITY;
         for t in &self.templates {
-            let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
-            let d = (1.0 - dot)
-                + 0.25 * (t.aspect - f.aspect).abs().min(2.0)
+            let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
                 + 0.5 * (t.height - f.height).abs().min(1.0);
+            if penalty >= second {
+                continue;
+            }
+            let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
+            let d = (1.0 - dot) + penalty;
             match best.iter_mut().find(|(c, _)| *c == t.class) {
                 Some(slot) => slot.1 = slot.1.min(d),
                 None => best.push((t.class, d)),
+            }
+            if best.len() >= 2 {
+                let (mut m1, mut m2) = (f32::INFINITY, f32::INFINITY);
+                for &(_, v) in &best {
+                    if v < m1 {
+                        m2 = m1;
+                        m1 = v;
+                    } else if v < m2 {
+                        m2 = v;
+                    }
+                }
+                second = m2;
             }
         }
         best.sort_by(|a, b| a.1.total_cmp(&b.1));

@@ -67,8 +67,8 @@ pub struct Layout {
 impl Default for Layout {
     fn default() -> Self {
         Layout {
-            birth: [0.015, 0.44, 0.49, 0.62],
-            expiry: [0.015, 0.57, 0.49, 0.73],
+            birth: [0.005, 0.44, 0.53, 0.62],
+            expiry: [0.005, 0.57, 0.53, 0.73],
             security_code: [0.70, 0.66, 0.985, 0.82],
             photo: [0.705, 0.115, 0.962, 0.625],
         }

@@ -28,8 +28,12 @@ fn kit() -> Option<&'static Kit> {
             return None;
         }
         let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
+        let mut settings = CardFrontSettings::default();
+        if let Some(c) = std::env::var("CARDFRONT_MINCONF").ok().and_then(|v| v.parse().ok()) {
+            settings.min_confidence = c;
+        }
         Some(Kit {
-            reader: CardFrontReader::new(GlyphModel::train(&bytes), CardFrontSettings::default()),
+            reader: CardFrontReader::new(GlyphModel::train(&bytes), settings),
             fonts: synth::parse_fonts(&files),
         })
     })
@@ -62,9 +66,13 @@ fn generated_frames_are_read_exactly_or_refused() {
     for seed in 0..n {
         let s = synth::sample(seed, &kit.fonts).expect("fonts");
         match kit.reader.read(&frame(&s.frame)) {
-            Ok(read) if b_of(&read) == s.spec.collation_b() => right += 1,
-            Ok(_) => {
+            Ok(read) if b_of(&read) == s.spec.collation_b() => {
+                right += 1;
+                eprintln!("seed {seed}: right at {:.2}", read.confidence());
+            }
+            Ok(read) => {
                 wrong += 1;
+                eprintln!("seed {seed}: WRONG at {:.2}", read.confidence());
                 dump(&format!("wrong-{seed}"), &s.frame);
             }
             Err(r) => {
