@@ -221,6 +221,12 @@ impl FrontRead {
             Err(_) => unreachable!("composed from digits"),
         }
     }
+    /// 照合番号B's 14 ASCII digits, for printing by the technician's
+    /// command (zeroizing).
+    pub fn collation_b_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.collation_b().as_bytes().to_vec())
+    }
+
     /// The birth date as printed.
     pub fn birth(&self) -> EraDate {
         self.birth
