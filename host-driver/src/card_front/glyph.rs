@@ -22,10 +22,16 @@ struct Template {
     height: f32,
 }
 
-/// A trained classifier.
+/// A trained classifier: every template, and one mean prototype per class
+/// that picks the few classes worth comparing in full (speed: a glyph is
+/// compared with ~70 prototypes and a few hundred templates, not thousands).
 pub struct GlyphModel {
     templates: Vec<Template>,
+    prototypes: Vec<Template>,
 }
+
+/// Classes compared in full after the prototype stage.
+const SHORTLIST: usize = 6;
 
 /// A glyph's ink: coverage 0..1, row-major, tight or not.
 pub struct Ink<'a> {
@@ -147,6 +153,7 @@ impl GlyphModel {
     pub fn untrained() -> GlyphModel {
         GlyphModel {
             templates: Vec::new(),
+            prototypes: Vec::new(),
         }
     }
 
@@ -208,7 +215,43 @@ impl GlyphModel {
                 }
             }
         }
-        GlyphModel { templates }
+        let mut prototypes: Vec<(Template, f32)> = Vec::new();
+        for t in &templates {
+            match prototypes.iter_mut().find(|(p, _)| p.class == t.class) {
+                Some((p, n)) => {
+                    for (a, b) in p.feat.iter_mut().zip(t.feat.iter()) {
+                        *a += b;
+                    }
+                    p.aspect += t.aspect;
+                    p.height += t.height;
+                    *n += 1.0;
+                }
+                None => prototypes.push((t.clone(), 1.0)),
+            }
+        }
+        let prototypes = prototypes
+            .into_iter()
+            .map(|(mut p, n)| {
+                let norm = p.feat.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+                for v in p.feat.iter_mut() {
+                    *v /= norm;
+                }
+                p.aspect /= n;
+                p.height /= n;
+                p
+            })
+            .collect();
+        GlyphModel {
+            templates,
+            prototypes,
+        }
+    }
+
+    fn distance(t: &Template, f: &Features) -> f32 {
+        let penalty =
+            0.25 * (t.aspect - f.aspect).abs().min(2.0) + 0.5 * (t.height - f.height).abs().min(1.0);
+        let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
+        (1.0 - dot) + penalty
     }
 
     /// Classifies one glyph.
@@ -217,8 +260,15 @@ impl GlyphModel {
         // The two best distances of different classes so far: a template
         // whose shape penalty alone exceeds the second is skipped (the
         // correlation term is never negative).
+        let mut by_proto: Vec<(char, f32)> = self
+            .prototypes
+            .iter()
+            .map(|p| (p.class, Self::distance(p, f)))
+            .collect();
+        by_proto.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let shortlist: Vec<char> = by_proto.iter().take(SHORTLIST).map(|p| p.0).collect();
         let mut second = f32::INFINITY;
-        for t in &self.templates {
+        for t in self.templates.iter().filter(|t| shortlist.contains(&t.class)) {
             let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
                 + 0.5 * (t.height - f.height).abs().min(1.0);
             if penalty >= second {

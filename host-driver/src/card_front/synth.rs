@@ -346,10 +346,17 @@ pub fn compose(cards: &[(&RgbImage, &Conditions)], camera: &Conditions) -> RgbIm
         let t = ((x / 16 + y / 16) % 2) as u8 * 6;
         Rgb(base.map(|b| b + t))
     });
+    let mut bbox = (fw as usize, fh as usize, 0usize, 0usize);
     for (card, cond) in cards {
         place(&mut frame, card, cond);
+        for (x, y) in corners(cond, cond.seed) {
+            bbox.0 = bbox.0.min((x.max(12.0) - 12.0) as usize);
+            bbox.1 = bbox.1.min((y.max(12.0) - 12.0) as usize);
+            bbox.2 = bbox.2.max(((x + 12.0) as usize).min(fw as usize));
+            bbox.3 = bbox.3.max(((y + 12.0) as usize).min(fh as usize));
+        }
     }
-    effects(&mut frame, camera, &mut rng)
+    effects(&mut frame, camera, &mut rng, bbox)
 }
 
 /// The card's corners in the frame for these conditions.
@@ -428,7 +435,13 @@ fn gauss(rng: &mut StdRng) -> f32 {
     (-2.0 * u1.ln()).sqrt() * (6.283_185 * u2).cos()
 }
 
-fn effects(frame: &mut RgbImage, cond: &Conditions, rng: &mut StdRng) -> RgbImage {
+/// Camera effects; the blur only where the cards are (the tray is flat).
+fn effects(
+    frame: &mut RgbImage,
+    cond: &Conditions,
+    rng: &mut StdRng,
+    bbox: (usize, usize, usize, usize),
+) -> RgbImage {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let mut buf: Vec<f32> = frame.as_raw().iter().map(|&v| f32::from(v)).collect();
     // Defocus and motion blur: separable kernels.
@@ -445,11 +458,14 @@ fn effects(frame: &mut RgbImage, cond: &Conditions, rng: &mut StdRng) -> RgbImag
         kx = if kx.is_empty() { m } else { convolve_kernels(&kx, &m) };
     }
     if !kx.is_empty() {
-        separable(&mut buf, w, h, &kx, true);
+        separable(&mut buf, w, bbox, &kx, true);
     }
     if !ky.is_empty() {
-        separable(&mut buf, w, h, &ky, false);
+        separable(&mut buf, w, bbox, &ky, false);
     }
+    // Gaussian noise from a table (Box–Muller per pixel is slow unoptimised).
+    let table: Vec<f32> = (0..4096).map(|_| gauss(rng)).collect();
+    let mut state: u32 = rng.gen();
     let gain = [rng.gen_range(0.88..1.12f32), 1.0, rng.gen_range(0.88..1.12f32)];
     let glare_angle: f32 = rng.gen_range(0.0..3.14);
     let (gs, gc) = glare_angle.sin_cos();
@@ -467,7 +483,9 @@ fn effects(frame: &mut RgbImage, cond: &Conditions, rng: &mut StdRng) -> RgbImag
             };
             for c in 0..3 {
                 let i = (y * w + x) * 3 + c;
-                let v = (buf[i] + glare) * cond.exposure * vignette * gain[c] + cond.noise * gauss(rng);
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let n = table[(state >> 20) as usize];
+                let v = (buf[i] + glare) * cond.exposure * vignette * gain[c] + cond.noise * n;
                 buf[i] = v.clamp(0.0, 255.0);
             }
         }
@@ -497,12 +515,13 @@ fn convolve_kernels(a: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-fn separable(buf: &mut [f32], w: usize, h: usize, k: &[f32], horizontal: bool) {
+fn separable(buf: &mut [f32], w: usize, bbox: (usize, usize, usize, usize), k: &[f32], horizontal: bool) {
+    let h = buf.len() / 3 / w;
     let sum: f32 = k.iter().sum();
     let r = (k.len() / 2) as i64;
     let src = buf.to_vec();
-    for y in 0..h {
-        for x in 0..w {
+    for y in bbox.1..bbox.3.min(h) {
+        for x in bbox.0..bbox.2.min(w) {
             for c in 0..3 {
                 let mut s = 0.0;
                 for (i, kv) in k.iter().enumerate() {

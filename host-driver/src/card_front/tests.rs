@@ -63,9 +63,13 @@ fn generated_frames_are_read_exactly_or_refused() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
     let (mut right, mut wrong, mut refused) = (0, 0, 0);
+    let mut stages = Vec::new();
     for seed in 0..n {
         let s = synth::sample(seed, &kit.fonts).expect("fonts");
-        match kit.reader.read(&frame(&s.frame)) {
+        let mut t = StageTimes::default();
+        let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
+        stages.push(t);
+        match result {
             Ok(read) if b_of(&read) == s.spec.collation_b() => {
                 right += 1;
                 eprintln!("seed {seed}: right at {:.2}", read.confidence());
@@ -83,6 +87,17 @@ fn generated_frames_are_read_exactly_or_refused() {
         }
     }
     eprintln!("card_front: {right} right, {wrong} wrong, {refused} refused of {n}");
+    let median = |f: fn(&StageTimes) -> f64| {
+        let mut v: Vec<f64> = stages.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    eprintln!(
+        "median ms (this build's profile): locate {:.1}, rectify {:.1}, read {:.1}",
+        median(|t| t.locate_ms),
+        median(|t| t.rectify_ms),
+        median(|t| t.read_ms)
+    );
     assert_eq!(wrong, 0, "confident wrong 照合番号B");
     assert!(right * 100 >= n * 98, "only {right} of {n} read");
 }
