@@ -250,6 +250,12 @@ fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
         let (nu0, nu1, nv0, nv1) = (v0, v1, -u1, -u0);
         (u0, u1, v0, v1) = (nu0, nu1, nv0, nv1);
     }
+    // Long axis pointing right in the frame, so that "upside down" means
+    // the photo is on the frame's left.
+    if th.cos() < 0.0 {
+        th -= std::f32::consts::PI;
+        (u0, u1, v0, v1) = (-u1, -u0, -v1, -v0);
+    }
     let (len, wid) = (u1 - u0, v1 - v0);
     let aspect = len / wid;
     if !(ASPECT * 0.8..=ASPECT * 1.25).contains(&aspect) {

@@ -5,8 +5,10 @@
 //! Also the negatives: no card, two cards, a card without the fields.
 
 use image::{Rgb, RgbImage};
+pub use fontdue::Font;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+pub use rand::rngs::StdRng as Rng;
+use rand::{Rng as _, SeedableRng};
 
 use super::fields::{Era, EraDate};
 use super::geom::{Homography, CARD_H, CARD_W};
@@ -578,6 +580,11 @@ pub fn sample(seed: u64, fonts: &[fontdue::Font]) -> Option<Sample> {
         conditions,
         frame,
     })
+}
+
+/// One font from its bytes.
+pub fn font_from_bytes(bytes: &[u8]) -> Option<Font> {
+    Font::from_bytes(bytes, fontdue::FontSettings::default()).ok()
 }
 
 /// Parses font bytes for the generator.

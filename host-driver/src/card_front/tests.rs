@@ -64,7 +64,11 @@ fn generated_frames_are_read_exactly_or_refused() {
         .unwrap_or(300);
     let (mut right, mut wrong, mut refused) = (0, 0, 0);
     let mut stages = Vec::new();
-    for seed in 0..n {
+    let first: u64 = std::env::var("CARDFRONT_FIRST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for seed in first..first + n {
         let s = synth::sample(seed, &kit.fonts).expect("fonts");
         let mut t = StageTimes::default();
         let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
