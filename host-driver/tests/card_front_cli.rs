@@ -9,8 +9,8 @@
 use std::process::{Command, Output};
 
 use mynareader::card_front::fields::{Era, EraDate};
-use mynareader::card_front::synth::{self, CardSpec, Conditions};
 use mynareader::card_front::fonts;
+use mynareader::card_front::synth::{self, CardSpec, Conditions};
 
 fn mynareader(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mynareader"))
@@ -62,7 +62,12 @@ fn a_card_is_read_and_an_empty_tray_refused() {
     let path = dir.path().join("card.png");
     frame.save(&path).expect("png");
     let out = mynareader(&["card-front", "read", path.to_str().unwrap(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["collation_b"], "55021720352285");
     assert_eq!(v["birth"]["era"], "昭和");

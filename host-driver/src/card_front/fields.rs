@@ -99,8 +99,21 @@ impl EraDate {
             return false;
         }
         let y = self.western_year();
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+        let days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
         if self.day > days[self.month as usize - 1] {
             return false;
         }
@@ -245,9 +258,17 @@ fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)
         let gh = y1 - y0;
         let mut px = Zeroizing::new(vec![0f32; gw * gh]);
         for yy in 0..gh {
-            px[yy * gw..(yy + 1) * gw].copy_from_slice(&ink[(y0 + yy) * w + gx0..(y0 + yy) * w + gx1]);
+            px[yy * gw..(yy + 1) * gw]
+                .copy_from_slice(&ink[(y0 + yy) * w + gx0..(y0 + yy) * w + gx1]);
         }
-        let f = features(&Ink { w: gw, h: gh, px: &px }, lh)?;
+        let f = features(
+            &Ink {
+                w: gw,
+                h: gh,
+                px: &px,
+            },
+            lh,
+        )?;
         model.classify(&f)
     };
     // cost[i] = best cost of atoms[..i].
@@ -356,7 +377,9 @@ fn parse_birth(chars: &[Guess]) -> Option<(EraDate, f32)> {
     };
     let era = match era {
         Some(era) => {
-            conf = conf.min(chars[s - 2].confidence()).min(chars[s - 1].confidence());
+            conf = conf
+                .min(chars[s - 2].confidence())
+                .min(chars[s - 1].confidence());
             if year > 99 {
                 return None;
             }
@@ -378,9 +401,9 @@ fn parse_birth(chars: &[Guess]) -> Option<(EraDate, f32)> {
 
 /// 「YYYY年{m}月{d}日まで有効」.
 fn parse_expiry(chars: &[Guess]) -> Option<((u16, u8, u8), f32)> {
-    let yu = chars
-        .windows(4)
-        .rposition(|w| w[0].class == 'ま' && w[1].class == 'で' && w[2].class == '有' && w[3].class == '効')?;
+    let yu = chars.windows(4).rposition(|w| {
+        w[0].class == 'ま' && w[1].class == 'で' && w[2].class == '有' && w[3].class == '効'
+    })?;
     let mut conf = chars[yu..yu + 4]
         .iter()
         .map(Guess::confidence)
@@ -442,7 +465,11 @@ fn find<T: PartialEq>(
         #[cfg(test)]
         if std::env::var_os("CARDFRONT_DEBUG").is_some() {
             let text: String = read.chars.iter().map(|g| g.class).collect();
-            let conf: Vec<String> = read.chars.iter().map(|g| format!("{:.2}", g.confidence())).collect();
+            let conf: Vec<String> = read
+                .chars
+                .iter()
+                .map(|g| format!("{:.2}", g.confidence()))
+                .collect();
             eprintln!("line {line:?}: {text} {}", conf.join(" "));
         }
         if let Some((v, c)) = parse(&read.chars) {
@@ -467,8 +494,8 @@ pub(super) fn read_fields(
         find(model, &bands[0], parse_birth).ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
     let (expiry, mut ce) =
         find(model, &bands[1], parse_expiry).ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
-    let (code, cc) = find(model, &bands[2], parse_code)
-        .ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    let (code, cc) =
+        find(model, &bands[2], parse_code).ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
     let code = Zeroizing::new(code);
     if birth.era == Era::Western && settings.western_birth == WesternBirthRule::Refuse {
         return Err(Refusal::WesternBirth);
@@ -515,7 +542,12 @@ mod tests {
     use super::*;
 
     fn d(era: Era, year: u16, month: u8, day: u8) -> EraDate {
-        EraDate { era, year, month, day }
+        EraDate {
+            era,
+            year,
+            month,
+            day,
+        }
     }
 
     #[test]

@@ -76,7 +76,11 @@ fn otsu(px: &[u8]) -> u8 {
         hist[p as usize] += 1;
     }
     let total = px.len() as f64;
-    let sum: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
+    let sum: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
     let (mut w0, mut s0, mut best, mut t) = (0.0f64, 0.0f64, -1.0f64, 128u8);
     for (i, &c) in hist.iter().enumerate() {
         w0 += c as f64;
@@ -289,7 +293,11 @@ fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
             sides[3].push(*p); // left
         }
     }
-    let mut lines = [Line { a: 0.0, b: 0.0, c: 0.0 }; 4];
+    let mut lines = [Line {
+        a: 0.0,
+        b: 0.0,
+        c: 0.0,
+    }; 4];
     for (i, side) in sides.iter().enumerate() {
         let first = fit_line(side)?;
         // One pass of outlier removal: a thumb or glare notch on an edge.
@@ -357,11 +365,12 @@ impl Homography {
                 return None;
             }
             m.swap(col, pivot);
-            for row in 0..8 {
+            let pivot_row = m[col];
+            for (row, r) in m.iter_mut().enumerate() {
                 if row != col {
-                    let f = m[row][col] / m[col][col];
-                    for k in col..9 {
-                        m[row][k] -= f * m[col][k];
+                    let f = r[col] / pivot_row[col];
+                    for (a, b) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                        *a -= f * b;
                     }
                 }
             }
@@ -442,9 +451,7 @@ impl<'a> Rectifier<'a> {
         let mut px = Zeroizing::new(vec![0f32; w * h]);
         for y in 0..h {
             for x in 0..w {
-                let (fx, fy) = self
-                    .h
-                    .map(x0 + x as f32 / scale, y0 + y as f32 / scale);
+                let (fx, fy) = self.h.map(x0 + x as f32 / scale, y0 + y as f32 / scale);
                 px[y * w + x] = self.luma.sample(fx, fy);
             }
         }
@@ -456,7 +463,12 @@ impl<'a> Rectifier<'a> {
     /// Refuses when neither side looks like a photo (back side, or not a
     /// My Number Card front).
     pub fn upside_down(&self, photo: &[f32; 4]) -> Result<bool, Refusal> {
-        let mirror = [1.0 - photo[2], 1.0 - photo[3], 1.0 - photo[0], 1.0 - photo[1]];
+        let mirror = [
+            1.0 - photo[2],
+            1.0 - photo[3],
+            1.0 - photo[0],
+            1.0 - photo[1],
+        ];
         let whole = self.band_scaled(&[0.0, 0.0, 1.0, 1.0], 0.125);
         let mut sorted: Vec<f32> = whole.px.to_vec();
         sorted.sort_by(f32::total_cmp);

@@ -117,7 +117,13 @@ fn blur3(g: &mut [f32; FEAT]) {
         for x in 0..GRID {
             let mut s = 0.0;
             let mut n = 0.0;
-            for (dx, dy, wt) in [(0i32, 0i32, 2.0f32), (-1, 0, 1.0), (1, 0, 1.0), (0, -1, 1.0), (0, 1, 1.0)] {
+            for (dx, dy, wt) in [
+                (0i32, 0i32, 2.0f32),
+                (-1, 0, 1.0),
+                (1, 0, 1.0),
+                (0, -1, 1.0),
+                (0, 1, 1.0),
+            ] {
                 let (xx, yy) = (x as i32 + dx, y as i32 + dy);
                 if xx >= 0 && yy >= 0 && (xx as usize) < GRID && (yy as usize) < GRID {
                     s += wt * src[yy as usize * GRID + xx as usize];
@@ -172,7 +178,8 @@ impl GlyphModel {
     pub fn train(fonts: &[Vec<u8>]) -> GlyphModel {
         let mut templates = Vec::new();
         for bytes in fonts {
-            let Ok(font) = fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
+            let Ok(font) =
+                fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
             else {
                 continue;
             };
@@ -195,7 +202,11 @@ impl GlyphModel {
                         .collect();
                     let class = fullwidth_to_ascii(c);
                     for bold in [false, true] {
-                        let ink = if bold { dilate(&ink, m.width, m.height) } else { ink.clone() };
+                        let ink = if bold {
+                            dilate(&ink, m.width, m.height)
+                        } else {
+                            ink.clone()
+                        };
                         if let Some(f) = features(
                             &Ink {
                                 w: m.width,
@@ -248,8 +259,8 @@ impl GlyphModel {
     }
 
     fn distance(t: &Template, f: &Features) -> f32 {
-        let penalty =
-            0.25 * (t.aspect - f.aspect).abs().min(2.0) + 0.5 * (t.height - f.height).abs().min(1.0);
+        let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
+            + 0.5 * (t.height - f.height).abs().min(1.0);
         let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
         (1.0 - dot) + penalty
     }
@@ -268,7 +279,11 @@ impl GlyphModel {
         by_proto.sort_by(|a, b| a.1.total_cmp(&b.1));
         let shortlist: Vec<char> = by_proto.iter().take(SHORTLIST).map(|p| p.0).collect();
         let mut second = f32::INFINITY;
-        for t in self.templates.iter().filter(|t| shortlist.contains(&t.class)) {
+        for t in self
+            .templates
+            .iter()
+            .filter(|t| shortlist.contains(&t.class))
+        {
             let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
                 + 0.5 * (t.height - f.height).abs().min(1.0);
             if penalty >= second {

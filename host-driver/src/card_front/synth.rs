@@ -4,8 +4,8 @@
 //! then blurred, glared, dimmed, noised and JPEG-compressed as spec §5 lists.
 //! Also the negatives: no card, two cards, a card without the fields.
 
-use image::{Rgb, RgbImage};
 pub use fontdue::Font;
+use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
 pub use rand::rngs::StdRng as Rng;
 use rand::{Rng as _, SeedableRng};
@@ -162,8 +162,16 @@ impl Conditions {
             perspective: rng.gen_range(0.0..0.03),
             centre: (rng.gen_range(0.2..0.8), rng.gen_range(0.2..0.8)),
             blur: rng.gen_range(0.0..1.5),
-            motion: if rng.gen_bool(0.2) { rng.gen_range(2..=6) } else { 0 },
-            glare: if rng.gen_bool(0.3) { rng.gen_range(30.0..110.0) } else { 0.0 },
+            motion: if rng.gen_bool(0.2) {
+                rng.gen_range(2..=6)
+            } else {
+                0
+            },
+            glare: if rng.gen_bool(0.3) {
+                rng.gen_range(30.0..110.0)
+            } else {
+                0.0
+            },
             exposure: rng.gen_range(0.3..1.0),
             noise: rng.gen_range(1.0..5.0),
             jpeg: Some((rng.gen_range(40..=90), rng.gen_bool(0.2))),
@@ -177,19 +185,33 @@ fn blend(img: &mut RgbImage, x: i64, y: i64, ink: [u8; 3], a: f32) {
         return;
     }
     let p = img.get_pixel_mut(x as u32, y as u32);
-    for c in 0..3 {
-        p.0[c] = (f32::from(p.0[c]) * (1.0 - a) + f32::from(ink[c]) * a) as u8;
+    for (v, i) in p.0.iter_mut().zip(ink) {
+        *v = (f32::from(*v) * (1.0 - a) + f32::from(i) * a) as u8;
     }
 }
 
 fn text_width(font: &fontdue::Font, text: &str, px: f32) -> f32 {
-    text.chars().map(|c| font.metrics(c, px).advance_width).sum()
+    text.chars()
+        .map(|c| font.metrics(c, px).advance_width)
+        .sum()
 }
 
 /// Draws text with its baseline at `y`, starting at `x` (or ending there
 /// when `right`).
-fn draw_text(img: &mut RgbImage, font: &fontdue::Font, text: &str, px: f32, x: f32, y: f32, right: bool) {
-    let mut pen = if right { x - text_width(font, text, px) } else { x };
+fn draw_text(
+    img: &mut RgbImage,
+    font: &fontdue::Font,
+    text: &str,
+    px: f32,
+    x: f32,
+    y: f32,
+    right: bool,
+) {
+    let mut pen = if right {
+        x - text_width(font, text, px)
+    } else {
+        x
+    };
     for c in text.chars() {
         let (m, cov) = font.rasterize(c, px);
         let gx = pen as i64 + i64::from(m.xmin);
@@ -208,7 +230,16 @@ fn draw_text(img: &mut RgbImage, font: &fontdue::Font, text: &str, px: f32, x: f
 
 /// Draws text fitted into a box (x0..x1 fractions) with a cap height.
 #[allow(clippy::too_many_arguments)]
-fn draw_field(img: &mut RgbImage, font: &fontdue::Font, text: &str, x0: f32, x1: f32, y_bottom: f32, height: f32, right: bool) {
+fn draw_field(
+    img: &mut RgbImage,
+    font: &fontdue::Font,
+    text: &str,
+    x0: f32,
+    x1: f32,
+    y_bottom: f32,
+    height: f32,
+    right: bool,
+) {
     let mut px = height * CARD_H / 0.85;
     let avail = (x1 - x0) * CARD_W;
     let w = text_width(font, text, px);
@@ -221,7 +252,11 @@ fn draw_field(img: &mut RgbImage, font: &fontdue::Font, text: &str, x0: f32, x1:
 
 fn num(n: u16, spec: &CardSpec, pad: bool) -> String {
     let s = if pad && n < 10 && spec.padded {
-        if spec.fullwidth { format!("　{n}") } else { format!(" {n}") }
+        if spec.fullwidth {
+            format!("　{n}")
+        } else {
+            format!(" {n}")
+        }
     } else {
         n.to_string()
     };
@@ -240,8 +275,12 @@ fn num(n: u16, spec: &CardSpec, pad: bool) -> String {
 /// The card front upright at canonical size (856×540).
 pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
     let mut img = RgbImage::new(CARD_W as u32, CARD_H as u32);
-    let tint = [rng.gen_range(228..245u8), rng.gen_range(232..246u8), rng.gen_range(222..240u8)];
-    let phase: f32 = rng.gen_range(0.0..6.28);
+    let tint = [
+        rng.gen_range(228..245u8),
+        rng.gen_range(232..246u8),
+        rng.gen_range(222..240u8),
+    ];
+    let phase: f32 = rng.gen_range(0.0..std::f32::consts::TAU);
     for (x, y, p) in img.enumerate_pixels_mut() {
         // Pale guilloche: two interfering sine families.
         let g = ((x as f32 * 0.07 + (y as f32 * 0.05).sin() * 6.0 + phase).sin()
@@ -251,16 +290,65 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
     }
     let dy = rng.gen_range(-0.012..0.012f32);
     let dx = rng.gen_range(-0.01..0.01f32);
-    draw_field(&mut img, font, "個人番号カード", 0.03, 0.40, 0.095, 0.046, false);
-    draw_field(&mut img, font, "氏名　番号　花子", 0.03, 0.60, 0.20, 0.060, false);
-    draw_field(&mut img, font, "住所　東京都千代田区霞が関2丁目1番2号", 0.03, 0.68, 0.31, 0.045, false);
-    draw_field(&mut img, font, "第3ビル 1204号室", 0.12, 0.68, 0.38, 0.045, false);
+    draw_field(
+        &mut img,
+        font,
+        "個人番号カード",
+        0.03,
+        0.40,
+        0.095,
+        0.046,
+        false,
+    );
+    draw_field(
+        &mut img,
+        font,
+        "氏名　番号　花子",
+        0.03,
+        0.60,
+        0.20,
+        0.060,
+        false,
+    );
+    draw_field(
+        &mut img,
+        font,
+        "住所　東京都千代田区霞が関2丁目1番2号",
+        0.03,
+        0.68,
+        0.31,
+        0.045,
+        false,
+    );
+    draw_field(
+        &mut img,
+        font,
+        "第3ビル 1204号室",
+        0.12,
+        0.68,
+        0.38,
+        0.045,
+        false,
+    );
     if spec.note_date {
-        draw_field(&mut img, font, "令和 5年 4月 1日転居", 0.03, 0.45, 0.465, 0.034, false);
+        draw_field(
+            &mut img,
+            font,
+            "令和 5年 4月 1日転居",
+            0.03,
+            0.45,
+            0.465,
+            0.034,
+            false,
+        );
     }
     if spec.with_fields {
         let b = &spec.birth;
-        let year = if b.year == 1 { "元".to_string() } else { num(b.year, spec, true) };
+        let year = if b.year == 1 {
+            "元".to_string()
+        } else {
+            num(b.year, spec, true)
+        };
         let birth = format!(
             "{}{}年{}月{}日生",
             b.era.name(),
@@ -268,8 +356,26 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             num(u16::from(b.month), spec, true),
             num(u16::from(b.day), spec, true)
         );
-        draw_field(&mut img, font, &birth, 0.03 + dx, 0.47 + dx, 0.575 + dy, 0.060, false);
-        draw_field(&mut img, font, "性別　女", 0.50, 0.68, 0.575 + dy, 0.050, false);
+        draw_field(
+            &mut img,
+            font,
+            &birth,
+            0.03 + dx,
+            0.47 + dx,
+            0.575 + dy,
+            0.060,
+            false,
+        );
+        draw_field(
+            &mut img,
+            font,
+            "性別　女",
+            0.50,
+            0.68,
+            0.575 + dy,
+            0.050,
+            false,
+        );
         if spec.tinted_expiry {
             for y in (0.60 * CARD_H) as u32..(0.69 * CARD_H) as u32 {
                 for x in (0.02 * CARD_W) as u32..(0.49 * CARD_W) as u32 {
@@ -284,20 +390,92 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             num(u16::from(spec.expiry.1), spec, true),
             num(u16::from(spec.expiry.2), spec, true)
         );
-        draw_field(&mut img, font, &expiry, 0.03 + dx, 0.475 + dx, 0.675 + dy, 0.056, false);
-        draw_field(&mut img, font, "千代田区長", 0.50, 0.68, 0.675 + dy, 0.042, false);
+        draw_field(
+            &mut img,
+            font,
+            &expiry,
+            0.03 + dx,
+            0.475 + dx,
+            0.675 + dy,
+            0.056,
+            false,
+        );
+        draw_field(
+            &mut img,
+            font,
+            "千代田区長",
+            0.50,
+            0.68,
+            0.675 + dy,
+            0.042,
+            false,
+        );
         let code: String = spec.code.iter().map(|&d| char::from(b'0' + d)).collect();
-        draw_field(&mut img, font, &code_text(&code, spec), 0.80, 0.962, 0.775, 0.056, true);
-        draw_field(&mut img, font, "0123456789ABCDEF", 0.705, 0.962, 0.685, 0.030, false);
+        draw_field(
+            &mut img,
+            font,
+            &code_text(&code, spec),
+            0.80,
+            0.962,
+            0.775,
+            0.056,
+            true,
+        );
+        draw_field(
+            &mut img,
+            font,
+            "0123456789ABCDEF",
+            0.705,
+            0.962,
+            0.685,
+            0.030,
+            false,
+        );
     } else {
         // A licence-like card: dates and numbers, but not the fields.
-        draw_field(&mut img, font, "平成30年 5月 1日交付", 0.03, 0.47, 0.575, 0.050, false);
-        draw_field(&mut img, font, "第 123456789012 号", 0.03, 0.47, 0.675, 0.050, false);
+        draw_field(
+            &mut img,
+            font,
+            "平成30年 5月 1日交付",
+            0.03,
+            0.47,
+            0.575,
+            0.050,
+            false,
+        );
+        draw_field(
+            &mut img,
+            font,
+            "第 123456789012 号",
+            0.03,
+            0.47,
+            0.675,
+            0.050,
+            false,
+        );
     }
-    draw_field(&mut img, font, "電子証明書の有効期限", 0.03, 0.40, 0.76, 0.030, false);
+    draw_field(
+        &mut img,
+        font,
+        "電子証明書の有効期限",
+        0.03,
+        0.40,
+        0.76,
+        0.030,
+        false,
+    );
     let cert = format!("{}年{}月{}日", spec.expiry.0, spec.expiry.1, spec.expiry.2);
     draw_field(&mut img, font, &cert, 0.05, 0.35, 0.835, 0.032, false);
-    draw_field(&mut img, font, "臓器提供意思　1 2 3", 0.03, 0.50, 0.94, 0.022, false);
+    draw_field(
+        &mut img,
+        font,
+        "臓器提供意思　1 2 3",
+        0.03,
+        0.50,
+        0.94,
+        0.022,
+        false,
+    );
     draw_photo(&mut img, rng);
     img
 }
@@ -314,9 +492,22 @@ fn code_text(code: &str, spec: &CardSpec) -> String {
 
 /// A portrait: pale backdrop, dark hair and clothes, a face.
 fn draw_photo(img: &mut RgbImage, rng: &mut StdRng) {
-    let (x0, y0, x1, y1) = (0.705 * CARD_W, 0.115 * CARD_H, 0.962 * CARD_W, 0.625 * CARD_H);
-    let back = [rng.gen_range(170..215u8), rng.gen_range(190..225u8), rng.gen_range(210..240u8)];
-    let cloth = [rng.gen_range(10..70u8), rng.gen_range(10..60u8), rng.gen_range(20..90u8)];
+    let (x0, y0, x1, y1) = (
+        0.705 * CARD_W,
+        0.115 * CARD_H,
+        0.962 * CARD_W,
+        0.625 * CARD_H,
+    );
+    let back = [
+        rng.gen_range(170..215u8),
+        rng.gen_range(190..225u8),
+        rng.gen_range(210..240u8),
+    ];
+    let cloth = [
+        rng.gen_range(10..70u8),
+        rng.gen_range(10..60u8),
+        rng.gen_range(20..90u8),
+    ];
     let (cx, w, h) = ((x0 + x1) / 2.0, x1 - x0, y1 - y0);
     for y in y0 as u32..y1 as u32 {
         for x in x0 as u32..x1 as u32 {
@@ -343,7 +534,11 @@ fn draw_photo(img: &mut RgbImage, rng: &mut StdRng) {
 pub fn compose(cards: &[(&RgbImage, &Conditions)], camera: &Conditions) -> RgbImage {
     let (fw, fh) = FRAME;
     let mut rng = StdRng::seed_from_u64(camera.seed);
-    let base = [rng.gen_range(30..80u8), rng.gen_range(30..75u8), rng.gen_range(30..70u8)];
+    let base = [
+        rng.gen_range(30..80u8),
+        rng.gen_range(30..75u8),
+        rng.gen_range(30..70u8),
+    ];
     let mut frame = RgbImage::from_fn(fw, fh, |x, y| {
         let t = ((x / 16 + y / 16) % 2) as u8 * 6;
         Rgb(base.map(|b| b + t))
@@ -384,9 +579,18 @@ pub fn corners(cond: &Conditions, seed: u64) -> [(f32, f32); 4] {
     let cy = (cond.centre.1 * fh).clamp(ext_y, fh - ext_y);
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let j = cond.perspective * w;
-    let local = [(-w / 2.0, -h / 2.0), (w / 2.0, -h / 2.0), (w / 2.0, h / 2.0), (-w / 2.0, h / 2.0)];
+    let local = [
+        (-w / 2.0, -h / 2.0),
+        (w / 2.0, -h / 2.0),
+        (w / 2.0, h / 2.0),
+        (-w / 2.0, h / 2.0),
+    ];
     local.map(|(x, y)| {
-        let (jx, jy) = if j > 0.0 { (rng.gen_range(-j..j), rng.gen_range(-j..j)) } else { (0.0, 0.0) };
+        let (jx, jy) = if j > 0.0 {
+            (rng.gen_range(-j..j), rng.gen_range(-j..j))
+        } else {
+            (0.0, 0.0)
+        };
         (cx + x * c - y * s + jx, cy + x * s + y * c + jy)
     })
 }
@@ -412,14 +616,22 @@ fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions) {
                 continue;
             }
             // Rounded corners.
-            let (du, dv) = ((r - u).max(u - (CARD_W - r)).max(0.0), (r - v).max(v - (CARD_H - r)).max(0.0));
+            let (du, dv) = (
+                (r - u).max(u - (CARD_W - r)).max(0.0),
+                (r - v).max(v - (CARD_H - r)).max(0.0),
+            );
             if du * du + dv * dv > r * r {
                 continue;
             }
             let (ui, vi) = (u as u32, v as u32);
             let (fu, fv) = (u - ui as f32, v - vi as f32);
             let px = |a: u32, b: u32| card.get_pixel(a, b).0;
-            let (p00, p10, p01, p11) = (px(ui, vi), px(ui + 1, vi), px(ui, vi + 1), px(ui + 1, vi + 1));
+            let (p00, p10, p01, p11) = (
+                px(ui, vi),
+                px(ui + 1, vi),
+                px(ui, vi + 1),
+                px(ui + 1, vi + 1),
+            );
             let mut out = [0u8; 3];
             for c in 0..3 {
                 let top = f32::from(p00[c]) * (1.0 - fu) + f32::from(p10[c]) * fu;
@@ -434,7 +646,7 @@ fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions) {
 fn gauss(rng: &mut StdRng) -> f32 {
     let u1: f32 = rng.gen_range(1e-6..1.0);
     let u2: f32 = rng.gen_range(0.0..1.0);
-    (-2.0 * u1.ln()).sqrt() * (6.283_185 * u2).cos()
+    (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
 }
 
 /// Camera effects; the blur only where the cards are (the tray is flat).
@@ -451,13 +663,19 @@ fn effects(
     let mut ky: Vec<f32> = Vec::new();
     if cond.blur > 0.3 {
         let r = (cond.blur * 2.5).ceil() as i32;
-        let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * cond.blur * cond.blur)).exp()).collect();
+        let k: Vec<f32> = (-r..=r)
+            .map(|i| (-(i * i) as f32 / (2.0 * cond.blur * cond.blur)).exp())
+            .collect();
         kx = k.clone();
         ky = k;
     }
     if cond.motion > 1 {
         let m = vec![1.0; cond.motion as usize];
-        kx = if kx.is_empty() { m } else { convolve_kernels(&kx, &m) };
+        kx = if kx.is_empty() {
+            m
+        } else {
+            convolve_kernels(&kx, &m)
+        };
     }
     if !kx.is_empty() {
         separable(&mut buf, w, bbox, &kx, true);
@@ -468,8 +686,12 @@ fn effects(
     // Gaussian noise from a table (Box–Muller per pixel is slow unoptimised).
     let table: Vec<f32> = (0..4096).map(|_| gauss(rng)).collect();
     let mut state: u32 = rng.gen();
-    let gain = [rng.gen_range(0.88..1.12f32), 1.0, rng.gen_range(0.88..1.12f32)];
-    let glare_angle: f32 = rng.gen_range(0.0..3.14);
+    let gain = [
+        rng.gen_range(0.88..1.12f32),
+        1.0,
+        rng.gen_range(0.88..1.12f32),
+    ];
+    let glare_angle: f32 = rng.gen_range(0.0..std::f32::consts::PI);
     let (gs, gc) = glare_angle.sin_cos();
     let glare_off = rng.gen_range(-200.0..200.0f32);
     let glare_w = rng.gen_range(15.0..45.0f32);
@@ -483,11 +705,11 @@ fn effects(
             } else {
                 0.0
             };
-            for c in 0..3 {
+            for (c, g) in gain.iter().enumerate() {
                 let i = (y * w + x) * 3 + c;
                 state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 let n = table[(state >> 20) as usize];
-                let v = (buf[i] + glare) * cond.exposure * vignette * gain[c] + cond.noise * n;
+                let v = (buf[i] + glare) * cond.exposure * vignette * g + cond.noise * n;
                 buf[i] = v.clamp(0.0, 255.0);
             }
         }
@@ -517,7 +739,13 @@ fn convolve_kernels(a: &[f32], b: &[f32]) -> Vec<f32> {
     out
 }
 
-fn separable(buf: &mut [f32], w: usize, bbox: (usize, usize, usize, usize), k: &[f32], horizontal: bool) {
+fn separable(
+    buf: &mut [f32],
+    w: usize,
+    bbox: (usize, usize, usize, usize),
+    k: &[f32],
+    horizontal: bool,
+) {
     let h = buf.len() / 3 / w;
     let sum: f32 = k.iter().sum();
     let r = (k.len() / 2) as i64;
@@ -591,6 +819,8 @@ pub fn font_from_bytes(bytes: &[u8]) -> Option<Font> {
 pub fn parse_fonts(fonts: &[(String, Vec<u8>)]) -> Vec<fontdue::Font> {
     fonts
         .iter()
-        .filter_map(|(_, b)| fontdue::Font::from_bytes(b.as_slice(), fontdue::FontSettings::default()).ok())
+        .filter_map(|(_, b)| {
+            fontdue::Font::from_bytes(b.as_slice(), fontdue::FontSettings::default()).ok()
+        })
         .collect()
 }

@@ -29,7 +29,10 @@ fn kit() -> Option<&'static Kit> {
         }
         let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
         let mut settings = CardFrontSettings::default();
-        if let Some(c) = std::env::var("CARDFRONT_MINCONF").ok().and_then(|v| v.parse().ok()) {
+        if let Some(c) = std::env::var("CARDFRONT_MINCONF")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             settings.min_confidence = c;
         }
         Some(Kit {
@@ -41,8 +44,12 @@ fn kit() -> Option<&'static Kit> {
 }
 
 fn frame(img: &image::RgbImage) -> RgbFrame {
-    RgbFrame::from_rgb(img.width(), img.height(), Zeroizing::new(img.as_raw().clone()))
-        .expect("a generated frame")
+    RgbFrame::from_rgb(
+        img.width(),
+        img.height(),
+        Zeroizing::new(img.as_raw().clone()),
+    )
+    .expect("a generated frame")
 }
 
 fn b_of(read: &FrontRead) -> String {
@@ -110,12 +117,18 @@ fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRea
     let kit = kit().expect("fonts");
     let mut rng = rand::SeedableRng::seed_from_u64(7);
     let card = synth::render_card(spec, &kit.fonts[font % kit.fonts.len()], &mut rng);
-    kit.reader.read(&frame(&synth::compose(&[(&card, cond)], cond)))
+    kit.reader
+        .read(&frame(&synth::compose(&[(&card, cond)], cond)))
 }
 
 fn spec(era: Era, year: u16, month: u8, day: u8, expiry: u16) -> CardSpec {
     CardSpec {
-        birth: EraDate { era, year, month, day },
+        birth: EraDate {
+            era,
+            year,
+            month,
+            day,
+        },
         expiry: (expiry, month, day),
         code: [0, 4, 2, 9],
         fullwidth: false,
@@ -159,7 +172,10 @@ fn impossible_era_dates_are_refused() {
         return;
     }
     // 昭和64年1月8日 and 平成31年5月1日 never existed.
-    for s in [spec(Era::Showa, 64, 1, 8, 2030), spec(Era::Heisei, 31, 5, 1, 2030)] {
+    for s in [
+        spec(Era::Showa, 64, 1, 8, 2030),
+        spec(Era::Heisei, 31, 5, 1, 2030),
+    ] {
         let r = read_spec(&s, &Conditions::default(), 0).err();
         assert_eq!(r, Some(Refusal::Implausible(FieldKind::Birth)));
     }
@@ -207,7 +223,10 @@ fn no_card_two_cards_and_a_licence_are_refused() {
         ..Conditions::default()
     };
     let two = synth::compose(&[(&card, &left), (&card, &right)], &cond);
-    assert_eq!(kit.reader.read(&frame(&two)).err(), Some(Refusal::SeveralCards));
+    assert_eq!(
+        kit.reader.read(&frame(&two)).err(),
+        Some(Refusal::SeveralCards)
+    );
 
     let licence = CardSpec {
         with_fields: false,
@@ -223,7 +242,9 @@ fn the_back_side_is_refused_with_turn_over() {
     // A card face with no photo: pale all over, as the back's text side.
     let back = image::RgbImage::from_pixel(856, 540, image::Rgb([232, 234, 228]));
     let cond = Conditions::default();
-    let r = kit.reader.read(&frame(&synth::compose(&[(&back, &cond)], &cond)));
+    let r = kit
+        .reader
+        .read(&frame(&synth::compose(&[(&back, &cond)], &cond)));
     assert_eq!(r.err(), Some(Refusal::NoPhoto));
     assert_eq!(Refusal::NoPhoto.hint(), PatientHint::TurnOver);
 }

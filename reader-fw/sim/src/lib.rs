@@ -231,7 +231,10 @@ fn card_camera_frame(face: &CardFace, camera: &CardCamera) -> Option<image::RgbI
     };
     let mut rng = synth::Rng::seed_from_u64(camera.conditions.seed);
     let card = synth::render_card(&spec, &font, &mut rng);
-    Some(synth::compose(&[(&card, &camera.conditions)], &camera.conditions))
+    Some(synth::compose(
+        &[(&card, &camera.conditions)],
+        &camera.conditions,
+    ))
 }
 
 fn fontdue_font(bytes: &[u8]) -> Option<mynareader::card_front::synth::Font> {

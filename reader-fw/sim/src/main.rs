@@ -110,10 +110,7 @@ fn main() -> Result<()> {
     let camera = match &args.card_font {
         Some(path) => {
             let font = std::fs::read(path).with_context(|| path.display().to_string())?;
-            let (x, y) = args
-                .card_at
-                .split_once(',')
-                .context("--card-at X,Y")?;
+            let (x, y) = args.card_at.split_once(',').context("--card-at X,Y")?;
             Some(reader_sim::CardCamera {
                 font: std::sync::Arc::new(font),
                 conditions: mynareader::card_front::synth::Conditions {

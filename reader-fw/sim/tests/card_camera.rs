@@ -27,7 +27,11 @@ fn the_card_camera_serves_frames_the_host_reads() {
     let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
     let reader = CardFrontReader::new(GlyphModel::train(&bytes), CardFrontSettings::default());
     let flat = card_front(&CardFace::default());
-    assert_eq!(flat.dimensions(), (856, 540), "the default stays the flat card");
+    assert_eq!(
+        flat.dimensions(),
+        (856, 540),
+        "the default stays the flat card"
+    );
     for (i, (angle, upside_down, exposure, at)) in [
         (0.0, false, 1.0, (0.5, 0.5)),
         (-10.0, false, 0.6, (0.35, 0.4)),
@@ -56,9 +60,11 @@ fn the_card_camera_serves_frames_the_host_reads() {
         };
         let img = card_front(&face);
         assert_eq!(img.dimensions(), (1280, 720));
-        let frame = RgbFrame::from_rgb(1280, 720, zeroize::Zeroizing::new(img.into_raw()))
-            .expect("frame");
-        let read = reader.read(&frame).expect("the host reads the simulated card");
+        let frame =
+            RgbFrame::from_rgb(1280, 720, zeroize::Zeroizing::new(img.into_raw())).expect("frame");
+        let read = reader
+            .read(&frame)
+            .expect("the host reads the simulated card");
         assert_eq!(read.upside_down(), upside_down);
         // 平成元年1月8日 → 010108, expiry 2030, code 0917.
         assert_eq!(read.collation_b_bytes().as_slice(), b"01010820300917");

@@ -76,9 +76,8 @@ fn read(path: &Path, font_dirs: &[PathBuf], min: Option<f32>, json: bool) -> Res
     let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
         Failure::new(format!("cannot read image {}: {e}", path.display())).hint(Hint::CheckPath)
     })?);
-    let frame = image::decode(&bytes).map_err(|e| {
-        Failure::new(format!("{}: {e}", path.display())).hint(Hint::ImageFormat)
-    })?;
+    let frame = image::decode(&bytes)
+        .map_err(|e| Failure::new(format!("{}: {e}", path.display())).hint(Hint::ImageFormat))?;
     let fonts: Vec<Vec<u8>> = fonts::load(font_dirs).into_iter().map(|(_, b)| b).collect();
     let model = GlyphModel::train(&fonts);
     if model.is_empty() {
@@ -97,9 +96,8 @@ fn read(path: &Path, font_dirs: &[PathBuf], min: Option<f32>, json: bool) -> Res
         Ok(read) => {
             let b = String::from_utf8_lossy(read.collation_b_bytes().as_slice()).into_owned();
             let b = zeroize::Zeroizing::new(b);
-            let code = zeroize::Zeroizing::new(
-                String::from_utf8_lossy(read.security_code()).into_owned(),
-            );
+            let code =
+                zeroize::Zeroizing::new(String::from_utf8_lossy(read.security_code()).into_owned());
             let birth = read.birth();
             if json {
                 let value = ReadJson {
