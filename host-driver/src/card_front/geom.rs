@@ -478,9 +478,9 @@ impl<'a> Rectifier<'a> {
             b.px.iter().filter(|&&p| p < paper * 0.72).count() as f32 / b.px.len() as f32
         };
         let (right, left) = (dark(photo), dark(&mirror));
-        if right > 0.3 && right > left * 1.8 {
+        if right > 0.2 && right > left * 1.6 {
             Ok(false)
-        } else if left > 0.3 && left > right * 1.8 {
+        } else if left > 0.2 && left > right * 1.6 {
             Ok(true)
         } else {
             Err(Refusal::NoPhoto)

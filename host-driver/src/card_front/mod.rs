@@ -87,7 +87,7 @@ pub enum WesternBirthRule {
 impl Default for CardFrontSettings {
     fn default() -> Self {
         CardFrontSettings {
-            min_confidence: 0.35,
+            min_confidence: 0.2,
             expiry_years: (2016, 2040),
             expiry_matches_birth: true,
             western_birth: WesternBirthRule::Refuse,

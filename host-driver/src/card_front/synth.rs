@@ -544,8 +544,9 @@ pub fn compose(cards: &[(&RgbImage, &Conditions)], camera: &Conditions) -> RgbIm
         Rgb(base.map(|b| b + t))
     });
     let mut bbox = (fw as usize, fh as usize, 0usize, 0usize);
+    let mut on_card = vec![false; (fw * fh) as usize];
     for (card, cond) in cards {
-        place(&mut frame, card, cond);
+        place(&mut frame, card, cond, &mut on_card);
         for (x, y) in corners(cond, cond.seed) {
             bbox.0 = bbox.0.min((x.max(12.0) - 12.0) as usize);
             bbox.1 = bbox.1.min((y.max(12.0) - 12.0) as usize);
@@ -553,7 +554,7 @@ pub fn compose(cards: &[(&RgbImage, &Conditions)], camera: &Conditions) -> RgbIm
             bbox.3 = bbox.3.max(((y + 12.0) as usize).min(fh as usize));
         }
     }
-    effects(&mut frame, camera, &mut rng, bbox)
+    effects(&mut frame, camera, &mut rng, bbox, &on_card)
 }
 
 /// The card's corners in the frame for these conditions.
@@ -595,7 +596,7 @@ pub fn corners(cond: &Conditions, seed: u64) -> [(f32, f32); 4] {
     })
 }
 
-fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions) {
+fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions, on_card: &mut [bool]) {
     let quad = corners(cond, cond.seed);
     let canon = [(0.0, 0.0), (CARD_W, 0.0), (CARD_W, CARD_H), (0.0, CARD_H)];
     let Some(inv) = Homography::from_points(quad, canon) else {
@@ -639,6 +640,7 @@ fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions) {
                 out[c] = (top * (1.0 - fv) + bot * fv) as u8;
             }
             frame.put_pixel(x, y, Rgb(out));
+            on_card[(y * FRAME.0 + x) as usize] = true;
         }
     }
 }
@@ -655,6 +657,7 @@ fn effects(
     cond: &Conditions,
     rng: &mut StdRng,
     bbox: (usize, usize, usize, usize),
+    on_card: &[bool],
 ) -> RgbImage {
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     let mut buf: Vec<f32> = frame.as_raw().iter().map(|&v| f32::from(v)).collect();
@@ -699,7 +702,8 @@ fn effects(
         for x in 0..w {
             let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
             let vignette = 1.0 - 0.25 * (dx * dx + dy * dy) / (w * w / 4) as f32;
-            let glare = if cond.glare > 0.0 {
+            // Specular glare is on the laminate, not the matte tray.
+            let glare = if cond.glare > 0.0 && on_card.get(y * w + x) == Some(&true) {
                 let d = dx * gc + dy * gs - glare_off;
                 cond.glare * (-(d * d) / (2.0 * glare_w * glare_w)).exp()
             } else {
