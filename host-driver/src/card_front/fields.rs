@@ -157,11 +157,24 @@ fn ink_map(b: &Band) -> Vec<f32> {
             bg[y * w + x] = m;
         }
     }
-    let mut ink = vec![0f32; w * h];
-    for i in 0..w * h {
-        let paper = bg[i].max(8.0);
-        // Printed ink is at least ~55% darker than paper; guilloche much less.
-        ink[i] = ((paper - b.px[i]) / paper / 0.45 - 0.25).clamp(0.0, 1.0);
+    let mut ink: Vec<f32> = (0..w * h)
+        .map(|i| {
+            let paper = bg[i].max(8.0);
+            (paper - b.px[i]) / paper
+        })
+        .collect();
+    // Blur lowers the darkest contrast of thin strokes: scale by the band's
+    // own strongest contrast (its 99th percentile), so blurred text keeps
+    // its strokes; guilloche stays far below.
+    let mut sorted = ink.clone();
+    sorted.sort_by(f32::total_cmp);
+    let strongest = sorted
+        .get(sorted.len() * 99 / 100)
+        .copied()
+        .unwrap_or(0.0)
+        .clamp(0.3, 0.85);
+    for v in ink.iter_mut() {
+        *v = (*v / strongest * 1.25 - 0.25).clamp(0.0, 1.0);
     }
     ink
 }
