@@ -130,7 +130,7 @@ struct LineRead {
 
 /// Ink coverage of a band: darkness against the local paper level (a
 /// running maximum), so a glare band or dim light changes little.
-fn ink_map(b: &Band) -> Vec<f32> {
+fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
     let (w, h) = (b.w, b.h);
     let r = 14usize;
     // Separable running max (paper is the brightest thing near text).
@@ -157,16 +157,18 @@ fn ink_map(b: &Band) -> Vec<f32> {
             bg[y * w + x] = m;
         }
     }
-    let mut ink: Vec<f32> = (0..w * h)
-        .map(|i| {
-            let paper = bg[i].max(8.0);
-            (paper - b.px[i]) / paper
-        })
-        .collect();
+    let mut ink: Zeroizing<Vec<f32>> = Zeroizing::new(
+        (0..w * h)
+            .map(|i| {
+                let paper = bg[i].max(8.0);
+                (paper - b.px[i]) / paper
+            })
+            .collect(),
+    );
     // Blur lowers the darkest contrast of thin strokes: scale by the band's
     // own strongest contrast (its 99th percentile), so blurred text keeps
     // its strokes; guilloche stays far below.
-    let mut sorted = ink.clone();
+    let mut sorted = Zeroizing::new(ink.to_vec());
     sorted.sort_by(f32::total_cmp);
     let strongest = sorted
         .get(sorted.len() * 99 / 100)
@@ -474,7 +476,7 @@ fn find<T: PartialEq>(
     let ink = ink_map(band);
     let mut found: Option<(T, f32)> = None;
     for line in lines(&ink, band.w, band.h) {
-        let read = read_line(model, &ink, band.w, line);
+        let read = read_line(model, ink.as_slice(), band.w, line);
         #[cfg(test)]
         if std::env::var_os("CARDFRONT_DEBUG").is_some() {
             let text: String = read.chars.iter().map(|g| g.class).collect();

@@ -470,7 +470,7 @@ impl<'a> Rectifier<'a> {
             1.0 - photo[1],
         ];
         let whole = self.band_scaled(&[0.0, 0.0, 1.0, 1.0], 0.125);
-        let mut sorted: Vec<f32> = whole.px.to_vec();
+        let mut sorted = Zeroizing::new(whole.px.to_vec());
         sorted.sort_by(f32::total_cmp);
         let paper = sorted[sorted.len() * 3 / 4].max(1.0);
         let dark = |r: &[f32; 4]| {

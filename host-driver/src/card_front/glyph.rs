@@ -135,8 +135,8 @@ fn blur3(g: &mut [f32; FEAT]) {
     }
 }
 
-/// The best and the runner-up class for a glyph.
-#[derive(Debug, Clone, Copy)]
+/// The best and the runner-up class for a glyph (a read digit: no `Debug`).
+#[derive(Clone, Copy)]
 pub struct Guess {
     /// The best class.
     pub class: char,

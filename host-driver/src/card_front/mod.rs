@@ -203,6 +203,18 @@ pub struct FrontRead {
     upside_down: bool,
 }
 
+impl Drop for FrontRead {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.birth.year.zeroize();
+        self.birth.month.zeroize();
+        self.birth.day.zeroize();
+        self.expiry.0.zeroize();
+        self.expiry.1.zeroize();
+        self.expiry.2.zeroize();
+    }
+}
+
 impl FrontRead {
     /// 照合番号B: era YYMMDD + expiry year + security code.
     pub fn collation_b(&self) -> CollationNumberB {
