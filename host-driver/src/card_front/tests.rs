@@ -116,8 +116,7 @@ fn generated_frames_are_read_exactly_or_refused() {
     // The target is 98% exact; on the full spec §5 mix (small
     // cards with blur σ 1.5, glare, 30% exposure, JPEG 40) this reader
     // reaches ~70% (141 of the default 200) and refuses the rest. This
-    // floor guards against
-    // regressions; raise it as the reader improves.
+    // floor guards against regressions; raise it as the reader improves.
     assert!(right * 100 >= n * 65, "only {right} of {n} read");
 }
 
