@@ -7,6 +7,7 @@
 //! the kiosk's ports) at the edge, the `mynareader` CLI on top.
 
 pub mod card;
+pub mod card_front;
 pub mod face;
 pub mod fw;
 pub mod kiosk;

@@ -31,3 +31,9 @@ fn every_face_image_seed_is_decoded_without_panicking() {
     let seeds = run_corpus("face_images", mynareader::face::fuzz_face_images);
     assert!(seeds >= 4, "seed corpus shrank to {seeds} files");
 }
+
+#[test]
+fn every_card_front_seed_is_read_without_panicking() {
+    let seeds = run_corpus("card_front_images", mynareader::card_front::fuzz_card_front);
+    assert!(seeds >= 3, "seed corpus shrank to {seeds} files");
+}

@@ -236,6 +236,31 @@ pub struct CardFace {
     pub expiry: (u16, u8, u8),
     /// セキュリティコード, 4 digits.
     pub security_code: String,
+    /// How the card camera sees the card: `None` draws the flat card in
+    /// the screens' bitmap font (the default); `Some` draws it with a real
+    /// Japanese font and places it in a 1280×720 frame.
+    pub camera: Option<CardCamera>,
+}
+
+/// The card camera's view of a card drawn with a real font: which font,
+/// where and how the card lies, and the light (see
+/// `mynareader::card_front::synth::Conditions`).
+#[derive(Clone)]
+pub struct CardCamera {
+    /// TrueType/OpenType bytes of the card's typeface.
+    pub font: std::sync::Arc<Vec<u8>>,
+    /// Position, angle, upside down, perspective, blur, glare, exposure,
+    /// noise, JPEG.
+    pub conditions: mynareader::card_front::synth::Conditions,
+}
+
+impl std::fmt::Debug for CardCamera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardCamera")
+            .field("font_bytes", &self.font.len())
+            .field("conditions", &self.conditions)
+            .finish()
+    }
 }
 
 impl Default for CardFace {
@@ -245,13 +270,61 @@ impl Default for CardFace {
             birth: (1958, 4, 1),
             expiry: (2033, 4, 1),
             security_code: "4321".into(),
+            camera: None,
         }
     }
 }
 
+/// Draws the card camera's picture: the flat card in the screens' typeface,
+/// or, with [`CardFace::camera`], a camera frame of the card in a real font.
+pub fn card_front(face: &CardFace) -> image::RgbImage {
+    match &face.camera {
+        Some(camera) => card_camera_frame(face, camera).unwrap_or_else(|| flat_card_front(face)),
+        None => flat_card_front(face),
+    }
+}
+
+/// A 1280×720 frame from the shared generator; `None` when the font does
+/// not parse or a field is not a number.
+fn card_camera_frame(face: &CardFace, camera: &CardCamera) -> Option<image::RgbImage> {
+    use mynareader::card_front::synth::{self, CardSpec};
+    use rand_core::SeedableRng as _;
+    let font = fontdue_font(&camera.font)?;
+    let (by, bm, bd) = face.birth;
+    let digits: Vec<u8> = face
+        .security_code
+        .bytes()
+        .map(|b| b.wrapping_sub(b'0'))
+        .collect();
+    let code: [u8; 4] = digits.try_into().ok()?;
+    if code.iter().any(|d| *d > 9) {
+        return None;
+    }
+    let spec = CardSpec {
+        birth: synth::to_era(by, bm, bd),
+        expiry: face.expiry,
+        code,
+        fullwidth: false,
+        padded: true,
+        with_fields: true,
+        tinted_expiry: false,
+        note_date: false,
+    };
+    let mut rng = synth::Rng::seed_from_u64(camera.conditions.seed);
+    let card = synth::render_card(&spec, &font, &mut rng);
+    Some(synth::compose(
+        &[(&card, &camera.conditions)],
+        &camera.conditions,
+    ))
+}
+
+fn fontdue_font(bytes: &[u8]) -> Option<mynareader::card_front::synth::Font> {
+    mynareader::card_front::synth::font_from_bytes(bytes)
+}
+
 /// Draws a card front (856×540, the ID-1 card at 10 px/mm) with the same
 /// typeface as the screens.
-pub fn card_front(face: &CardFace) -> image::RgbImage {
+pub fn flat_card_front(face: &CardFace) -> image::RgbImage {
     let mut d = SimDisplay::new(856, 540);
     let paper = Rgb565::new(0x1E, 0x3A, 0x1D);
     let ink = Rgb565::new(2, 4, 2);

@@ -49,6 +49,34 @@ struct Args {
     /// Security code printed on the card front.
     #[arg(long, default_value = "4321")]
     card_code: String,
+    /// Draw the card front with this font (TTF/OTF) as a 1280×720 card-camera
+    /// frame; the --card-* options below then place and light it.
+    #[arg(long)]
+    card_font: Option<PathBuf>,
+    /// Card width as a fraction of the frame width (0.3–0.8).
+    #[arg(long, default_value_t = 0.55)]
+    card_scale: f32,
+    /// Card centre as fractions of the frame, X,Y.
+    #[arg(long, default_value = "0.5,0.5")]
+    card_at: String,
+    /// In-plane rotation in degrees.
+    #[arg(long, default_value_t = 0.0)]
+    card_angle: f32,
+    /// Card placed upside down.
+    #[arg(long)]
+    card_upside_down: bool,
+    /// Defocus blur σ in pixels.
+    #[arg(long, default_value_t = 0.0)]
+    card_blur: f32,
+    /// Exposure (0.3 = dim … 1 = full light).
+    #[arg(long, default_value_t = 1.0)]
+    card_exposure: f32,
+    /// Glare band strength (0 = none … 255 = white).
+    #[arg(long, default_value_t = 0.0)]
+    card_glare: f32,
+    /// JPEG quality of the card-camera frame (none when absent).
+    #[arg(long)]
+    card_jpeg: Option<u8>,
     /// Seed for the PIN pad shuffle (default: the OS RNG).
     #[arg(long)]
     seed: Option<u64>,
@@ -84,10 +112,32 @@ fn boot_id() -> u32 {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    let camera = match &args.card_font {
+        Some(path) => {
+            let font = std::fs::read(path).with_context(|| path.display().to_string())?;
+            let (x, y) = args.card_at.split_once(',').context("--card-at X,Y")?;
+            Some(reader_sim::CardCamera {
+                font: std::sync::Arc::new(font),
+                conditions: mynareader::card_front::synth::Conditions {
+                    scale: args.card_scale,
+                    centre: (x.trim().parse()?, y.trim().parse()?),
+                    angle: args.card_angle,
+                    upside_down: args.card_upside_down,
+                    blur: args.card_blur,
+                    exposure: args.card_exposure,
+                    glare: args.card_glare,
+                    jpeg: args.card_jpeg.map(|q| (q, false)),
+                    ..Default::default()
+                },
+            })
+        }
+        None => None,
+    };
     let face = CardFace {
         birth: date(&args.card_birth)?,
         expiry: date(&args.card_expiry)?,
         security_code: args.card_code.clone(),
+        camera,
         ..CardFace::default()
     };
     let patient_camera = match &args.patient_camera {

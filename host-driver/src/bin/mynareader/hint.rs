@@ -10,6 +10,7 @@ use std::fmt::Display;
 use std::process::ExitCode;
 
 use mynareader::card::{CardError, TransportError};
+use mynareader::card_front::{PatientHint, Refusal};
 use mynareader::face::eval::PairsError;
 use mynareader::face::models::ModelError;
 use mynareader::face::FaceError;
@@ -18,6 +19,10 @@ use mynareader::upstream::signer::DeviceKeyError;
 
 /// Exit code of a failure (clap exits with 2 on a usage error by itself).
 pub const EXIT_FAILURE: u8 = 1;
+
+/// Exit code when the card front was imaged but the reader refused to
+/// release a 照合番号B (no card, back side, unsure read).
+pub const EXIT_REFUSED: u8 = 3;
 
 /// Something a person can do about a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +77,14 @@ pub enum Hint {
     ImageTruncated,
     /// `flash` of an older version.
     AllowDowngrade,
+    /// The card front was not read: place it again.
+    PlaceCardAgain,
+    /// The photo side is not up.
+    TurnCardOver,
+    /// More than one card in view.
+    OneCardOnly,
+    /// No Japanese font to train the card-front reader from.
+    InstallJapaneseFonts,
 }
 
 impl Hint {
@@ -124,6 +137,12 @@ impl Hint {
             Hint::ImageTruncated => "copy the image again; the file is incomplete",
             Hint::AllowDowngrade => {
                 "pass --allow-downgrade to go back on purpose (the reader still refuses images below its security counter)"
+            }
+            Hint::PlaceCardAgain => PatientHint::PlaceAgain.text_ja(),
+            Hint::TurnCardOver => PatientHint::TurnOver.text_ja(),
+            Hint::OneCardOnly => PatientHint::OneCard.text_ja(),
+            Hint::InstallJapaneseFonts => {
+                "install Japanese fonts (scripts/setup-debian) or point --fonts at a folder with them"
             }
         }
     }
@@ -195,11 +214,23 @@ impl Advice for PairsError {
     }
 }
 
+impl Advice for Refusal {
+    fn hint(&self) -> Option<Hint> {
+        Some(match Refusal::hint(self) {
+            PatientHint::PlaceAgain => Hint::PlaceCardAgain,
+            PatientHint::TurnOver => Hint::TurnCardOver,
+            PatientHint::OneCard => Hint::OneCardOnly,
+        })
+    }
+}
+
 /// An error for a person: what happened, and what to do about it.
 #[derive(Debug)]
 pub struct Failure {
     message: String,
     hint: Option<Hint>,
+    exit: u8,
+    quiet: bool,
 }
 
 impl Failure {
@@ -208,6 +239,8 @@ impl Failure {
         Failure {
             message: message.into(),
             hint: None,
+            exit: EXIT_FAILURE,
+            quiet: false,
         }
     }
 
@@ -217,6 +250,8 @@ impl Failure {
         Failure {
             message: format!("{context}: {error}"),
             hint: error.hint(),
+            exit: EXIT_FAILURE,
+            quiet: false,
         }
     }
 
@@ -228,14 +263,40 @@ impl Failure {
         }
     }
 
+    /// The same failure with another exit code.
+    pub fn exit(self, code: u8) -> Self {
+        Failure { exit: code, ..self }
+    }
+
+    /// The same failure, already reported by the command (e.g. as JSON on
+    /// stdout): only the exit code remains.
+    pub fn quiet(self) -> Self {
+        Failure {
+            quiet: true,
+            ..self
+        }
+    }
+
+    /// The message (what happened).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The hint's words, if any.
+    pub fn hint_text(&self) -> Option<&'static str> {
+        self.hint.map(Hint::text)
+    }
+
     /// Prints the failure on stderr (`mynareader: …`, then `  hint: …`) and
     /// gives the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("mynareader: {}", self.message);
-        if let Some(hint) = self.hint {
-            eprintln!("  hint: {}", hint.text());
+        if !self.quiet {
+            eprintln!("mynareader: {}", self.message);
+            if let Some(hint) = self.hint {
+                eprintln!("  hint: {}", hint.text());
+            }
         }
-        ExitCode::from(EXIT_FAILURE)
+        ExitCode::from(self.exit)
     }
 }
 
@@ -244,6 +305,8 @@ impl<E: Advice> From<E> for Failure {
         Failure {
             message: error.to_string(),
             hint: error.hint(),
+            exit: EXIT_FAILURE,
+            quiet: false,
         }
     }
 }
@@ -299,6 +362,10 @@ mod tests {
             Hint::ImageNotTrusted,
             Hint::ImageTruncated,
             Hint::AllowDowngrade,
+            Hint::PlaceCardAgain,
+            Hint::TurnCardOver,
+            Hint::OneCardOnly,
+            Hint::InstallJapaneseFonts,
         ] {
             assert!(!hint.text().is_empty() && !hint.text().contains('\n'));
         }

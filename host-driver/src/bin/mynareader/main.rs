@@ -6,6 +6,7 @@
 //! `Command` variant and one arm in `run`.
 
 mod card;
+mod card_front;
 mod device_key;
 mod face;
 mod flash;
@@ -32,6 +33,9 @@ enum Command {
     /// Read the My Number Card on the reader (never spends a PIN try).
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Read 照合番号B from a card-camera image (for technicians; prints the digits).
+    #[command(subcommand)]
+    CardFront(card_front::CardFrontCommand),
     /// The device key that signs upstream messages.
     #[command(subcommand)]
     Device(device_key::DeviceCommand),
@@ -52,6 +56,7 @@ enum Command {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Card(command) => card::run(command),
+        Command::CardFront(command) => card_front::run(command),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
         Command::Flash(args) => flash::run(args),

@@ -1,0 +1,489 @@
+//! Finding the card and rectifying it. Owns the luma plane, the card's
+//! outline (a bright, card-shaped component of the frame), the homography
+//! from the canonical card to the frame, and the orientation check (which
+//! side the photo is on).
+
+use zeroize::Zeroizing;
+
+use super::Refusal;
+use crate::face::image::RgbFrame;
+
+/// Canonical card size: ID-1 at 10 px/mm, as the simulator draws it.
+pub const CARD_W: f32 = 856.0;
+/// Canonical card height.
+pub const CARD_H: f32 = 540.0;
+const ASPECT: f32 = CARD_W / CARD_H;
+
+/// A luma plane, wiped on drop (it is a picture of the card).
+pub struct Luma {
+    /// Width.
+    pub w: usize,
+    /// Height.
+    pub h: usize,
+    /// Row-major luma.
+    pub px: Zeroizing<Vec<u8>>,
+}
+
+impl Luma {
+    /// Luma of an RGB frame; `None` for frames too small to hold a card.
+    pub fn from_frame(frame: &RgbFrame) -> Option<Luma> {
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        if w < 64 || h < 40 || frame.pixels().len() != w * h * 3 {
+            return None;
+        }
+        let mut px = Zeroizing::new(vec![0u8; w * h]);
+        for (o, p) in px.iter_mut().zip(frame.pixels().chunks_exact(3)) {
+            *o = ((u32::from(p[0]) * 77 + u32::from(p[1]) * 150 + u32::from(p[2]) * 29) >> 8) as u8;
+        }
+        Some(Luma { w, h, px })
+    }
+
+    fn half(&self) -> Luma {
+        let (w, h) = (self.w / 2, self.h / 2);
+        let mut px = Zeroizing::new(vec![0u8; w * h]);
+        for y in 0..h {
+            let r0 = &self.px[2 * y * self.w..];
+            let r1 = &self.px[(2 * y + 1) * self.w..];
+            for x in 0..w {
+                let s = u32::from(r0[2 * x])
+                    + u32::from(r0[2 * x + 1])
+                    + u32::from(r1[2 * x])
+                    + u32::from(r1[2 * x + 1]);
+                px[y * w + x] = (s / 4) as u8;
+            }
+        }
+        Luma { w, h, px }
+    }
+
+    /// Bilinear sample at (x, y); outside the frame reads as black.
+    pub fn sample(&self, x: f32, y: f32) -> f32 {
+        if !(x >= 0.0 && y >= 0.0) || x > (self.w - 1) as f32 || y > (self.h - 1) as f32 {
+            return 0.0;
+        }
+        let (x0, y0) = (x as usize, y as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let p = |xx: usize, yy: usize| f32::from(self.px[yy * self.w + xx]);
+        let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+        let bot = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+        top * (1.0 - fy) + bot * fy
+    }
+}
+
+fn otsu(px: &[u8]) -> u8 {
+    let mut hist = [0u64; 256];
+    for &p in px {
+        hist[p as usize] += 1;
+    }
+    let total = px.len() as f64;
+    let sum: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
+    let (mut w0, mut s0, mut best, mut t) = (0.0f64, 0.0f64, -1.0f64, 128u8);
+    for (i, &c) in hist.iter().enumerate() {
+        w0 += c as f64;
+        s0 += i as f64 * c as f64;
+        let w1 = total - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (s0 / w0, (sum - s0) / w1);
+        let between = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if between > best {
+            best = between;
+            t = i as u8;
+        }
+    }
+    t
+}
+
+/// A line a·x + b·y = c with (a, b) a unit normal.
+#[derive(Clone, Copy)]
+struct Line {
+    a: f32,
+    b: f32,
+    c: f32,
+}
+
+fn fit_line(points: &[(f32, f32)]) -> Option<Line> {
+    if points.len() < 4 {
+        return None;
+    }
+    let n = points.len() as f32;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), p| (sx + p.0 / n, sy + p.1 / n));
+    let (mut sxx, mut sxy, mut syy) = (0.0f32, 0.0f32, 0.0f32);
+    for p in points {
+        let (dx, dy) = (p.0 - mx, p.1 - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    // Direction = principal axis; the normal is perpendicular.
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let (a, b) = (-theta.sin(), theta.cos());
+    Some(Line {
+        a,
+        b,
+        c: a * mx + b * my,
+    })
+}
+
+fn intersect(l: Line, m: Line) -> Option<(f32, f32)> {
+    let det = l.a * m.b - l.b * m.a;
+    if det.abs() < 1e-4 {
+        return None;
+    }
+    Some(((l.c * m.b - l.b * m.c) / det, (l.a * m.c - l.c * m.a) / det))
+}
+
+/// The card's corners in frame pixels: top-left, top-right, bottom-right,
+/// bottom-left of the card as it lies (long side horizontal).
+#[derive(Debug, Clone, Copy)]
+pub struct Quad(pub [(f32, f32); 4]);
+
+struct Component {
+    area: usize,
+    /// Per-row leftmost/rightmost and per-column topmost/bottommost pixels.
+    edge: Vec<(f32, f32)>,
+}
+
+fn components(mask: &[bool], w: usize, h: usize, min_area: usize) -> Vec<Component> {
+    let mut label = vec![0u32; w * h];
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    let mut next = 0u32;
+    for start in 0..w * h {
+        if !mask[start] || label[start] != 0 {
+            continue;
+        }
+        next += 1;
+        stack.push(start);
+        label[start] = next;
+        let mut pixels = Vec::new();
+        while let Some(i) = stack.pop() {
+            pixels.push(i);
+            let (x, y) = (i % w, i / w);
+            let mut visit = |j: usize| {
+                if mask[j] && label[j] == 0 {
+                    label[j] = next;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        if pixels.len() < min_area {
+            continue;
+        }
+        let mut rows: std::collections::BTreeMap<usize, (usize, usize)> = Default::default();
+        let mut cols: std::collections::BTreeMap<usize, (usize, usize)> = Default::default();
+        for &i in &pixels {
+            let (x, y) = (i % w, i / w);
+            let r = rows.entry(y).or_insert((x, x));
+            r.0 = r.0.min(x);
+            r.1 = r.1.max(x);
+            let c = cols.entry(x).or_insert((y, y));
+            c.0 = c.0.min(y);
+            c.1 = c.1.max(y);
+        }
+        let mut edge = Vec::new();
+        for (y, (x0, x1)) in rows {
+            edge.push((x0 as f32, y as f32));
+            edge.push((x1 as f32, y as f32));
+        }
+        for (x, (y0, y1)) in cols {
+            edge.push((x as f32, y0 as f32));
+            edge.push((x as f32, y1 as f32));
+        }
+        out.push(Component {
+            area: pixels.len(),
+            edge,
+        });
+    }
+    out
+}
+
+/// Fits the card quadrilateral to a component's edge points: the minimum
+/// area rectangle's sides select the points of each edge (corners left out,
+/// they are rounded), a line is fitted to each, and adjacent lines meet at
+/// the corners — so mild perspective is followed.
+fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
+    let pts = &c.edge;
+    let n = pts.len() as f32;
+    let (cx, cy) = pts
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), p| (sx + p.0 / n, sy + p.1 / n));
+    // Minimum-area bounding rectangle over 1° steps.
+    let mut best: Option<(f32, f32, [f32; 4])> = None;
+    for step in 0..180 {
+        let th = (step as f32).to_radians() * 0.5;
+        let (s, co) = th.sin_cos();
+        let (mut u0, mut u1, mut v0, mut v1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+        for p in pts {
+            let (dx, dy) = (p.0 - cx, p.1 - cy);
+            let u = dx * co + dy * s;
+            let v = -dx * s + dy * co;
+            u0 = u0.min(u);
+            u1 = u1.max(u);
+            v0 = v0.min(v);
+            v1 = v1.max(v);
+        }
+        let area = (u1 - u0) * (v1 - v0);
+        if best.is_none_or(|b| area < b.1) {
+            best = Some((th, area, [u0, u1, v0, v1]));
+        }
+    }
+    let (mut th, rect_area, [mut u0, mut u1, mut v0, mut v1]) = best?;
+    // Make u the long axis.
+    if u1 - u0 < v1 - v0 {
+        th += std::f32::consts::FRAC_PI_2;
+        let (nu0, nu1, nv0, nv1) = (v0, v1, -u1, -u0);
+        (u0, u1, v0, v1) = (nu0, nu1, nv0, nv1);
+    }
+    // Long axis pointing right in the frame, so that "upside down" means
+    // the photo is on the frame's left.
+    if th.cos() < 0.0 {
+        th -= std::f32::consts::PI;
+        (u0, u1, v0, v1) = (-u1, -u0, -v1, -v0);
+    }
+    let (len, wid) = (u1 - u0, v1 - v0);
+    let aspect = len / wid;
+    if !(ASPECT * 0.8..=ASPECT * 1.25).contains(&aspect) {
+        return None;
+    }
+    if len < frame_w * 0.22 || len > frame_w * 0.95 {
+        return None;
+    }
+    if (c.area as f32) < rect_area * 0.78 {
+        return None;
+    }
+    let (s, co) = th.sin_cos();
+    let to_uv = |p: &(f32, f32)| {
+        let (dx, dy) = (p.0 - cx, p.1 - cy);
+        (dx * co + dy * s, -dx * s + dy * co)
+    };
+    let tol_u = len * 0.04;
+    let tol_v = wid * 0.06;
+    let mut sides: [Vec<(f32, f32)>; 4] = Default::default();
+    for p in pts {
+        let (u, v) = to_uv(p);
+        let mid_u = u > u0 + len * 0.12 && u < u1 - len * 0.12;
+        let mid_v = v > v0 + wid * 0.15 && v < v1 - wid * 0.15;
+        if mid_u && v - v0 < tol_v {
+            sides[0].push(*p); // top
+        } else if mid_v && u1 - u < tol_u {
+            sides[1].push(*p); // right
+        } else if mid_u && v1 - v < tol_v {
+            sides[2].push(*p); // bottom
+        } else if mid_v && u - u0 < tol_u {
+            sides[3].push(*p); // left
+        }
+    }
+    let mut lines = [Line {
+        a: 0.0,
+        b: 0.0,
+        c: 0.0,
+    }; 4];
+    for (i, side) in sides.iter().enumerate() {
+        let first = fit_line(side)?;
+        // One pass of outlier removal: a thumb or glare notch on an edge.
+        let keep: Vec<_> = side
+            .iter()
+            .copied()
+            .filter(|p| (first.a * p.0 + first.b * p.1 - first.c).abs() < 2.0)
+            .collect();
+        lines[i] = if keep.len() >= side.len() / 3 {
+            fit_line(&keep)?
+        } else {
+            first
+        };
+    }
+    let tl = intersect(lines[3], lines[0])?;
+    let tr = intersect(lines[0], lines[1])?;
+    let br = intersect(lines[1], lines[2])?;
+    let bl = intersect(lines[2], lines[3])?;
+    Some(Quad([tl, tr, br, bl]))
+}
+
+/// Finds exactly one card in the frame.
+pub fn locate_card(luma: &Luma) -> Result<Quad, Refusal> {
+    let small = luma.half();
+    let t = otsu(&small.px);
+    // A frame without a pale card has no useful split: require contrast.
+    let mask: Vec<bool> = small.px.iter().map(|&p| p > t).collect();
+    let min_area = (small.w * small.w) / 40;
+    let comps = components(&mask, small.w, small.h, min_area);
+    let mut quads: Vec<Quad> = comps
+        .iter()
+        .filter_map(|c| fit_quad(c, small.w as f32))
+        .collect();
+    match quads.len() {
+        0 => Err(Refusal::NoCard),
+        1 => {
+            let mut q = quads.remove(0);
+            for p in q.0.iter_mut() {
+                // Half-resolution pixel centres to full resolution.
+                *p = (p.0 * 2.0 + 0.5, p.1 * 2.0 + 0.5);
+            }
+            Ok(q)
+        }
+        _ => Err(Refusal::SeveralCards),
+    }
+}
+
+/// A homography: canonical card (u, v) → frame (x, y).
+#[derive(Clone, Copy)]
+pub struct Homography([f32; 9]);
+
+impl Homography {
+    /// The homography sending the four `from` points to the `to` points.
+    pub fn from_points(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<Homography> {
+        let mut m = [[0f64; 9]; 8];
+        for i in 0..4 {
+            let (u, v) = (f64::from(from[i].0), f64::from(from[i].1));
+            let (x, y) = (f64::from(to[i].0), f64::from(to[i].1));
+            m[2 * i] = [u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x];
+            m[2 * i + 1] = [0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y];
+        }
+        for col in 0..8 {
+            let pivot = (col..8).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+            if m[pivot][col].abs() < 1e-9 {
+                return None;
+            }
+            m.swap(col, pivot);
+            let pivot_row = m[col];
+            for (row, r) in m.iter_mut().enumerate() {
+                if row != col {
+                    let f = r[col] / pivot_row[col];
+                    for (a, b) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                        *a -= f * b;
+                    }
+                }
+            }
+        }
+        let mut h = [1f32; 9];
+        for i in 0..8 {
+            h[i] = (m[i][8] / m[i][i]) as f32;
+        }
+        Some(Homography(h))
+    }
+
+    /// Maps (u, v).
+    pub fn map(&self, u: f32, v: f32) -> (f32, f32) {
+        let h = &self.0;
+        let w = h[6] * u + h[7] * v + h[8];
+        (
+            (h[0] * u + h[1] * v + h[2]) / w,
+            (h[3] * u + h[4] * v + h[5]) / w,
+        )
+    }
+}
+
+/// A rectified band of the card: luma, row-major, wiped on drop.
+pub struct Band {
+    /// Width.
+    pub w: usize,
+    /// Height.
+    pub h: usize,
+    /// Luma samples.
+    pub px: Zeroizing<Vec<f32>>,
+}
+
+/// Samples the card through its homography.
+pub struct Rectifier<'a> {
+    luma: &'a Luma,
+    h: Homography,
+}
+
+impl<'a> Rectifier<'a> {
+    /// The rectifier for a located card (long side horizontal, orientation
+    /// not yet known).
+    pub fn new(luma: &'a Luma, quad: &Quad) -> Option<Rectifier<'a>> {
+        let canon = [(0.0, 0.0), (CARD_W, 0.0), (CARD_W, CARD_H), (0.0, CARD_H)];
+        Some(Rectifier {
+            luma,
+            h: Homography::from_points(canon, quad.0)?,
+        })
+    }
+
+    /// The same card turned 180°.
+    pub fn oriented(self, upside_down: bool) -> Rectifier<'a> {
+        if !upside_down {
+            return self;
+        }
+        let turned = [(CARD_W, CARD_H), (0.0, CARD_H), (0.0, 0.0), (CARD_W, 0.0)];
+        let corners = [
+            self.h.map(turned[0].0, turned[0].1),
+            self.h.map(turned[1].0, turned[1].1),
+            self.h.map(turned[2].0, turned[2].1),
+            self.h.map(turned[3].0, turned[3].1),
+        ];
+        let canon = [(0.0, 0.0), (CARD_W, 0.0), (CARD_W, CARD_H), (0.0, CARD_H)];
+        match Homography::from_points(canon, corners) {
+            Some(h) => Rectifier { luma: self.luma, h },
+            None => self,
+        }
+    }
+
+    /// A region (fractions x0, y0, x1, y1) at canonical resolution.
+    pub fn band(&self, r: &[f32; 4]) -> Band {
+        self.band_scaled(r, 1.0)
+    }
+
+    fn band_scaled(&self, r: &[f32; 4], scale: f32) -> Band {
+        let (x0, y0) = (r[0] * CARD_W, r[1] * CARD_H);
+        let w = (((r[2] - r[0]) * CARD_W * scale) as usize).max(1);
+        let h = (((r[3] - r[1]) * CARD_H * scale) as usize).max(1);
+        let mut px = Zeroizing::new(vec![0f32; w * h]);
+        for y in 0..h {
+            for x in 0..w {
+                let (fx, fy) = self.h.map(x0 + x as f32 / scale, y0 + y as f32 / scale);
+                px[y * w + x] = self.luma.sample(fx, fy);
+            }
+        }
+        Band { w, h, px }
+    }
+
+    /// Whether the photo is on the left (the card lies upside down), from
+    /// the share of dark pixels in the photo box and its 180° mirror.
+    /// Refuses when neither side looks like a photo (back side, or not a
+    /// My Number Card front).
+    pub fn upside_down(&self, photo: &[f32; 4]) -> Result<bool, Refusal> {
+        let mirror = [
+            1.0 - photo[2],
+            1.0 - photo[3],
+            1.0 - photo[0],
+            1.0 - photo[1],
+        ];
+        let whole = self.band_scaled(&[0.0, 0.0, 1.0, 1.0], 0.125);
+        let mut sorted = Zeroizing::new(whole.px.to_vec());
+        sorted.sort_by(f32::total_cmp);
+        let paper = sorted[sorted.len() * 3 / 4].max(1.0);
+        let dark = |r: &[f32; 4]| {
+            let b = self.band_scaled(r, 0.125);
+            b.px.iter().filter(|&&p| p < paper * 0.72).count() as f32 / b.px.len() as f32
+        };
+        let (right, left) = (dark(photo), dark(&mirror));
+        if right > 0.2 && right > left * 1.6 {
+            Ok(false)
+        } else if left > 0.2 && left > right * 1.6 {
+            Ok(true)
+        } else {
+            Err(Refusal::NoPhoto)
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The card-front reader against generated frames (fonts from the system;
+//! see `fonts`). Frame count: `CARDFRONT_FRAMES` (default 60; the bench and a longer run use more), first seed
+//! `CARDFRONT_FIRST`; `CARDFRONT_MINCONF` overrides the threshold (for
+//! calibration), `CARDFRONT_DUMP=DIR` saves wrong and refused frames, and
+//! `CARDFRONT_DEBUG` prints each line read.
+
+use std::sync::OnceLock;
+
+use zeroize::Zeroizing;
+
+use super::fields::{Era, EraDate};
+use super::synth::{self, CardSpec, Conditions};
+use super::*;
+use crate::face::image::RgbFrame;
+
+struct Kit {
+    reader: CardFrontReader,
+    fonts: Vec<fontdue::Font>,
+}
+
+fn kit() -> Option<&'static Kit> {
+    static KIT: OnceLock<Option<Kit>> = OnceLock::new();
+    KIT.get_or_init(|| {
+        let files = fonts::load(&[]);
+        if files.len() < 2 {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI: Japanese fonts missing; run scripts/setup-debian"
+            );
+            eprintln!("card_front tests skipped: no Japanese fonts (run scripts/setup-debian)");
+            return None;
+        }
+        let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
+        let mut settings = CardFrontSettings::default();
+        if let Some(c) = std::env::var("CARDFRONT_MINCONF")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            settings.min_confidence = c;
+        }
+        Some(Kit {
+            reader: CardFrontReader::new(GlyphModel::train(&bytes), settings),
+            fonts: synth::parse_fonts(&files),
+        })
+    })
+    .as_ref()
+}
+
+fn frame(img: &image::RgbImage) -> RgbFrame {
+    RgbFrame::from_rgb(
+        img.width(),
+        img.height(),
+        Zeroizing::new(img.as_raw().clone()),
+    )
+    .expect("a generated frame")
+}
+
+fn b_of(read: &FrontRead) -> String {
+    String::from_utf8(read.collation_b().as_bytes().to_vec()).expect("digits")
+}
+
+fn dump(name: &str, img: &image::RgbImage) {
+    if let Ok(dir) = std::env::var("CARDFRONT_DUMP") {
+        let _ = img.save(format!("{dir}/{name}.png"));
+    }
+}
+
+#[test]
+fn generated_frames_are_read_exactly_or_refused() {
+    let Some(kit) = kit() else { return };
+    let n: u64 = std::env::var("CARDFRONT_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let (mut right, mut wrong, mut refused) = (0, 0, 0);
+    let mut stages = Vec::new();
+    let first: u64 = std::env::var("CARDFRONT_FIRST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for seed in first..first + n {
+        let s = synth::sample(seed, &kit.fonts).expect("fonts");
+        let mut t = StageTimes::default();
+        let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
+        stages.push(t);
+        match result {
+            Ok(read) if b_of(&read) == s.spec.collation_b() => {
+                right += 1;
+                eprintln!("seed {seed}: right at {:.2}", read.confidence());
+            }
+            Ok(read) => {
+                wrong += 1;
+                eprintln!("seed {seed}: WRONG at {:.2}", read.confidence());
+                dump(&format!("wrong-{seed}"), &s.frame);
+            }
+            Err(r) => {
+                refused += 1;
+                eprintln!("seed {seed}: refused: {r} ({:?})", s.conditions);
+                dump(&format!("refused-{seed}"), &s.frame);
+            }
+        }
+    }
+    eprintln!("card_front: {right} right, {wrong} wrong, {refused} refused of {n}");
+    let median = |f: fn(&StageTimes) -> f64| {
+        let mut v: Vec<f64> = stages.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    eprintln!(
+        "median ms (this build's profile): locate {:.1}, rectify {:.1}, read {:.1}",
+        median(|t| t.locate_ms),
+        median(|t| t.rectify_ms),
+        median(|t| t.read_ms)
+    );
+    assert_eq!(wrong, 0, "confident wrong 照合番号B");
+    // The target is 98% exact; on the full spec §5 mix (small
+    // cards with blur σ 1.5, glare, 30% exposure, JPEG 40) this reader
+    // reaches ~70% (141 of the default 200) and refuses the rest. This
+    // floor guards against regressions; raise it as the reader improves.
+    assert!(right * 100 >= n * 65, "only {right} of {n} read");
+}
+
+fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRead, Refusal> {
+    let kit = kit().expect("fonts");
+    let mut rng = rand::SeedableRng::seed_from_u64(7);
+    let card = synth::render_card(spec, &kit.fonts[font % kit.fonts.len()], &mut rng);
+    kit.reader
+        .read(&frame(&synth::compose(&[(&card, cond)], cond)))
+}
+
+fn spec(era: Era, year: u16, month: u8, day: u8, expiry: u16) -> CardSpec {
+    CardSpec {
+        birth: EraDate {
+            era,
+            year,
+            month,
+            day,
+        },
+        expiry: (expiry, month, day),
+        code: [0, 4, 2, 9],
+        fullwidth: false,
+        padded: true,
+        with_fields: true,
+        tinted_expiry: false,
+        note_date: false,
+    }
+}
+
+#[test]
+fn era_edge_cases_are_read_as_printed() {
+    if kit().is_none() {
+        return;
+    }
+    let cond = Conditions {
+        angle: 4.0,
+        noise: 2.0,
+        jpeg: Some((80, false)),
+        ..Conditions::default()
+    };
+    for (s, want) in [
+        (spec(Era::Showa, 64, 1, 7, 2031), "64010720310429"),
+        (spec(Era::Heisei, 1, 1, 8, 2030), "01010820300429"),
+        (spec(Era::Heisei, 31, 4, 30, 2029), "31043020290429"),
+        (spec(Era::Reiwa, 1, 5, 1, 2027), "01050120270429"),
+        (spec(Era::Taisho, 15, 3, 3, 2032), "15030320320429"),
+    ] {
+        assert_eq!(s.collation_b(), want);
+        for font in 0..2 {
+            let read = read_spec(&s, &cond, font).expect("a clean card is read");
+            assert_eq!(b_of(&read), want, "font {font}");
+            assert_eq!(read.birth().era, s.birth.era);
+        }
+    }
+}
+
+#[test]
+fn impossible_era_dates_are_refused() {
+    if kit().is_none() {
+        return;
+    }
+    // 昭和64年1月8日 and 平成31年5月1日 never existed.
+    for s in [
+        spec(Era::Showa, 64, 1, 8, 2030),
+        spec(Era::Heisei, 31, 5, 1, 2030),
+    ] {
+        let r = read_spec(&s, &Conditions::default(), 0).err();
+        assert_eq!(r, Some(Refusal::Implausible(FieldKind::Birth)));
+    }
+}
+
+#[test]
+fn upside_down_cards_are_read() {
+    if kit().is_none() {
+        return;
+    }
+    let s = spec(Era::Showa, 55, 2, 17, 2035);
+    for (i, angle) in [-12.0f32, 0.0, 9.0].into_iter().enumerate() {
+        let cond = Conditions {
+            upside_down: true,
+            angle,
+            centre: (0.4, 0.6),
+            jpeg: Some((70, false)),
+            ..Conditions::default()
+        };
+        let read = read_spec(&s, &cond, i).expect("upside-down card is read");
+        assert!(read.upside_down());
+        assert_eq!(b_of(&read), "55021720350429");
+    }
+}
+
+#[test]
+fn no_card_two_cards_and_a_licence_are_refused() {
+    let Some(kit) = kit() else { return };
+    let cond = Conditions::default();
+    let empty = synth::compose(&[], &cond);
+    assert_eq!(kit.reader.read(&frame(&empty)).err(), Some(Refusal::NoCard));
+
+    let s = spec(Era::Heisei, 3, 6, 5, 2033);
+    let mut rng = rand::SeedableRng::seed_from_u64(1);
+    let card = synth::render_card(&s, &kit.fonts[0], &mut rng);
+    let left = Conditions {
+        scale: 0.35,
+        centre: (0.25, 0.5),
+        ..Conditions::default()
+    };
+    let right = Conditions {
+        scale: 0.35,
+        centre: (0.75, 0.5),
+        angle: 5.0,
+        ..Conditions::default()
+    };
+    let two = synth::compose(&[(&card, &left), (&card, &right)], &cond);
+    assert_eq!(
+        kit.reader.read(&frame(&two)).err(),
+        Some(Refusal::SeveralCards)
+    );
+
+    let licence = CardSpec {
+        with_fields: false,
+        ..s
+    };
+    let r = read_spec(&licence, &cond, 0).err();
+    assert!(matches!(r, Some(Refusal::FieldMissing(_))), "{r:?}");
+}
+
+#[test]
+fn the_back_side_is_refused_with_turn_over() {
+    let Some(kit) = kit() else { return };
+    // A card face with no photo: pale all over, as the back's text side.
+    let back = image::RgbImage::from_pixel(856, 540, image::Rgb([232, 234, 228]));
+    let cond = Conditions::default();
+    let r = kit
+        .reader
+        .read(&frame(&synth::compose(&[(&back, &cond)], &cond)));
+    assert_eq!(r.err(), Some(Refusal::NoPhoto));
+    assert_eq!(Refusal::NoPhoto.hint(), PatientHint::TurnOver);
+}
+
+#[test]
+fn fuzz_entry_survives_odd_bytes() {
+    fuzz_card_front(&[]);
+    fuzz_card_front(b"\x89PNG\r\n\x1a\n");
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(200, 100, image::Rgb([250, 250, 250]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    fuzz_card_front(&png);
+}
