@@ -8,53 +8,17 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+mod common;
+use common::{mynareader_cli, run_cli, Sim};
 
 use myna_image::{sign, Release, DEV_SECRET_KEY};
 use mynareader::link::tcp::TcpTransport;
 use mynareader::link::{ReaderLink, ReaderLinkError};
 use reader_fw::update::HW_ID;
 
-struct Sim {
-    child: Child,
-    link: String,
-    control: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(flash: &Path) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reader-sim"))
-        .args(["--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"])
-        .arg("--flash")
-        .arg(flash)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut address = || {
-        lines
-            .next()
-            .unwrap()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let link = address();
-    let control = address();
-    Sim {
-        child,
-        link,
-        control,
-    }
+    common::start(&[std::ffi::OsStr::new("--flash"), flash.as_os_str()])
 }
 
 fn open(sim: &Sim) -> ReaderLink<TcpTransport> {
@@ -169,30 +133,6 @@ fn an_update_survives_a_disconnect_a_restart_and_the_simulator_restarting() {
     assert_eq!((link.info().firmware, link.info().slot), (3, 0));
     assert!(control(&sim, "state").starts_with("ok"));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The `mynareader` binary beside `reader-sim` (as `socket.rs` finds it).
-fn mynareader_cli() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_BIN_EXE_reader-sim")).with_file_name("mynareader");
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} missing: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    eprintln!("skipped: {} not built", path.display());
-    None
-}
-
-fn run_cli(cli: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(cli).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

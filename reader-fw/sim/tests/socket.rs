@@ -6,59 +6,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+
+mod common;
+use common::{mynareader_cli, run_cli, start, Sim};
 
 use myna_link::{Button, Camera, DeviceError, Screen};
 use mynareader::link::tcp::TcpTransport;
 use mynareader::link::{LinkEvent, ReaderLink, ReaderLinkError};
-
-struct Sim {
-    child: Child,
-    link: String,
-    control: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reader-sim"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--control",
-            "127.0.0.1:0",
-            "--seed",
-            "5",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // `link listening on ADDR`, then `control listening on ADDR`.
-    let mut address = || {
-        lines
-            .next()
-            .unwrap()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let link = address();
-    let control = address();
-    Sim {
-        child,
-        link,
-        control,
-    }
-}
 
 /// Opens a link to the simulator in a new session (a kiosk start).
 fn open(sim: &Sim, session: u32) -> ReaderLink<TcpTransport> {
@@ -86,7 +40,7 @@ impl ControlLine {
 
 #[test]
 fn a_host_drives_the_simulator_over_the_socket() {
-    let sim = start(&[]);
+    let sim = start(&["--seed", "5"]);
     let mut link = open(&sim, 10);
     let mut control = control(&sim);
     let info = link.info();
@@ -144,6 +98,8 @@ fn the_patient_camera_serves_image_files_and_screenshots_follow_redraws() {
         .unwrap();
     let shots = dir.join("shots");
     let sim = start(&[
+        "--seed",
+        "5",
         "--patient-camera",
         photo.to_str().unwrap(),
         "--screenshots",
@@ -181,7 +137,7 @@ fn tempdir() -> std::path::PathBuf {
 
 #[test]
 fn a_restarted_kiosk_is_drawn_at_once() {
-    let sim = start(&[]);
+    let sim = start(&["--seed", "5"]);
     let mut control = control(&sim);
     {
         // The first run of the kiosk shows 40 screens, then stops.
@@ -204,7 +160,7 @@ fn a_restarted_kiosk_is_drawn_at_once() {
 
 #[test]
 fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
-    let sim = start(&[]);
+    let sim = start(&["--seed", "5"]);
     let mut control = control(&sim);
     let mut link = open(&sim, 300);
     let boot = link.info().boot_id;
@@ -238,7 +194,7 @@ fn stop_pressed_while_a_frame_streams_is_not_lost() {
     image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([x as u8, y as u8, 7]))
         .save(&photo)
         .unwrap();
-    let sim = start(&["--patient-camera", photo.to_str().unwrap()]);
+    let sim = start(&["--seed", "5", "--patient-camera", photo.to_str().unwrap()]);
     let mut control = control(&sim);
     let mut link = open(&sim, 400);
     let shown = link
@@ -260,39 +216,10 @@ fn stop_pressed_while_a_frame_streams_is_not_lost() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The `mynareader` binary beside this package's `reader-sim` (the
-/// workspace's `cargo build --bins` puts both there), or `None` with a
-/// message when it was not built; under CI that is a failure.
-fn mynareader_cli() -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(env!("CARGO_BIN_EXE_reader-sim")).with_file_name("mynareader");
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} missing: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    eprintln!(
-        "skipped: {} not built (cargo build --workspace --bins)",
-        path.display()
-    );
-    None
-}
-
-fn run_cli(cli: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(cli).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn reader_commands_talk_to_the_simulator_one_session_per_run() {
     let Some(cli) = mynareader_cli() else { return };
-    let sim = start(&[]);
+    let sim = start(&["--seed", "5"]);
     let link = format!("tcp:{}", sim.link);
     let mut control = control(&sim);
 
