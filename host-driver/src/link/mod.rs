@@ -178,7 +178,9 @@ enum Owned {
 }
 
 impl Owned {
-    fn from_event(event: HostEvent<'_>) -> Vec<Owned> {
+    /// Queues what `event` says, owned (a lost-frames count first). Straight
+    /// into the queue: this runs for every camera part.
+    fn queue(event: HostEvent<'_>, out: &mut VecDeque<Owned>) {
         match event {
             HostEvent::Welcome {
                 boot_id,
@@ -187,18 +189,17 @@ impl Owned {
                 slot,
                 width,
                 height,
-            } => vec![Owned::Welcome {
+            } => out.push_back(Owned::Welcome {
                 boot_id,
                 restarted,
                 info: (firmware, slot, width, height),
-            }],
-            HostEvent::SessionLost => vec![Owned::SessionLost],
+            }),
+            HostEvent::SessionLost => out.push_back(Owned::SessionLost),
             HostEvent::Message { lost, message, .. } => {
-                let mut out = Vec::with_capacity(2);
                 if lost > 0 {
-                    out.push(Owned::Event(LinkEvent::FramesLost { count: lost }));
+                    out.push_back(Owned::Event(LinkEvent::FramesLost { count: lost }));
                 }
-                out.push(match message {
+                out.push_back(match message {
                     DeviceToHost::Touch { screen_seq, button } => {
                         Owned::Event(LinkEvent::Touch { screen_seq, button })
                     }
@@ -226,7 +227,6 @@ impl Owned {
                     DeviceToHost::FirmwareProgress(n) => Owned::Progress(n),
                     DeviceToHost::Welcome { .. } => Owned::Other,
                 });
-                out
             }
         }
     }
@@ -283,7 +283,7 @@ impl<T: FrameTransport> Wire<T> {
             self.start += used;
             match event {
                 None => {}
-                Some(Ok(event)) => self.ready.extend(Owned::from_event(event)),
+                Some(Ok(event)) => Owned::queue(event, &mut self.ready),
                 Some(Err(LinkError::StaleSession { got })) => {
                     tracing::debug!(event = "link-stale-frame", session = got);
                 }

@@ -73,6 +73,14 @@ impl Kiosk {
         }))
     }
 
+    /// From the method screen: PIN, 3 tries, four digits, signed.
+    fn pin_signed(&mut self) {
+        self.touch(Button::Pin);
+        self.step(Input::PinTries(3));
+        self.touch(Button::PinDigitEntered { count: 4 });
+        self.step(Input::Pin(PinOutcome::Signed));
+    }
+
     fn count(&self, f: impl Fn(&Effect) -> bool) -> usize {
         self.log.iter().filter(|e| f(e)).count()
     }
@@ -195,10 +203,7 @@ fn expiry_notice_grace_and_refusal() {
         }
     );
     k.touch(Button::Confirm);
-    k.touch(Button::Pin);
-    k.step(Input::PinTries(3));
-    k.touch(Button::PinDigitEntered { count: 4 });
-    k.step(Input::Pin(PinOutcome::Signed));
+    k.pin_signed();
     k.valid(false, true);
     assert!(matches!(k.screen(), PatientScreen::Done { .. }));
     assert_eq!(k.count(|e| matches!(e, Effect::SendConsent { .. })), 0);
@@ -216,10 +221,7 @@ fn expiry_notice_grace_and_refusal() {
 fn registration_is_offered_when_not_registered_but_not_days_before_expiry() {
     let mut k = Kiosk::new();
     k.standard();
-    k.touch(Button::Pin);
-    k.step(Input::PinTries(3));
-    k.touch(Button::PinDigitEntered { count: 4 });
-    k.step(Input::Pin(PinOutcome::Signed));
+    k.pin_signed();
     k.valid(false, true);
     assert_eq!(k.screen(), PatientScreen::Registration);
     assert_eq!(k.touch(Button::Yes).last(), Some(&Effect::SendRegistration));
@@ -281,10 +283,7 @@ fn registration_is_offered_when_not_registered_but_not_days_before_expiry() {
     let mut k = Kiosk::new();
     k.card(d(2026, 12, 4), CardKind::Standard);
     k.touch(Button::Confirm);
-    k.touch(Button::Pin);
-    k.step(Input::PinTries(3));
-    k.touch(Button::PinDigitEntered { count: 4 });
-    k.step(Input::Pin(PinOutcome::Signed));
+    k.pin_signed();
     let out = k.valid(false, false);
     assert_eq!(k.screen(), PatientScreen::SeeStaff);
     assert!(out.contains(&Effect::AlertStaff(Alert::NotRegistered)));
@@ -514,10 +513,7 @@ fn upstream_answers_other_than_valid_or_none_at_all_send_the_patient_to_staff() 
     ] {
         let mut k = Kiosk::new();
         k.standard();
-        k.touch(Button::Pin);
-        k.step(Input::PinTries(3));
-        k.touch(Button::PinDigitEntered { count: 4 });
-        k.step(Input::Pin(PinOutcome::Signed));
+        k.pin_signed();
         let out = k.step(input);
         assert_eq!(k.screen(), PatientScreen::SeeStaff);
         assert!(out.contains(&Effect::AlertStaff(alert)));
@@ -562,10 +558,7 @@ fn call_staff_removal_idle_and_faults_end_cleanly() {
     // Processing does not time out here (the upstream deadline does).
     let mut k = Kiosk::new();
     k.standard();
-    k.touch(Button::Pin);
-    k.step(Input::PinTries(3));
-    k.touch(Button::PinDigitEntered { count: 4 });
-    k.step(Input::Pin(PinOutcome::Signed));
+    k.pin_signed();
     k.now += Duration::seconds(120);
     assert!(k.step(Input::Tick).is_empty());
 
