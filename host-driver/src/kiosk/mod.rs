@@ -9,6 +9,13 @@
 //! numbers, so a touch is given to the core only for the screen it was made
 //! on, and a restarted reader's redraw keeps the mapping.
 
+pub mod control;
+pub mod ports;
+pub mod service;
+
+pub use ports::{KioskPorts, Observer, PortSettings};
+pub use service::{Kiosk, KioskEvent, KioskStatus};
+
 use myna_link::Button;
 use time::OffsetDateTime;
 

@@ -477,9 +477,11 @@ impl Reception {
                 PinOutcome::Locked => self.pin_locked(now, out),
             },
             (Phase::Verifying, Input::Verified(answer)) => self.on_verified(answer, now, out),
-            (Phase::Verifying | Phase::Registering, Input::UpstreamFailed(failure)) => {
-                self.see_staff(Alert::Upstream(failure), now, out)
-            }
+            // No challenge for the PIN signature: no VERIFY was sent.
+            (
+                Phase::Verifying | Phase::Registering | Phase::PinVerifying,
+                Input::UpstreamFailed(failure),
+            ) => self.see_staff(Alert::Upstream(failure), now, out),
             (Phase::Registering, Input::Registered) => {
                 if let Some(s) = self.session.as_mut() {
                     s.registration_request = true;

@@ -85,6 +85,10 @@ pub enum Hint {
     OneCardOnly,
     /// No Japanese font to train the card-front reader from.
     InstallJapaneseFonts,
+    /// A binary the demo runs beside this one is not built.
+    BuildWorkspace,
+    /// The kiosk's control socket does not answer.
+    StartKiosk,
 }
 
 impl Hint {
@@ -123,6 +127,12 @@ impl Hint {
             }
             Hint::ReaderAnswers => {
                 "replug the reader or restart reader-sim; `mynareader reader info` shows its firmware"
+            }
+            Hint::BuildWorkspace => {
+                "build every binary first: `cargo build --workspace --bins` (or run `bash scripts/demo`)"
+            }
+            Hint::StartKiosk => {
+                "start the kiosk (`mynareader kiosk`), or pass --control with its socket path"
             }
             Hint::ReaderShowList => "`mynareader reader show --list` lists the screens",
             Hint::KeyOwnerOnly => {

@@ -7,6 +7,7 @@
 
 mod card;
 mod card_front;
+mod demo;
 mod device_key;
 mod face;
 mod flash;
@@ -36,6 +37,8 @@ enum Command {
     /// Read 照合番号B from a card-camera image (for technicians; prints the digits).
     #[command(subcommand)]
     CardFront(card_front::CardFrontCommand),
+    /// A whole simulated reception, three patients (the README's main job).
+    Demo(demo::DemoArgs),
     /// The device key that signs upstream messages.
     #[command(subcommand)]
     Device(device_key::DeviceCommand),
@@ -57,6 +60,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Card(command) => card::run(command),
         Command::CardFront(command) => card_front::run(command),
+        Command::Demo(args) => demo::run(args),
         Command::Device(command) => device_key::run(command),
         Command::Face(command) => face::run(command),
         Command::Flash(args) => flash::run(args),
@@ -66,14 +70,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo prints its own transcript; only errors go to the log there.
+    let default_level = match cli.command {
+        Command::Demo(_) => "error",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MYNAREADER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }

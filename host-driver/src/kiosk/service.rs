@@ -1,0 +1,307 @@
+//! The kiosk's event loop: one thread that owns the reception core, the
+//! ports and the screen map, and turns what happens — a card placed or
+//! taken (from the PC/SC thread or the emulator), a touch or a restart on
+//! the reader link, a staff request on the control socket, the passing of
+//! time — into the core's inputs, carried out in order.
+//!
+//! Never exits on a patient's error: a failed port becomes the core's input
+//! (`ReaderFault`, `CardUnreadable`, `UpstreamFailed`), a lost reader is
+//! retried every second and `ReaderRecovered` given when it answers.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::control::{error_line, Asked, Request};
+use super::ports::KioskPorts;
+use super::{carry_out, effect_kind, ScreenMap};
+use crate::card::ApduTransport;
+use crate::link::{FrameTransport, LinkEvent};
+use crate::reception::{Alert, Input, Reception, ReceptionConfig};
+use crate::upstream::clock::Clock;
+use crate::upstream::courier::Upstream;
+
+/// What reaches the loop from other threads.
+pub enum KioskEvent<C> {
+    /// A card was placed; its connection.
+    CardInserted(C),
+    /// The card left the reader.
+    CardRemoved,
+    /// A control request.
+    Control(Asked),
+    /// Stop the loop (the service is shutting down).
+    Stop,
+}
+
+/// Recent alerts kept for `status`.
+const RECENT_ALERTS: usize = 20;
+
+/// The kiosk's state, as `status` answers it (no personal data).
+#[derive(Debug, Clone, Serialize)]
+pub struct KioskStatus {
+    /// Always true for a status.
+    pub ok: bool,
+    /// The screen on the reader (its kind).
+    pub screen: String,
+    /// A reception is under way.
+    pub in_reception: bool,
+    /// 目視 is on.
+    pub visual_check: bool,
+    /// The reader answers.
+    pub reader_up: bool,
+    /// The reader's firmware version and boot id.
+    pub reader_firmware: u32,
+    /// Receptions begun since start.
+    pub receptions: u64,
+    /// Messages waiting in the outbox.
+    pub outbox_pending: u64,
+    /// Recent staff alerts, oldest first (Unix seconds, code).
+    pub alerts: Vec<(i64, String)>,
+}
+
+/// The event loop's state.
+pub struct Kiosk<C, T, U, K> {
+    core: Reception,
+    ports: KioskPorts<C, T, U, K>,
+    screens: ScreenMap,
+    clock: K,
+    last_tick_ms: i64,
+    receptions: u64,
+    alerts: VecDeque<(i64, Alert)>,
+}
+
+impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, K> {
+    /// A kiosk over its ports; `clock` gives the core its time.
+    pub fn new(config: ReceptionConfig, ports: KioskPorts<C, T, U, K>, clock: K) -> Self {
+        let now = clock.now();
+        Kiosk {
+            core: Reception::new(config, now),
+            ports,
+            screens: ScreenMap::default(),
+            last_tick_ms: clock.now_ms(),
+            clock,
+            receptions: 0,
+            alerts: VecDeque::new(),
+        }
+    }
+
+    /// The ports (tests and the demo look at the card and the courier).
+    pub fn ports(&mut self) -> &mut KioskPorts<C, T, U, K> {
+        &mut self.ports
+    }
+
+    /// The core (read-only).
+    pub fn core(&self) -> &Reception {
+        &self.core
+    }
+
+    /// Steps one input and carries out what follows.
+    pub fn handle(&mut self, input: Input) {
+        if input == Input::CardInserted && !self.core.in_reception() {
+            self.receptions += 1;
+        }
+        let now = self.clock.now();
+        let done = carry_out(
+            &mut self.core,
+            &mut self.ports,
+            &mut self.screens,
+            input,
+            now,
+        );
+        for effect in &done {
+            tracing::trace!(event = "kiosk.effect", kind = effect_kind(effect));
+        }
+        let at = self.clock.now_ms() / 1000;
+        for alert in self.ports.take_alerts() {
+            if self.alerts.len() == RECENT_ALERTS {
+                self.alerts.pop_front();
+            }
+            self.alerts.push_back((at, alert));
+        }
+    }
+
+    /// Draws the first screen (`Idle`: the core starts there without
+    /// drawing it).
+    pub fn start(&mut self) {
+        let (id, screen) = self.core.screen();
+        let screen = screen.clone();
+        if let Some(seq) = super::Ports::show(&mut self.ports, &screen, false) {
+            self.screens.shown(id, seq);
+        }
+    }
+
+    /// One event from another thread; `false` to stop.
+    pub fn on_event(&mut self, event: KioskEvent<C>) -> bool {
+        match event {
+            KioskEvent::CardInserted(transport) => {
+                self.ports.card_inserted(transport);
+                self.handle(Input::CardInserted);
+            }
+            KioskEvent::CardRemoved => {
+                self.ports.card_removed();
+                self.handle(Input::CardRemoved);
+            }
+            KioskEvent::Control(asked) => {
+                let answer = self.answer(asked.request);
+                let _ = asked.answer.send(answer);
+            }
+            KioskEvent::Stop => return false,
+        }
+        true
+    }
+
+    fn answer(&mut self, request: Request) -> String {
+        match request {
+            Request::Status => {
+                serde_json::to_string(&self.status()).unwrap_or_else(|e| error_line(&e.to_string()))
+            }
+            Request::VisualCheckOn(on) => {
+                tracing::info!(event = "kiosk.visual-check-on");
+                self.handle(Input::VisualCheckOn(on));
+                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
+                    .to_string()
+            }
+            Request::VisualCheckOff => {
+                tracing::info!(event = "kiosk.visual-check-off");
+                self.handle(Input::VisualCheckOff);
+                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
+                    .to_string()
+            }
+        }
+    }
+
+    /// The state for `status`.
+    pub fn status(&self) -> KioskStatus {
+        let (_, screen) = self.core.screen();
+        let name = format!("{screen:?}");
+        let kind = name
+            .split([' ', '{', '('])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        KioskStatus {
+            ok: true,
+            screen: kind,
+            in_reception: self.core.in_reception(),
+            visual_check: self.core.visual_check(),
+            reader_up: !self.ports.link_down(),
+            reader_firmware: self.ports.link_info().firmware,
+            receptions: self.receptions,
+            outbox_pending: self
+                .ports
+                .courier()
+                .outbox()
+                .pending_count()
+                .unwrap_or(u64::MAX),
+            alerts: self
+                .alerts
+                .iter()
+                .map(|(at, a)| (*at, format!("{a:?}")))
+                .collect(),
+        }
+    }
+
+    /// Reads what the reader said (waiting at most the transport's read
+    /// timeout) and steps it; ticks the core once a second.
+    pub fn poll_link(&mut self) {
+        if self.ports.link_down() {
+            // Try again; the link reconnects and redraws by itself.
+            match self.ports.link().sync() {
+                Ok(()) => {
+                    self.ports.link_up();
+                    if let Some(seq) = self.ports.link().screen_seq() {
+                        self.screens.redrawn(seq);
+                    }
+                    tracing::info!(event = "kiosk.reader-recovered");
+                    self.handle(Input::ReaderRecovered);
+                }
+                Err(_) => self.clock.sleep(Duration::from_millis(500)),
+            }
+        } else {
+            match self.ports.link().next_event() {
+                Ok(Some(event)) => self.on_link_event(event),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(event = "kiosk.reader-lost", error = %e);
+                    self.ports.mark_link_down();
+                    self.handle(Input::ReaderFault);
+                }
+            }
+        }
+        let now_ms = self.clock.now_ms();
+        if now_ms - self.last_tick_ms >= 1000 {
+            self.last_tick_ms = now_ms;
+            self.handle(Input::Tick);
+            if !self.core.in_reception() {
+                // Consent records waiting are sent between receptions, in
+                // this thread, so an interactive verify is never sent by two
+                // hands at once.
+                match self.ports.courier().drain_due() {
+                    Ok(report) if report.delivered + report.rejected + report.expired > 0 => {
+                        tracing::info!(
+                            event = "kiosk.outbox-drained",
+                            delivered = report.delivered,
+                            rejected = report.rejected,
+                            expired = report.expired,
+                            pending = report.pending
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(event = "kiosk.outbox-failed", error = %e),
+                }
+            }
+        }
+    }
+
+    fn on_link_event(&mut self, event: LinkEvent) {
+        match event {
+            LinkEvent::Touch { screen_seq, button } => {
+                if let Some(input) = self.screens.touch(screen_seq, button) {
+                    self.handle(input);
+                }
+            }
+            LinkEvent::IdleTimeout { screen_seq } => {
+                if self.ports.link().screen_seq() == Some(screen_seq) {
+                    self.handle(Input::IdleTimeout);
+                }
+            }
+            LinkEvent::ReaderRestarted { .. } | LinkEvent::Reconnected => {
+                // The link drew the last screen again as a new frame.
+                if let Some(seq) = self.ports.link().screen_seq() {
+                    self.screens.redrawn(seq);
+                }
+                tracing::info!(event = "kiosk.reader-restarted");
+            }
+            LinkEvent::DeviceError(e) => {
+                tracing::warn!(event = "kiosk.device-error", error = ?e);
+            }
+            LinkEvent::FramesLost { count } => {
+                tracing::warn!(event = "kiosk.frames-lost", count);
+            }
+        }
+    }
+
+    /// Runs until `Stop` (or every sender is gone): events first, then the
+    /// reader.
+    pub fn run(mut self, events: Receiver<KioskEvent<C>>) -> Self {
+        self.start();
+        loop {
+            // Events from other threads are taken as they come; the reader is
+            // read in between, with the link's short read timeout.
+            loop {
+                match events.recv_timeout(Duration::ZERO) {
+                    Ok(event) => {
+                        if !self.on_event(event) {
+                            return self;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return self,
+                }
+            }
+            self.poll_link();
+        }
+    }
+}
