@@ -630,3 +630,92 @@ impl Drop for Link {
         }
     }
 }
+
+/// What must never be in a file a run wrote: a secret's bytes, by name.
+pub struct Needle {
+    /// For the report (never the secret itself).
+    pub name: String,
+    /// The bytes to look for.
+    pub bytes: Vec<u8>,
+    /// Digits that count only as a token of their own (not inside a longer
+    /// run of digits), e.g. a PIN.
+    pub digits_token: bool,
+}
+
+/// A needle found: which, and in which file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The needle's name.
+    pub needle: String,
+    /// The file.
+    pub file: PathBuf,
+}
+
+fn contains(haystack: &[u8], needle: &Needle) -> bool {
+    if needle.bytes.is_empty() || haystack.len() < needle.bytes.len() {
+        return false;
+    }
+    haystack
+        .windows(needle.bytes.len())
+        .enumerate()
+        .any(|(i, w)| {
+            w == needle.bytes.as_slice()
+                && (!needle.digits_token
+                    || (!haystack
+                        .get(i.wrapping_sub(1))
+                        .is_some_and(u8::is_ascii_digit)
+                        && !haystack
+                            .get(i + needle.bytes.len())
+                            .is_some_and(u8::is_ascii_digit)))
+        })
+}
+
+/// Every file under `roots` (recursively) and every extra text, searched for
+/// every needle. Files that cannot be read are reported as findings too.
+pub fn scan_for_secrets(
+    roots: &[&Path],
+    texts: &[(&str, &[u8])],
+    needles: &[Needle],
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut stack: Vec<PathBuf> = roots.iter().map(|p| p.to_path_buf()).collect();
+    let mut files = Vec::new();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    for file in files {
+        match std::fs::read(&file) {
+            Ok(bytes) => {
+                for needle in needles {
+                    if contains(&bytes, needle) {
+                        findings.push(Finding {
+                            needle: needle.name.clone(),
+                            file: file.clone(),
+                        });
+                    }
+                }
+            }
+            Err(_) => findings.push(Finding {
+                needle: "(unreadable)".into(),
+                file: file.clone(),
+            }),
+        }
+    }
+    for (name, bytes) in texts {
+        for needle in needles {
+            if contains(bytes, needle) {
+                findings.push(Finding {
+                    needle: needle.name.clone(),
+                    file: PathBuf::from(name),
+                });
+            }
+        }
+    }
+    findings
+}

@@ -56,6 +56,11 @@ pub struct DemoArgs {
     /// The development faces with a card photo (default: ../shared/faces/dev-card).
     #[arg(long)]
     faces: Option<PathBuf>,
+    /// Keep the kiosk's own files (outbox database, device key, control
+    /// socket) in this folder instead of a temporary one removed at the end
+    /// (tests scan it for secrets).
+    #[arg(long)]
+    work: Option<PathBuf>,
 }
 
 /// 照合番号B the emulated cards hold, and what the simulated card front
@@ -63,6 +68,9 @@ pub struct DemoArgs {
 const CARD_BIRTH: &str = "1980-02-17";
 const CARD_EXPIRY: &str = "2035-02-17";
 const CARD_CODE: &str = "2285";
+/// The PIN patient's PIN, and the wrong one typed first.
+const PIN: &str = "4826";
+const WRONG_PIN: &str = "7391";
 
 /// One patient of the script.
 struct Patient {
@@ -427,14 +435,24 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&out).map_err(|e| {
         Failure::new(format!("cannot create {}: {e}", out.display())).hint(Hint::WritableFolder)
     })?;
-    let work = tempfile::tempdir()
+    let temporary = tempfile::tempdir()
         .map_err(|e| Failure::new(format!("cannot make a temporary folder: {e}")))?;
+    let work = match &args.work {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Failure::new(format!("cannot create {}: {e}", dir.display()))
+                    .hint(Hint::WritableFolder)
+            })?;
+            dir.clone()
+        }
+        None => temporary.path().to_path_buf(),
+    };
     println!("mynareader demo — a simulated reception, three patients");
     println!("  output: {}", out.display());
     println!("  card: the emulator's chip in this process (pcscd not used)");
 
     // The kiosk's device key and the upstream that trusts it.
-    let signer = init_device_key(&work.path().join("device.key"))
+    let signer = init_device_key(&work.as_path().join("device.key"))
         .map_err(|e| Failure::new(format!("device key: {e}")))?;
     write(
         &out.join("device-public.pem"),
@@ -442,7 +460,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     )?;
     let key_id = signer.key_id().to_string();
     let signer: Arc<dyn DeviceSigner> = Arc::new(signer);
-    let ca = work.path().join("jpki-auth-ca.der");
+    let ca = work.as_path().join("jpki-auth-ca.der");
     write(&ca, myna_card_sim::pki::AUTH_CA_CERT)?;
     let patients: serde_json::Map<String, serde_json::Value> = PATIENTS
         .iter()
@@ -458,7 +476,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             )
         })
         .collect();
-    let patients_file = work.path().join("patients.json");
+    let patients_file = work.as_path().join("patients.json");
     write(
         &patients_file,
         serde_json::Value::Object(patients).to_string(),
@@ -590,7 +608,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         "reader firmware {} (slot {}), session open",
         info.firmware, info.slot
     ));
-    let outbox = Outbox::open(&work.path().join("kiosk.db"))
+    let outbox = Outbox::open(&work.as_path().join("kiosk.db"))
         .map_err(|e| Failure::new(format!("outbox: {e}")))?;
     let upstream = HttpUpstream::new(&upstream_url, HttpOptions::default())
         .map_err(|e| Failure::new(format!("upstream client: {e}")))?;
@@ -622,7 +640,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     }
     let kiosk = Kiosk::new(ReceptionConfig::default(), ports, SystemClock);
     let (events, inbox) = mpsc::channel::<KioskEvent<SharedCard>>();
-    let socket = work.path().join("kiosk.sock");
+    let socket = work.as_path().join("kiosk.sock");
     let control_events = events.clone();
     control::serve(&socket, move |asked| {
         control_events.send(KioskEvent::Control(asked)).is_ok()
@@ -645,6 +663,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             let mut personality = Personality {
                 auth_cert_serial: p.serial.to_vec(),
                 auth_cert_cn: format!("DEMO{}", serial_text(&p.serial).replace(':', "")),
+                auth_pin: Some(PIN.into()),
                 ..Personality::default()
             };
             if let Some((_, (card_photo, _))) = &face {
@@ -706,12 +725,18 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         }
     ));
 
+    // What the upstream says it processed (request ids and duplicates).
+    let received = HttpUpstream::new(&upstream_url, HttpOptions::default())
+        .ok()
+        .and_then(|u| u.get_json::<serde_json::Value>("/v1/received").ok())
+        .unwrap_or_default();
     let t = transcript.lock().unwrap_or_else(|e| e.into_inner());
     let summary = serde_json::json!({
         "card": "emulated chip in process (pcscd not used)",
         "face": face.is_some(),
         "patients": t.patients,
         "outbox_pending": pending,
+        "upstream_received": received,
     });
     write(
         &out.join("summary.json"),
@@ -789,10 +814,10 @@ fn play(
             reader.wait_for("ChooseMethod")?;
             press(reader, "pin")?;
             reader.wait_for("PinEntry")?;
-            enter(reader, "9999")?;
+            enter(reader, WRONG_PIN)?;
             let screen = reader.wait_for("PinEntry { tries_left: 2")?;
             clock.say(&format!("patient sees {screen}"));
-            enter(reader, "1234")?;
+            enter(reader, PIN)?;
             reader.wait_for("ConsentOverview")?;
             press(reader, "one-by-one")?;
             reader.wait_for("ConsentItem")?;

@@ -1,0 +1,210 @@
+//! The README's main job end to end: `mynareader demo` runs the kiosk
+//! against `reader-sim` and `upstream-ref` as separate processes and the
+//! card emulator's chip, three patients. Checks the screens each patient
+//! saw, in order; what the upstream received (every message once, none
+//! twice); and that no secret of the run — 照合番号B, the PINs typed, the
+//! face images — is in any file it wrote (screens, messages, summary, the
+//! outbox database and its journal, the key folder) or in its output, with
+//! a positive control proving the scan finds a planted one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mynareader_tests::{binary, scan_for_secrets, Needle};
+
+fn faces() -> Option<PathBuf> {
+    ["../shared/faces/dev-card", "../../shared/faces/dev-card"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.join("pairs.csv").exists())
+}
+
+/// The dev pair the demo picks (the first same-person card/live pair).
+fn face_pair(faces: &Path) -> (PathBuf, PathBuf) {
+    let pairs = std::fs::read_to_string(faces.join("pairs.csv")).unwrap();
+    pairs
+        .lines()
+        .skip(1)
+        .find_map(|row| {
+            let cols: Vec<&str> = row.split(',').collect();
+            (cols.len() == 3
+                && cols[2].trim() == "1"
+                && cols[0].ends_with("_card.jp2")
+                && !cols[1].ends_with(".jp2"))
+            .then(|| (faces.join(cols[0]), faces.join(cols[1])))
+        })
+        .unwrap()
+}
+
+/// 64 bytes from the middle of a file: finding them means the image (or a
+/// copy of it) was written.
+fn window(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 64].to_vec()
+}
+
+fn needles(face: Option<&(PathBuf, PathBuf)>) -> Vec<Needle> {
+    let mut needles = vec![
+        Needle {
+            name: "照合番号B".into(),
+            bytes: b"55021720352285".to_vec(),
+            digits_token: false,
+        },
+        Needle {
+            name: "the PIN".into(),
+            bytes: b"4826".to_vec(),
+            digits_token: true,
+        },
+        Needle {
+            name: "the wrong PIN typed".into(),
+            bytes: b"7391".to_vec(),
+            digits_token: true,
+        },
+    ];
+    if let Some((card, live)) = face {
+        needles.push(Needle {
+            name: "the card photo".into(),
+            bytes: window(card),
+            digits_token: false,
+        });
+        needles.push(Needle {
+            name: "the camera picture".into(),
+            bytes: window(live),
+            digits_token: false,
+        });
+    }
+    needles
+}
+
+fn screens(summary: &serde_json::Value, patient: &str) -> Vec<String> {
+    summary["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["patient"] == patient)
+        .unwrap_or_else(|| panic!("no patient {patient} in {summary}"))["screens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        // The idle screen between patients belongs to whichever is current.
+        .filter(|s| s != "idle")
+        .collect()
+}
+
+#[test]
+fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let work = dir.path().join("work");
+    let output = Command::new(binary("mynareader"))
+        .args(["demo", "--out"])
+        .arg(&out)
+        .arg("--work")
+        .arg(&work)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "demo failed\n{stdout}\n{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let face = faces().map(|f| face_pair(&f));
+    let face_ran = summary["face"].as_bool().unwrap();
+    if std::env::var("CI").as_deref() == Ok("true") {
+        assert!(
+            face_ran,
+            "CI has the models and dev faces: the face patient must run\n{stdout}"
+        );
+    }
+    if face_ran {
+        assert_eq!(
+            screens(&summary, "face"),
+            [
+                "reading",
+                "choose-method",
+                "face-capture",
+                "processing",
+                "consent-overview",
+                "done"
+            ]
+        );
+    } else {
+        eprintln!("face patient skipped by the demo (no models or dev faces)\n{stdout}");
+    }
+    assert_eq!(
+        screens(&summary, "pin-one-wrong-try"),
+        [
+            "reading",
+            "choose-method",
+            "pin-entry",
+            "pin-entry",
+            "processing",
+            "consent-overview",
+            "consent-item",
+            "consent-item",
+            "done"
+        ]
+    );
+    assert_eq!(
+        screens(&summary, "visual-check"),
+        [
+            "reading",
+            "visual-check",
+            "processing",
+            "registration",
+            "processing",
+            "registration-done",
+            "consent-overview",
+            "done"
+        ]
+    );
+    // Every patient's verify and consent reached the upstream exactly once.
+    let patients = if face_ran { 3 } else { 2 };
+    let received = &summary["upstream_received"];
+    assert_eq!(received["verify"].as_array().unwrap().len(), patients);
+    assert_eq!(received["consent"].as_array().unwrap().len(), patients);
+    assert_eq!(received["duplicates"], 0);
+    assert_eq!(summary["outbox_pending"], 0);
+    // Every screen and message is there, numbered in order.
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let jws = files.iter().filter(|f| f.ends_with(".jws")).count();
+    assert_eq!(jws, patients * 2, "{files:?}");
+    assert!(files.contains(&"device-public.pem".to_string()));
+    let pngs = files.iter().filter(|f| f.ends_with(".png")).count();
+    let shown: usize = summary["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["screens"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(pngs, shown);
+
+    // No secret in anything the run wrote or printed.
+    let needles = needles(face.as_ref().filter(|_| face_ran));
+    let findings = scan_for_secrets(
+        &[&out, &work],
+        &[("stdout", stdout.as_bytes()), ("stderr", stderr.as_bytes())],
+        &needles,
+    );
+    assert!(findings.is_empty(), "secrets written: {findings:?}");
+
+    // Positive control: the same scan finds each secret planted in a copy.
+    let planted = dir.path().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    for (i, needle) in needles.iter().enumerate() {
+        let mut bytes = b"{\"note\":\"".to_vec();
+        bytes.extend_from_slice(&needle.bytes);
+        bytes.extend_from_slice(b"\"}");
+        std::fs::write(planted.join(format!("{i}.json")), bytes).unwrap();
+    }
+    let found = scan_for_secrets(&[&planted], &[], &needles);
+    assert_eq!(found.len(), needles.len(), "{found:?}");
+}
