@@ -13,5 +13,6 @@ pub mod fw;
 pub mod kiosk;
 pub mod link;
 pub mod reception;
+pub mod rig;
 pub mod secret;
 pub mod upstream;
