@@ -32,6 +32,14 @@ use serde::Serialize;
 
 use crate::hint::{Failure, Hint};
 
+/// Prints a line; a closed stdout (`| head`) is not an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Options of the demo.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -242,9 +250,9 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         .work
         .clone()
         .unwrap_or_else(|| temporary.path().to_path_buf());
-    println!("mynareader demo — a simulated reception, three patients");
-    println!("  output: {}", out.display());
-    println!("  card: the emulator's chip in this process (pcscd not used)");
+    out!("mynareader demo — a simulated reception, three patients");
+    out!("  output: {}", out.display());
+    out!("  card: the emulator's chip in this process (pcscd not used)");
 
     // The card-front reader, trained from the machine's Japanese fonts.
     let start = Instant::now();
@@ -365,7 +373,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
                     ..PatientRecord::default()
                 });
             }
-            println!();
+            out!("");
             clock.say(&format!("patient {} ({})", p.label, p.name_kana));
             let started = Instant::now();
             play(p, &card, &rig, &mut patient, clock).map_err(rig_failure)?;
@@ -385,7 +393,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let received = rig.received();
     rig.stop_kiosk();
     script_result?;
-    println!();
+    out!("");
     clock.say(&format!(
         "outbox: {}",
         if pending == 0 {
@@ -407,7 +415,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         serde_json::to_string_pretty(&summary).unwrap_or_default(),
     )?;
     for p in &t.patients {
-        println!(
+        out!(
             "  {:<20} {:<7} {:>6} ms  {}",
             p.patient,
             p.method,
@@ -415,7 +423,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             p.screens.join(" → ")
         );
     }
-    println!(
+    out!(
         "wrote {} screens, {} messages, device-public.pem and summary.json to {}",
         t.patients.iter().map(|p| p.screens.len()).sum::<usize>(),
         t.patients.iter().map(|p| p.messages.len()).sum::<usize>(),
