@@ -107,8 +107,8 @@ pub struct SharedCard(Arc<Mutex<Card>>);
 impl SharedCard {
     /// A card personalised as `personality` says.
     pub fn new(personality: &Personality) -> Result<SharedCard, RigError> {
-        let contents = personalise(personality)
-            .map_err(|e| RigError::Setup(format!("card emulator: {e}")))?;
+        let contents =
+            personalise(personality).map_err(|e| RigError::Setup(format!("card emulator: {e}")))?;
         Ok(SharedCard(Arc::new(Mutex::new(Card::new(contents)))))
     }
 
@@ -424,7 +424,8 @@ impl Rig {
     pub fn start(setup: RigSetup) -> Result<Rig, RigError> {
         std::fs::create_dir_all(&setup.work).map_err(io(setup.work.display().to_string()))?;
         let key = setup.work.join("device.key");
-        let signer = init_device_key(&key).map_err(|e| RigError::Setup(format!("device key: {e}")))?;
+        let signer =
+            init_device_key(&key).map_err(|e| RigError::Setup(format!("device key: {e}")))?;
         let pem = public_key_pem(crate::upstream::signer::DeviceSigner::public_key(&signer));
         let pem_file = setup.work.join("device-public.pem");
         std::fs::write(&pem_file, &pem).map_err(io(pem_file.display().to_string()))?;

@@ -522,6 +522,23 @@ fn upstream_answers_other_than_valid_or_none_at_all_send_the_patient_to_staff() 
 }
 
 #[test]
+fn no_challenge_for_the_pin_signature_sends_the_patient_to_staff_without_a_verify() {
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Pin);
+    k.step(Input::PinTries(3));
+    let out = k.touch(Button::PinDigitEntered { count: 4 });
+    assert_eq!(out, [Effect::VerifyPinAndSign]);
+    // The adapter could not get a challenge, so it sent no VERIFY.
+    let out = k.step(Input::UpstreamFailed(UpstreamFailure::Deadline));
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    assert!(out.contains(&Effect::AlertStaff(Alert::Upstream(
+        UpstreamFailure::Deadline
+    ))));
+    assert!(!out.iter().any(|e| matches!(e, Effect::SendVerify(_))));
+}
+
+#[test]
 fn call_staff_removal_idle_and_faults_end_cleanly() {
     let mut k = Kiosk::new();
     k.standard();

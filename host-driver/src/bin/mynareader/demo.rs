@@ -24,8 +24,8 @@ use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::Observer;
 use mynareader::reception::{Alert, PatientScreen};
 use mynareader::rig::{
-    default_faces, face_pair, patient_entry, personality, screen_name, serial_text, Rig,
-    RigError, RigSetup, SharedCard, SimControl, CARD_FRONT_ARGS,
+    default_faces, face_pair, patient_entry, personality, screen_name, serial_text, Rig, RigError,
+    RigSetup, SharedCard, SimControl, CARD_FRONT_ARGS,
 };
 use mynareader::upstream::messages::{MessageKind, VerifyResponse};
 use serde::Serialize;
@@ -278,11 +278,14 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let start = Instant::now();
     let faces = args.faces.clone().or_else(default_faces);
     let pair = faces.as_deref().and_then(face_pair);
-    let face = match (FaceEngine::load(FaceSettings {
-        models_dir: args.models.clone(),
-        ..FaceSettings::default()
-    }), pair, &card_front)
-    {
+    let face = match (
+        FaceEngine::load(FaceSettings {
+            models_dir: args.models.clone(),
+            ..FaceSettings::default()
+        }),
+        pair,
+        &card_front,
+    ) {
         (Ok(engine), Some(pair), Some(_)) => {
             clock.say(&format!(
                 "face models loaded ({}, {} ms)",
@@ -316,16 +319,29 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             )
         })
         .collect();
-    setup.sim_args = ["--seed", "7", "--card-angle", "4", "--card-at", "0.48,0.52", "--card-scale", "0.6"]
-        .iter()
-        .chain(CARD_FRONT_ARGS.iter())
-        .map(|s| s.to_string())
-        .collect();
+    setup.sim_args = [
+        "--seed",
+        "7",
+        "--card-angle",
+        "4",
+        "--card-at",
+        "0.48,0.52",
+        "--card-scale",
+        "0.6",
+    ]
+    .iter()
+    .chain(CARD_FRONT_ARGS.iter())
+    .map(|s| s.to_string())
+    .collect();
     if let Some(font) = font_files.first() {
-        setup.sim_args.extend(["--card-font".into(), font.display().to_string()]);
+        setup
+            .sim_args
+            .extend(["--card-font".into(), font.display().to_string()]);
     }
     if let Some((engine, (_, live))) = &face {
-        setup.sim_args.extend(["--patient-camera".into(), live.display().to_string()]);
+        setup
+            .sim_args
+            .extend(["--patient-camera".into(), live.display().to_string()]);
         setup.face = Some(engine.clone());
     }
     setup.card_front = card_front.clone();
@@ -359,9 +375,8 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             let mut personality = personality(p.serial, PIN);
             if let Some((_, (card_photo, _))) = &face {
                 if p.method == "face" {
-                    personality.photo_jp2 = std::fs::read(card_photo).map_err(|e| {
-                        Failure::new(format!("{}: {e}", card_photo.display()))
-                    })?;
+                    personality.photo_jp2 = std::fs::read(card_photo)
+                        .map_err(|e| Failure::new(format!("{}: {e}", card_photo.display())))?;
                 }
             }
             let card = SharedCard::new(&personality).map_err(rig_failure)?;

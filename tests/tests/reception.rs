@@ -1,0 +1,527 @@
+//! Whole receptions end to end, one scenario per test: the kiosk (its real
+//! event loop, ports, outbox and control socket) against `reader-sim` and
+//! `upstream-ref` as separate processes and the card emulator's chip
+//! (`mynareader::rig`). The patient acts only on what the reader shows, by
+//! tapping its panel; staff use the kiosk's control socket. Each test
+//! asserts the screens in order, what the upstream received and what the
+//! card saw.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use myna_card_sim::personality::Validity;
+use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::face::{FaceEngine, FaceSettings};
+use mynareader::reception::Alert;
+use mynareader::rig::{
+    default_faces, face_pair, patient_entry, personality, serial_text, Recorder, Rig, RigSetup,
+    SharedCard, SimControl, CARD_FRONT_ARGS,
+};
+use mynareader::upstream::messages::MessageKind;
+
+const PIN: &str = "4826";
+const SERIAL: [u8; 4] = [0x20, 0, 0, 1];
+
+struct World {
+    rig: Rig,
+    rec: Recorder,
+    reader: SimControl,
+    _dir: tempfile::TempDir,
+}
+
+struct Options {
+    registered: bool,
+    checkup: bool,
+    deadline: Duration,
+    sim_args: Vec<String>,
+    face: Option<(Arc<FaceEngine>, Arc<CardFrontReader>)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            registered: true,
+            checkup: true,
+            deadline: Duration::from_secs(10),
+            sim_args: vec!["--seed".into(), "3".into()],
+            face: None,
+        }
+    }
+}
+
+fn world(options: Options) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = RigSetup::new(mynareader_tests::bin_dir(), dir.path().join("work"));
+    setup.patients.insert(
+        serial_text(&SERIAL),
+        patient_entry(
+            "valid",
+            options.registered,
+            "テスト タロウ",
+            options.checkup,
+        ),
+    );
+    setup.sim_args = options.sim_args;
+    setup.verify_deadline = options.deadline;
+    if let Some((engine, reader)) = options.face {
+        setup.face = Some(engine);
+        setup.card_front = Some(reader);
+    }
+    let mut rig = Rig::start(setup).unwrap();
+    let rec = Recorder::default();
+    rig.start_kiosk(Box::new(rec.clone())).unwrap();
+    let mut reader = rig.reader_control().unwrap();
+    reader.wait_for("Idle").unwrap();
+    World {
+        rig,
+        rec,
+        reader,
+        _dir: dir,
+    }
+}
+
+/// The screens shown since the last call, without the `idle` ones.
+fn screens(rec: &Recorder) -> Vec<String> {
+    rec.take()
+        .screens
+        .into_iter()
+        .filter(|s| s != "idle")
+        .collect()
+}
+
+/// PIN VERIFYs with data the chip received.
+fn verifies(card: &SharedCard) -> usize {
+    card.with_chip(|c| {
+        c.drain_log()
+            .iter()
+            .filter(|e| e.header.starts_with("0020") && e.lc == 4)
+            .count()
+    })
+}
+
+fn received(rig: &Rig, kind: &str) -> usize {
+    rig.received()[kind].as_array().map_or(0, Vec::len)
+}
+
+fn card() -> SharedCard {
+    SharedCard::new(&personality(SERIAL, PIN)).unwrap()
+}
+
+/// The face models and the card-front reader, loaded once per process;
+/// `None` (with a message) where the models or dev faces are absent.
+fn face_setup() -> Option<(
+    Arc<FaceEngine>,
+    Arc<CardFrontReader>,
+    PathBuf,
+    PathBuf,
+    PathBuf,
+)> {
+    static SETUP: OnceLock<
+        Option<(
+            Arc<FaceEngine>,
+            Arc<CardFrontReader>,
+            PathBuf,
+            PathBuf,
+            PathBuf,
+        )>,
+    > = OnceLock::new();
+    SETUP
+        .get_or_init(|| {
+            let faces = default_faces()?;
+            let (card_photo, live) = face_pair(&faces)?;
+            // Another person's live photo: the first folder that is not the
+            // card photo's.
+            let owner = card_photo.parent()?.to_path_buf();
+            let other = std::fs::read_dir(&faces)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir() && *p != owner)
+                .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "jpg"))?;
+            let engine = FaceEngine::load(FaceSettings::default()).ok()?;
+            let fonts: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
+            if fonts.is_empty() {
+                return None;
+            }
+            let reader =
+                CardFrontReader::new(GlyphModel::train(&fonts), CardFrontSettings::default());
+            Some((Arc::new(engine), Arc::new(reader), card_photo, live, other))
+        })
+        .clone()
+}
+
+fn skip_without_face() -> Option<(
+    Arc<FaceEngine>,
+    Arc<CardFrontReader>,
+    PathBuf,
+    PathBuf,
+    PathBuf,
+)> {
+    let setup = face_setup();
+    if setup.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: face models, dev faces and Japanese fonts must be there"
+        );
+        eprintln!("skipped: no face models, ../shared/faces/dev-card or Japanese fonts");
+    }
+    setup
+}
+
+fn face_world(live: &std::path::Path) -> Option<(World, PathBuf)> {
+    let (engine, reader, card_photo, _, _) = skip_without_face()?;
+    let font = fonts::find(&[]).into_iter().next()?;
+    let mut sim_args: Vec<String> = CARD_FRONT_ARGS.iter().map(|s| s.to_string()).collect();
+    sim_args.extend([
+        "--card-font".into(),
+        font.display().to_string(),
+        "--patient-camera".into(),
+        live.display().to_string(),
+    ]);
+    Some((
+        world(Options {
+            sim_args,
+            face: Some((engine, reader)),
+            ..Options::default()
+        }),
+        card_photo,
+    ))
+}
+
+#[test]
+fn face_fails_three_times_then_the_pin_finishes_the_reception() {
+    let Some((_, _, _, _, other)) = skip_without_face() else {
+        return;
+    };
+    let Some((mut w, card_photo)) = face_world(&other) else {
+        return;
+    };
+    let mut p = personality(SERIAL, PIN);
+    p.photo_jp2 = std::fs::read(card_photo).unwrap();
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("face").unwrap();
+    w.reader.wait_for("FaceFailed").unwrap();
+    let record = w.rec.take();
+    let compared = record
+        .stages
+        .iter()
+        .filter(|(stage, outcome)| stage == "capture-face" && outcome == "no match")
+        .count();
+    assert_eq!(compared, 3, "{:?}", record.stages);
+    assert!(record.messages.is_empty(), "nothing sent for a failed face");
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("ConsentOverview").unwrap();
+    w.reader.tap("yes").unwrap();
+    w.reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(
+        screens(&w.rec),
+        ["pin-entry", "processing", "consent-overview", "done"]
+    );
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "verify"), 1);
+    assert_eq!(received(&w.rig, "consent"), 1);
+}
+
+#[test]
+fn a_face_only_card_offers_no_pin_and_fails_to_staff() {
+    let Some((_, _, _, _, other)) = skip_without_face() else {
+        return;
+    };
+    let Some((mut w, card_photo)) = face_world(&other) else {
+        return;
+    };
+    let mut p = personality(SERIAL, PIN).face_only();
+    p.photo_jp2 = std::fs::read(card_photo).unwrap();
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    assert_eq!(
+        w.reader.wait_for("ChooseMethod").unwrap(),
+        "ChooseMethod { face_only: true }"
+    );
+    assert!(
+        w.reader.tap("pin").is_err(),
+        "no PIN button on a face-only card"
+    );
+    w.reader.tap("face").unwrap();
+    assert_eq!(
+        w.reader.wait_for("FaceFailed").unwrap(),
+        "FaceFailed { pin_available: false }"
+    );
+    w.reader.tap("call-staff").unwrap();
+    w.reader.wait_for("StaffComing").unwrap();
+    let record = w.rec.take();
+    assert!(record.alerts.contains(&Alert::PatientCalled), "{record:?}");
+    assert!(record.messages.is_empty());
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(received(&w.rig, "verify"), 0);
+}
+
+#[test]
+fn a_locked_pin_alerts_staff_and_no_verify_is_sent_at_zero_tries() {
+    let mut w = world(Options::default());
+    let mut p = personality(SERIAL, PIN);
+    p.auth_pin_tries = 1;
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinLastTry").unwrap();
+    w.reader.tap("confirm").unwrap();
+    w.reader.wait_for("PinEntry { tries_left: 1").unwrap();
+    w.reader.enter_pin("0000").unwrap();
+    w.reader.wait_for("PinLocked").unwrap();
+    assert_eq!(verifies(&card), 1, "exactly the one try the card had");
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    // Placed again: locked at once, still no VERIFY.
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinLocked").unwrap();
+    assert_eq!(verifies(&card), 0);
+    let record = w.rec.take();
+    assert!(record.alerts.contains(&Alert::PinLocked), "{record:?}");
+    assert!(record.messages.is_empty());
+    assert_eq!(received(&w.rig, "verify"), 0);
+}
+
+#[test]
+fn in_the_grace_period_only_the_qualification_is_confirmed() {
+    let mut w = world(Options::default());
+    let mut p = personality(SERIAL, PIN);
+    p.auth_cert_validity = Validity::ExpiredDaysAgo(20);
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    let notice = w.reader.wait_for("ExpiryNotice").unwrap();
+    assert!(notice.contains("in_grace: true"), "{notice}");
+    w.reader.tap("confirm").unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(
+        screens(&w.rec),
+        [
+            "reading",
+            "expiry-notice",
+            "choose-method",
+            "pin-entry",
+            "processing",
+            "done"
+        ]
+    );
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "verify"), 1);
+    assert_eq!(received(&w.rig, "consent"), 0, "no consent in the grace");
+}
+
+#[test]
+fn beyond_the_grace_the_card_is_refused_and_nothing_is_sent() {
+    let mut w = world(Options::default());
+    let mut p = personality(SERIAL, PIN);
+    p.auth_cert_validity = Validity::ExpiredDaysAgo(200);
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ExpiredRefused").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    let record = w.rec.take();
+    assert!(record.alerts.contains(&Alert::CertificateExpired));
+    assert!(record.messages.is_empty());
+    assert_eq!(verifies(&card), 0);
+    assert_eq!(received(&w.rig, "verify"), 0);
+}
+
+#[test]
+fn declining_every_consent_one_by_one_is_recorded_as_declined() {
+    let mut w = world(Options::default());
+    let card = card();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("ConsentOverview").unwrap();
+    w.reader.tap("one-by-one").unwrap();
+    for item in ["Operation", "Diagnosis", "SpecificHealthCheckup"] {
+        w.reader.wait_for(&format!("ConsentItem({item}")).unwrap();
+        w.reader.tap("no").unwrap();
+    }
+    w.reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(
+        screens(&w.rec),
+        [
+            "reading",
+            "choose-method",
+            "pin-entry",
+            "processing",
+            "consent-overview",
+            "consent-item",
+            "consent-item",
+            "consent-item",
+            "done"
+        ]
+    );
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "consent"), 1);
+}
+
+#[test]
+fn with_the_upstream_down_the_patient_sees_staff_and_no_pin_try_is_spent() {
+    let mut w = world(Options {
+        deadline: Duration::from_secs(2),
+        ..Options::default()
+    });
+    let card = card();
+    w.rig.kill_upstream();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("SeeStaff").unwrap();
+    // No challenge, so the card was never asked: its tries are untouched.
+    assert_eq!(verifies(&card), 0);
+    let record = w.rec.take();
+    assert!(
+        record
+            .alerts
+            .iter()
+            .any(|a| matches!(a, Alert::Upstream(_))),
+        "{record:?}"
+    );
+    assert!(record.messages.is_empty());
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(w.rig.status().unwrap()["outbox_pending"], 0);
+}
+
+#[test]
+fn a_card_pulled_during_the_pin_pad_ends_the_reception_and_sends_nothing() {
+    let mut w = world(Options::default());
+    let card = card();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.tap("digit 4").unwrap();
+    w.reader.tap("digit 8").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    let state = w.reader.ask("state").unwrap();
+    assert!(state.contains("entered=0"), "digits wiped: {state}");
+    assert_eq!(verifies(&card), 0);
+    assert!(w.rec.take().messages.is_empty());
+    assert_eq!(received(&w.rig, "verify"), 0);
+}
+
+#[test]
+fn visual_check_serves_exactly_one_reception() {
+    let mut w = world(Options::default());
+    let answer = w
+        .rig
+        .staff("visual-check on staff-3 pin-forgotten")
+        .unwrap();
+    assert!(answer.contains("\"visual_check\":true"), "{answer}");
+    let card = card();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("VisualCheck").unwrap();
+    // No PIN pad can be reached while 目視 is on.
+    assert!(w.reader.tap("pin").is_err());
+    w.reader.tap("confirm").unwrap();
+    w.reader.wait_for("ConsentOverview").unwrap();
+    w.reader.tap("yes").unwrap();
+    w.reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(w.rig.status().unwrap()["visual_check"], false);
+    // The next patient chooses as usual.
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    assert_eq!(verifies(&card), 0, "目視 spends no PIN try");
+    assert_eq!(received(&w.rig, "verify"), 1);
+}
+
+#[test]
+fn a_kiosk_restarted_mid_reception_sends_nothing_for_it_and_serves_the_next() {
+    let mut w = world(Options::default());
+    let card = card();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
+    w.reader.tap("digit 4").unwrap();
+    // The kiosk dies and comes back; the card is still on the reader, so
+    // the PC/SC thread reports it again.
+    w.rig.start_kiosk(Box::new(w.rec.clone())).unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    let state = w.reader.ask("state").unwrap();
+    assert!(
+        state.contains("entered=0"),
+        "the new session wiped: {state}"
+    );
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("pin").unwrap();
+    w.reader.wait_for("PinEntry { tries_left: 3").unwrap();
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("ConsentOverview").unwrap();
+    w.reader.tap("yes").unwrap();
+    w.reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "verify"), 1);
+    assert_eq!(received(&w.rig, "consent"), 1);
+    assert_eq!(w.rig.received()["duplicates"], 0);
+}
+
+#[test]
+fn a_reader_restarted_mid_reception_is_drawn_again_and_the_reception_goes_on() {
+    let mut w = world(Options::default());
+    let card = card();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    let before = w.reader.ask("state").unwrap();
+    w.reader.ask("reboot").unwrap();
+    // The kiosk notices, opens a new session and draws the screen again.
+    let mut reader = w.rig.reader_control().unwrap();
+    reader.wait_for("ChooseMethod").unwrap();
+    let after = reader.ask("state").unwrap();
+    let boot = |s: &str| {
+        s.split("boot=")
+            .nth(1)
+            .map(|b| b.split(' ').next().unwrap_or("").to_string())
+    };
+    assert_ne!(boot(&before), boot(&after), "{before} / {after}");
+    reader.tap("pin").unwrap();
+    reader.wait_for("PinEntry").unwrap();
+    reader.enter_pin(PIN).unwrap();
+    reader.wait_for("ConsentOverview").unwrap();
+    reader.tap("yes").unwrap();
+    reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    reader.wait_for("Idle").unwrap();
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "verify"), 1);
+    let kinds = w.rec.take().messages;
+    assert_eq!(kinds, [MessageKind::Verify, MessageKind::Consent]);
+}
