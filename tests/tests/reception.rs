@@ -110,71 +110,68 @@ fn card() -> SharedCard {
     SharedCard::new(&personality(SERIAL, PIN)).unwrap()
 }
 
-/// The face models and the card-front reader, loaded once per process;
-/// `None` (with a message) where the models or dev faces are absent.
-fn face_setup() -> Option<(
-    Arc<FaceEngine>,
-    Arc<CardFrontReader>,
-    PathBuf,
-    PathBuf,
-    PathBuf,
-)> {
-    static SETUP: OnceLock<
-        Option<(
-            Arc<FaceEngine>,
-            Arc<CardFrontReader>,
-            PathBuf,
-            PathBuf,
-            PathBuf,
-        )>,
-    > = OnceLock::new();
-    SETUP
-        .get_or_init(|| {
-            let faces = default_faces()?;
-            let (card_photo, live) = face_pair(&faces)?;
-            // Another person's live photo: the first folder that is not the
-            // card photo's.
-            let owner = card_photo.parent()?.to_path_buf();
-            let other = std::fs::read_dir(&faces)
-                .ok()?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir() && *p != owner)
-                .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "jpg"))?;
-            let engine = FaceEngine::load(FaceSettings::default()).ok()?;
-            let fonts: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
-            if fonts.is_empty() {
-                return None;
-            }
-            let reader =
-                CardFrontReader::new(GlyphModel::train(&fonts), CardFrontSettings::default());
-            Some((Arc::new(engine), Arc::new(reader), card_photo, live, other))
-        })
-        .clone()
+/// The face models, the card-front reader and the photos the face tests use.
+#[derive(Clone)]
+struct FaceKit {
+    engine: Arc<FaceEngine>,
+    reader: Arc<CardFrontReader>,
+    card_photo: PathBuf,
+    other: PathBuf,
 }
 
-fn skip_without_face() -> Option<(
-    Arc<FaceEngine>,
-    Arc<CardFrontReader>,
-    PathBuf,
-    PathBuf,
-    PathBuf,
-)> {
-    let setup = face_setup();
-    if setup.is_none() {
+/// Loaded once per process; `None` where the models, the dev faces or the
+/// Japanese fonts are absent.
+fn face_kit() -> Option<FaceKit> {
+    static KIT: OnceLock<Option<FaceKit>> = OnceLock::new();
+    KIT.get_or_init(|| {
+        let faces = default_faces()?;
+        let (card_photo, _) = face_pair(&faces)?;
+        // Another person's live photo: from the first folder that is not
+        // the card photo's.
+        let owner = card_photo.parent()?.to_path_buf();
+        let other = std::fs::read_dir(&faces)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() && *p != owner)
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "jpg"))?;
+        let engine = FaceEngine::load(FaceSettings::default()).ok()?;
+        let fonts: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
+        if fonts.is_empty() {
+            return None;
+        }
+        let reader = CardFrontReader::new(GlyphModel::train(&fonts), CardFrontSettings::default());
+        Some(FaceKit {
+            engine: Arc::new(engine),
+            reader: Arc::new(reader),
+            card_photo,
+            other,
+        })
+    })
+    .clone()
+}
+
+fn skip_without_face() -> Option<FaceKit> {
+    let kit = face_kit();
+    if kit.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI: face models, dev faces and Japanese fonts must be there"
         );
         eprintln!("skipped: no face models, ../shared/faces/dev-card or Japanese fonts");
     }
-    setup
+    kit
 }
 
 fn face_world(live: &std::path::Path) -> Option<(World, PathBuf)> {
-    let (engine, reader, card_photo, _, _) = skip_without_face()?;
+    let FaceKit {
+        engine,
+        reader,
+        card_photo,
+        ..
+    } = skip_without_face()?;
     let font = fonts::find(&[]).into_iter().next()?;
     let mut sim_args: Vec<String> = CARD_FRONT_ARGS.iter().map(|s| s.to_string()).collect();
     sim_args.extend([
@@ -195,7 +192,7 @@ fn face_world(live: &std::path::Path) -> Option<(World, PathBuf)> {
 
 #[test]
 fn face_fails_three_times_then_the_pin_finishes_the_reception() {
-    let Some((_, _, _, _, other)) = skip_without_face() else {
+    let Some(FaceKit { other, .. }) = skip_without_face() else {
         return;
     };
     let Some((mut w, card_photo)) = face_world(&other) else {
@@ -235,7 +232,7 @@ fn face_fails_three_times_then_the_pin_finishes_the_reception() {
 
 #[test]
 fn a_face_only_card_offers_no_pin_and_fails_to_staff() {
-    let Some((_, _, _, _, other)) = skip_without_face() else {
+    let Some(FaceKit { other, .. }) = skip_without_face() else {
         return;
     };
     let Some((mut w, card_photo)) = face_world(&other) else {

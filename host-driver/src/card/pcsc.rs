@@ -273,6 +273,90 @@ impl Drop for PcscCard {
     }
 }
 
+/// A change of the card on the watched reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// A card is on the reader (named).
+    Placed(String),
+    /// The card left.
+    Removed,
+}
+
+/// Watches the reader (the first whose name contains `reader`, or the first
+/// one) on its own thread and calls `report` on every placement and
+/// removal, until `report` returns false. Survives pcscd restarts and
+/// readers that come and go: it tries again every second, and reports a
+/// removal when the reader vanishes with a card reported on it.
+pub fn watch(
+    reader: Option<String>,
+    mut report: impl FnMut(Presence) -> bool + Send + 'static,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("pcsc-watch".into())
+        .spawn(move || {
+            let mut present = false;
+            loop {
+                match watch_once(reader.as_deref(), &mut present, &mut report) {
+                    Ok(false) => return,
+                    Ok(true) => {}
+                    Err(e) => {
+                        tracing::debug!(event = "card.pcsc.watch_retry", error = %e);
+                        if present {
+                            present = false;
+                            if !report(Presence::Removed) {
+                                return;
+                            }
+                        }
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            }
+        })
+}
+
+/// One context's life; `Ok(false)` when the caller wants no more.
+fn watch_once(
+    wanted: Option<&str>,
+    present: &mut bool,
+    report: &mut impl FnMut(Presence) -> bool,
+) -> Result<bool, TransportError> {
+    let ctx =
+        Context::establish(Scope::User).map_err(|e| pcsc_error("SCardEstablishContext", e))?;
+    let mut states = reader_states(&ctx)?;
+    if let Some(wanted) = wanted {
+        states.retain(|s| s.name().to_string_lossy().contains(wanted));
+    }
+    states.truncate(1);
+    if states.is_empty() {
+        return Err(TransportError::ReaderNotFound(
+            wanted.unwrap_or_default().to_string(),
+        ));
+    }
+    loop {
+        match ctx.get_status_change(Some(Duration::from_secs(1)), &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(e) => return Err(pcsc_error("SCardGetStatusChange", e)),
+        }
+        let st = states[0].event_state();
+        if st.contains(State::UNKNOWN) || st.contains(State::UNAVAILABLE) {
+            return Err(TransportError::NoReaders);
+        }
+        let now_present = st.contains(State::PRESENT) && !st.contains(State::MUTE);
+        if now_present != *present {
+            *present = now_present;
+            let event = if now_present {
+                Presence::Placed(states[0].name().to_string_lossy().into_owned())
+            } else {
+                Presence::Removed
+            };
+            if !report(event) {
+                return Ok(false);
+            }
+        }
+        states[0].sync_current_state();
+    }
+}
+
 /// Names of the readers pcscd knows, for `--reader` hints.
 pub fn list_readers() -> Result<Vec<String>, TransportError> {
     let ctx =

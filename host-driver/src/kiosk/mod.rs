@@ -9,6 +9,7 @@
 //! numbers, so a touch is given to the core only for the screen it was made
 //! on, and a restarted reader's redraw keeps the mapping.
 
+pub mod config;
 pub mod control;
 pub mod ports;
 pub mod service;

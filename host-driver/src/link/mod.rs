@@ -48,6 +48,11 @@ pub trait FrameTransport: Send {
     /// After a failure: waits (within the transport's own limit) until the
     /// reader can be reached again, and reconnects.
     fn reconnect(&mut self) -> io::Result<()>;
+    /// How long `recv` waits before reporting a timeout (the kiosk's loop
+    /// reads with a short one, to serve its other events in between).
+    fn set_read_timeout(&mut self, _timeout: std::time::Duration) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl FrameTransport for Box<dyn FrameTransport> {
@@ -59,6 +64,9 @@ impl FrameTransport for Box<dyn FrameTransport> {
     }
     fn reconnect(&mut self) -> io::Result<()> {
         (**self).reconnect()
+    }
+    fn set_read_timeout(&mut self, timeout: std::time::Duration) -> io::Result<()> {
+        (**self).set_read_timeout(timeout)
     }
 }
 

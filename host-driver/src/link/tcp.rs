@@ -63,6 +63,10 @@ impl TcpTransport {
 }
 
 impl FrameTransport for TcpTransport {
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        TcpTransport::set_read_timeout(self, Some(timeout))
+    }
+
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         let stream = self.stream()?;
         stream.write_all(bytes)?;

@@ -194,6 +194,11 @@ fn open_device(target: &UsbTarget) -> Result<Open, UsbError> {
 }
 
 impl FrameTransport for UsbTransport {
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        self.read_timeout = timeout;
+        Ok(())
+    }
+
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         let open = self.opened()?;
         // Ends the transfer with a short packet so the device sees the frame

@@ -13,6 +13,7 @@ mod face;
 mod flash;
 mod fw;
 mod hint;
+mod kiosk;
 mod reader;
 
 use std::process::ExitCode;
@@ -51,6 +52,9 @@ enum Command {
     /// Signed firmware images: keys, signing, checking.
     #[command(subcommand)]
     Fw(fw::FwCommand),
+    /// The kiosk service a clinic runs; `kiosk status` and `kiosk
+    /// visual-check` talk to a running one.
+    Kiosk(kiosk::KioskArgs),
     /// Talk to a reader over the link: who it is, show a screen.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
@@ -65,6 +69,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Face(command) => face::run(command),
         Command::Flash(args) => flash::run(args),
         Command::Fw(command) => fw::run(command),
+        Command::Kiosk(args) => kiosk::run(args),
         Command::Reader(command) => reader::run(command),
     }
 }

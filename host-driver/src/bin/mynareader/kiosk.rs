@@ -1,0 +1,347 @@
+//! `mynareader kiosk`: the service a clinic runs (one process for weeks),
+//! and the staff side's small tools on its control socket (`status`,
+//! `visual-check`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use clap::Subcommand;
+use mynareader::card::pcsc::{self, ConnectOptions, PcscCard, Presence};
+use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::face::{FaceEngine, FaceSettings};
+use mynareader::kiosk::config::KioskConfig;
+use mynareader::kiosk::{control, Kiosk, KioskEvent, KioskPorts, PortSettings};
+use mynareader::link::{self, FrameTransport, LinkAddress, ReaderLink};
+use mynareader::upstream::clock::SystemClock;
+use mynareader::upstream::courier::{Backoff, Courier};
+use mynareader::upstream::http::{HttpOptions, HttpUpstream};
+use mynareader::upstream::messages::DeviceInfo;
+use mynareader::upstream::outbox::Outbox;
+use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+
+use crate::hint::{Failure, Hint};
+
+/// `mynareader kiosk [--config FILE]` runs the kiosk; its subcommands talk
+/// to a running one.
+#[derive(Debug, clap::Args)]
+pub struct KioskArgs {
+    #[command(subcommand)]
+    command: Option<KioskCommand>,
+    /// The settings file (TOML); without it, the defaults.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Print the effective settings (TOML) and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum KioskCommand {
+    /// The running kiosk's state: screen, reception, 目視, reader, outbox, alerts.
+    Status {
+        /// The control socket (default: from the settings).
+        #[arg(long)]
+        control: Option<PathBuf>,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Staff: switch 目視 on for one reception, or off.
+    VisualCheck {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Staff id (with `on`).
+        #[arg(long, required_if_eq("state", "on"))]
+        staff: Option<String>,
+        /// Reason: face-unavailable, pin-forgotten, difficult-to-visit,
+        /// unwell, cognitive, other (with `on`).
+        #[arg(long, required_if_eq("state", "on"))]
+        reason: Option<String>,
+        /// The control socket (default: from the settings).
+        #[arg(long)]
+        control: Option<PathBuf>,
+    },
+}
+
+/// Runs `mynareader kiosk …`.
+pub fn run(args: KioskArgs) -> Result<(), Failure> {
+    let config = KioskConfig::load(args.config.as_deref())
+        .map_err(|e| Failure::new(e.to_string()).hint(Hint::CheckPath))?;
+    match args.command {
+        None if args.print_config => {
+            print!("{}", config.to_toml());
+            Ok(())
+        }
+        None => serve(&config),
+        Some(KioskCommand::Status { control, json }) => {
+            let socket = control.unwrap_or_else(|| PathBuf::from(&config.files.control));
+            status(&socket, json)
+        }
+        Some(KioskCommand::VisualCheck {
+            state,
+            staff,
+            reason,
+            control,
+        }) => {
+            let socket = control.unwrap_or_else(|| PathBuf::from(&config.files.control));
+            let line = match (state.as_str(), staff, reason) {
+                ("on", Some(staff), Some(reason)) => format!("visual-check on {staff} {reason}"),
+                _ => "visual-check off".to_string(),
+            };
+            let answer = ask(&socket, &line)?;
+            println!("{answer}");
+            Ok(())
+        }
+    }
+}
+
+fn ask(socket: &Path, line: &str) -> Result<String, Failure> {
+    let answer = control::ask(socket, line).map_err(|e| {
+        Failure::new(format!(
+            "cannot reach the kiosk at {}: {e}",
+            socket.display()
+        ))
+        .hint(Hint::StartKiosk)
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&answer)
+        .map_err(|e| Failure::new(format!("the kiosk answered {answer:?}: {e}")))?;
+    if value["ok"] == false {
+        return Err(Failure::new(format!(
+            "the kiosk refused: {}",
+            value["error"].as_str().unwrap_or("?")
+        )));
+    }
+    Ok(answer)
+}
+
+fn status(socket: &Path, json: bool) -> Result<(), Failure> {
+    let answer = ask(socket, "status")?;
+    if json {
+        println!("{answer}");
+        return Ok(());
+    }
+    let s: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+    println!("screen        {}", s["screen"].as_str().unwrap_or("?"));
+    println!(
+        "reception     {}",
+        if s["in_reception"] == true {
+            "under way"
+        } else {
+            "none"
+        }
+    );
+    println!(
+        "目視          {}",
+        if s["visual_check"] == true {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    println!(
+        "reader        {} (firmware {})",
+        if s["reader_up"] == true {
+            "answering"
+        } else {
+            "NOT ANSWERING"
+        },
+        s["reader_firmware"]
+    );
+    println!("receptions    {}", s["receptions"]);
+    println!("outbox        {} pending", s["outbox_pending"]);
+    let alerts = s["alerts"].as_array().cloned().unwrap_or_default();
+    if alerts.is_empty() {
+        println!("alerts        none");
+    }
+    for alert in alerts {
+        let at = alert[0].as_i64().unwrap_or(0);
+        let when = time::OffsetDateTime::from_unix_timestamp(at)
+            .map(|t| format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second()))
+            .unwrap_or_default();
+        println!("alert         {when} {}", alert[1].as_str().unwrap_or("?"));
+    }
+    Ok(())
+}
+
+/// Opens the reader link, trying again every 2 s until it answers: a kiosk
+/// started before its reader waits for it.
+fn open_link(address: &LinkAddress) -> ReaderLink<Box<dyn FrameTransport>> {
+    let mut said = false;
+    loop {
+        let opened = link::connect(address)
+            .map_err(|e| e.to_string())
+            .and_then(|mut transport| {
+                transport
+                    .set_read_timeout(Duration::from_millis(250))
+                    .map_err(|e| e.to_string())?;
+                ReaderLink::open(transport, || rand::random::<u32>().max(1))
+                    .map_err(|e| e.to_string())
+            });
+        match opened {
+            Ok(link) => return link,
+            Err(e) => {
+                if !said {
+                    eprintln!("mynareader kiosk: waiting for the reader at {address}: {e}");
+                    said = true;
+                }
+                tracing::warn!(event = "kiosk.reader-waiting");
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+fn read_optional(path: &str, what: &str) -> Result<Option<Vec<u8>>, Failure> {
+    match KioskConfig::path(path) {
+        None => Ok(None),
+        Some(path) => std::fs::read(&path).map(Some).map_err(|e| {
+            Failure::new(format!("cannot read {what} {}: {e}", path.display()))
+                .hint(Hint::CheckPath)
+        }),
+    }
+}
+
+fn serve(config: &KioskConfig) -> Result<(), Failure> {
+    let reception = config
+        .reception()
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let address = config.link().map_err(|e| Failure::new(e.to_string()))?;
+    let key = PathBuf::from(&config.files.device_key);
+    let signer = FileSigner::load(&key).map_err(|e| {
+        Failure::new(format!("device key {}: {e}", key.display())).hint(Hint::KeepDeviceKey)
+    })?;
+    let key_id = signer.key_id().to_string();
+    let database = PathBuf::from(&config.files.database);
+    if let Some(dir) = database.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::new(format!("cannot create {}: {e}", dir.display())).hint(Hint::WritableFolder)
+        })?;
+    }
+    let outbox = Outbox::open(&database)
+        .map_err(|e| Failure::new(format!("outbox {}: {e}", database.display())))?;
+    let upstream = HttpUpstream::new(
+        &config.upstream.url,
+        HttpOptions {
+            timeout: None,
+            ca_pem: read_optional(&config.upstream.ca, "CA certificates")?,
+            client_identity_pem: read_optional(
+                &config.upstream.client_identity,
+                "client identity",
+            )?,
+        },
+    )
+    .map_err(|e| Failure::new(format!("upstream {}: {e}", config.upstream.url)))?;
+    let courier = Courier::new(outbox, upstream, Backoff::default());
+
+    // The face path: the card-front reader and the models, or neither.
+    let mut face = None;
+    let mut card_front = None;
+    if config.face.enabled {
+        let dirs: Vec<PathBuf> = config.face.fonts.iter().map(PathBuf::from).collect();
+        let fonts: Vec<Vec<u8>> = fonts::load(&dirs).into_iter().map(|(_, b)| b).collect();
+        let pad = config.pad().map_err(|e| Failure::new(e.to_string()))?;
+        let engine = FaceEngine::load(FaceSettings {
+            models_dir: KioskConfig::path(&config.face.models),
+            pad,
+            ..FaceSettings::default()
+        });
+        match (engine, fonts.is_empty()) {
+            (Ok(engine), false) => {
+                card_front = Some(Arc::new(CardFrontReader::new(
+                    GlyphModel::train(&fonts),
+                    CardFrontSettings::default(),
+                )));
+                face = Some(Arc::new(engine));
+            }
+            (Err(e), _) => {
+                eprintln!("mynareader kiosk: face recognition off: {e} (run models/fetch)");
+                tracing::warn!(event = "kiosk.face-off", reason = "models");
+            }
+            (_, true) => {
+                eprintln!(
+                    "mynareader kiosk: face recognition off: no Japanese fonts for the card front"
+                );
+                tracing::warn!(event = "kiosk.face-off", reason = "fonts");
+            }
+        }
+    }
+
+    let mut link = open_link(&address);
+    let language = match config.reader.language.as_str() {
+        "en" => myna_link::Language::English,
+        _ => myna_link::Language::Japanese,
+    };
+    if let Err(e) = link.set_language(language) {
+        tracing::warn!(event = "kiosk.language-failed", error = %e);
+    }
+    let info = link.info();
+    let mut ports = KioskPorts::new(
+        link,
+        courier,
+        Arc::new(signer) as Arc<dyn DeviceSigner>,
+        PortSettings {
+            verify_deadline: config.verify_deadline(),
+            device: DeviceInfo::new(&key_id, &info.firmware.to_string()),
+            confirm_screens: false,
+        },
+    );
+    let face_on = face.is_some();
+    if let (Some(engine), Some(reader)) = (face, card_front) {
+        ports = ports.with_face(engine).with_card_front(reader);
+    }
+    let kiosk = Kiosk::new(reception, ports, SystemClock);
+    let (events, inbox) = mpsc::channel::<KioskEvent<PcscCard>>();
+
+    // The staff side's socket.
+    let socket = PathBuf::from(&config.files.control);
+    if let Some(dir) = socket.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::new(format!("cannot create {}: {e}", dir.display())).hint(Hint::WritableFolder)
+        })?;
+    }
+    let control_events = events.clone();
+    control::serve(&socket, move |asked| {
+        control_events.send(KioskEvent::Control(asked)).is_ok()
+    })
+    .map_err(|e| {
+        Failure::new(format!("control socket {}: {e}", socket.display())).hint(Hint::WritableFolder)
+    })?;
+
+    // The card: placements and removals from pcscd, on their own thread.
+    let wanted = KioskConfig::path(&config.card.pcsc_reader).map(|p| p.display().to_string());
+    let card_events = events;
+    pcsc::watch(wanted, move |presence| {
+        let event = match presence {
+            Presence::Placed(reader) => {
+                match PcscCard::connect(ConnectOptions {
+                    reader: Some(reader),
+                    wait: Duration::from_secs(2),
+                }) {
+                    Ok(card) => KioskEvent::CardInserted(card),
+                    Err(e) => {
+                        tracing::warn!(event = "kiosk.card-connect-failed", error = %e);
+                        return true;
+                    }
+                }
+            }
+            Presence::Removed => KioskEvent::CardRemoved,
+        };
+        card_events.send(event).is_ok()
+    })
+    .map_err(|e| Failure::new(format!("cannot watch the card reader: {e}")))?;
+
+    println!(
+        "mynareader kiosk: reader {} firmware {} (slot {}), face {}, upstream {}, control {}",
+        address,
+        info.firmware,
+        info.slot,
+        if face_on { "on" } else { "off" },
+        config.upstream.url,
+        socket.display()
+    );
+    tracing::info!(event = "kiosk.started");
+    kiosk.run(inbox);
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The kiosk service as a clinic runs it: `mynareader kiosk --config FILE`
+//! as its own process, the card on a real (private) pcscd through vpcd and
+//! the emulator, the reader `reader-sim` and the upstream `upstream-ref`,
+//! each a separate process. A PIN reception from card placed to card taken;
+//! `mynareader kiosk status` and `kiosk visual-check` on its control socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use mynareader::rig::{patient_entry, serial_text, Rig, RigSetup};
+use mynareader_tests::{binary, testbed_test};
+
+/// The emulator's default certificate serial.
+const SERIAL: [u8; 6] = [0x01, 0xA2, 0xB3, 0xC4, 0xD5, 0xE6];
+
+struct Service(std::process::Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+testbed_test! {
+    fn the_kiosk_service_runs_a_reception_with_the_card_on_pcscd(bed) {
+        let work = bed.dir().join("work");
+        let mut setup = RigSetup::new(mynareader_tests::bin_dir(), work.clone());
+        setup.patients.insert(serial_text(&SERIAL), patient_entry("valid", true, "カード タロウ", false));
+        let rig = Rig::start(setup).unwrap();
+        let config = bed.dir().join("kiosk.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[reader]\nlink = \"tcp:{}\"\n[face]\nenabled = false\n[upstream]\nurl = \"{}\"\n\
+                 [files]\ndatabase = \"{}\"\ndevice_key = \"{}\"\ncontrol = \"{}\"\n",
+                rig.link_address,
+                rig.upstream_url,
+                work.join("kiosk.db").display(),
+                work.join("device.key").display(),
+                rig.socket.display(),
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(binary("mynareader"))
+            .arg("kiosk")
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let _service = Service(child);
+        let mut lines = BufReader::new(stdout).lines();
+        let started = lines.next().unwrap().unwrap();
+        assert!(started.starts_with("mynareader kiosk: reader tcp:"), "{started}");
+        assert!(started.contains("face off"), "{started}");
+        std::thread::spawn(move || for _ in lines {});
+
+        let mut reader = rig.reader_control().unwrap();
+        reader.wait_for("Idle").unwrap();
+        let card = bed.insert_card(&["--pin", "4826"]);
+        reader.wait_for("ChooseMethod").unwrap();
+        reader.tap("pin").unwrap();
+        reader.wait_for("PinEntry { tries_left: 3").unwrap();
+        reader.enter_pin("4826").unwrap();
+        reader.wait_for("ConsentOverview").unwrap();
+        reader.tap("yes").unwrap();
+        reader.wait_for("Done").unwrap();
+        card.remove();
+        reader.wait_for("Idle").unwrap();
+        assert_eq!(rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+        let received = rig.received();
+        assert_eq!(received["verify"].as_array().map(Vec::len), Some(1), "{received}");
+        assert_eq!(received["consent"].as_array().map(Vec::len), Some(1), "{received}");
+
+        // The staff tools.
+        let socket = rig.socket.display().to_string();
+        let status = bed.mynareader(&["kiosk", "status", "--control", &socket, "--json"]);
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(status["in_reception"], false);
+        assert_eq!(status["reader_up"], true);
+        assert_eq!(status["receptions"], 1);
+        let on = bed.mynareader(&[
+            "kiosk", "visual-check", "on", "--staff", "nurse-2", "--reason", "unwell", "--control", &socket,
+        ]);
+        assert!(on.status.success(), "{}", String::from_utf8_lossy(&on.stderr));
+        let text = bed.mynareader(&["kiosk", "status", "--control", &socket]);
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        assert!(text.contains("目視          on"), "{text}");
+        let off = bed.mynareader(&["kiosk", "visual-check", "off", "--control", &socket]);
+        assert!(off.status.success());
+        let bad = bed.mynareader(&["kiosk", "status", "--control", "/nonexistent/kiosk.sock"]);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("hint:"));
+    }
+}
