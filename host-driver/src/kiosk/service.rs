@@ -204,8 +204,10 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
     }
 
     /// Reads what the reader said (waiting at most the transport's read
-    /// timeout) and steps it; ticks the core once a second.
-    pub fn poll_link(&mut self) {
+    /// timeout) and steps it; ticks the core once a second. Returns whether
+    /// the reader said anything.
+    pub fn poll_link(&mut self) -> bool {
+        let mut heard = false;
         if self.ports.link_down() {
             // Try again; the link reconnects and redraws by itself.
             match self.ports.link().sync() {
@@ -221,7 +223,10 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             }
         } else {
             match self.ports.link().next_event() {
-                Ok(Some(event)) => self.on_link_event(event),
+                Ok(Some(event)) => {
+                    heard = true;
+                    self.on_link_event(event);
+                }
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(event = "kiosk.reader-lost", error = %e);
@@ -253,6 +258,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 }
             }
         }
+        heard
     }
 
     fn on_link_event(&mut self, event: LinkEvent) {

@@ -482,3 +482,49 @@ pub fn screenshot(reader: &mut Reader<SimBoard>, path: &Path) -> Result<()> {
         .save_png(path)
         .with_context(|| format!("writing {}", path.display()))
 }
+
+/// The firmware on the simulated board as the host link's transport, in
+/// this process: for tests and benches that drive a whole kiosk without a
+/// socket. Sending hands the bytes to the firmware; receiving polls it.
+pub struct InProcessReader {
+    /// The firmware (tests press its panel through `reader.board()`).
+    pub reader: Reader<SimBoard>,
+    to_host: std::collections::VecDeque<u8>,
+}
+
+impl InProcessReader {
+    /// Around a started firmware.
+    pub fn new(reader: Reader<SimBoard>) -> InProcessReader {
+        InProcessReader {
+            reader,
+            to_host: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl mynareader::link::FrameTransport for InProcessReader {
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let out = &mut self.to_host;
+        self.reader.receive(bytes, &mut |f: &[u8]| out.extend(f));
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.to_host.is_empty() {
+            let out = &mut self.to_host;
+            self.reader.poll(&mut |f: &[u8]| out.extend(f));
+        }
+        if self.to_host.is_empty() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let n = buf.len().min(self.to_host.len());
+        for (slot, byte) in buf.iter_mut().zip(self.to_host.drain(..n)) {
+            *slot = byte;
+        }
+        Ok(n)
+    }
+
+    fn reconnect(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

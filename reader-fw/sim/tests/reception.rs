@@ -7,14 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
-use std::io;
-
 use myna_card_sim::card::Card;
 use myna_card_sim::personality::{personalise, Personality};
 use mynareader::card::{ApduTransport, CardError, MynaCard, PinStatus, TransportError};
 use mynareader::kiosk::{carry_out, Ports, ScreenMap};
-use mynareader::link::{FrameTransport, LinkEvent, ReaderLink};
+use mynareader::link::{LinkEvent, ReaderLink};
 use mynareader::reception::{
     Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, Identity, Input,
     PatientScreen, PinOutcome, Reception, ReceptionConfig, Signal, VerifyAnswer,
@@ -23,41 +20,10 @@ use mynareader::upstream::messages::Qualification;
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Identity as FirmwareIdentity, Reader};
 use reader_fw::view::View;
-use reader_sim::{button_centre, SimBoard};
+use reader_sim::{button_centre, InProcessReader, SimBoard};
 use sha2::Digest;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
-
-/// The firmware on the simulated board, as a transport.
-struct InProcessReader {
-    reader: Reader<SimBoard>,
-    to_host: VecDeque<u8>,
-}
-
-impl FrameTransport for InProcessReader {
-    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let out = &mut self.to_host;
-        self.reader.receive(bytes, &mut |f: &[u8]| out.extend(f));
-        Ok(())
-    }
-    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.to_host.is_empty() {
-            let out = &mut self.to_host;
-            self.reader.poll(&mut |f: &[u8]| out.extend(f));
-        }
-        if self.to_host.is_empty() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        let n = buf.len().min(self.to_host.len());
-        for slot in buf.iter_mut().take(n) {
-            *slot = self.to_host.pop_front().unwrap();
-        }
-        Ok(n)
-    }
-    fn reconnect(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The emulator's chip as the card layer's transport.
 struct EmulatedChip(Card);
@@ -181,10 +147,7 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
         },
         Lang::Ja,
     );
-    let transport = InProcessReader {
-        reader,
-        to_host: VecDeque::new(),
-    };
+    let transport = InProcessReader::new(reader);
     let link = ReaderLink::open(transport, || 77).unwrap();
     let chip = Card::new(personalise(&Personality::default()).unwrap());
     let mut k = TestKiosk {

@@ -442,6 +442,72 @@ pub fn router(reference: Reference, clock: impl Clock + Send + Sync + 'static) -
         }))
 }
 
+/// The reference upstream in this process, as the kiosk's
+/// [`mynareader::upstream::courier::Upstream`]: the same checks without a
+/// socket, for benches and tests that run many receptions quickly.
+pub struct InProcess<C> {
+    reference: Mutex<Reference>,
+    clock: C,
+}
+
+impl<C: Clock> InProcess<C> {
+    /// Runs `reference` at `clock`'s time.
+    pub fn new(reference: Reference, clock: C) -> InProcess<C> {
+        InProcess {
+            reference: Mutex::new(reference),
+            clock,
+        }
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Received {
+        self.lock().received().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reference> {
+        self.reference
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl<C: Clock> mynareader::upstream::courier::Upstream for InProcess<C> {
+    fn challenge(&self) -> Result<Challenge, mynareader::upstream::courier::UpstreamError> {
+        let now = self.clock.now();
+        Ok(self.lock().challenge(now))
+    }
+
+    fn post(
+        &self,
+        kind: mynareader::upstream::messages::MessageKind,
+        jws: &str,
+    ) -> Result<String, mynareader::upstream::courier::UpstreamError> {
+        use mynareader::upstream::messages::MessageKind;
+        let now = self.clock.now();
+        let answer = match kind {
+            MessageKind::Verify => self
+                .lock()
+                .verify(jws, now)
+                .map(|a| serde_json::to_string(&a)),
+            MessageKind::Consent => self
+                .lock()
+                .consent(jws)
+                .map(|request_id| serde_json::to_string(&ConsentAck { request_id })),
+        };
+        match answer {
+            Ok(Ok(text)) => Ok(text),
+            Ok(Err(e)) => Err(mynareader::upstream::courier::UpstreamError::BadAnswer(
+                Box::new(e),
+            )),
+            Err(reject) => Err(mynareader::upstream::courier::UpstreamError::Rejected {
+                status: reject.status().as_u16(),
+                code: reject.code().to_string(),
+                message: reject.to_string(),
+            }),
+        }
+    }
+}
+
 /// Serves on `listener` until the process ends.
 pub async fn serve(
     listener: tokio::net::TcpListener,
