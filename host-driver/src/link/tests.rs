@@ -215,8 +215,14 @@ fn a_touch_during_a_capture_is_queued_and_delivered_after_it() {
 #[test]
 fn a_touch_while_the_pin_is_handed_over_is_kept_too() {
     let mut link = ReaderLink::open(FakeReader::new(vec![]), counter()).unwrap();
-    link.show(Screen::PinEntry { tries_left: 3 }, false)
-        .unwrap();
+    link.show(
+        Screen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
+        false,
+    )
+    .unwrap();
     let pin = link.take_pin().unwrap();
     assert_eq!(pin.as_bytes(), b"2468");
     assert_eq!(
@@ -284,8 +290,14 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
     // next frame and the transport breaks.
     fake.reboot_after = Some(2);
     let mut link = ReaderLink::open(fake, counter()).unwrap();
-    link.show(Screen::PinEntry { tries_left: 2 }, false)
-        .unwrap();
+    link.show(
+        Screen::PinEntry {
+            tries_left: 2,
+            wrong_before: false,
+        },
+        false,
+    )
+    .unwrap();
     link.show(Screen::ConsentOverview, false).unwrap(); // lost with the reboot
                                                         // The host notices at its next read, reconnects, opens a new session
                                                         // and draws the last screen again.
@@ -299,7 +311,7 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
     assert_eq!(
         fake.drawn,
         [
-            "PinEntry { tries_left: 2 }",
+            "PinEntry { tries_left: 2, wrong_before: false }",
             "Idle (reboot)",
             "ConsentOverview"
         ]

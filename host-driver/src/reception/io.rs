@@ -148,11 +148,8 @@ impl PatientScreen {
 }
 
 impl PatientScreen {
-    /// The screen as the reader's link protocol carries it. Parameters the
-    /// protocol does not carry yet (the step count of a consent item,
-    /// 「暗証番号が違います」 after a wrong try, face offered on `PinLocked`)
-    /// are the reader's screens' next work (issue 12); an absent name shows
-    /// `Done` without one.
+    /// The screen as the reader's link protocol carries it; an absent name
+    /// shows `Done` without one.
     pub fn to_link(&self) -> Screen<'_> {
         match self {
             PatientScreen::Idle => Screen::Idle,
@@ -177,22 +174,30 @@ impl PatientScreen {
             PatientScreen::FaceFailed { pin_available } => Screen::FaceFailed {
                 pin_available: *pin_available,
             },
-            PatientScreen::PinEntry { tries_left, .. } => Screen::PinEntry {
+            PatientScreen::PinEntry {
+                tries_left,
+                wrong_before,
+            } => Screen::PinEntry {
                 tries_left: *tries_left,
+                wrong_before: *wrong_before,
             },
             PatientScreen::PinLastTry => Screen::PinLastTry,
-            PatientScreen::PinLocked { .. } => Screen::PinLocked,
+            PatientScreen::PinLocked { face_available } => Screen::PinLocked {
+                face_available: *face_available,
+            },
             PatientScreen::VisualCheck => Screen::VisualCheck,
             PatientScreen::Processing => Screen::Processing,
             PatientScreen::Registration => Screen::Registration,
             PatientScreen::RegistrationDone => Screen::RegistrationDone,
             PatientScreen::ConsentOverview => Screen::ConsentOverview,
-            PatientScreen::ConsentItem { topic, .. } => Screen::ConsentItem {
+            PatientScreen::ConsentItem { topic, step, of } => Screen::ConsentItem {
                 item: match topic {
                     ConsentTopic::Operation => ConsentItem::Operation,
                     ConsentTopic::DiagnosisAndMedication => ConsentItem::Diagnosis,
                     ConsentTopic::SpecificHealthCheckup => ConsentItem::SpecificHealthCheckup,
                 },
+                step: *step,
+                of: *of,
             },
             PatientScreen::Done { name_kana } => Screen::Done {
                 name_kana: name_kana.as_deref().unwrap_or(""),

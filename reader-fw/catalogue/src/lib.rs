@@ -58,13 +58,24 @@ catalogue! {
         "Your face image is only used for matching, never stored";
     Reading => "読み取っています。\nカードを動かさないでください",
         "Reading your card.\nPlease do not move it";
-    ReadError => "カードを読み取れませんでした。\n置き直してください",
-        "The card could not be read.\nPlease place it again";
-    AskStaff => "受付の職員に\nお声がけください", "Please ask\nthe reception staff";
+    ReadError => "カードを読み取れませんでした。", "The card could not be read.";
+    /// After [`Text::ReadError`] while misreads are below 3 only.
+    PlaceAgain => "置き直してください", "Please place it again";
+    AskStaff => "受付の職員にお声がけください", "Please ask the reception staff";
+    /// On every screen that ends a session: the clinic never keeps the card.
+    TakeCard => "カードをお取りください", "Please take your card";
+    NotMyNumberCard => "このカードは\nマイナンバーカードではありません",
+        "This card is not\na My Number Card.";
+    HandToStaff => "資格確認書などは\n受付の職員にお渡しください",
+        "Please hand it\nto the reception staff";
     /// Followed by the date and [`Text::ExpiryAfter`].
     ExpiryBefore => "電子証明書の有効期限は", "Your certificate expires on";
     ExpiryAfter => "です。\nお住まいの市区町村で\n更新してください",
         ".\nPlease renew it at\nyour city office";
+    /// In the grace period: followed by the date and [`Text::ExpiredAfter`].
+    ExpiredBefore => "電子証明書の有効期限が", "Your certificate expired on";
+    ExpiredAfter => "に切れました。\nお住まいの市区町村で\n無料で更新できます",
+        ".\nYou can renew it free of charge\nat your city office";
     ExpiryGrace => "期限後3か月間は保険証として使えます",
         "Works for insurance 3 months past expiry";
     ExpiredRefused => "電子証明書の有効期限が\n過ぎているため、\nこのカードでは受付できません。",
@@ -89,7 +100,11 @@ catalogue! {
     FaceFailed => "顔認証できませんでした", "Face check did not succeed";
     PinInstead => "暗証番号で確認", "Use PIN";
     CallStaff => "職員を呼ぶ", "Call staff";
+    /// Above the pad after a wrong try.
+    PinWrong => "暗証番号が違います", "Wrong PIN";
     PinTitle => "暗証番号(数字4桁)を\n入力してください", "Enter your\n4-digit PIN";
+    PinWho => "ご本人または法定代理人が\n入力してください",
+        "For the cardholder or\ntheir legal representative";
     /// Followed by the count and [`Text::TriesAfter`].
     TriesBefore => "あと", "";
     TriesAfter => "回", "tries left";
@@ -101,8 +116,8 @@ catalogue! {
         "One more wrong PIN will lock\nthe card. You would then need\nto go to your city office";
     EnterPin => "入力する", "Enter PIN";
     StopAndCallStaff => "やめて職員を呼ぶ", "Stop, call staff";
-    PinLocked => "暗証番号がロックされています。\n市区町村の窓口で再設定できます。\n本日は職員が確認します",
-        "Your PIN is locked.\nYou can reset it at your city office.\nToday the staff will check";
+    PinLocked => "暗証番号がロックされています。\nお住まいの市区町村の窓口で\n再設定できます",
+        "Your PIN is locked.\nYou can have it reset\nat your city office";
     VisualCheck => "職員がお顔とカードの写真を\n確認しました", "The staff have checked\nyour face against the card";
     Next => "次へ", "Next";
     Confirm => "確認", "OK";
@@ -113,25 +128,33 @@ catalogue! {
         "Would you like to register\nyour card for use as\na health insurance card?";
     Apply => "申込む", "Register";
     DontApply => "申込まずに終了", "Finish without";
-    ConsentOverview => "過去の医療情報などを\nこの医療機関に提供しますか",
-        "Share your past medical information\nwith this clinic?";
-    AgreeAll => "すべて同意する", "Agree to all";
-    OneByOne => "一つずつ選ぶ", "Choose one by one";
+    ConsentOverview => "過去の医療情報等を当機関に\n提供することに同意しますか",
+        "Share your past medical\ninformation with this clinic?";
+    /// What 「全て同意する」 covers.
+    ConsentCovers => "【手術／診療・お薬／健診】", "Surgery / Treatment, medicine / Check-ups";
+    ConsentPurpose => "この情報はあなたの診察や\n健康管理のために使用します",
+        "It is used for your treatment\nand your health care";
+    AgreeAll => "全て同意する", "Agree to all";
+    OneByOne => "個別に同意する", "Choose one by one";
     ConsentFooter => "同意しなくても保険診療は受けられます",
         "Insurance treatment is not affected if you decline";
-    ConsentItemTitle => "この医療機関に提供しますか", "Share with this clinic?";
-    ConsentDiagnosis => "診療・お薬の情報", "Treatment and medicine";
     ConsentOperation => "手術の情報", "Surgery";
-    ConsentCheckup => "特定健診などの情報", "Health check-ups";
-    ConsentLimit => "限度額の情報", "Payment limit";
-    ConsentLimitExplain => "提供しない場合は窓口で一度全額を支払い、\n後で申請することがあります",
-        "If not shared, you may pay in full\nand claim the rest later";
+    ConsentOperationQuestion => "過去の手術の情報を\n当機関に提供することに同意しますか",
+        "Share your past surgery\ninformation with this clinic?";
+    ConsentDiagnosis => "手術以外の診療・お薬の情報", "Treatment and medicine";
+    ConsentDiagnosisQuestion => "過去の手術以外の診療・お薬の情報を\n当機関に提供することに同意しますか",
+        "Share past treatment and medicine\ninformation with this clinic?";
+    ConsentCheckup => "特定健診等の情報", "Specific health check-ups";
+    ConsentCheckupQuestion => "過去の特定健診等の情報を\n当機関に提供することに同意しますか",
+        "Share your past health check-up\ninformation with this clinic?";
     Agree => "同意する", "Agree";
     Disagree => "同意しない", "Do not agree";
     Done => "受付が完了しました。\nカードをお取りください", "Check-in complete.\nPlease take your card";
+    WaitToBeCalled => "お呼びするまでお待ちください", "Please wait until you are called";
     /// After the name in kana.
     Honorific => "様", "";
-    TakeCard => "カードをお取りください", "Please take your card";
+    /// On `SeeStaff`: fallbacks exist, so no fear of paying in full.
+    InsuredCare => "保険診療は受けられます", "You can still be treated\nunder your health insurance";
     OutOfService => "ただいまこの機械は使えません。", "This machine is out of service.";
 }
 
@@ -243,6 +266,40 @@ mod tests {
             }
         }
         assert_eq!(hint_text(FaceHint::Other(42)), None);
+    }
+
+    /// Strings that are empty in English on purpose (the word order puts
+    /// nothing there).
+    const EMPTY_IN_ENGLISH: [Text; 2] = [Text::TriesBefore, Text::Honorific];
+
+    #[test]
+    fn every_string_is_translated_into_english() {
+        let kana = |c: char| matches!(c, '\u{3041}'..='\u{30FA}');
+        for text in Text::ALL {
+            let (ja, en) = (text.get(Lang::Ja), text.get(Lang::En));
+            assert!(!ja.is_empty(), "{text:?}");
+            if !EMPTY_IN_ENGLISH.contains(text) {
+                assert!(!en.is_empty(), "{text:?} has no English");
+            }
+            // An English string is not a copy of the Japanese one (a
+            // document's own name, like 資格確認書, may be quoted).
+            assert!(!en.chars().any(kana), "{text:?}: kana in English: {en:?}");
+        }
+    }
+
+    /// 限度額 information is provided without asking since 2024-10-07:
+    /// no screen asks about it, and nothing says a patient who declines
+    /// pays in full first (that was never true of the national flow).
+    #[test]
+    fn no_string_asks_about_the_payment_limit() {
+        for text in Text::ALL {
+            for lang in Lang::ALL {
+                let s = text.get(lang);
+                for banned in ["限度額", "全額", "pay in full", "Payment limit"] {
+                    assert!(!s.contains(banned), "{text:?} {lang:?}: {s:?}");
+                }
+            }
+        }
     }
 
     #[test]

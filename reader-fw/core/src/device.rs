@@ -278,6 +278,12 @@ impl<B: Board> Reader<B> {
                 screen,
                 visual_check,
             } => match View::from_screen(screen) {
+                // No PIN pad with the 目視 banner: staff checked the face,
+                // so a PIN asked for now is the host's mistake.
+                Ok(view) if *visual_check && view.asks_for_pin() => {
+                    self.show(View::OutOfService, seq, *visual_check);
+                    self.send(&DeviceToHost::Error(DeviceError::PinInVisualCheck), tx);
+                }
                 Ok(view) => self.show(view, seq, *visual_check),
                 Err(_) => {
                     self.show(View::OutOfService, seq, *visual_check);

@@ -19,7 +19,14 @@ pub enum BadParameter {
     Hint,
     /// An empty, too long or non-kana name.
     Name,
+    /// A consent step outside 1..=`of`, or more than [`CONSENT_ITEMS_MAX`]
+    /// items.
+    Step,
 }
+
+/// The most consent items one reception asks (手術, 手術以外の診療・お薬,
+/// 特定健診等; no 限度額 item).
+pub const CONSENT_ITEMS_MAX: u8 = 3;
 
 /// A calendar date (checked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,23 +139,35 @@ pub enum View {
         /// Offer the PIN.
         pin_available: bool,
     },
-    /// The PIN pad.
+    /// The PIN pad (never with the 目視 banner: the device refuses it).
     PinEntry {
         /// 1–3.
         tries_left: u8,
+        /// 「暗証番号が違います」 above the title.
+        wrong_before: bool,
     },
     /// Blocking warning before the last try.
     PinLastTry,
-    /// Locked.
-    PinLocked,
+    /// Locked: undone at the city office; face or staff.
+    PinLocked {
+        /// Offer 顔認証; without it the session ends (take the card).
+        face_available: bool,
+    },
     /// Staff checked visually.
     VisualCheck,
     /// Registration offer.
     Registration,
     /// Consent: all or one by one.
     ConsentOverview,
-    /// One consent category.
-    ConsentItem(ConsentItem),
+    /// One consent category, `step` of `of` (checked: 1 ≤ step ≤ of ≤ 3).
+    ConsentItem {
+        /// Which.
+        item: ConsentItem,
+        /// 1-based.
+        step: u8,
+        /// In all.
+        of: u8,
+    },
     /// Done, with the name; `reminder` after the take-card chime.
     Done {
         /// Kana name, when one can be drawn.
@@ -166,6 +185,8 @@ pub enum View {
     StaffComing,
     /// Registration accepted.
     RegistrationDone,
+    /// Not a My Number Card: hand it to the staff.
+    NotMyNumberCard,
 }
 
 /// The catalogue words for a face hint; `Other` is not one of ours.
@@ -197,18 +218,29 @@ impl View {
                 hint: hint.map(hint_text).transpose()?,
             },
             Screen::FaceFailed { pin_available } => View::FaceFailed { pin_available },
-            Screen::PinEntry { tries_left } => {
+            Screen::PinEntry {
+                tries_left,
+                wrong_before,
+            } => {
                 if !(1..=3).contains(&tries_left) {
                     return Err(BadParameter::TriesLeft);
                 }
-                View::PinEntry { tries_left }
+                View::PinEntry {
+                    tries_left,
+                    wrong_before,
+                }
             }
             Screen::PinLastTry => View::PinLastTry,
-            Screen::PinLocked => View::PinLocked,
+            Screen::PinLocked { face_available } => View::PinLocked { face_available },
             Screen::VisualCheck => View::VisualCheck,
             Screen::Registration => View::Registration,
             Screen::ConsentOverview => View::ConsentOverview,
-            Screen::ConsentItem { item } => View::ConsentItem(item),
+            Screen::ConsentItem { item, step, of } => {
+                if step == 0 || step > of || of > CONSENT_ITEMS_MAX {
+                    return Err(BadParameter::Step);
+                }
+                View::ConsentItem { item, step, of }
+            }
             // A name that cannot be drawn (none, not kana, too long) is
             // left out: `Done` is never an error screen (SCREENS.md).
             Screen::Done { name_kana } => View::Done {
@@ -220,7 +252,31 @@ impl View {
             Screen::StaffComing => View::StaffComing,
             Screen::RegistrationDone => View::RegistrationDone,
             Screen::OutOfService => View::OutOfService,
+            Screen::NotMyNumberCard => View::NotMyNumberCard,
         })
+    }
+
+    /// A PIN screen: never shown while 目視確認モード is on.
+    pub fn asks_for_pin(&self) -> bool {
+        matches!(self, View::PinEntry { .. } | View::PinLastTry)
+    }
+
+    /// Whether the screen ends the session, and so tells the patient to
+    /// take the card (the clinic never keeps it). `PinLocked` ends it only
+    /// without a face path: with one, the face check still needs the card.
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self,
+            View::ReadError { staff: true }
+                | View::ExpiredRefused
+                | View::PinLocked {
+                    face_available: false
+                }
+                | View::Done { .. }
+                | View::SeeStaff
+                | View::OutOfService
+                | View::NotMyNumberCard
+        )
     }
 
     /// Whether the screen waits for the patient (and so times out).
@@ -232,11 +288,12 @@ impl View {
                 | View::FaceFailed { .. }
                 | View::PinEntry { .. }
                 | View::PinLastTry
+                | View::PinLocked { .. }
                 | View::VisualCheck
                 | View::Registration
                 | View::RegistrationDone
                 | View::ConsentOverview
-                | View::ConsentItem(_)
+                | View::ConsentItem { .. }
         )
     }
 }

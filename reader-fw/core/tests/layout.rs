@@ -49,7 +49,13 @@ fn every_view() -> Vec<View> {
             pin_available: false,
         },
         Screen::PinLastTry,
-        Screen::PinLocked,
+        Screen::PinLocked {
+            face_available: true,
+        },
+        Screen::PinLocked {
+            face_available: false,
+        },
+        Screen::NotMyNumberCard,
         Screen::VisualCheck,
         Screen::Registration,
         Screen::ConsentOverview,
@@ -73,15 +79,25 @@ fn every_view() -> Vec<View> {
         });
     }
     screens.extend(HINTS.iter().map(|h| Screen::FaceCapture { hint: Some(*h) }));
-    screens.extend((1..=3).map(|tries_left| Screen::PinEntry { tries_left }));
+    for wrong_before in [false, true] {
+        screens.extend((1..=3).map(|tries_left| Screen::PinEntry {
+            tries_left,
+            wrong_before,
+        }));
+    }
     screens.extend(
         [
             ConsentItem::Diagnosis,
             ConsentItem::Operation,
             ConsentItem::SpecificHealthCheckup,
-            ConsentItem::LimitCertificate,
         ]
-        .map(|item| Screen::ConsentItem { item }),
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| Screen::ConsentItem {
+            item,
+            step: i as u8 + 1,
+            of: 3,
+        }),
     );
     screens
         .iter()
@@ -344,7 +360,10 @@ fn buttons_are_large_inside_the_panel_apart_and_hit_where_drawn() {
 #[test]
 fn the_pin_pad_has_ten_digits_cancel_and_correct_and_follows_the_layout() {
     let layout = Layout([3, 1, 4, 5, 9, 2, 6, 8, 7, 0]);
-    let view = View::PinEntry { tries_left: 3 };
+    let view = View::PinEntry {
+        tries_left: 3,
+        wrong_before: false,
+    };
     let keys: Vec<Key> = ui::buttons(&view, &layout).iter().map(|b| b.key).collect();
     assert_eq!(keys.len(), 12);
     let mut digits: Vec<u8> = keys
@@ -371,12 +390,37 @@ fn the_pin_pad_has_ten_digits_cancel_and_correct_and_follows_the_layout() {
     );
 }
 
+fn consent(step: u8, of: u8) -> Screen<'static> {
+    Screen::ConsentItem {
+        item: ConsentItem::Operation,
+        step,
+        of,
+    }
+}
+
 #[test]
 fn bad_parameters_are_refused_not_drawn() {
     use reader_fw::view::BadParameter;
     for (screen, why) in [
-        (Screen::PinEntry { tries_left: 0 }, BadParameter::TriesLeft),
-        (Screen::PinEntry { tries_left: 4 }, BadParameter::TriesLeft),
+        (
+            Screen::PinEntry {
+                tries_left: 0,
+                wrong_before: false,
+            },
+            BadParameter::TriesLeft,
+        ),
+        (
+            Screen::PinEntry {
+                tries_left: 4,
+                wrong_before: true,
+            },
+            BadParameter::TriesLeft,
+        ),
+        (consent(0, 3), BadParameter::Step),
+        (consent(3, 2), BadParameter::Step),
+        // No fourth item since the 限度額 screen went.
+        (consent(4, 4), BadParameter::Step),
+        (consent(1, 0), BadParameter::Step),
         (
             Screen::ExpiryNotice {
                 year: 2027,
@@ -436,4 +480,119 @@ fn bad_parameters_are_refused_not_drawn() {
         in_grace: true
     })
     .is_ok());
+}
+
+/// Consent answers have equal weight: same look, same size, side by side;
+/// 「同意しない」 comes first on an item, as SCREENS.md orders them.
+#[test]
+fn consent_buttons_have_equal_weight() {
+    use myna_link::Button;
+    let layout = Layout::ORDERED;
+    for (screen, keys) in [
+        (Screen::ConsentOverview, [Button::Yes, Button::OneByOne]),
+        (consent(1, 1), [Button::No, Button::Yes]),
+        (consent(2, 3), [Button::No, Button::Yes]),
+    ] {
+        let view = View::from_screen(&screen).unwrap();
+        let buttons: Vec<_> = ui::buttons(&view, &layout).iter().copied().collect();
+        assert_eq!(buttons.len(), 2, "{view:?}");
+        let (a, b) = (buttons[0], buttons[1]);
+        assert_eq!(a.look, b.look, "{view:?}");
+        assert_eq!(a.area.size, b.area.size, "{view:?}");
+        assert_eq!(a.area.top_left.y, b.area.top_left.y, "{view:?}");
+        assert!(a.area.top_left.x < b.area.top_left.x);
+        assert_eq!([a.key, b.key], keys.map(Key::Link), "{view:?}");
+    }
+    // Elsewhere a pair keeps its main action (positive control).
+    let view = View::FaceFailed {
+        pin_available: true,
+    };
+    let looks: Vec<_> = ui::buttons(&view, &layout).iter().map(|b| b.look).collect();
+    assert_ne!(looks[0], looks[1]);
+}
+
+/// The step count is checked and kept.
+#[test]
+fn a_consent_item_keeps_its_step_count() {
+    assert_eq!(
+        View::from_screen(&Screen::ConsentItem {
+            item: ConsentItem::SpecificHealthCheckup,
+            step: 3,
+            of: 3,
+        }),
+        Ok(View::ConsentItem {
+            item: ConsentItem::SpecificHealthCheckup,
+            step: 3,
+            of: 3,
+        })
+    );
+}
+
+/// A locked PIN offers 顔認証 only when the card has a face path, and
+/// 職員を呼ぶ always; both answer a touch.
+#[test]
+fn a_locked_pin_offers_face_only_when_available_and_staff_always() {
+    use myna_link::Button;
+    let layout = Layout::ORDERED;
+    for (face_available, want) in [
+        (true, vec![Button::Face, Button::CallStaff]),
+        (false, vec![Button::CallStaff]),
+    ] {
+        let view = View::from_screen(&Screen::PinLocked { face_available }).unwrap();
+        let keys: Vec<Key> = ui::buttons(&view, &layout).iter().map(|b| b.key).collect();
+        assert_eq!(
+            keys,
+            want.into_iter().map(Key::Link).collect::<Vec<_>>(),
+            "{face_available}"
+        );
+        for b in ui::buttons(&view, &layout).iter() {
+            let c = b.area.center();
+            assert_eq!(ui::hit(&view, &layout, c.x as u16, c.y as u16), Some(b.key));
+        }
+        assert!(view.waits_for_input(), "its buttons time out like others");
+    }
+}
+
+/// Every screen that ends a session tells the patient to take the card;
+/// the screens of a session going on do not.
+#[test]
+fn the_screens_that_end_a_session_are_the_take_card_ones() {
+    let ending: Vec<View> = every_view()
+        .into_iter()
+        .filter(|v| v.ends_session())
+        .collect();
+    for want in [
+        Screen::ExpiredRefused,
+        Screen::SeeStaff,
+        Screen::OutOfService,
+        Screen::NotMyNumberCard,
+        Screen::ReadError { misreads: 3 },
+        Screen::PinLocked {
+            face_available: false,
+        },
+        Screen::Done { name_kana: "" },
+    ] {
+        let want = View::from_screen(&want).unwrap();
+        assert!(
+            ending
+                .iter()
+                .any(|v| core::mem::discriminant(v) == core::mem::discriminant(&want)),
+            "{want:?}"
+        );
+        assert!(want.ends_session(), "{want:?}");
+    }
+    for going_on in [
+        Screen::ReadError { misreads: 1 },
+        Screen::PinLocked {
+            face_available: true,
+        },
+        Screen::ConsentOverview,
+        Screen::Processing,
+        Screen::StaffComing,
+    ] {
+        assert!(
+            !View::from_screen(&going_on).unwrap().ends_session(),
+            "{going_on:?}"
+        );
+    }
 }

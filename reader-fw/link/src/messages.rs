@@ -15,17 +15,18 @@ pub enum Camera {
     CardFront,
 }
 
-/// A consent category shown one at a time.
+/// A consent category shown one at a time. There is no 限度額 (nor
+/// 特定疾病) item: since 2024-10-07 that information is provided as part of
+/// 資格確認 without asking the patient (`SCREENS.md`, `UPSTREAM.md`), so
+/// the reader never shows a screen for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsentItem {
-    /// 診療・お薬の情報.
+    /// 手術以外の診療・お薬の情報.
     Diagnosis,
     /// 手術の情報.
     Operation,
-    /// 特定健診などの情報.
+    /// 特定健診等の情報.
     SpecificHealthCheckup,
-    /// 限度額の情報.
-    LimitCertificate,
 }
 
 /// What the patient is asked to do after a failed face capture (one at a
@@ -100,25 +101,37 @@ pub enum Screen<'a> {
         /// Offer the PIN (not on a face-auth card).
         pin_available: bool,
     },
-    /// The shuffled PIN pad.
+    /// The shuffled PIN pad. Never shown while 目視確認モード is on: the
+    /// device refuses it ([`DeviceError::PinInVisualCheck`]).
     PinEntry {
         /// Tries left on the card (1–3).
         tries_left: u8,
+        /// The previous try was wrong: 「暗証番号が違います」 first.
+        wrong_before: bool,
     },
-    /// Blocking warning before the last try.
+    /// Blocking warning before the last try (refused with the 目視 banner,
+    /// like the pad).
     PinLastTry,
-    /// PIN locked.
-    PinLocked,
+    /// PIN locked: undone at the city office; face (when the card has a
+    /// face path) or staff.
+    PinLocked {
+        /// Offer 顔認証 (it still works with a locked PIN).
+        face_available: bool,
+    },
     /// Staff confirmed identity visually.
     VisualCheck,
     /// Apply for health-insurance use?
     Registration,
     /// Consent: all or one by one.
     ConsentOverview,
-    /// One consent category.
+    /// One consent category, with the step count (`step` of `of`).
     ConsentItem {
         /// Which.
         item: ConsentItem,
+        /// 1-based step (1..=`of`).
+        step: u8,
+        /// Items asked in all (1–3).
+        of: u8,
     },
     /// Reception complete, with the name in kana.
     Done {
@@ -136,6 +149,9 @@ pub enum Screen<'a> {
     StaffComing,
     /// The registration for health-insurance use was accepted.
     RegistrationDone,
+    /// The card is not a My Number Card (e.g. a 資格確認書): hand it to
+    /// the staff.
+    NotMyNumberCard,
 }
 
 /// A sound or light signal.
@@ -261,6 +277,10 @@ pub enum DeviceError {
     PinNotReady,
     /// A request this firmware does not carry out.
     Unsupported,
+    /// A PIN screen (`PinEntry`, `PinLastTry`) asked for while 目視確認モード
+    /// is on: no PIN pad is shown with the banner; the device shows
+    /// `OutOfService` instead.
+    PinInVisualCheck,
     /// A frame of a session the device does not have (it restarted, or the
     /// frame is from an older host run): the host must say `Hello` again.
     /// Sent in the refused frame's session, outside the sequence numbers.

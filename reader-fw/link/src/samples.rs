@@ -60,36 +60,66 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
             pin_available: false,
         },
     ),
-    ("pin-entry", Screen::PinEntry { tries_left: 3 }),
-    ("pin-entry-2", Screen::PinEntry { tries_left: 2 }),
+    (
+        "pin-entry",
+        Screen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
+    ),
+    (
+        "pin-entry-2",
+        Screen::PinEntry {
+            tries_left: 2,
+            wrong_before: true,
+        },
+    ),
     ("pin-last-try", Screen::PinLastTry),
-    ("pin-entry-1", Screen::PinEntry { tries_left: 1 }),
-    ("pin-locked", Screen::PinLocked),
+    (
+        "pin-entry-1",
+        Screen::PinEntry {
+            tries_left: 1,
+            wrong_before: true,
+        },
+    ),
+    (
+        "pin-locked",
+        Screen::PinLocked {
+            face_available: true,
+        },
+    ),
+    (
+        "pin-locked-no-face",
+        Screen::PinLocked {
+            face_available: false,
+        },
+    ),
     ("visual-check", Screen::VisualCheck),
     ("registration", Screen::Registration),
     ("consent-overview", Screen::ConsentOverview),
-    (
-        "consent-diagnosis",
-        Screen::ConsentItem {
-            item: ConsentItem::Diagnosis,
-        },
-    ),
+    // In the host's order: 手術, then 手術以外の診療・お薬, then 特定健診等.
     (
         "consent-operation",
         Screen::ConsentItem {
             item: ConsentItem::Operation,
+            step: 1,
+            of: 3,
+        },
+    ),
+    (
+        "consent-diagnosis",
+        Screen::ConsentItem {
+            item: ConsentItem::Diagnosis,
+            step: 2,
+            of: 3,
         },
     ),
     (
         "consent-checkup",
         Screen::ConsentItem {
             item: ConsentItem::SpecificHealthCheckup,
-        },
-    ),
-    (
-        "consent-limit",
-        Screen::ConsentItem {
-            item: ConsentItem::LimitCertificate,
+            step: 3,
+            of: 3,
         },
     ),
     (
@@ -103,6 +133,7 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
     ("processing", Screen::Processing),
     ("staff-coming", Screen::StaffComing),
     ("registration-done", Screen::RegistrationDone),
+    ("not-my-number-card", Screen::NotMyNumberCard),
     // A name that cannot be drawn is left out, never an error screen.
     ("done-no-name", Screen::Done { name_kana: "" }),
 ];

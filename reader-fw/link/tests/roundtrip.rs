@@ -39,8 +39,10 @@ proptest! {
             Screen::ChooseMethod { face_only: flag },
             Screen::FaceCapture { hint: flag.then_some(FaceHint::Other(a)) },
             Screen::FaceCapture { hint: Some(FaceHint::RemoveGlasses) },
-            Screen::PinEntry { tries_left: a },
-            Screen::ConsentItem { item: ConsentItem::SpecificHealthCheckup },
+            Screen::PinEntry { tries_left: a, wrong_before: flag },
+            Screen::PinLocked { face_available: flag },
+            Screen::ConsentItem { item: ConsentItem::SpecificHealthCheckup, step: a, of: month },
+            Screen::NotMyNumberCard,
             Screen::Done { name_kana: &name },
         ];
         for s in screens {
@@ -64,6 +66,7 @@ proptest! {
             DeviceToHost::IdleTimeout { screen_seq: seq },
             DeviceToHost::Welcome { boot_id: u32::from(seq) << 3, firmware: 9, slot: 1, width: 800, height: 480 },
             DeviceToHost::Error(DeviceError::Session),
+            DeviceToHost::Error(DeviceError::PinInVisualCheck),
         ];
         for msg in msgs {
             let mut scratch = [0u8; MAX_PAYLOAD];
@@ -78,7 +81,7 @@ proptest! {
 
     #[test]
     fn any_flipped_bit_is_caught(bit in 0usize..200, seq in any::<u16>()) {
-        let msg = HostToDevice::ShowScreen { screen: Screen::PinEntry { tries_left: 2 }, visual_check: true };
+        let msg = HostToDevice::ShowScreen { screen: Screen::PinEntry { tries_left: 2, wrong_before: true }, visual_check: true };
         let mut scratch = [0u8; MAX_PAYLOAD];
         let mut out = [0u8; MAX_FRAME];
         let n = encode(1, seq, &msg, &mut scratch, &mut out).unwrap();
@@ -205,7 +208,10 @@ fn the_seed_corpus_holds_valid_frames() {
         (
             "pin-entry",
             HostToDevice::ShowScreen {
-                screen: Screen::PinEntry { tries_left: 1 },
+                screen: Screen::PinEntry {
+                    tries_left: 1,
+                    wrong_before: true,
+                },
                 visual_check: false,
             },
         ),

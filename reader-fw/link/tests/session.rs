@@ -52,7 +52,10 @@ fn welcome(device: &mut DeviceEndpoint) -> Vec<u8> {
 
 fn show(host: &mut HostEndpoint, tries_left: u8) -> Vec<u8> {
     host.send(&HostToDevice::ShowScreen {
-        screen: Screen::PinEntry { tries_left },
+        screen: Screen::PinEntry {
+            tries_left,
+            wrong_before: false,
+        },
         visual_check: false,
     })
     .unwrap()

@@ -164,8 +164,11 @@ extern "C" fn _start() -> ! {
             reader.receive(hello, &mut |f: &[u8]| sent += f.len());
         }
         let show = HostToDevice::ShowScreen {
-            screen: Screen::PinEntry { tries_left: 3 },
-            visual_check: true,
+            screen: Screen::PinEntry {
+                tries_left: 3,
+                wrong_before: false,
+            },
+            visual_check: false,
         };
         if let Ok((_, frame)) = host.send(&show) {
             reader.receive(frame, &mut |f: &[u8]| sent += f.len());

@@ -155,12 +155,80 @@ impl Host {
         });
         (seq, out.into_iter().map(|(_, o)| o).collect())
     }
+
+    fn show_visual(&mut self, screen: Screen<'_>) -> (u16, Vec<Out>) {
+        let (seq, out) = self.send(&HostToDevice::ShowScreen {
+            screen,
+            visual_check: true,
+        });
+        (seq, out.into_iter().map(|(_, o)| o).collect())
+    }
+}
+
+#[test]
+fn no_pin_pad_is_shown_while_visual_check_is_on() {
+    let mut h = Host::new();
+    for pin_screen in [
+        Screen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
+        Screen::PinLastTry,
+    ] {
+        h.show(Screen::Idle);
+        let (_, out) = h.show_visual(pin_screen.clone());
+        assert_eq!(
+            out,
+            [Out::Error(DeviceError::PinInVisualCheck)],
+            "{pin_screen:?}"
+        );
+        assert_eq!(*h.reader.view(), View::OutOfService, "{pin_screen:?}");
+        assert!(h.reader.visual_check(), "the banner stays up");
+        assert!(button_centre(&h.reader, "digit 1").is_none(), "no pad");
+        // Nothing can be typed, so nothing is handed over.
+        let (_, out) = h.send(&HostToDevice::TakePin);
+        assert_eq!(out[0].1, Out::Error(DeviceError::PinNotReady));
+    }
+    // Other screens are drawn with the banner; the pad without it.
+    let (_, out) = h.show_visual(Screen::VisualCheck);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(*h.reader.view(), View::VisualCheck);
+    let (_, out) = h.show(Screen::PinEntry {
+        tries_left: 3,
+        wrong_before: true,
+    });
+    assert!(out.is_empty(), "{out:?}");
+    assert!(matches!(
+        *h.reader.view(),
+        View::PinEntry {
+            wrong_before: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_locked_pin_offers_face_and_staff_as_touches() {
+    let mut h = Host::new();
+    let (seq, _) = h.show(Screen::PinLocked {
+        face_available: true,
+    });
+    assert_eq!(h.tap("face"), [Out::Touch(seq, Button::Face)]);
+    assert_eq!(h.tap("call-staff"), [Out::Touch(seq, Button::CallStaff)]);
+    h.show(Screen::PinLocked {
+        face_available: false,
+    });
+    assert!(button_centre(&h.reader, "face").is_none());
+    assert!(button_centre(&h.reader, "call-staff").is_some());
 }
 
 #[test]
 fn pin_entry_reports_counts_only_and_hands_the_pin_over_once() {
     let mut h = Host::new();
-    let (seq, out) = h.show(Screen::PinEntry { tries_left: 3 });
+    let (seq, out) = h.show(Screen::PinEntry {
+        tries_left: 3,
+        wrong_before: false,
+    });
     assert!(out.is_empty());
     let mut touches = Vec::new();
     for d in ["digit 2", "digit 7", "digit 1"] {
@@ -213,7 +281,10 @@ fn each_pin_entry_gets_a_new_layout_and_cancel_wipes() {
     let mut h = Host::new();
     let mut layouts = Vec::new();
     for _ in 0..20 {
-        h.show(Screen::PinEntry { tries_left: 2 });
+        h.show(Screen::PinEntry {
+            tries_left: 2,
+            wrong_before: true,
+        });
         let layout = *h.reader.layout();
         assert!(layout.is_permutation());
         layouts.push(layout);
@@ -224,7 +295,10 @@ fn each_pin_entry_gets_a_new_layout_and_cancel_wipes() {
     assert!(matches!(out[..], [Out::Touch(_, Button::Cancel)]));
     assert_eq!(h.reader.entered(), 0);
     // Digits entered then another screen: wiped too.
-    h.show(Screen::PinEntry { tries_left: 2 });
+    h.show(Screen::PinEntry {
+        tries_left: 2,
+        wrong_before: true,
+    });
     for d in ["digit 1", "digit 2", "digit 3", "digit 4"] {
         h.tap(d);
     }
@@ -237,8 +311,14 @@ fn each_pin_entry_gets_a_new_layout_and_cancel_wipes() {
 fn bad_parameters_show_out_of_service_and_report_an_error() {
     let mut h = Host::new();
     for bad in [
-        Screen::PinEntry { tries_left: 0 },
-        Screen::PinEntry { tries_left: 200 },
+        Screen::PinEntry {
+            tries_left: 0,
+            wrong_before: false,
+        },
+        Screen::PinEntry {
+            tries_left: 200,
+            wrong_before: false,
+        },
         Screen::ExpiryNotice {
             year: 2026,
             month: 2,
@@ -287,7 +367,10 @@ fn touches_outside_buttons_or_on_screens_without_buttons_say_nothing() {
 #[test]
 fn an_untouched_input_screen_times_out_to_idle_and_wipes() {
     let mut h = Host::new();
-    let (seq, _) = h.show(Screen::PinEntry { tries_left: 3 });
+    let (seq, _) = h.show(Screen::PinEntry {
+        tries_left: 3,
+        wrong_before: false,
+    });
     h.tap("digit 5");
     h.clock.advance(IDLE_TIMEOUT_MS - 1);
     assert!(h.poll().is_empty());
@@ -404,11 +487,12 @@ proptest::proptest! {
     ) {
         let mut h = Host::new();
         for screen in [
-            Screen::PinEntry { tries_left: tries },
+            Screen::PinEntry { tries_left: tries, wrong_before: tries % 3 == 0 },
             Screen::ExpiryNotice { year, month, day, in_grace: tries % 2 == 0 },
             Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(hint)) },
             Screen::Done { name_kana: &name },
             Screen::ReadError { misreads: tries },
+            Screen::ConsentItem { item: myna_link::ConsentItem::Operation, step: tries, of: month },
         ] {
             let (_, out) = h.show(screen);
             if !out.is_empty() {
@@ -431,10 +515,19 @@ fn a_restarted_host_is_drawn_at_once_not_taken_for_repeats() {
     }
     // The kiosk restarts: new session, its numbers start at 0 again.
     let mut h = h.opened(78);
-    let (seq, out) = h.show(Screen::PinEntry { tries_left: 3 });
+    let (seq, out) = h.show(Screen::PinEntry {
+        tries_left: 3,
+        wrong_before: false,
+    });
     assert_eq!(seq, 1);
     assert!(out.is_empty(), "{out:?}");
-    assert_eq!(*h.reader.view(), View::PinEntry { tries_left: 3 });
+    assert_eq!(
+        *h.reader.view(),
+        View::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        }
+    );
     // A late frame of the old run is refused, in its own session, and not
     // carried out.
     let old = {
@@ -454,13 +547,22 @@ fn a_restarted_host_is_drawn_at_once_not_taken_for_repeats() {
     let env: Envelope<DeviceToHost<'_>> = decode(&mut frame).unwrap();
     assert_eq!(env.session, 77);
     assert_eq!(env.body, DeviceToHost::Error(DeviceError::Session));
-    assert_eq!(*h.reader.view(), View::PinEntry { tries_left: 3 });
+    assert_eq!(
+        *h.reader.view(),
+        View::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        }
+    );
 }
 
 #[test]
 fn a_new_session_wipes_digits_typed_for_the_old_host() {
     let mut h = Host::new();
-    h.show(Screen::PinEntry { tries_left: 3 });
+    h.show(Screen::PinEntry {
+        tries_left: 3,
+        wrong_before: false,
+    });
     h.tap("digit 1");
     h.tap("digit 2");
     assert_eq!(h.reader.entered(), 2);
@@ -572,9 +674,16 @@ fn every_screen_the_reception_decides_is_one_the_reader_draws() {
             tries_left: 1,
             wrong_before: true,
         },
+        PatientScreen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
         PatientScreen::PinLastTry,
         PatientScreen::PinLocked {
             face_available: true,
+        },
+        PatientScreen::PinLocked {
+            face_available: false,
         },
         PatientScreen::VisualCheck,
         PatientScreen::Processing,
@@ -609,6 +718,35 @@ fn every_screen_the_reception_decides_is_one_the_reader_draws() {
         assert!(out.is_empty(), "{screen:?} refused: {out:?}");
         if *screen != PatientScreen::OutOfService {
             assert_ne!(*h.reader.view(), View::OutOfService, "{screen:?}");
+        }
+        // What the host decided arrives.
+        match (screen, *h.reader.view()) {
+            (
+                PatientScreen::PinEntry { wrong_before, .. },
+                View::PinEntry {
+                    wrong_before: shown,
+                    ..
+                },
+            ) => assert_eq!(*wrong_before, shown),
+            (
+                PatientScreen::PinLocked { face_available },
+                View::PinLocked {
+                    face_available: shown,
+                },
+            ) => assert_eq!(*face_available, shown),
+            (
+                PatientScreen::ConsentItem { step, of, .. },
+                View::ConsentItem { step: s, of: o, .. },
+            ) => {
+                assert_eq!((*step, *of), (s, o))
+            }
+            (
+                PatientScreen::PinEntry { .. }
+                | PatientScreen::PinLocked { .. }
+                | PatientScreen::ConsentItem { .. },
+                other,
+            ) => panic!("{screen:?} shown as {other:?}"),
+            _ => {}
         }
     }
 }

@@ -117,7 +117,15 @@ fn every_screen_matches_its_golden_picture() {
         check(name, &mut r, &mut failures);
     }
     // States reached by touches and signals.
-    show(&mut r, 100, Screen::PinEntry { tries_left: 3 }, false);
+    show(
+        &mut r,
+        100,
+        Screen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
+        false,
+    );
     tap(&mut r, "digit 1");
     tap(&mut r, "digit 9");
     check("pin-entry-two-digits", &mut r, &mut failures);
@@ -135,19 +143,55 @@ fn every_screen_matches_its_golden_picture() {
         &mut |_: &[u8]| {},
     );
     check("done-take-card-reminder", &mut r, &mut failures);
-    show(&mut r, 103, Screen::PinEntry { tries_left: 2 }, true);
-    check("visual-banner-pin", &mut r, &mut failures);
+    // No PIN pad under the 目視 banner: refused, OutOfService drawn.
+    let sent = show(
+        &mut r,
+        103,
+        Screen::PinEntry {
+            tries_left: 2,
+            wrong_before: false,
+        },
+        true,
+    );
+    assert_eq!(sent.len(), 1, "the refusal is reported");
+    check("visual-banner-pin-refused", &mut r, &mut failures);
     // English, to show the catalogue alone changes the words.
     let mut en = reader(Lang::En);
     for (seq, (name, screen)) in [
         ("en-idle", Screen::Idle),
-        ("en-pin-entry-1", Screen::PinEntry { tries_left: 1 }),
         (
-            "en-consent-limit",
-            Screen::ConsentItem {
-                item: ConsentItem::LimitCertificate,
+            "en-pin-entry-1",
+            Screen::PinEntry {
+                tries_left: 1,
+                wrong_before: true,
             },
         ),
+        ("en-consent-overview", Screen::ConsentOverview),
+        (
+            "en-consent-diagnosis",
+            Screen::ConsentItem {
+                item: ConsentItem::Diagnosis,
+                step: 2,
+                of: 3,
+            },
+        ),
+        (
+            "en-expiry-notice-grace",
+            Screen::ExpiryNotice {
+                year: 2026,
+                month: 10,
+                day: 31,
+                in_grace: true,
+            },
+        ),
+        (
+            "en-pin-locked",
+            Screen::PinLocked {
+                face_available: true,
+            },
+        ),
+        ("en-see-staff", Screen::SeeStaff),
+        ("en-not-my-number-card", Screen::NotMyNumberCard),
     ]
     .into_iter()
     .enumerate()

@@ -165,12 +165,25 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
     carry_out(&mut core, &mut k, &mut map, Input::CardInserted, now());
     assert_eq!(view(&mut k), View::ChooseMethod { face_only: false });
     press(&mut k, &mut core, &mut map, "pin");
-    assert_eq!(view(&mut k), View::PinEntry { tries_left: 3 });
+    assert_eq!(
+        view(&mut k),
+        View::PinEntry {
+            tries_left: 3,
+            wrong_before: false
+        }
+    );
     for digit in ["9", "9", "9", "9"] {
         press(&mut k, &mut core, &mut map, &format!("digit {digit}"));
     }
     // Wrong: the card says 2 tries left, read again before the next entry.
-    assert_eq!(view(&mut k), View::PinEntry { tries_left: 2 });
+    // 「暗証番号が違います」 on the reader, as the host decided.
+    assert_eq!(
+        view(&mut k),
+        View::PinEntry {
+            tries_left: 2,
+            wrong_before: true
+        }
+    );
     for digit in ["1", "2", "3", "4"] {
         press(&mut k, &mut core, &mut map, &format!("digit {digit}"));
     }

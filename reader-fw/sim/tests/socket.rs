@@ -47,7 +47,13 @@ fn a_host_drives_the_simulator_over_the_socket() {
     assert_eq!((info.width, info.height, info.session), (800, 480, 10));
 
     let shown = link
-        .show(Screen::PinEntry { tries_left: 3 }, false)
+        .show(
+            Screen::PinEntry {
+                tries_left: 3,
+                wrong_before: false,
+            },
+            false,
+        )
         .unwrap();
     // Wait until the screen is up before touching it.
     while !control.ask("state").contains("PinEntry") {}
@@ -152,7 +158,13 @@ fn a_restarted_kiosk_is_drawn_at_once() {
     // The restarted kiosk's numbers begin at 0 again: its first screen is
     // drawn (before sessions it was taken for a repeat and dropped).
     let mut link = open(&sim, 200);
-    link.show(Screen::PinLocked, false).unwrap();
+    link.show(
+        Screen::PinLocked {
+            face_available: true,
+        },
+        false,
+    )
+    .unwrap();
     while !control.ask("state").contains("session=200") {}
     while !control.ask("state").contains("screen=PinLocked") {}
     assert_eq!(link.info().session, 200);

@@ -312,6 +312,8 @@ pub enum Align {
     Left,
     /// Centred.
     Center,
+    /// Flush right.
+    Right,
 }
 
 /// How text fit the box it was drawn in, merged (with `|`) over every
@@ -378,6 +380,9 @@ pub fn draw_block<D: DrawTarget<Color = Rgb565>>(
             Align::Left => area.top_left.x,
             Align::Center => {
                 area.top_left.x + (area.size.width as i32 - font.width(line) as i32).max(0) / 2
+            }
+            Align::Right => {
+                area.top_left.x + (area.size.width as i32 - font.width(line) as i32).max(0)
             }
         };
         draw_line(target, style, line, x, top + i32::from(font.ascent))?;

@@ -80,6 +80,18 @@ pub(crate) const ROW_TOP: i32 = 350;
 pub(crate) const TALL_BUTTON_PX: u32 = 160;
 const ROW_HEIGHT: u32 = 110;
 
+/// Two answers of equal weight (consent): the same look, the same size.
+fn equal_pair(buttons: &mut Buttons, left: (Button, Text), right: (Button, Text)) {
+    for (x, (button, text)) in [(MARGIN, left), (420, right)] {
+        buttons.push(ButtonSpec {
+            area: rect(x, ROW_TOP, 340, ROW_HEIGHT),
+            key: Key::Link(button),
+            label: Label::Text(text),
+            look: Look::Primary,
+        });
+    }
+}
+
 fn pair(buttons: &mut Buttons, left: (Button, Text), right: Option<(Button, Text)>) {
     match right {
         Some(right) => {
@@ -203,26 +215,38 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
             (Button::Yes, Text::Apply),
             Some((Button::No, Text::DontApply)),
         ),
-        View::ConsentOverview => pair(
+        View::ConsentOverview => equal_pair(
             &mut b,
             (Button::Yes, Text::AgreeAll),
-            Some((Button::OneByOne, Text::OneByOne)),
+            (Button::OneByOne, Text::OneByOne),
         ),
-        View::ConsentItem(_) => pair(
+        // 同意しない first, as SCREENS.md orders them.
+        View::ConsentItem { .. } => equal_pair(
             &mut b,
+            (Button::No, Text::Disagree),
             (Button::Yes, Text::Agree),
-            Some((Button::No, Text::Disagree)),
         ),
+        View::PinLocked { face_available } => {
+            if face_available {
+                pair(
+                    &mut b,
+                    (Button::Face, Text::Face),
+                    Some((Button::CallStaff, Text::CallStaff)),
+                )
+            } else {
+                pair(&mut b, (Button::CallStaff, Text::CallStaff), None)
+            }
+        }
         View::Idle
         | View::Reading
         | View::ReadError { .. }
         | View::ExpiredRefused
-        | View::PinLocked
         | View::Done { .. }
         | View::SeeStaff
         | View::OutOfService
         | View::Processing
-        | View::StaffComing => {}
+        | View::StaffComing
+        | View::NotMyNumberCard => {}
     }
     b
 }

@@ -14,7 +14,9 @@ use myna_link::{Button, ConsentItem};
 
 use super::layout::{buttons, ButtonSpec, Key, Label, Look, ROW_TOP, TALL_BUTTON_PX};
 use super::primitives::colour::*;
-use super::primitives::{check_icon, draw_card, fill, oval_ring, style, text, warning_icon};
+use super::primitives::{
+    check_icon, draw_card, fill, oval_ring, pair, style, text, warning_icon, Pair,
+};
 use crate::catalogue::{date_words, Lang, Text};
 use crate::font::{self, Align, Fit, Font};
 use crate::panel::{rect, CONTENT_WIDTH, HEADER_HEIGHT, HEIGHT, MARGIN, WIDTH};
@@ -59,7 +61,7 @@ fn draw_header<D: DrawTarget<Color = Rgb565>>(t: &mut D, f: &Frame<'_>) -> Resul
             t,
             Text::VisualBanner.get(f.lang),
             rect(120, 0, WIDTH - 240, HEADER_HEIGHT - 4),
-            style(&font::BUTTON, INK, YELLOW),
+            style(&font::BUTTON, pair::ON_YELLOW),
             Align::Center,
         )
     } else {
@@ -68,7 +70,7 @@ fn draw_header<D: DrawTarget<Color = Rgb565>>(t: &mut D, f: &Frame<'_>) -> Resul
             t,
             Text::Header.get(f.lang),
             rect(24, 0, WIDTH - 48, HEADER_HEIGHT),
-            style(&font::NOTE, PAPER, BLUE),
+            style(&font::NOTE, pair::ON_BLUE),
             Align::Left,
         )
     }
@@ -79,12 +81,13 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
     spec: &ButtonSpec,
     lang: Lang,
 ) -> Result<Fit, D::Error> {
-    let (face, ink, border) = match spec.look {
-        Look::Primary => (BLUE, PAPER, BLUE),
-        Look::Secondary => (PAPER, BLUE, BLUE),
-        Look::DigitKey => (PAPER, INK, GREY),
-        Look::PadFunction => (LIGHT_GREY, INK, GREY),
+    let (ink, border) = match spec.look {
+        Look::Primary => (pair::ON_BLUE, BLUE),
+        Look::Secondary => (pair::BLUE_TEXT, BLUE),
+        Look::DigitKey => (pair::TEXT, GREY),
+        Look::PadFunction => (pair::ON_LIGHT_GREY, GREY),
     };
+    let face = ink.bg();
     let radius = Size::new(14, 14);
     RoundedRectangle::new(spec.area, CornerRadii::new(radius))
         .into_styled(
@@ -107,21 +110,11 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
         );
     }
     match spec.label {
-        Label::Text(s) => {
-            // The largest size at which the label fits (a longer language
-            // steps down rather than spilling out of the key).
-            let words = s.get(lang);
-            let fits = |f: &'static Font| font::fits(f, words, inner.size.width, inner.size.height);
-            let font = [&font::BUTTON, &font::BODY]
-                .into_iter()
-                .find(|f| fits(f))
-                .unwrap_or(&font::NOTE);
-            text(t, words, inner, style(font, ink, face), Align::Center)
-        }
+        Label::Text(s) => largest_fitting(t, s.get(lang), inner, ink),
         Label::Digit(d) => {
             let digit = [b'0' + d.min(9)];
             let s = core::str::from_utf8(&digit).unwrap_or("?");
-            text(t, s, inner, style(&font::DIGITS, ink, face), Align::Center)
+            text(t, s, inner, style(&font::DIGITS, ink), Align::Center)
         }
     }
 }
@@ -131,7 +124,7 @@ fn title<D: DrawTarget<Color = Rgb565>>(
     s: &str,
     area: Rectangle,
 ) -> Result<Fit, D::Error> {
-    text(t, s, area, style(&font::TITLE, INK, PAPER), Align::Center)
+    text(t, s, area, style(&font::TITLE, pair::TEXT), Align::Center)
 }
 
 /// A message screen: optional icon, the title, optional extra line.
@@ -174,6 +167,11 @@ fn number(n: u32, buf: &mut StackStr<16>) {
     let _ = write!(buf, "{n}");
 }
 
+/// Top of the 「カードをお取りください」 band at the bottom of a screen that
+/// ends the session.
+const TAKE_CARD_TOP: i32 = HEIGHT as i32 - TAKE_CARD_HEIGHT as i32;
+const TAKE_CARD_HEIGHT: u32 = 80;
+
 /// Redraws the whole screen; says how its text fit (every text block and
 /// button label, merged).
 pub fn draw<D: DrawTarget<Color = Rgb565>>(
@@ -185,6 +183,8 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
     let mut fit = draw_header(t, f)?;
     let lang = f.lang;
     let mut buf = StackStr::<512>::default();
+    // Above the take-card band on a screen that ends the session.
+    let above_band = TAKE_CARD_TOP - 6;
     match *view {
         View::Idle => fit |= draw_idle(t, lang)?,
         View::Reading => {
@@ -196,23 +196,28 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             )?;
         }
         View::ReadError { staff } => {
-            let s = if staff {
-                two(
-                    Text::ReadError.get(lang),
-                    Text::AskStaff.get(lang),
-                    &mut buf,
-                )
+            // After 3 misreads: the staff, no longer 「置き直してください」.
+            let (next, bottom) = if staff {
+                (Text::AskStaff, above_band)
             } else {
-                Text::ReadError.get(lang)
+                (Text::PlaceAgain, HEIGHT as i32 - 20)
             };
-            fit |= message(t, Some(Icon::Warning), s, HEIGHT as i32 - 20)?;
+            let s = two(Text::ReadError.get(lang), next.get(lang), &mut buf);
+            fit |= message(t, Some(Icon::Warning), s, bottom)?;
         }
         View::ExpiryNotice { date, in_grace } => {
             use core::fmt::Write;
+            // Expired (in the grace period) says so, and that renewal is
+            // free; otherwise the coming date.
+            let (before, after) = if in_grace {
+                (Text::ExpiredBefore, Text::ExpiredAfter)
+            } else {
+                (Text::ExpiryBefore, Text::ExpiryAfter)
+            };
             let (y, m, d) = date_words(lang);
-            let _ = buf.push(Text::ExpiryBefore.get(lang));
+            let _ = buf.push(before.get(lang));
             let _ = write!(buf, "\n{}{y}{}{m}{}{d}", date.year, date.month, date.day);
-            let _ = buf.push(Text::ExpiryAfter.get(lang));
+            let _ = buf.push(after.get(lang));
             let bottom = if in_grace { 282 } else { ROW_TOP - 10 };
             fit |= title(
                 t,
@@ -226,7 +231,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                     t,
                     Text::ExpiryGrace.get(lang),
                     band,
-                    style(&font::BODY, INK, PALE_AMBER),
+                    style(&font::BODY, pair::ON_PALE_AMBER),
                     Align::Center,
                 )?;
             }
@@ -237,7 +242,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 Text::AskStaff.get(lang),
                 &mut buf,
             );
-            fit |= message(t, Some(Icon::Warning), s, HEIGHT as i32 - 20)?;
+            fit |= message(t, Some(Icon::Warning), s, above_band)?;
         }
         View::ChooseMethod { face_only } => {
             let s = if face_only {
@@ -255,7 +260,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 t,
                 Text::FaceCaptureTitle.get(lang),
                 rect(370, TOP + 20, 390, 150),
-                style(&font::BUTTON, INK, PAPER),
+                style(&font::BUTTON, pair::TEXT),
                 Align::Center,
             )?;
             if let Some(h) = hint {
@@ -265,7 +270,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                     t,
                     h.get(lang),
                     panel.offset(-10),
-                    style(&font::BODY, INK, PALE_AMBER),
+                    style(&font::BODY, pair::ON_PALE_AMBER),
                     Align::Center,
                 )?;
             }
@@ -278,7 +283,10 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 ROW_TOP - 10,
             )?;
         }
-        View::PinEntry { tries_left } => fit |= draw_pin(t, f, tries_left)?,
+        View::PinEntry {
+            tries_left,
+            wrong_before,
+        } => fit |= draw_pin(t, f, tries_left, wrong_before)?,
         View::PinLastTry => {
             fit |= message(
                 t,
@@ -287,13 +295,23 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 ROW_TOP - 6,
             )?;
         }
-        View::PinLocked => {
-            fit |= message(
-                t,
-                Some(Icon::Warning),
-                Text::PinLocked.get(lang),
-                HEIGHT as i32 - 20,
-            )?;
+        View::PinLocked { face_available } => {
+            if face_available {
+                // Face still works: the session goes on, the card stays.
+                fit |= message(
+                    t,
+                    Some(Icon::Warning),
+                    Text::PinLocked.get(lang),
+                    ROW_TOP - 6,
+                )?;
+            } else {
+                fit |= title(
+                    t,
+                    Text::PinLocked.get(lang),
+                    rect(MARGIN, TOP + 10, CONTENT_WIDTH, 170),
+                )?;
+                fit |= take_card(t, lang, rect(0, TOP + 196, WIDTH, TAKE_CARD_HEIGHT))?;
+            }
         }
         View::VisualCheck => {
             fit |= message(
@@ -314,67 +332,97 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             fit |= title(
                 t,
                 Text::ConsentOverview.get(lang),
-                rect(MARGIN, TOP + 30, CONTENT_WIDTH, 180),
+                rect(MARGIN, TOP + 6, CONTENT_WIDTH, 104),
+            )?;
+            // What 「全て同意する」 covers.
+            let panel = rect(MARGIN, TOP + 116, CONTENT_WIDTH, 50);
+            fill(t, panel, PALE_BLUE)?;
+            fit |= largest_fitting(
+                t,
+                Text::ConsentCovers.get(lang),
+                panel.offset(-4),
+                pair::ON_PALE_BLUE,
+            )?;
+            fit |= text(
+                t,
+                Text::ConsentPurpose.get(lang),
+                rect(MARGIN, TOP + 170, CONTENT_WIDTH, 78),
+                style(&font::BODY, pair::TEXT),
+                Align::Center,
             )?;
             fit |= consent_footer(t, lang)?;
         }
-        View::ConsentItem(item) => {
+        View::ConsentItem { item, step, of } => {
+            {
+                use core::fmt::Write;
+                let _ = write!(buf, "{step} / {of}");
+            }
             fit |= text(
                 t,
-                Text::ConsentItemTitle.get(lang),
-                rect(MARGIN, TOP + 12, CONTENT_WIDTH, 44),
-                style(&font::BODY, INK, PAPER),
+                buf.as_str(),
+                rect(MARGIN, TOP + 4, CONTENT_WIDTH, 40),
+                style(&font::BODY, pair::NOTE),
+                Align::Right,
+            )?;
+            let (name, question) = match item {
+                ConsentItem::Operation => (Text::ConsentOperation, Text::ConsentOperationQuestion),
+                ConsentItem::Diagnosis => (Text::ConsentDiagnosis, Text::ConsentDiagnosisQuestion),
+                ConsentItem::SpecificHealthCheckup => {
+                    (Text::ConsentCheckup, Text::ConsentCheckupQuestion)
+                }
+            };
+            // The item first, then the question.
+            let panel = rect(MARGIN, TOP + 48, CONTENT_WIDTH, 80);
+            fill(t, panel, PALE_BLUE)?;
+            fill(t, rect(MARGIN, TOP + 48, 10, 80), BLUE)?;
+            fit |= title_on(t, name.get(lang), panel.offset(-12), pair::ON_PALE_BLUE)?;
+            fit |= text(
+                t,
+                question.get(lang),
+                rect(MARGIN, TOP + 136, CONTENT_WIDTH, 104),
+                style(&font::BUTTON, pair::TEXT),
                 Align::Center,
             )?;
-            let name = match item {
-                ConsentItem::Diagnosis => Text::ConsentDiagnosis,
-                ConsentItem::Operation => Text::ConsentOperation,
-                ConsentItem::SpecificHealthCheckup => Text::ConsentCheckup,
-                ConsentItem::LimitCertificate => Text::ConsentLimit,
-            };
-            let panel = rect(MARGIN, TOP + 62, CONTENT_WIDTH, 80);
-            fill(t, panel, PALE_BLUE)?;
-            fill(t, rect(MARGIN, TOP + 62, 10, 80), BLUE)?;
-            fit |= title_on(t, name.get(lang), panel, PALE_BLUE)?;
-            if item == ConsentItem::LimitCertificate {
-                fit |= text(
-                    t,
-                    Text::ConsentLimitExplain.get(lang),
-                    rect(MARGIN, TOP + 146, CONTENT_WIDTH, 90),
-                    style(&font::BODY, INK, PAPER),
-                    Align::Center,
-                )?;
-            }
             fit |= consent_footer(t, lang)?;
         }
         View::Done { name, reminder } => {
-            check_icon(t, WIDTH as i32 / 2, TOP + 56)?;
+            check_icon(t, WIDTH as i32 / 2, TOP + 36)?;
             fit |= title(
                 t,
                 Text::Done.get(lang),
-                rect(MARGIN, TOP + 100, CONTENT_WIDTH, 110),
+                rect(MARGIN, TOP + 72, CONTENT_WIDTH, 100),
+            )?;
+            fit |= text(
+                t,
+                Text::WaitToBeCalled.get(lang),
+                rect(MARGIN, TOP + 176, CONTENT_WIDTH, 40),
+                style(&font::BODY, pair::TEXT),
+                Align::Center,
             )?;
             if let Some(name) = name {
                 let _ = buf.push(name.as_str());
                 let _ = buf.push("　");
                 let _ = buf.push(Text::Honorific.get(lang));
-                let panel = rect(MARGIN, TOP + 224, CONTENT_WIDTH, 80);
+                let panel = rect(MARGIN, TOP + 226, CONTENT_WIDTH, 72);
                 fill(t, panel, PALE_BLUE)?;
-                fit |= title_on(t, buf.as_str(), panel, PALE_BLUE)?;
+                fit |= title_on(t, buf.as_str(), panel, pair::ON_PALE_BLUE)?;
             }
+            // The title already says it; the band comes with the chime.
             if reminder {
-                let band = rect(0, HEIGHT as i32 - 90, WIDTH, 90);
-                fill(t, band, AMBER)?;
-                fit |= text(
-                    t,
-                    Text::TakeCard.get(lang),
-                    band,
-                    style(&font::TITLE, PAPER, AMBER),
-                    Align::Center,
-                )?;
+                fit |= take_card(t, lang, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
             }
         }
-        View::SeeStaff => fit |= message(t, None, Text::AskStaff.get(lang), HEIGHT as i32 - 20)?,
+        View::SeeStaff => {
+            fit |= title(
+                t,
+                Text::AskStaff.get(lang),
+                rect(MARGIN, TOP + 30, CONTENT_WIDTH, 100),
+            )?;
+            // Fallbacks exist: no fear of paying in full.
+            let panel = rect(MARGIN, TOP + 150, CONTENT_WIDTH, 120);
+            fill(t, panel, PALE_BLUE)?;
+            fit |= title_on(t, Text::InsuredCare.get(lang), panel, pair::ON_PALE_BLUE)?;
+        }
         View::Processing => {
             fit |= message(t, None, Text::Processing.get(lang), HEIGHT as i32 - 20)?;
         }
@@ -395,8 +443,22 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 Text::AskStaff.get(lang),
                 &mut buf,
             );
-            fit |= message(t, Some(Icon::Warning), s, HEIGHT as i32 - 20)?;
+            fit |= message(t, Some(Icon::Warning), s, above_band)?;
         }
+        View::NotMyNumberCard => {
+            let s = two(
+                Text::NotMyNumberCard.get(lang),
+                Text::HandToStaff.get(lang),
+                &mut buf,
+            );
+            fit |= message(t, Some(Icon::Warning), s, above_band)?;
+        }
+    }
+    // Every screen that ends the session tells the patient to take the
+    // card (Done says it in its title, and again with the chime;
+    // PinLocked without face places the band above its button).
+    if view.ends_session() && !matches!(view, View::Done { .. } | View::PinLocked { .. }) {
+        fit |= take_card(t, lang, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
     }
     for spec in buttons(view, f.layout).iter() {
         fit |= draw_button(t, spec, lang)?;
@@ -404,21 +466,53 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
     Ok(fit)
 }
 
+/// The 「カードをお取りください」 band.
+fn take_card<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    lang: Lang,
+    band: Rectangle,
+) -> Result<Fit, D::Error> {
+    fill(t, band, TAKE_CARD)?;
+    text(
+        t,
+        Text::TakeCard.get(lang),
+        band,
+        style(&font::TITLE, pair::ON_TAKE_CARD),
+        Align::Center,
+    )
+}
+
+/// `s` at the largest text size that fits `area` (a longer language steps
+/// down rather than spilling out).
+fn largest_fitting<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    s: &str,
+    area: Rectangle,
+    colours: Pair,
+) -> Result<Fit, D::Error> {
+    let fits = |f: &'static Font| font::fits(f, s, area.size.width, area.size.height);
+    let font = [&font::BUTTON, &font::BODY]
+        .into_iter()
+        .find(|f| fits(f))
+        .unwrap_or(&font::NOTE);
+    text(t, s, area, style(font, colours), Align::Center)
+}
+
 fn title_on<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
     s: &str,
     area: Rectangle,
-    bg: Rgb565,
+    colours: Pair,
 ) -> Result<Fit, D::Error> {
-    text(t, s, area, style(&font::TITLE, INK, bg), Align::Center)
+    text(t, s, area, style(&font::TITLE, colours), Align::Center)
 }
 
 fn consent_footer<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit, D::Error> {
     text(
         t,
         Text::ConsentFooter.get(lang),
-        rect(MARGIN, ROW_TOP - 50, CONTENT_WIDTH, 42),
-        style(&font::NOTE, GREY, PAPER),
+        rect(MARGIN, ROW_TOP - 40, CONTENT_WIDTH, 36),
+        style(&font::NOTE, pair::NOTE),
         Align::Center,
     )
 }
@@ -461,15 +555,37 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
     f: &Frame<'_>,
     tries_left: u8,
+    wrong_before: bool,
 ) -> Result<Fit, D::Error> {
     let lang = f.lang;
     let mut fit = Fit::default();
-    let left = rect(MARGIN - 16, TOP + 14, 380, 100);
+    let column = |y: i32, h: u32| rect(MARGIN - 16, TOP + y, 380, h);
+    // 「暗証番号が違います」 first after a wrong try; the rest stays put.
+    if wrong_before {
+        let band = column(8, 46);
+        RoundedRectangle::with_equal_corners(band, Size::new(10, 10))
+            .into_styled(PrimitiveStyle::with_fill(RED))
+            .draw(t)?;
+        fit |= text(
+            t,
+            Text::PinWrong.get(lang),
+            band,
+            style(&font::BODY, pair::ON_RED),
+            Align::Center,
+        )?;
+    }
     fit |= text(
         t,
         Text::PinTitle.get(lang),
-        left,
-        style(&font::BUTTON, INK, PAPER),
+        column(58, 88),
+        style(&font::BUTTON, pair::TEXT),
+        Align::Center,
+    )?;
+    fit |= text(
+        t,
+        Text::PinWho.get(lang),
+        column(148, 62),
+        style(&font::NOTE, pair::NOTE),
         Align::Center,
     )?;
     // ●●○○
@@ -480,8 +596,8 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
     fit |= text(
         t,
         dots.as_str(),
-        rect(MARGIN - 16, TOP + 122, 380, 84),
-        style(&font::DIGITS, BLUE, PAPER),
+        column(210, 76),
+        style(&font::DIGITS, pair::BLUE_TEXT),
         Align::Center,
     )?;
     // あと N 回
@@ -500,27 +616,27 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
     } else {
         Text::TriesAfter.get(lang)
     });
-    let (ink, bg) = if tries_left == 1 {
-        (PAPER, RED)
+    let colours = if tries_left == 1 {
+        pair::ON_RED
     } else {
-        (INK, PALE_BLUE)
+        pair::ON_PALE_BLUE
     };
-    let badge = rect(MARGIN + 40, TOP + 224, 300, 64);
+    let badge = rect(MARGIN + 40, TOP + 290, 300, 56);
     RoundedRectangle::with_equal_corners(badge, Size::new(12, 12))
-        .into_styled(PrimitiveStyle::with_fill(bg))
+        .into_styled(PrimitiveStyle::with_fill(colours.bg()))
         .draw(t)?;
     fit |= text(
         t,
         tries.as_str(),
         badge,
-        style(&font::TITLE, ink, bg),
+        style(&font::TITLE, colours),
         Align::Center,
     )?;
     fit |= text(
         t,
         Text::PinShuffled.get(lang),
-        rect(MARGIN - 16, TOP + 300, 380, 100),
-        style(&font::NOTE, GREY, PAPER),
+        column(352, 62),
+        style(&font::NOTE, pair::NOTE),
         Align::Center,
     )?;
     Ok(fit)
@@ -548,7 +664,7 @@ fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit
         t,
         Text::IdleOrientation.get(lang),
         rect(MARGIN, TOP + 324, 290, 40),
-        style(&font::NOTE, INK, PAPER),
+        style(&font::NOTE, pair::TEXT),
         Align::Center,
     )?;
     fit |= title(t, Text::IdleTitle.get(lang), rect(360, TOP + 30, 420, 300))?;
@@ -558,7 +674,7 @@ fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit
         t,
         Text::IdlePrivacy.get(lang),
         band.offset(-8),
-        style(&font::NOTE, INK, PALE_BLUE),
+        style(&font::NOTE, pair::ON_PALE_BLUE),
         Align::Center,
     )?;
     Ok(fit)

@@ -16,7 +16,8 @@ const fn rgb(r: u8, g: u8, b: u8) -> Rgb565 {
     Rgb565::new(r >> 3, g >> 2, b >> 3)
 }
 
-/// The palette: dark ink on white (contrast ≥ 7:1 for all body text).
+/// The palette: dark ink on white. Text is drawn only in the pairs of
+/// [`pair`], each at least 7:1 (WCAG AAA; `tests/contrast.rs`).
 pub mod colour {
     use super::{rgb, Rgb565};
     /// Page.
@@ -31,8 +32,10 @@ pub mod colour {
     pub const PALE_BLUE: Rgb565 = rgb(0xE6, 0xF0, 0xFA);
     /// The 目視 banner.
     pub const YELLOW: Rgb565 = rgb(0xFF, 0xD4, 0x00);
-    /// Warnings.
+    /// The warning sign (a picture, never behind text).
     pub const AMBER: Rgb565 = rgb(0xE0, 0x7A, 0x00);
+    /// The 「カードをお取りください」 band (dark text on it).
+    pub const TAKE_CARD: Rgb565 = rgb(0xFF, 0xA8, 0x30);
     /// Hint panels.
     pub const PALE_AMBER: Rgb565 = rgb(0xFF, 0xF1, 0xCC);
     /// The last try.
@@ -47,9 +50,70 @@ pub mod colour {
 
 use colour::*;
 
-/// Text in `font`, `fg` on `bg` (the colour under it, for the blending).
-pub(crate) fn style(font: &'static Font, fg: Rgb565, bg: Rgb565) -> TextStyle {
-    TextStyle { font, fg, bg }
+/// A text colour on the background it is drawn on. Made only in [`pair`],
+/// so every pair text is drawn in is listed there ([`pair::ALL`]) and
+/// checked for contrast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    fg: Rgb565,
+    bg: Rgb565,
+}
+
+impl Pair {
+    /// The text colour.
+    pub fn fg(&self) -> Rgb565 {
+        self.fg
+    }
+
+    /// The background under the text.
+    pub fn bg(&self) -> Rgb565 {
+        self.bg
+    }
+}
+
+macro_rules! pairs {
+    ($( $(#[$doc:meta])* $name:ident = $fg:ident on $bg:ident; )*) => {
+        /// Every text/background pair the screens use.
+        pub mod pair {
+            use super::colour::*;
+            use super::Pair;
+            $( $(#[$doc])* pub const $name: Pair = Pair { fg: $fg, bg: $bg }; )*
+            /// All of them, by name (for the contrast test).
+            pub const ALL: &[(&str, Pair)] = &[ $( (stringify!($name), $name), )* ];
+        }
+    };
+}
+
+pairs! {
+    /// Body text and titles.
+    TEXT = INK on PAPER;
+    /// Notes (secondary text).
+    NOTE = GREY on PAPER;
+    /// The header, primary buttons.
+    ON_BLUE = PAPER on BLUE;
+    /// Secondary buttons, the PIN progress dots.
+    BLUE_TEXT = BLUE on PAPER;
+    /// Panels (name, consent item, privacy line, tries left).
+    ON_PALE_BLUE = INK on PALE_BLUE;
+    /// Hint and grace panels.
+    ON_PALE_AMBER = INK on PALE_AMBER;
+    /// The 目視 banner.
+    ON_YELLOW = INK on YELLOW;
+    /// 取消 / 訂正.
+    ON_LIGHT_GREY = INK on LIGHT_GREY;
+    /// The last try, 「暗証番号が違います」.
+    ON_RED = PAPER on RED;
+    /// 「カードをお取りください」.
+    ON_TAKE_CARD = INK on TAKE_CARD;
+}
+
+/// Text in `font`, in `pair` (its background is used for the blending).
+pub(crate) fn style(font: &'static Font, pair: Pair) -> TextStyle {
+    TextStyle {
+        font,
+        fg: pair.fg,
+        bg: pair.bg,
+    }
 }
 
 /// A filled rectangle.
