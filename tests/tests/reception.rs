@@ -266,7 +266,7 @@ fn a_face_only_card_offers_no_pin_and_fails_to_staff() {
 }
 
 #[test]
-fn a_locked_pin_alerts_staff_and_no_verify_is_sent_at_zero_tries() {
+fn a_locked_pin_goes_to_staff_and_no_verify_is_sent_at_zero_tries() {
     let mut w = world(Options::default());
     let mut p = personality(SERIAL, PIN);
     p.auth_pin_tries = 1;
@@ -280,6 +280,8 @@ fn a_locked_pin_alerts_staff_and_no_verify_is_sent_at_zero_tries() {
     w.reader.enter_pin("0000").unwrap();
     w.reader.wait_for("PinLocked").unwrap();
     assert_eq!(verifies(&card), 1, "exactly the one try the card had");
+    w.reader.tap("call-staff").unwrap();
+    w.reader.wait_for("StaffComing").unwrap();
     w.rig.take().unwrap();
     w.reader.wait_for("Idle").unwrap();
     // Placed again: locked at once, still no VERIFY.
@@ -290,6 +292,7 @@ fn a_locked_pin_alerts_staff_and_no_verify_is_sent_at_zero_tries() {
     assert_eq!(verifies(&card), 0);
     let record = w.rec.take();
     assert!(record.alerts.contains(&Alert::PinLocked), "{record:?}");
+    assert!(record.alerts.contains(&Alert::PatientCalled), "{record:?}");
     assert!(record.messages.is_empty());
     assert_eq!(received(&w.rig, "verify"), 0);
 }
@@ -356,7 +359,7 @@ fn declining_every_consent_one_by_one_is_recorded_as_declined() {
     w.reader.wait_for("ConsentOverview").unwrap();
     w.reader.tap("one-by-one").unwrap();
     for item in ["Operation", "Diagnosis", "SpecificHealthCheckup"] {
-        w.reader.wait_for(&format!("ConsentItem({item}")).unwrap();
+        w.reader.wait_for(&format!("ConsentItem {{ item: {item}")).unwrap();
         w.reader.tap("no").unwrap();
     }
     w.reader.wait_for("Done").unwrap();

@@ -517,7 +517,7 @@ fn play(
             press(reader, "one-by-one")?;
             reader.wait_for("ConsentItem")?;
             press(reader, "yes")?;
-            reader.wait_for("ConsentItem(Diagnosis")?;
+            reader.wait_for("ConsentItem { item: Diagnosis")?;
             press(reader, "no")?;
         }
         _ => {
