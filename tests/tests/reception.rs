@@ -359,7 +359,9 @@ fn declining_every_consent_one_by_one_is_recorded_as_declined() {
     w.reader.wait_for("ConsentOverview").unwrap();
     w.reader.tap("one-by-one").unwrap();
     for item in ["Operation", "Diagnosis", "SpecificHealthCheckup"] {
-        w.reader.wait_for(&format!("ConsentItem {{ item: {item}")).unwrap();
+        w.reader
+            .wait_for(&format!("ConsentItem {{ item: {item}"))
+            .unwrap();
         w.reader.tap("no").unwrap();
     }
     w.reader.wait_for("Done").unwrap();

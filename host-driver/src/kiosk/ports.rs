@@ -401,6 +401,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                     };
                     (Input::CardRead(facts), format!("{kind:?}"))
                 }
+                Err(CardError::NotAMyNumberCard) => {
+                    (Input::NotMyNumberCard, "not a My Number Card".into())
+                }
                 Err(e) => (Input::CardUnreadable, e.to_string()),
             }
         })

@@ -124,6 +124,8 @@ pub enum PatientScreen {
     SeeStaff,
     /// Reader fault.
     OutOfService,
+    /// Not a My Number Card: hand it to staff.
+    NotMyNumberCard,
 }
 
 impl PatientScreen {
@@ -205,6 +207,7 @@ impl PatientScreen {
             PatientScreen::StaffComing => Screen::StaffComing,
             PatientScreen::SeeStaff => Screen::SeeStaff,
             PatientScreen::OutOfService => Screen::OutOfService,
+            PatientScreen::NotMyNumberCard => Screen::NotMyNumberCard,
         }
     }
 }
@@ -300,8 +303,11 @@ pub enum Input {
     CardRemoved,
     /// The card was read (certificate and kind; no secret).
     CardRead(CardFacts),
-    /// The card could not be read, or is not a My Number Card.
+    /// The card could not be read.
     CardUnreadable,
+    /// The card answers but is not a My Number Card (a 資格確認書, a
+    /// bank card): its own message, not a misread.
+    NotMyNumberCard,
     /// The patient pressed a button.
     Touch {
         /// The screen it was pressed on.

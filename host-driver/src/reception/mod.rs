@@ -417,6 +417,13 @@ impl Reception {
                     ExpiryStatus::Valid => self.choose_method(now, out),
                 }
             }
+            (Phase::Reading, Input::NotMyNumberCard) => {
+                // Read fine, just the wrong card: not counted as a misread.
+                self.misreads = 0;
+                self.finish_session(false, out);
+                self.phase = Phase::Ended;
+                self.show(PatientScreen::NotMyNumberCard, now, out);
+            }
             (Phase::Reading, Input::CardUnreadable) => {
                 self.misreads = self.misreads.saturating_add(1);
                 self.finish_session(false, out);

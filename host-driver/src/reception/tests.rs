@@ -539,6 +539,23 @@ fn no_challenge_for_the_pin_signature_sends_the_patient_to_staff_without_a_verif
 }
 
 #[test]
+fn a_card_that_is_not_a_my_number_card_gets_its_own_screen_and_no_misread() {
+    let mut k = Kiosk::new();
+    k.step(Input::CardInserted);
+    k.step(Input::NotMyNumberCard);
+    assert_eq!(k.screen(), PatientScreen::NotMyNumberCard);
+    k.step(Input::CardRemoved);
+    assert_eq!(k.screen(), PatientScreen::Idle);
+    // Three wrong cards in a row are not three misreads.
+    for _ in 0..3 {
+        k.step(Input::CardInserted);
+        let out = k.step(Input::NotMyNumberCard);
+        assert!(!out.contains(&Effect::AlertStaff(Alert::CardUnreadable)));
+        k.step(Input::CardRemoved);
+    }
+}
+
+#[test]
 fn call_staff_removal_idle_and_faults_end_cleanly() {
     let mut k = Kiosk::new();
     k.standard();
@@ -666,6 +683,7 @@ fn any_input() -> impl Strategy<Value = Input> {
             },
         })),
         Just(Input::CardUnreadable),
+        Just(Input::NotMyNumberCard),
         (0usize..buttons.len()).prop_map(move |i| Input::Touch {
             screen: u32::MAX, // replaced by the current screen in the test
             button: buttons[i],
