@@ -245,11 +245,24 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
     let card = SharedCard::new(&personality(SERIAL, PIN)).unwrap();
+    // Benches run in the crate's folder: find ../shared from the workspace.
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    let models = (std::env::var_os("MYNAREADER_MODELS").is_none()
+        && shared.join("models/MODELS.md").exists())
+    .then(|| shared.join("models"));
+    let faces = default_faces().or_else(|| {
+        let dir = shared.join("faces/dev-card");
+        dir.join("pairs.csv").exists().then_some(dir)
+    });
 
     // Face receptions, where the models, the dev faces and fonts are here.
     let kit = (|| {
-        let (card_photo, live) = face_pair(&default_faces()?)?;
-        let engine = FaceEngine::load(FaceSettings::default()).ok()?;
+        let (card_photo, live) = face_pair(faces.as_deref()?)?;
+        let engine = FaceEngine::load(FaceSettings {
+            models_dir: models.clone(),
+            ..FaceSettings::default()
+        })
+        .ok()?;
         let font_files = fonts::find(&[]);
         let font_bytes: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
         let font = std::fs::read(font_files.first()?).ok()?;
