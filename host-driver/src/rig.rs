@@ -513,8 +513,14 @@ impl Rig {
         if let Some(engine) = &self.setup.face {
             ports = ports.with_face(engine.clone());
         }
-        let kiosk = Kiosk::new(self.setup.reception, ports, SystemClock);
         let (events, inbox) = mpsc::channel::<KioskEvent<SharedCard>>();
+        let answers = events.clone();
+        let ports = ports
+            .with_face_worker(Box::new(move |done| {
+                answers.send(KioskEvent::Answer(done)).is_ok()
+            }))
+            .map_err(io("face worker"))?;
+        let kiosk = Kiosk::new(self.setup.reception, ports, SystemClock);
         let control_events = events.clone();
         control::serve(&self.socket, move |asked| {
             control_events.send(KioskEvent::Control(asked)).is_ok()

@@ -116,6 +116,7 @@ struct FaceKit {
     engine: Arc<FaceEngine>,
     reader: Arc<CardFrontReader>,
     card_photo: PathBuf,
+    live: PathBuf,
     other: PathBuf,
 }
 
@@ -125,7 +126,7 @@ fn face_kit() -> Option<FaceKit> {
     static KIT: OnceLock<Option<FaceKit>> = OnceLock::new();
     KIT.get_or_init(|| {
         let faces = default_faces()?;
-        let (card_photo, _) = face_pair(&faces)?;
+        let (card_photo, live) = face_pair(&faces)?;
         // Another person's live photo: from the first folder that is not
         // the card photo's.
         let owner = card_photo.parent()?.to_path_buf();
@@ -147,6 +148,7 @@ fn face_kit() -> Option<FaceKit> {
             engine: Arc::new(engine),
             reader: Arc::new(reader),
             card_photo,
+            live,
             other,
         })
     })
@@ -526,4 +528,36 @@ fn a_reader_restarted_mid_reception_is_drawn_again_and_the_reception_goes_on() {
     assert_eq!(received(&w.rig, "verify"), 1);
     let kinds = w.rec.take().messages;
     assert_eq!(kinds, [MessageKind::Verify, MessageKind::Consent]);
+}
+
+#[test]
+fn a_patient_can_stop_while_the_face_is_being_compared() {
+    let Some(FaceKit { live, .. }) = skip_without_face() else {
+        return;
+    };
+    let Some((mut w, card_photo)) = face_world(&live) else {
+        return;
+    };
+    let mut p = personality(SERIAL, PIN);
+    p.photo_jp2 = std::fs::read(card_photo).unwrap();
+    let card = SharedCard::new(&p).unwrap();
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.tap("face").unwrap();
+    w.reader.wait_for("FaceCapture").unwrap();
+    // やめる at once: the face work runs off the kiosk's loop, so the touch
+    // is served while the photo is encoded and the face compared, and the
+    // late verdict (a match) is not acted on.
+    w.reader.tap("cancel").unwrap();
+    w.reader.wait_for("ChooseMethod").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    let record = w.rec.take();
+    assert!(record.messages.is_empty(), "{record:?}");
+    assert!(
+        !record.screens.iter().any(|s| s == "processing"),
+        "{:?}",
+        record.screens
+    );
+    assert_eq!(received(&w.rig, "verify"), 0);
 }

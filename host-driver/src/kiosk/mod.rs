@@ -13,9 +13,11 @@ pub mod config;
 pub mod control;
 pub mod ports;
 pub mod service;
+mod worker;
 
 pub use ports::{KioskPorts, Observer, PortSettings};
 pub use service::{Kiosk, KioskEvent, KioskStatus};
+pub use worker::Deferred;
 
 use myna_link::Button;
 use time::OffsetDateTime;
@@ -38,10 +40,13 @@ pub trait Ports {
     /// Images the card front and reads 照合番号B, kept by the port:
     /// `CardFrontRead` or `CardFrontRefused`.
     fn read_card_front(&mut self) -> Input;
-    /// Reads the card photo with the 照合番号B the port holds: `Photo`.
-    fn read_card_photo(&mut self) -> Input;
-    /// Captures and compares one face: `Face`.
-    fn capture_face(&mut self, attempts_used: u8) -> Input;
+    /// Reads the card photo with the 照合番号B the port holds: `Photo`
+    /// now, or `None` when the answer comes later (the photo is encoded off
+    /// the event loop and handed back through [`Kiosk`]'s events).
+    fn read_card_photo(&mut self) -> Option<Input>;
+    /// Captures and compares one face: `Face` now, or `None` when the
+    /// comparison runs off the event loop and answers later.
+    fn capture_face(&mut self, attempts_used: u8) -> Option<Input>;
     /// The card's PIN tries now: `PinTries`.
     fn read_pin_tries(&mut self) -> Input;
     /// Takes the PIN from the reader, VERIFY once, signs: `Pin`.
@@ -121,8 +126,8 @@ pub fn carry_out(
                 }
                 Effect::ReadCard => Some(ports.read_card()),
                 Effect::ReadCardFront => Some(ports.read_card_front()),
-                Effect::ReadCardPhoto => Some(ports.read_card_photo()),
-                Effect::CaptureFace { attempts_used } => Some(ports.capture_face(*attempts_used)),
+                Effect::ReadCardPhoto => ports.read_card_photo(),
+                Effect::CaptureFace { attempts_used } => ports.capture_face(*attempts_used),
                 Effect::ReadPinTries => Some(ports.read_pin_tries()),
                 Effect::VerifyPinAndSign => Some(ports.verify_pin_and_sign()),
                 Effect::SendVerify(identity) => Some(ports.send_verify(identity)),

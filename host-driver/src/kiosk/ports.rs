@@ -17,11 +17,12 @@ use myna_link::Camera;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use super::worker::{self, Deferred, Deliver, Job, Worker};
 use super::Ports;
 use crate::card::{ApduTransport, CardError, MynaCard, PinStatus};
 use crate::card_front::{CardFrontReader, PatientHint};
 use crate::face::image::RgbFrame;
-use crate::face::{self, Capture, EncodedFace, FaceEngine};
+use crate::face::{EncodedFace, FaceEngine};
 use crate::link::{CapturedFrame, FrameTransport, ReaderLink};
 use crate::reception::{
     Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, FaceVerdict,
@@ -32,8 +33,8 @@ use crate::secret::CollationNumberB;
 use crate::upstream::clock::{Clock, SystemClock, SystemRng};
 use crate::upstream::courier::{Courier, DeliveryError, Upstream};
 use crate::upstream::messages::{
-    card_auth_digest, AuthMethod, ConsentRecord, DeviceInfo, MessageKind, PadResult, ScoreBand,
-    VerifyRequest, VerifyResponse,
+    card_auth_digest, AuthMethod, ConsentRecord, DeviceInfo, MessageKind, VerifyRequest,
+    VerifyResponse,
 };
 use crate::upstream::request::sign_request;
 use crate::upstream::signer::DeviceSigner;
@@ -94,7 +95,7 @@ struct PinProof {
 struct Held {
     cert: Option<Zeroizing<Vec<u8>>>,
     collation_b: Option<CollationNumberB>,
-    card_face: Option<EncodedFace>,
+    card_face: Option<Arc<EncodedFace>>,
     pin_proof: Option<PinProof>,
     verify_request_id: Option<Uuid>,
 }
@@ -113,6 +114,9 @@ pub struct KioskPorts<C, T, U, K = SystemClock> {
     held: Held,
     alerts: Vec<Alert>,
     link_down: bool,
+    worker: Option<Worker>,
+    /// The last face job handed out; answers to older ones are dropped.
+    job: u64,
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T, U, K> {
@@ -137,7 +141,52 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
             held: Held::default(),
             alerts: Vec::new(),
             link_down: false,
+            worker: None,
+            job: 0,
         }
+    }
+
+    /// Runs the face work (card photo, comparisons) on a worker thread whose
+    /// answers go to `deliver` (the kiosk's event queue), so the event loop
+    /// keeps serving while a face is compared. Without it the work is done
+    /// in place.
+    pub fn with_face_worker(mut self, deliver: Deliver) -> std::io::Result<Self> {
+        self.worker = Some(Worker::start(deliver)?);
+        Ok(self)
+    }
+
+    /// A finished face job back on the event loop: its input for the core,
+    /// or `None` when the job is not the latest (its capture or reception
+    /// has moved on).
+    pub fn finish(&mut self, done: Deferred) -> Option<Input> {
+        self.observer.stage(done.stage, &done.outcome, done.elapsed);
+        if done.job != self.job {
+            tracing::debug!(event = "kiosk.face-answer-late", stage = done.stage);
+            return None;
+        }
+        if let Some(face) = done.card_face {
+            self.held.card_face = Some(Arc::new(face));
+        }
+        Some(done.input)
+    }
+
+    /// Hands `work` to the worker (`None`: the answer comes later), or does
+    /// it now.
+    fn dispatch(&mut self, work: Job) -> Option<Input> {
+        self.job += 1;
+        let job = self.job;
+        let work = match &self.worker {
+            Some(worker) => match worker.submit(job, work) {
+                Ok(()) => return None,
+                Err(work) => {
+                    tracing::error!(event = "kiosk.face-worker-gone");
+                    work
+                }
+            },
+            None => work,
+        };
+        let done = worker::run(job, work);
+        self.finish(done)
     }
 
     /// With the card-front reader (for 照合番号B).
@@ -328,23 +377,6 @@ fn to_rgb(frame: CapturedFrame) -> Option<RgbFrame> {
     RgbFrame::from_rgb(w, h, pixels).ok()
 }
 
-/// A match's band (a match is never below the threshold).
-fn score_band(band: face::Band) -> ScoreBand {
-    match band {
-        face::Band::High => ScoreBand::High,
-        face::Band::Medium | face::Band::Low => ScoreBand::Medium,
-    }
-}
-
-/// PAD as the upstream hears it: a match reached with PAD off (or only
-/// reporting an attack that the settings do not enforce) is not "live".
-fn pad_result(outcome: face::pad::PadOutcome) -> PadResult {
-    match outcome {
-        face::pad::PadOutcome::Live { .. } => PadResult::Live,
-        _ => PadResult::Disabled,
-    }
-}
-
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for KioskPorts<C, T, U, K> {
     fn show(&mut self, screen: &PatientScreen, visual_check: bool) -> Option<u16> {
         let shown = self
@@ -445,78 +477,56 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
         })
     }
 
-    fn read_card_photo(&mut self) -> Input {
-        self.timed("read-card-photo", |p| {
-            // Never sent without a confident card-front read.
-            let (Some(collation), Some(card)) = (p.held.collation_b.take(), p.card.as_mut()) else {
-                return (
-                    Input::Photo(PhotoOutcome::Refused),
-                    "nothing to send".into(),
-                );
-            };
-            let photo = card.read_face_photo(&collation);
-            drop(collation);
-            let photo = match photo {
-                Ok(photo) => photo,
-                Err(CardError::CollationNumberLocked) => {
-                    return (Input::Photo(PhotoOutcome::Locked), "locked".into())
-                }
-                Err(e) => return (Input::Photo(PhotoOutcome::Refused), e.to_string()),
-            };
-            let Some(engine) = p.face.clone() else {
-                return (Input::Photo(PhotoOutcome::Refused), "no face models".into());
-            };
-            let encoded = face::image::decode_jpeg2000(photo.jp2_bytes())
-                .map_err(face::FaceError::from)
-                .and_then(|frame| engine.encode_card(&frame));
-            match encoded {
-                Ok(face) => {
-                    p.held.card_face = Some(face);
-                    (Input::Photo(PhotoOutcome::Read), "read".into())
-                }
-                Err(e) => (Input::Photo(PhotoOutcome::Refused), e.to_string()),
+    fn read_card_photo(&mut self) -> Option<Input> {
+        // Never sent without a confident card-front read.
+        let start = Instant::now();
+        let (Some(collation), Some(card)) = (self.held.collation_b.take(), self.card.as_mut())
+        else {
+            return Some(Input::Photo(PhotoOutcome::Refused));
+        };
+        let photo = card.read_face_photo(&collation);
+        drop(collation);
+        let refused = |p: &mut Self, outcome: PhotoOutcome, why: String| {
+            p.observer.stage("read-card-photo", &why, start.elapsed());
+            Some(Input::Photo(outcome))
+        };
+        let photo = match photo {
+            Ok(photo) => photo,
+            Err(CardError::CollationNumberLocked) => {
+                return refused(self, PhotoOutcome::Locked, "locked".into())
             }
-        })
+            Err(e) => return refused(self, PhotoOutcome::Refused, e.to_string()),
+        };
+        let Some(engine) = self.face.clone() else {
+            return refused(self, PhotoOutcome::Refused, "no face models".into());
+        };
+        self.observer
+            .stage("read-card-chip", "photo read", start.elapsed());
+        self.dispatch(Job::CardPhoto { engine, photo })
     }
 
-    fn capture_face(&mut self, attempts_used: u8) -> Input {
-        self.timed("capture-face", |p| {
-            let Some(engine) = p.face.clone() else {
-                return (Input::Face(FaceVerdict::NoMatch), "no face models".into());
-            };
-            let Some(frame) = p.capture(Camera::Patient) else {
-                return (
-                    Input::Face(FaceVerdict::Retake(myna_link::FaceHint::FaceTheFrame)),
-                    "no frame".into(),
-                );
-            };
-            let Some(card_face) = p.held.card_face.as_ref() else {
-                return (Input::Face(FaceVerdict::NoMatch), "no card face".into());
-            };
-            match engine.capture(card_face, &frame, attempts_used) {
-                Ok(Capture::Retry { hint }) => {
-                    (Input::Face(FaceVerdict::Retake(hint)), "retake".into())
-                }
-                Ok(Capture::Compared {
-                    band, matched, pad, ..
-                }) => {
-                    if matched {
-                        (
-                            Input::Face(FaceVerdict::Match {
-                                band: score_band(band),
-                                pad: pad_result(pad),
-                            }),
-                            format!("match ({band:?})"),
-                        )
-                    } else {
-                        (Input::Face(FaceVerdict::NoMatch), "no match".into())
-                    }
-                }
-                Err(e) => (
-                    Input::Face(FaceVerdict::Retake(myna_link::FaceHint::FaceTheFrame)),
-                    e.to_string(),
-                ),
-            }
+    fn capture_face(&mut self, attempts_used: u8) -> Option<Input> {
+        let start = Instant::now();
+        let Some(engine) = self.face.clone() else {
+            return Some(Input::Face(FaceVerdict::NoMatch));
+        };
+        let Some(frame) = self.capture(Camera::Patient) else {
+            self.observer
+                .stage("capture-face", "no frame", start.elapsed());
+            return Some(Input::Face(FaceVerdict::Retake(
+                myna_link::FaceHint::FaceTheFrame,
+            )));
+        };
+        let Some(card) = self.held.card_face.clone() else {
+            return Some(Input::Face(FaceVerdict::NoMatch));
+        };
+        self.observer
+            .stage("capture-frame", "frame taken", start.elapsed());
+        self.dispatch(Job::Compare {
+            engine,
+            card,
+            frame,
+            attempts_used,
         })
     }
 
@@ -658,7 +668,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
     }
 
     fn wipe(&mut self) {
-        // Dropping wipes: every field is zeroizing.
+        // Dropping wipes: every field is zeroizing. A face job still out
+        // belongs to the reception that ended: its answer will be dropped.
         self.held = Held::default();
+        self.job += 1;
     }
 }

@@ -31,6 +31,8 @@ pub enum KioskEvent<C> {
     CardRemoved,
     /// A control request.
     Control(Asked),
+    /// Face work finished off the loop.
+    Answer(super::Deferred),
     /// Stop the loop (the service is shutting down).
     Stop,
 }
@@ -146,6 +148,11 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             KioskEvent::Control(asked) => {
                 let answer = self.answer(asked.request);
                 let _ = asked.answer.send(answer);
+            }
+            KioskEvent::Answer(done) => {
+                if let Some(input) = self.ports.finish(done) {
+                    self.handle(input);
+                }
             }
             KioskEvent::Stop => return false,
         }

@@ -66,10 +66,10 @@ impl Ports for TestKiosk {
     fn read_card_front(&mut self) -> Input {
         Input::CardFrontRefused(CardFrontRefusal::NotFound)
     }
-    fn read_card_photo(&mut self) -> Input {
+    fn read_card_photo(&mut self) -> Option<Input> {
         unreachable!("no card front was read")
     }
-    fn capture_face(&mut self, _: u8) -> Input {
+    fn capture_face(&mut self, _: u8) -> Option<Input> {
         unreachable!("no face path here")
     }
     fn read_pin_tries(&mut self) -> Input {

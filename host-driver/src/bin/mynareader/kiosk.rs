@@ -291,8 +291,14 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     if let (Some(engine), Some(reader)) = (face, card_front) {
         ports = ports.with_face(engine).with_card_front(reader);
     }
-    let kiosk = Kiosk::new(reception, ports, SystemClock);
     let (events, inbox) = mpsc::channel::<KioskEvent<PcscCard>>();
+    let answers = events.clone();
+    let ports = ports
+        .with_face_worker(Box::new(move |done| {
+            answers.send(KioskEvent::Answer(done)).is_ok()
+        }))
+        .map_err(|e| Failure::new(format!("cannot start the face worker: {e}")))?;
+    let kiosk = Kiosk::new(reception, ports, SystemClock);
 
     // The staff side's socket.
     let socket = PathBuf::from(&config.files.control);
