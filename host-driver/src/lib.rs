@@ -15,4 +15,5 @@ pub mod link;
 pub mod reception;
 pub mod rig;
 pub mod secret;
+pub mod staff;
 pub mod upstream;

@@ -28,6 +28,7 @@ use crate::kiosk::{control, Kiosk, KioskEvent, KioskPorts, Observer, PortSetting
 use crate::link::tcp::TcpTransport;
 use crate::link::{ReaderLink, ReaderLinkError};
 use crate::reception::{Alert, PatientScreen, ReceptionConfig};
+use crate::staff::StaffDb;
 use crate::upstream::clock::SystemClock;
 use crate::upstream::courier::{Backoff, Courier};
 use crate::upstream::http::{HttpOptions, HttpUpstream};
@@ -379,6 +380,8 @@ pub struct RigSetup {
     pub confirm_screens: bool,
     /// The reception rules.
     pub reception: ReceptionConfig,
+    /// Staff accounts to create (id, password).
+    pub staff: Vec<(String, String)>,
 }
 
 impl RigSetup {
@@ -394,6 +397,7 @@ impl RigSetup {
             verify_deadline: Duration::from_secs(10),
             confirm_screens: false,
             reception: ReceptionConfig::default(),
+            staff: Vec::new(),
         }
     }
 }
@@ -452,6 +456,14 @@ impl Rig {
             &["listening on "],
         )?;
         let upstream_url = said.into_iter().next().unwrap_or_default();
+        let mut staff = StaffDb::open(&setup.work.join("kiosk.db"))
+            .map_err(|e| RigError::Setup(e.to_string()))?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for (id, password) in &setup.staff {
+            staff
+                .add(id, password, now, &mut rand::rngs::OsRng)
+                .map_err(|e| RigError::Setup(e.to_string()))?;
+        }
         let mut sim_args: Vec<String> = ["--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"]
             .iter()
             .map(|s| s.to_string())
@@ -507,6 +519,10 @@ impl Rig {
             },
         )
         .with_observer(observer);
+        ports = ports.with_staff(
+            StaffDb::open(&self.setup.work.join("kiosk.db"))
+                .map_err(|e| RigError::Setup(e.to_string()))?,
+        );
         if let Some(reader) = &self.setup.card_front {
             ports = ports.with_card_front(reader.clone());
         }
@@ -565,11 +581,30 @@ impl Rig {
         control::ask(&self.socket, line).map_err(io("kiosk control socket"))
     }
 
+    /// Staff switch 目視 on through the control socket, as `staff` with
+    /// `password`; the kiosk's answer.
+    pub fn visual_check_on(
+        &self,
+        staff: &str,
+        password: &str,
+        reason: &str,
+    ) -> Result<String, RigError> {
+        self.staff(&format!(
+            "visual-check on {staff} {reason} {}",
+            control::Password::encode(password)
+        ))
+    }
+
     /// The kiosk's status.
     pub fn status(&self) -> Result<serde_json::Value, RigError> {
         let answer = self.staff("status")?;
         serde_json::from_str(&answer)
             .map_err(|e| RigError::Setup(format!("status {answer:?}: {e}")))
+    }
+
+    /// The kiosk's database (outbox, staff accounts, audit trail).
+    pub fn database(&self) -> PathBuf {
+        self.setup.work.join("kiosk.db")
     }
 
     /// A new connection to the reader's control socket.

@@ -2,7 +2,8 @@
 //! as its own process, the card on a real (private) pcscd through vpcd and
 //! the emulator, the reader `reader-sim` and the upstream `upstream-ref`,
 //! each a separate process. A PIN reception from card placed to card taken;
-//! `mynareader kiosk status` and `kiosk visual-check` on its control socket.
+//! `mynareader kiosk status`, and the staff tools (`staff add`, `staff
+//! visual-check` with a password, `staff audit`) on its socket and database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,15 +87,49 @@ testbed_test! {
         assert_eq!(status["in_reception"], false);
         assert_eq!(status["reader_up"], true);
         assert_eq!(status["receptions"], 1);
-        let on = bed.mynareader(&[
-            "kiosk", "visual-check", "on", "--staff", "nurse-2", "--reason", "unwell", "--control", &socket,
-        ]);
+        // Staff: an account made on the database file, then 目視 as that
+        // member through the running kiosk; a wrong password is refused.
+        let db = work.join("kiosk.db").display().to_string();
+        let with_stdin = |args: &[&str], input: &str| {
+            let mut child = Command::new(binary("mynareader"))
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let added = with_stdin(&["staff", "add", "nurse-2", "--db", &db, "--password-stdin"], "long enough pw\n");
+        assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+        let wrong = with_stdin(
+            &["staff", "visual-check", "on", "--staff", "nurse-2", "--reason", "unwell", "--control", &socket, "--password-stdin"],
+            "not it\n",
+        );
+        assert!(!wrong.status.success());
+        assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong staff id or password"));
+        let on = with_stdin(
+            &["staff", "visual-check", "on", "--staff", "nurse-2", "--reason", "unwell", "--control", &socket, "--password-stdin"],
+            "long enough pw\n",
+        );
         assert!(on.status.success(), "{}", String::from_utf8_lossy(&on.stderr));
-        let text = bed.mynareader(&["kiosk", "status", "--control", &socket]);
+        let text = bed.mynareader(&["staff", "status", "--control", &socket]);
         let text = String::from_utf8_lossy(&text.stdout).into_owned();
         assert!(text.contains("目視          on"), "{text}");
-        let off = bed.mynareader(&["kiosk", "visual-check", "off", "--control", &socket]);
-        assert!(off.status.success());
+        let off = with_stdin(
+            &["staff", "visual-check", "off", "--staff", "nurse-2", "--control", &socket, "--password-stdin"],
+            "long enough pw\n",
+        );
+        assert!(off.status.success(), "{}", String::from_utf8_lossy(&off.stderr));
+        let trail = bed.mynareader(&["staff", "audit", "show", "--db", &db]);
+        let trail = String::from_utf8_lossy(&trail.stdout).into_owned();
+        for event in ["account-added", "visual-check-on", "visual-check-off"] {
+            assert!(trail.contains(event), "{event} not in\n{trail}");
+        }
+        let verify = bed.mynareader(&["staff", "audit", "verify", "--db", &db]);
+        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
         let bad = bed.mynareader(&["kiosk", "status", "--control", "/nonexistent/kiosk.sock"]);
         assert!(!bad.status.success());
         assert!(String::from_utf8_lossy(&bad.stderr).contains("hint:"));

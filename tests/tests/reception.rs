@@ -24,6 +24,7 @@ use mynareader::upstream::messages::MessageKind;
 
 const PIN: &str = "4826";
 const SERIAL: [u8; 4] = [0x20, 0, 0, 1];
+const STAFF_PASSWORD: &str = "staff-3 passphrase";
 
 struct World {
     rig: Rig,
@@ -66,6 +67,7 @@ fn world(options: Options) -> World {
     );
     setup.sim_args = options.sim_args;
     setup.verify_deadline = options.deadline;
+    setup.staff = vec![("staff-3".into(), STAFF_PASSWORD.into())];
     if let Some((engine, reader)) = options.face {
         setup.face = Some(engine);
         setup.card_front = Some(reader);
@@ -439,9 +441,15 @@ fn a_card_pulled_during_the_pin_pad_ends_the_reception_and_sends_nothing() {
 #[test]
 fn visual_check_serves_exactly_one_reception() {
     let mut w = world(Options::default());
+    let refused = w
+        .rig
+        .visual_check_on("staff-3", "not the password", "pin-forgotten")
+        .unwrap();
+    assert!(refused.contains("\"ok\":false"), "{refused}");
+    assert_eq!(w.rig.status().unwrap()["visual_check"], false);
     let answer = w
         .rig
-        .staff("visual-check on staff-3 pin-forgotten")
+        .visual_check_on("staff-3", STAFF_PASSWORD, "pin-forgotten")
         .unwrap();
     assert!(answer.contains("\"visual_check\":true"), "{answer}");
     let card = card();
@@ -463,6 +471,27 @@ fn visual_check_serves_exactly_one_reception() {
     w.reader.wait_for("Idle").unwrap();
     assert_eq!(verifies(&card), 0, "目視 spends no PIN try");
     assert_eq!(received(&w.rig, "verify"), 1);
+    // The trail: the refusal, the switch, and the reception it served.
+    let staff = mynareader::staff::StaffDb::open(&w.rig.database()).unwrap();
+    let trail: Vec<(String, String, String)> = staff
+        .entries(0)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event, e.outcome, e.detail))
+        .collect();
+    for expected in [
+        ("visual-check-on", "refused", "wrong-password"),
+        ("visual-check-on", "ok", "pin-forgotten"),
+        ("visual-check-used", "completed", "pin-forgotten"),
+    ] {
+        assert!(
+            trail
+                .iter()
+                .any(|(e, o, d)| (e.as_str(), o.as_str(), d.as_str()) == expected),
+            "{expected:?} not in {trail:?}"
+        );
+    }
+    assert!(staff.verify().unwrap().is_ok());
 }
 
 #[test]

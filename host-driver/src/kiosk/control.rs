@@ -7,10 +7,16 @@
 //! Requests:
 //! - `status` → the kiosk's state (screen, reception under way, 目視, reader,
 //!   outbox, recent alerts);
-//! - `visual-check on STAFF_ID REASON` → switch 目視 on for the next (or the
-//!   current) reception; REASON is one of `face-unavailable`,
-//!   `pin-forgotten`, `difficult-to-visit`, `unwell`, `cognitive`, `other`;
-//! - `visual-check off`.
+//! - `alerts SINCE` → the alerts numbered above SINCE (0: all kept);
+//! - `visual-check on STAFF_ID REASON PASSWORD` → switch 目視 on for the next
+//!   (or the current) reception, as that staff member (PASSWORD is the
+//!   password in base64, so any character travels); REASON is one of
+//!   `face-unavailable`, `pin-forgotten`, `difficult-to-visit`, `unwell`,
+//!   `cognitive`, `other`;
+//! - `visual-check off STAFF_ID PASSWORD`.
+//!
+//! The kiosk checks the password against its staff accounts and records
+//! every switch and every refusal in the audit trail.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -19,26 +25,61 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
 use crate::reception::VisualCheckOn;
 use crate::upstream::messages::VisualReason;
+
+/// A staff password on its way to the check (wiped, never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Password {
+    /// The request-line form: base64.
+    pub fn encode(password: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(password.as_bytes())
+    }
+
+    fn decode(text: &str) -> Option<Password> {
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()?,
+        );
+        let text = std::str::from_utf8(&bytes).ok()?;
+        Some(Password(Zeroizing::new(text.to_string())))
+    }
+}
 
 /// One control request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// The kiosk's state.
     Status,
-    /// 目視 on.
-    VisualCheckOn(VisualCheckOn),
-    /// 目視 off.
-    VisualCheckOff,
+    /// Alerts numbered above this.
+    Alerts(u64),
+    /// 目視 on, by this staff member.
+    VisualCheckOn(VisualCheckOn, Password),
+    /// 目視 off, by this staff member.
+    VisualCheckOff(String, Password),
 }
 
 /// A request line that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
     /// Unknown or malformed.
-    #[error("unknown request (try `status`, `visual-check on STAFF REASON`, `visual-check off`)")]
+    #[error("unknown request (try `status`, `alerts 0`, `visual-check on STAFF REASON PASSWORD`, `visual-check off STAFF PASSWORD`)")]
     Unknown,
+    /// The password field is not base64 of UTF-8 text.
+    #[error("the password is not base64 text")]
+    Password,
     /// A staff id must be 1–32 letters, digits, `-` or `_`.
     #[error("bad staff id: 1-32 letters, digits, '-' or '_'")]
     StaffId,
@@ -51,25 +92,37 @@ impl Request {
     /// Parses one line.
     pub fn parse(line: &str) -> Result<Request, RequestError> {
         let words: Vec<&str> = line.split_whitespace().collect();
+        let staff_id = |staff: &str| -> Result<String, RequestError> {
+            let ok = !staff.is_empty()
+                && staff.len() <= 32
+                && staff
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if ok {
+                Ok(staff.to_string())
+            } else {
+                Err(RequestError::StaffId)
+            }
+        };
         match words.as_slice() {
             ["status"] => Ok(Request::Status),
-            ["visual-check", "off"] => Ok(Request::VisualCheckOff),
-            ["visual-check", "on", staff, reason] => {
-                let staff_ok = !staff.is_empty()
-                    && staff.len() <= 32
-                    && staff
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-                if !staff_ok {
-                    return Err(RequestError::StaffId);
-                }
+            ["alerts", since] => since
+                .parse()
+                .map(Request::Alerts)
+                .map_err(|_| RequestError::Unknown),
+            ["visual-check", "off", staff, password] => Ok(Request::VisualCheckOff(
+                staff_id(staff)?,
+                Password::decode(password).ok_or(RequestError::Password)?,
+            )),
+            ["visual-check", "on", staff, reason, password] => {
+                let staff_id = staff_id(staff)?;
                 let reason: VisualReason =
                     serde_json::from_value(serde_json::Value::String((*reason).to_string()))
                         .map_err(|_| RequestError::Reason)?;
-                Ok(Request::VisualCheckOn(VisualCheckOn {
-                    staff_id: (*staff).to_string(),
-                    reason,
-                }))
+                Ok(Request::VisualCheckOn(
+                    VisualCheckOn { staff_id, reason },
+                    Password::decode(password).ok_or(RequestError::Password)?,
+                ))
             }
             _ => Err(RequestError::Unknown),
         }
@@ -156,28 +209,47 @@ mod tests {
 
     #[test]
     fn requests_parse_and_bad_ones_are_typed() {
+        let pw = Password::encode("pass word");
         assert_eq!(Request::parse("status"), Ok(Request::Status));
+        assert_eq!(Request::parse("alerts 7"), Ok(Request::Alerts(7)));
         assert_eq!(
-            Request::parse(" visual-check  off "),
-            Ok(Request::VisualCheckOff)
+            Request::parse(&format!(" visual-check  off  nurse {pw} ")),
+            Ok(Request::VisualCheckOff(
+                "nurse".into(),
+                Password(Zeroizing::new("pass word".into()))
+            ))
         );
         assert_eq!(
-            Request::parse("visual-check on staff-07 pin-forgotten"),
-            Ok(Request::VisualCheckOn(VisualCheckOn {
-                staff_id: "staff-07".into(),
-                reason: VisualReason::PinForgotten
-            }))
+            Request::parse(&format!("visual-check on staff-07 pin-forgotten {pw}")),
+            Ok(Request::VisualCheckOn(
+                VisualCheckOn {
+                    staff_id: "staff-07".into(),
+                    reason: VisualReason::PinForgotten
+                },
+                Password(Zeroizing::new("pass word".into()))
+            ))
         );
         assert_eq!(
-            Request::parse("visual-check on staff-07 because"),
+            Request::parse(&format!("visual-check on staff-07 because {pw}")),
             Err(RequestError::Reason)
         );
         assert_eq!(
-            Request::parse("visual-check on a/b other"),
+            Request::parse(&format!("visual-check on a/b other {pw}")),
             Err(RequestError::StaffId)
+        );
+        assert_eq!(
+            Request::parse("visual-check on nurse other %%%"),
+            Err(RequestError::Password)
+        );
+        assert_eq!(
+            Request::parse("visual-check on nurse other"),
+            Err(RequestError::Unknown),
+            "no password, no switch"
         );
         assert_eq!(Request::parse("reboot"), Err(RequestError::Unknown));
         assert_eq!(Request::parse(""), Err(RequestError::Unknown));
+        let debug = format!("{:?}", Request::parse(&format!("visual-check off n {pw}")));
+        assert!(!debug.contains("pass word"), "{debug}");
     }
 
     #[test]

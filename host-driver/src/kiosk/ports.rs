@@ -30,6 +30,7 @@ use crate::reception::{
     VerifyAnswer,
 };
 use crate::secret::CollationNumberB;
+use crate::staff::StaffDb;
 use crate::upstream::clock::{Clock, SystemClock, SystemRng};
 use crate::upstream::courier::{Courier, DeliveryError, Upstream};
 use crate::upstream::messages::{
@@ -117,6 +118,7 @@ pub struct KioskPorts<C, T, U, K = SystemClock> {
     worker: Option<Worker>,
     /// The last face job handed out; answers to older ones are dropped.
     job: u64,
+    staff: Option<StaffDb>,
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T, U, K> {
@@ -143,7 +145,19 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
             link_down: false,
             worker: None,
             job: 0,
+            staff: None,
         }
+    }
+
+    /// With the staff accounts and the audit trail (the kiosk's database).
+    pub fn with_staff(mut self, staff: StaffDb) -> Self {
+        self.staff = Some(staff);
+        self
+    }
+
+    /// The staff accounts and audit trail, when configured.
+    pub fn staff(&mut self) -> Option<&mut StaffDb> {
+        self.staff.as_mut()
     }
 
     /// Runs the face work (card photo, comparisons) on a worker thread whose
@@ -654,9 +668,30 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
     }
 
     fn audit(&mut self, event: &AuditEvent) {
+        let now = self.now_s();
         match event {
-            AuditEvent::VisualCheckUsed { completed, .. } => {
-                tracing::info!(event = "audit.visual-check", completed = *completed)
+            AuditEvent::VisualCheckUsed {
+                staff_id,
+                reason,
+                completed,
+            } => {
+                tracing::info!(event = "audit.visual-check", completed = *completed);
+                let reason = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let outcome = if *completed {
+                    "completed"
+                } else {
+                    "not-completed"
+                };
+                if let Some(staff) = self.staff.as_mut() {
+                    if let Err(e) =
+                        staff.record(now, staff_id, "visual-check-used", outcome, &reason)
+                    {
+                        tracing::error!(event = "audit.write-failed", error = %e);
+                    }
+                }
             }
         }
     }

@@ -37,8 +37,44 @@ pub enum KioskEvent<C> {
     Stop,
 }
 
-/// Recent alerts kept for `status`.
-const RECENT_ALERTS: usize = 20;
+/// Alerts kept for `status` and `alerts`.
+const RECENT_ALERTS: usize = 100;
+
+/// What staff see for an alert: a code, and the words (with the fallback to
+/// offer when the patient is sent to staff). No patient data.
+pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
+    use crate::reception::UpstreamFailure;
+    use crate::upstream::messages::Qualification;
+    const FALLBACK: &str = "資格確認書、資格情報のお知らせとマイナンバーカード、マイナポータルの資格情報画面、または被保険者資格申立書で受け付けてください";
+    match alert {
+        Alert::PatientCalled => ("patient-called", "患者さんが職員を呼んでいます"),
+        Alert::CardUnreadable => ("card-unreadable", "カードを3回読み取れませんでした"),
+        Alert::CertificateExpired => (
+            "certificate-expired",
+            "電子証明書の有効期限が切れています（猶予期間外）。市区町村での更新を案内し、資格確認書等で受け付けてください",
+        ),
+        Alert::PinLocked => (
+            "pin-locked",
+            "暗証番号がロックされました。顔認証か目視で受け付け、市区町村での初期化を案内してください",
+        ),
+        Alert::IdentityFailed => ("identity-failed", "顔認証・暗証番号とも確認できませんでした。目視を検討してください"),
+        Alert::Qualification(Qualification::Valid) => ("qualification", FALLBACK),
+        Alert::Qualification(Qualification::Invalid) => ("qualification-invalid", FALLBACK),
+        Alert::Qualification(Qualification::InvalidNewerExists) => {
+            ("qualification-newer-exists", FALLBACK)
+        }
+        Alert::Qualification(Qualification::NotFound) => ("qualification-not-found", FALLBACK),
+        Alert::Qualification(Qualification::Multiple) => ("qualification-multiple", FALLBACK),
+        Alert::Upstream(UpstreamFailure::Deadline) => ("upstream-unreachable", FALLBACK),
+        Alert::Upstream(UpstreamFailure::Refused) => ("upstream-refused", FALLBACK),
+        Alert::NotRegistered => (
+            "not-registered",
+            "保険証利用の登録をしませんでした。資格確認書等で受け付けてください",
+        ),
+        Alert::CardLeft => ("card-left", "カードが読み取り機に残っています"),
+        Alert::ReaderFault => ("reader-fault", "読み取り機が応答しません。接続を確認してください"),
+    }
+}
 
 /// The kiosk's state, as `status` answers it (no personal data).
 #[derive(Debug, Clone, Serialize)]
@@ -59,8 +95,21 @@ pub struct KioskStatus {
     pub receptions: u64,
     /// Messages waiting in the outbox.
     pub outbox_pending: u64,
-    /// Recent staff alerts, oldest first (Unix seconds, code).
-    pub alerts: Vec<(i64, String)>,
+    /// Recent staff alerts, oldest first.
+    pub alerts: Vec<AlertNote>,
+}
+
+/// One alert as staff tools read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertNote {
+    /// Its number (increasing; `alerts SINCE` asks for those above).
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Code.
+    pub code: &'static str,
+    /// What to do, for staff.
+    pub words: &'static str,
 }
 
 /// The event loop's state.
@@ -71,7 +120,8 @@ pub struct Kiosk<C, T, U, K> {
     clock: K,
     last_tick_ms: i64,
     receptions: u64,
-    alerts: VecDeque<(i64, Alert)>,
+    alerts: VecDeque<AlertNote>,
+    alert_seq: u64,
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, K> {
@@ -86,6 +136,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             clock,
             receptions: 0,
             alerts: VecDeque::new(),
+            alert_seq: 0,
         }
     }
 
@@ -120,7 +171,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             if self.alerts.len() == RECENT_ALERTS {
                 self.alerts.pop_front();
             }
-            self.alerts.push_back((at, alert));
+            self.alert_seq += 1;
+            let (code, words) = alert_words(&alert);
+            self.alerts.push_back(AlertNote {
+                seq: self.alert_seq,
+                at,
+                code,
+                words,
+            });
         }
     }
 
@@ -164,17 +222,61 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             Request::Status => {
                 serde_json::to_string(&self.status()).unwrap_or_else(|e| error_line(&e.to_string()))
             }
-            Request::VisualCheckOn(on) => {
+            Request::Alerts(since) => {
+                let alerts: Vec<&AlertNote> =
+                    self.alerts.iter().filter(|a| a.seq > since).collect();
+                serde_json::json!({ "ok": true, "alerts": alerts }).to_string()
+            }
+            Request::VisualCheckOn(on, password) => {
+                let reason = serde_json::to_value(on.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                if let Err(refusal) =
+                    self.authorise(&on.staff_id, &password, "visual-check-on", &reason)
+                {
+                    return refusal;
+                }
                 tracing::info!(event = "kiosk.visual-check-on");
                 self.handle(Input::VisualCheckOn(on));
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
             }
-            Request::VisualCheckOff => {
+            Request::VisualCheckOff(staff, password) => {
+                if let Err(refusal) = self.authorise(&staff, &password, "visual-check-off", "") {
+                    return refusal;
+                }
                 tracing::info!(event = "kiosk.visual-check-off");
                 self.handle(Input::VisualCheckOff);
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
+            }
+        }
+    }
+
+    /// Checks a staff member's password for `action` and records the
+    /// switch; the refusal line when it is refused (recorded too).
+    fn authorise(
+        &mut self,
+        staff: &str,
+        password: &super::control::Password,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), String> {
+        let now = self.clock.now_ms() / 1000;
+        let Some(db) = self.ports.staff() else {
+            return Err(error_line("no staff accounts on this kiosk"));
+        };
+        match db.authenticate(staff, &password.0, action, now) {
+            Ok(()) => {
+                if let Err(e) = db.record(now, staff, action, "ok", detail) {
+                    tracing::error!(event = "audit.write-failed", error = %e);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(event = "kiosk.staff-refused", action);
+                Err(error_line(&e.to_string()))
             }
         }
     }
@@ -202,11 +304,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 .outbox()
                 .pending_count()
                 .unwrap_or(u64::MAX),
-            alerts: self
-                .alerts
-                .iter()
-                .map(|(at, a)| (*at, format!("{a:?}")))
-                .collect(),
+            alerts: self.alerts.iter().rev().take(20).rev().cloned().collect(),
         }
     }
 

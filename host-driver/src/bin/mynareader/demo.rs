@@ -63,6 +63,10 @@ pub struct DemoArgs {
 /// The PIN patient's PIN, and the wrong one typed first.
 const PIN: &str = "4826";
 const WRONG_PIN: &str = "7391";
+/// The staff member who switches 目視 on, and the password of the account
+/// the demo makes for them in its temporary database.
+const STAFF: &str = "staff-07";
+const STAFF_PASSWORD: &str = "demo-passphrase";
 
 /// One patient of the script.
 struct Patient {
@@ -345,6 +349,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         setup.face = Some(engine.clone());
     }
     setup.card_front = card_front.clone();
+    setup.staff = vec![(STAFF.into(), STAFF_PASSWORD.into())];
     setup.confirm_screens = true;
     let mut rig = Rig::start(setup).map_err(rig_failure)?;
     std::fs::write(out.join("device-public.pem"), &rig.device_public_pem).map_err(|e| {
@@ -489,9 +494,11 @@ fn play(
         clock.say("patient enters a PIN on the shuffled pad");
         reader.enter_pin(pin)
     };
-    let staff = |line: &str| -> Result<(), RigError> {
-        let answer = rig.staff(line)?;
-        clock.say(&format!("staff   {line} → {answer}"));
+    let staff = |reason: &str| -> Result<(), RigError> {
+        let answer = rig.visual_check_on(STAFF, STAFF_PASSWORD, reason)?;
+        clock.say(&format!(
+            "staff   {STAFF} switches 目視 on ({reason}) with their password → {answer}"
+        ));
         Ok(())
     };
     match p.method {
@@ -521,7 +528,7 @@ fn play(
             press(reader, "no")?;
         }
         _ => {
-            staff("visual-check on staff-07 difficult-to-visit")?;
+            staff("difficult-to-visit")?;
             clock.say("patient places the card");
             rig.place(card)?;
             reader.wait_for("VisualCheck")?;

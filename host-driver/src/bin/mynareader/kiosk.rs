@@ -1,8 +1,8 @@
 //! `mynareader kiosk`: the service a clinic runs (one process for weeks),
-//! and the staff side's small tools on its control socket (`status`,
-//! `visual-check`).
+//! and `kiosk status` on its control socket (the staff tools are in
+//! `staff`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::config::KioskConfig;
 use mynareader::kiosk::{control, Kiosk, KioskEvent, KioskPorts, PortSettings};
 use mynareader::link::{self, FrameTransport, LinkAddress, ReaderLink};
+use mynareader::staff::StaffDb;
 use mynareader::upstream::clock::SystemClock;
 use mynareader::upstream::courier::{Backoff, Courier};
 use mynareader::upstream::http::{HttpOptions, HttpUpstream};
@@ -22,8 +23,8 @@ use mynareader::upstream::signer::{DeviceSigner, FileSigner};
 
 use crate::hint::{Failure, Hint};
 
-/// `mynareader kiosk [--config FILE]` runs the kiosk; its subcommands talk
-/// to a running one.
+/// `mynareader kiosk [--config FILE]` runs the kiosk; `kiosk status` asks a
+/// running one.
 #[derive(Debug, clap::Args)]
 pub struct KioskArgs {
     #[command(subcommand)]
@@ -47,22 +48,6 @@ enum KioskCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Staff: switch 目視 on for one reception, or off.
-    VisualCheck {
-        /// `on` or `off`.
-        #[arg(value_parser = ["on", "off"])]
-        state: String,
-        /// Staff id (with `on`).
-        #[arg(long, required_if_eq("state", "on"))]
-        staff: Option<String>,
-        /// Reason: face-unavailable, pin-forgotten, difficult-to-visit,
-        /// unwell, cognitive, other (with `on`).
-        #[arg(long, required_if_eq("state", "on"))]
-        reason: Option<String>,
-        /// The control socket (default: from the settings).
-        #[arg(long)]
-        control: Option<PathBuf>,
-    },
 }
 
 /// Runs `mynareader kiosk …`.
@@ -77,92 +62,9 @@ pub fn run(args: KioskArgs) -> Result<(), Failure> {
         None => serve(&config),
         Some(KioskCommand::Status { control, json }) => {
             let socket = control.unwrap_or_else(|| PathBuf::from(&config.files.control));
-            status(&socket, json)
-        }
-        Some(KioskCommand::VisualCheck {
-            state,
-            staff,
-            reason,
-            control,
-        }) => {
-            let socket = control.unwrap_or_else(|| PathBuf::from(&config.files.control));
-            let line = match (state.as_str(), staff, reason) {
-                ("on", Some(staff), Some(reason)) => format!("visual-check on {staff} {reason}"),
-                _ => "visual-check off".to_string(),
-            };
-            let answer = ask(&socket, &line)?;
-            println!("{answer}");
-            Ok(())
+            crate::staff::status(&socket, json)
         }
     }
-}
-
-fn ask(socket: &Path, line: &str) -> Result<String, Failure> {
-    let answer = control::ask(socket, line).map_err(|e| {
-        Failure::new(format!(
-            "cannot reach the kiosk at {}: {e}",
-            socket.display()
-        ))
-        .hint(Hint::StartKiosk)
-    })?;
-    let value: serde_json::Value = serde_json::from_str(&answer)
-        .map_err(|e| Failure::new(format!("the kiosk answered {answer:?}: {e}")))?;
-    if value["ok"] == false {
-        return Err(Failure::new(format!(
-            "the kiosk refused: {}",
-            value["error"].as_str().unwrap_or("?")
-        )));
-    }
-    Ok(answer)
-}
-
-fn status(socket: &Path, json: bool) -> Result<(), Failure> {
-    let answer = ask(socket, "status")?;
-    if json {
-        println!("{answer}");
-        return Ok(());
-    }
-    let s: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
-    println!("screen        {}", s["screen"].as_str().unwrap_or("?"));
-    println!(
-        "reception     {}",
-        if s["in_reception"] == true {
-            "under way"
-        } else {
-            "none"
-        }
-    );
-    println!(
-        "目視          {}",
-        if s["visual_check"] == true {
-            "on"
-        } else {
-            "off"
-        }
-    );
-    println!(
-        "reader        {} (firmware {})",
-        if s["reader_up"] == true {
-            "answering"
-        } else {
-            "NOT ANSWERING"
-        },
-        s["reader_firmware"]
-    );
-    println!("receptions    {}", s["receptions"]);
-    println!("outbox        {} pending", s["outbox_pending"]);
-    let alerts = s["alerts"].as_array().cloned().unwrap_or_default();
-    if alerts.is_empty() {
-        println!("alerts        none");
-    }
-    for alert in alerts {
-        let at = alert[0].as_i64().unwrap_or(0);
-        let when = time::OffsetDateTime::from_unix_timestamp(at)
-            .map(|t| format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second()))
-            .unwrap_or_default();
-        println!("alert         {when} {}", alert[1].as_str().unwrap_or("?"));
-    }
-    Ok(())
 }
 
 /// Opens the reader link, trying again every 2 s until it answers: a kiosk
@@ -234,6 +136,8 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::new(format!("upstream {}: {e}", config.upstream.url)))?;
     let courier = Courier::new(outbox, upstream, Backoff::default());
+    let staff = StaffDb::open(&database)
+        .map_err(|e| Failure::new(format!("staff accounts {}: {e}", database.display())))?;
 
     // The face path: the card-front reader and the models, or neither.
     let mut face = None;
@@ -287,6 +191,7 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
             confirm_screens: false,
         },
     );
+    ports = ports.with_staff(staff);
     let face_on = face.is_some();
     if let (Some(engine), Some(reader)) = (face, card_front) {
         ports = ports.with_face(engine).with_card_front(reader);

@@ -15,6 +15,7 @@ mod fw;
 mod hint;
 mod kiosk;
 mod reader;
+mod staff;
 
 use std::process::ExitCode;
 
@@ -52,9 +53,10 @@ enum Command {
     /// Signed firmware images: keys, signing, checking.
     #[command(subcommand)]
     Fw(fw::FwCommand),
-    /// The kiosk service a clinic runs; `kiosk status` and `kiosk
-    /// visual-check` talk to a running one.
+    /// The kiosk service a clinic runs; `kiosk status` asks a running one.
     Kiosk(kiosk::KioskArgs),
+    /// Clinic staff: accounts, 目視, the audit trail, status and alerts.
+    Staff(staff::StaffArgs),
     /// Talk to a reader over the link: who it is, show a screen.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
@@ -71,6 +73,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Fw(command) => fw::run(command),
         Command::Kiosk(args) => kiosk::run(args),
         Command::Reader(command) => reader::run(command),
+        Command::Staff(args) => staff::run(args),
     }
 }
 

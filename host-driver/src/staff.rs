@@ -1,0 +1,581 @@
+//! Clinic staff: accounts and the tamper-evident audit trail, in the
+//! kiosk's database file (beside the outbox). Works on the file alone — no
+//! kiosk needs to run for `mynareader staff add` or `staff audit verify`.
+//!
+//! Passwords are kept only as Argon2id hashes (RustCrypto `argon2`, its
+//! defaults: m = 19 MiB, t = 2, p = 1, a fresh 16-byte salt per password),
+//! in PHC string form. Five wrong passwords in a row lock an account for
+//! [`LOCKOUT`]; every refusal and lock is audited.
+//!
+//! The audit trail is append-only with a hash chain: each entry's hash is
+//! SHA-256 over the previous entry's hash and its own fields, and the head
+//! (last number and hash) is kept in its own row, written in the same
+//! transaction — so a changed, deleted, reordered or cut-off entry is found
+//! by [`StaffDb::verify`]. Entries carry no image and no patient data.
+//! Time and the salt's randomness are passed in.
+
+use std::path::Path;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::{CryptoRng, RngCore};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// How long an account stays locked after [`MAX_FAILURES`] wrong passwords.
+pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// Wrong passwords in a row before the account is locked.
+pub const MAX_FAILURES: u32 = 5;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    staff TEXT NOT NULL,
+    event TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_head (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+";
+
+/// The hash before the first entry.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Errors of the staff database.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// The database failed.
+    #[error("staff database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A staff id must be 1–32 letters, digits, `-` or `_`.
+    #[error("bad staff id {0:?}: 1-32 letters, digits, '-' or '_'")]
+    BadId(String),
+    /// Passwords are 8–128 characters.
+    #[error("a password has 8 to 128 characters")]
+    WeakPassword,
+    /// The account exists already.
+    #[error("staff {0} exists already")]
+    Exists(String),
+    /// No such account.
+    #[error("no staff account {0}")]
+    NoAccount(String),
+    /// Wrong password (or no such account: the caller cannot tell).
+    #[error("wrong staff id or password")]
+    Refused,
+    /// Locked after too many wrong passwords.
+    #[error(
+        "the account is locked until {until} (Unix seconds) after {MAX_FAILURES} wrong passwords"
+    )]
+    Locked {
+        /// Unix seconds.
+        until: i64,
+    },
+    /// Hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Its number (1, 2, …).
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Staff id (`-` for the kiosk itself).
+    pub staff: String,
+    /// Event code (`account-added`, `visual-check-on`, …).
+    pub event: String,
+    /// Outcome (`ok`, `refused`, `completed`, …).
+    pub outcome: String,
+    /// Details without patient data (a reason code).
+    pub detail: String,
+    /// The previous entry's hash.
+    pub prev: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// Where the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainBreak {
+    /// The entry's fields do not hash to its stored hash (changed).
+    #[error("entry {0} was changed (its hash does not match its fields)")]
+    Changed(i64),
+    /// The entry does not follow the one before it (deleted or reordered
+    /// before it).
+    #[error("entry {0} does not follow the entry before it (an entry was deleted or moved)")]
+    Unlinked(i64),
+    /// Entries are missing at the end (the head says more were written).
+    #[error(
+        "the trail ends at {last} but {head} entries were written (entries removed at the end)"
+    )]
+    Truncated {
+        /// Last entry present.
+        last: i64,
+        /// Last entry written.
+        head: i64,
+    },
+}
+
+/// A staff account, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Id.
+    pub id: String,
+    /// Created (Unix seconds).
+    pub created: i64,
+    /// Locked until (Unix seconds; 0: not locked).
+    pub locked_until: i64,
+}
+
+/// The staff tables of a kiosk database.
+pub struct StaffDb {
+    conn: Connection,
+}
+
+fn check_id(id: &str) -> Result<(), StaffError> {
+    let ok = !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StaffError::BadId(id.to_string()))
+    }
+}
+
+fn entry_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    staff: &str,
+    event: &str,
+    outcome: &str,
+    detail: &str,
+) -> String {
+    let text = format!(
+        "{prev}\u{1f}{seq}\u{1f}{at}\u{1f}{staff}\u{1f}{event}\u{1f}{outcome}\u{1f}{detail}"
+    );
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
+impl StaffDb {
+    /// Opens (or creates) the staff tables in the database at `path`.
+    pub fn open(path: &Path) -> Result<StaffDb, StaffError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(StaffDb { conn })
+    }
+
+    fn hash_password(
+        password: &str,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<String, StaffError> {
+        if !(8..=128).contains(&password.chars().count()) {
+            return Err(StaffError::WeakPassword);
+        }
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| StaffError::Hash(e.to_string()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StaffError::Hash(e.to_string()))
+    }
+
+    /// Adds an account.
+    pub fn add(
+        &mut self,
+        id: &str,
+        password: &str,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), StaffError> {
+        check_id(id)?;
+        let hash = Self::hash_password(password, rng)?;
+        let tx = self.conn.transaction()?;
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO staff (id, hash, created) VALUES (?1, ?2, ?3)",
+            params![id, hash, now],
+        )?;
+        if added == 0 {
+            return Err(StaffError::Exists(id.to_string()));
+        }
+        append(&tx, now, id, "account-added", "ok", "")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets a new password (and unlocks).
+    pub fn set_password(
+        &mut self,
+        id: &str,
+        password: &str,
+        now: i64,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<(), StaffError> {
+        let hash = Self::hash_password(password, rng)?;
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE staff SET hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1",
+            params![id, hash],
+        )?;
+        if changed == 0 {
+            return Err(StaffError::NoAccount(id.to_string()));
+        }
+        append(&tx, now, id, "password-changed", "ok", "")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes an account.
+    pub fn remove(&mut self, id: &str, now: i64) -> Result<(), StaffError> {
+        let tx = self.conn.transaction()?;
+        if tx.execute("DELETE FROM staff WHERE id = ?1", params![id])? == 0 {
+            return Err(StaffError::NoAccount(id.to_string()));
+        }
+        append(&tx, now, id, "account-removed", "ok", "")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every account.
+    pub fn list(&self) -> Result<Vec<Account>, StaffError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, created, locked_until FROM staff ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Account {
+                id: r.get(0)?,
+                created: r.get(1)?,
+                locked_until: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Checks a password for `action` (an event code for the audit). A
+    /// refusal, a lock and the unlocked success are all audited.
+    pub fn authenticate(
+        &mut self,
+        id: &str,
+        password: &str,
+        action: &str,
+        now: i64,
+    ) -> Result<(), StaffError> {
+        let row: Option<(String, u32, i64)> = self
+            .conn
+            .query_row(
+                "SELECT hash, failures, locked_until FROM staff WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let tx = self.conn.transaction()?;
+        let Some((hash, failures, locked_until)) = row else {
+            append(&tx, now, id, action, "refused", "no-account")?;
+            tx.commit()?;
+            return Err(StaffError::Refused);
+        };
+        if locked_until > now {
+            append(&tx, now, id, action, "refused", "locked")?;
+            tx.commit()?;
+            return Err(StaffError::Locked {
+                until: locked_until,
+            });
+        }
+        let good = PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        if good {
+            tx.execute(
+                "UPDATE staff SET failures = 0, locked_until = 0 WHERE id = ?1",
+                params![id],
+            )?;
+            tx.commit()?;
+            return Ok(());
+        }
+        let failures = failures + 1;
+        append(&tx, now, id, action, "refused", "wrong-password")?;
+        let result = if failures >= MAX_FAILURES {
+            let until = now + LOCKOUT.as_secs() as i64;
+            tx.execute(
+                "UPDATE staff SET failures = 0, locked_until = ?2 WHERE id = ?1",
+                params![id, until],
+            )?;
+            append(
+                &tx,
+                now,
+                id,
+                "account-locked",
+                "locked",
+                &format!("{}s", LOCKOUT.as_secs()),
+            )?;
+            Err(StaffError::Locked { until })
+        } else {
+            tx.execute(
+                "UPDATE staff SET failures = ?2 WHERE id = ?1",
+                params![id, failures],
+            )?;
+            Err(StaffError::Refused)
+        };
+        tx.commit()?;
+        result
+    }
+
+    /// Appends an entry (for events the kiosk records: 目視 used, …).
+    pub fn record(
+        &mut self,
+        now: i64,
+        staff: &str,
+        event: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<(), StaffError> {
+        let tx = self.conn.transaction()?;
+        append(&tx, now, staff, event, outcome, detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Entries at or after `since` (Unix seconds), oldest first.
+    pub fn entries(&self, since: i64) -> Result<Vec<AuditEntry>, StaffError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at, staff, event, outcome, detail, prev, hash FROM audit WHERE at >= ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![since], row_entry)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Checks the whole chain; `Ok(n)`: n entries, all sound.
+    pub fn verify(&self) -> Result<Result<i64, ChainBreak>, StaffError> {
+        let entries = self.entries(i64::MIN)?;
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1;
+        for e in &entries {
+            let hash = entry_hash(
+                &e.prev, e.seq, e.at, &e.staff, &e.event, &e.outcome, &e.detail,
+            );
+            if hash != e.hash {
+                return Ok(Err(ChainBreak::Changed(e.seq)));
+            }
+            if e.prev != prev || e.seq != expected_seq {
+                return Ok(Err(ChainBreak::Unlinked(e.seq)));
+            }
+            prev = e.hash.clone();
+            expected_seq += 1;
+        }
+        let last = expected_seq - 1;
+        let head: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match head {
+            Some((head, hash)) if head != last || hash != prev => {
+                Ok(Err(ChainBreak::Truncated { last, head }))
+            }
+            None if last > 0 => Ok(Err(ChainBreak::Truncated { last, head: -1 })),
+            _ => Ok(Ok(last)),
+        }
+    }
+}
+
+fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        staff: r.get(2)?,
+        event: r.get(3)?,
+        outcome: r.get(4)?,
+        detail: r.get(5)?,
+        prev: r.get(6)?,
+        hash: r.get(7)?,
+    })
+}
+
+/// Appends one entry inside `tx`, chained to the head.
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    at: i64,
+    staff: &str,
+    event: &str,
+    outcome: &str,
+    detail: &str,
+) -> Result<(), StaffError> {
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (last, prev) = head.unwrap_or((0, GENESIS.to_string()));
+    let seq = last + 1;
+    let hash = entry_hash(&prev, seq, at, staff, event, outcome, detail);
+    tx.execute(
+        "INSERT INTO audit (seq, at, staff, event, outcome, detail, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![seq, at, staff, event, outcome, detail, prev, hash],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT(one) DO UPDATE SET seq = ?1, hash = ?2",
+        params![seq, hash],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn db() -> (tempfile::TempDir, StaffDb) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = StaffDb::open(&dir.path().join("kiosk.db")).expect("open");
+        (dir, db)
+    }
+
+    fn rng() -> StdRng {
+        StdRng::seed_from_u64(7)
+    }
+
+    #[test]
+    fn passwords_are_stored_as_argon2id_and_checked() {
+        let (dir, mut db) = db();
+        db.add("nurse-1", "correct horse", 100, &mut rng())
+            .expect("add");
+        assert!(matches!(
+            db.add("nurse-1", "another one", 101, &mut rng()),
+            Err(StaffError::Exists(_))
+        ));
+        assert!(matches!(
+            db.add("a b", "password1", 1, &mut rng()),
+            Err(StaffError::BadId(_))
+        ));
+        assert!(matches!(
+            db.add("x", "short", 1, &mut rng()),
+            Err(StaffError::WeakPassword)
+        ));
+        db.authenticate("nurse-1", "correct horse", "login", 102)
+            .expect("right password");
+        assert!(matches!(
+            db.authenticate("nurse-1", "wrong horse", "login", 103),
+            Err(StaffError::Refused)
+        ));
+        assert!(matches!(
+            db.authenticate("nobody", "whatever1", "login", 103),
+            Err(StaffError::Refused)
+        ));
+        // Only a PHC Argon2id string is stored, never the password.
+        let bytes = std::fs::read(dir.path().join("kiosk.db")).unwrap_or_default();
+        let wal = std::fs::read(dir.path().join("kiosk.db-wal")).unwrap_or_default();
+        let text = String::from_utf8_lossy(&[bytes, wal].concat()).into_owned();
+        assert!(!text.contains("correct horse"));
+        assert!(text.contains("$argon2id$"));
+        db.set_password("nurse-1", "battery staple", 104, &mut rng())
+            .expect("passwd");
+        db.authenticate("nurse-1", "battery staple", "login", 105)
+            .expect("new password");
+        db.remove("nurse-1", 106).expect("remove");
+        assert!(db.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn five_wrong_passwords_lock_the_account_for_a_while_and_it_is_audited() {
+        let (_dir, mut db) = db();
+        db.add("clerk", "right password", 0, &mut rng())
+            .expect("add");
+        for i in 0..4 {
+            assert!(matches!(
+                db.authenticate("clerk", "wrong", "visual-check-on", 10 + i),
+                Err(StaffError::Refused)
+            ));
+        }
+        assert!(matches!(
+            db.authenticate("clerk", "wrong", "visual-check-on", 20),
+            Err(StaffError::Locked { .. })
+        ));
+        // Even the right password is refused while locked.
+        assert!(matches!(
+            db.authenticate("clerk", "right password", "visual-check-on", 30),
+            Err(StaffError::Locked { .. })
+        ));
+        let later = 20 + LOCKOUT.as_secs() as i64 + 1;
+        db.authenticate("clerk", "right password", "visual-check-on", later)
+            .expect("unlocked after the lockout");
+        let events: Vec<(String, String)> = db
+            .entries(0)
+            .expect("entries")
+            .into_iter()
+            .map(|e| (e.event, e.outcome))
+            .collect();
+        assert!(events.contains(&("account-locked".into(), "locked".into())));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|(e, o)| e == "visual-check-on" && o == "refused")
+                .count(),
+            6
+        );
+        assert_eq!(db.verify().expect("verify"), Ok(events.len() as i64));
+    }
+
+    fn tampered(sql: &str) -> Result<i64, ChainBreak> {
+        let (_dir, mut db) = db();
+        for i in 0..5 {
+            db.record(i, "nurse", "visual-check-on", "ok", "unwell")
+                .expect("record");
+        }
+        assert_eq!(db.verify().expect("verify"), Ok(5));
+        db.conn.execute_batch(sql).expect("tamper");
+        db.verify().expect("verify")
+    }
+
+    #[test]
+    fn a_changed_deleted_reordered_or_cut_trail_is_named() {
+        assert_eq!(
+            tampered("UPDATE audit SET outcome = 'refused' WHERE seq = 3"),
+            Err(ChainBreak::Changed(3))
+        );
+        assert_eq!(
+            tampered("DELETE FROM audit WHERE seq = 2"),
+            Err(ChainBreak::Unlinked(3))
+        );
+        // Swap the fields of entries 2 and 4 (hashes travel with them).
+        assert_eq!(
+            tampered(
+                "UPDATE audit SET seq = 100 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 4; UPDATE audit SET seq = 4 WHERE seq = 100;"
+            ),
+            Err(ChainBreak::Changed(2))
+        );
+        assert_eq!(
+            tampered("DELETE FROM audit WHERE seq = 5"),
+            Err(ChainBreak::Truncated { last: 4, head: 5 })
+        );
+    }
+}
