@@ -8,6 +8,7 @@
 
 pub mod card;
 pub mod card_front;
+pub mod console;
 pub mod face;
 pub mod fw;
 pub mod kiosk;

@@ -421,6 +421,7 @@ pub struct Rig {
     upstream: Option<Process>,
     reader: Process,
     kiosk: Option<(mpsc::Sender<KioskEvent<SharedCard>>, KioskThread)>,
+    console_events: Option<mpsc::Sender<KioskEvent<SharedCard>>>,
 }
 
 impl Rig {
@@ -488,6 +489,7 @@ impl Rig {
             upstream: Some(upstream),
             reader,
             kiosk: None,
+            console_events: None,
         })
     }
 
@@ -542,6 +544,7 @@ impl Rig {
             control_events.send(KioskEvent::Control(asked)).is_ok()
         })
         .map_err(io("kiosk control socket"))?;
+        self.console_events = Some(events.clone());
         let thread = std::thread::Builder::new()
             .name("kiosk".into())
             .spawn(move || {
@@ -550,6 +553,22 @@ impl Rig {
             .map_err(io("kiosk thread"))?;
         self.kiosk = Some((events, thread));
         Ok(())
+    }
+
+    /// Serves the staff console on a free loopback port, talking to the
+    /// kiosk started last; its base URL.
+    pub fn start_console(&self) -> Result<String, RigError> {
+        let events = self.console_events.clone().ok_or(RigError::KioskStopped)?;
+        let staff = StaffDb::open(&self.database()).map_err(|e| RigError::Setup(e.to_string()))?;
+        let ask = control::asker(move |asked| events.send(KioskEvent::Control(asked)).is_ok());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("staff console"))?;
+        let address = listener.local_addr().map_err(io("staff console"))?;
+        crate::console::serve(
+            listener,
+            crate::console::Console::new(staff, ask, SystemClock),
+        )
+        .map_err(io("staff console"))?;
+        Ok(format!("http://{address}"))
     }
 
     /// Stops the kiosk's loop (what it held in memory is gone, as after a

@@ -145,6 +145,22 @@ impl Default for KioskFiles {
     }
 }
 
+/// The staff console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Where the console listens (loopback by default); empty: no console.
+    pub listen: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            listen: "127.0.0.1:8750".into(),
+        }
+    }
+}
+
 /// The reception rules that are settings (spec facts marked unconfirmed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -180,6 +196,8 @@ pub struct KioskConfig {
     pub files: KioskFiles,
     /// The rules.
     pub rules: RuleSettings,
+    /// The staff console.
+    pub console: ConsoleSettings,
 }
 
 impl KioskConfig {

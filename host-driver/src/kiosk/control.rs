@@ -69,6 +69,11 @@ pub enum Request {
     VisualCheckOn(VisualCheckOn, Password),
     /// 目視 off, by this staff member.
     VisualCheckOff(String, Password),
+    /// 目視 on, by a member the staff console has already authenticated
+    /// (never parsed from the socket).
+    VisualCheckOnBy(VisualCheckOn),
+    /// 目視 off, by a member the console authenticated.
+    VisualCheckOffBy(String),
 }
 
 /// A request line that is not one.
@@ -135,6 +140,31 @@ pub struct Asked {
     pub request: Request,
     /// Where the JSON answer goes.
     pub answer: mpsc::Sender<String>,
+}
+
+/// A way to ask the kiosk's loop from another thread (the staff console):
+/// `deliver` puts the request on the loop's queue; the answer is awaited
+/// up to 10 s.
+pub fn asker(
+    deliver: impl Fn(Asked) -> bool + Send + 'static,
+) -> std::sync::Arc<dyn Fn(Request) -> Option<String> + Send + Sync> {
+    let deliver = std::sync::Mutex::new(deliver);
+    std::sync::Arc::new(move |request| {
+        let (tx, rx) = mpsc::channel();
+        let sent = deliver
+            .lock()
+            .map(|d| {
+                d(Asked {
+                    request,
+                    answer: tx,
+                })
+            })
+            .unwrap_or(false);
+        if !sent {
+            return None;
+        }
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    })
 }
 
 /// The error line for a request that could not be parsed or answered.

@@ -242,6 +242,26 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
             }
+            Request::VisualCheckOnBy(on) => {
+                let reason = serde_json::to_value(on.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                self.record(
+                    &on.staff_id,
+                    "visual-check-on",
+                    &format!("{reason} (console)"),
+                );
+                self.handle(Input::VisualCheckOn(on));
+                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
+                    .to_string()
+            }
+            Request::VisualCheckOffBy(staff) => {
+                self.record(&staff, "visual-check-off", "(console)");
+                self.handle(Input::VisualCheckOff);
+                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
+                    .to_string()
+            }
             Request::VisualCheckOff(staff, password) => {
                 if let Err(refusal) = self.authorise(&staff, &password, "visual-check-off", "") {
                     return refusal;
@@ -250,6 +270,15 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 self.handle(Input::VisualCheckOff);
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
+            }
+        }
+    }
+
+    fn record(&mut self, staff: &str, action: &str, detail: &str) {
+        let now = self.clock.now_ms() / 1000;
+        if let Some(db) = self.ports.staff() {
+            if let Err(e) = db.record(now, staff, action, "ok", detail) {
+                tracing::error!(event = "audit.write-failed", error = %e);
             }
         }
     }

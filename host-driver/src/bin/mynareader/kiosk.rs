@@ -220,6 +220,25 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         Failure::new(format!("control socket {}: {e}", socket.display())).hint(Hint::WritableFolder)
     })?;
 
+    // The staff console on the reception PC's browser.
+    let console_at = if config.console.listen.is_empty() {
+        None
+    } else {
+        let listener = std::net::TcpListener::bind(&config.console.listen)
+            .map_err(|e| Failure::new(format!("staff console {}: {e}", config.console.listen)))?;
+        let staff = StaffDb::open(&database)
+            .map_err(|e| Failure::new(format!("staff accounts {}: {e}", database.display())))?;
+        let console_events = events.clone();
+        let ask =
+            control::asker(move |asked| console_events.send(KioskEvent::Control(asked)).is_ok());
+        mynareader::console::serve(
+            listener,
+            mynareader::console::Console::new(staff, ask, SystemClock),
+        )
+        .map_err(|e| Failure::new(format!("staff console: {e}")))?;
+        Some(config.console.listen.clone())
+    };
+
     // The card: placements and removals from pcscd, on their own thread.
     let wanted = KioskConfig::path(&config.card.pcsc_reader).map(|p| p.display().to_string());
     let card_events = events;
@@ -244,13 +263,14 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     .map_err(|e| Failure::new(format!("cannot watch the card reader: {e}")))?;
 
     println!(
-        "mynareader kiosk: reader {} firmware {} (slot {}), face {}, upstream {}, control {}",
+        "mynareader kiosk: reader {} firmware {} (slot {}), face {}, upstream {}, control {}, console {}",
         address,
         info.firmware,
         info.slot,
         if face_on { "on" } else { "off" },
         config.upstream.url,
-        socket.display()
+        socket.display(),
+        console_at.map_or_else(|| "off".to_string(), |a| format!("http://{a}"))
     );
     tracing::info!(event = "kiosk.started");
     kiosk.run(inbox);

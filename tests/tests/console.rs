@@ -1,0 +1,205 @@
+//! The staff console over HTTP, against a running kiosk (the rig: the kiosk
+//! loop, `reader-sim` and `upstream-ref` processes): no page without a
+//! session, login and lockout, the session cookie's flags, CSRF on every
+//! state change, 目視 switched on from the console showing on the reader and
+//! turning itself off after one reception, and the audit view.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use mynareader::rig::{patient_entry, personality, serial_text, Rig, RigSetup, SharedCard};
+use reqwest::blocking::Client;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+const SERIAL: [u8; 4] = [0x40, 0, 0, 1];
+const PASSWORD: &str = "console passphrase";
+
+struct World {
+    rig: Rig,
+    base: String,
+    http: Client,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = RigSetup::new(mynareader_tests::bin_dir(), dir.path().join("work"));
+    setup.patients.insert(
+        serial_text(&SERIAL),
+        patient_entry("valid", true, "コンソール ハナコ", false),
+    );
+    setup.sim_args = vec!["--seed".into(), "5".into()];
+    setup.staff = vec![
+        ("nurse-5".into(), PASSWORD.into()),
+        ("clerk-1".into(), PASSWORD.into()),
+    ];
+    let mut rig = Rig::start(setup).unwrap();
+    rig.start_kiosk(Box::new(mynareader::rig::Recorder::default()))
+        .unwrap();
+    rig.reader_control().unwrap().wait_for("Idle").unwrap();
+    let base = rig.start_console().unwrap();
+    // Plain HTTP on loopback; reqwest still wants its TLS set up.
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    let http = Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    World {
+        rig,
+        base,
+        http,
+        _dir: dir,
+    }
+}
+
+fn login(w: &World, staff: &str, password: &str) -> reqwest::blocking::Response {
+    w.http
+        .post(format!("{}/login", w.base))
+        .form(&[("staff", staff), ("password", password)])
+        .send()
+        .unwrap()
+}
+
+/// The session cookie from a successful login.
+fn session(w: &World) -> String {
+    let response = login(w, "nurse-5", PASSWORD);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+fn get(w: &World, path: &str, cookie: &str) -> (StatusCode, String) {
+    let response = w
+        .http
+        .get(format!("{}{path}", w.base))
+        .header("cookie", cookie)
+        .send()
+        .unwrap();
+    let status = response.status();
+    (status, response.text().unwrap())
+}
+
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..at + 64].to_string()
+}
+
+fn switch(w: &World, cookie: &str, token: &str, state: &str) -> StatusCode {
+    w.http
+        .post(format!("{}/visual-check", w.base))
+        .header("cookie", cookie)
+        .form(&[("csrf", token), ("state", state), ("reason", "unwell")])
+        .send()
+        .unwrap()
+        .status()
+}
+
+#[test]
+fn no_page_without_a_session_and_logins_are_checked() {
+    let w = world();
+    for path in ["/", "/audit"] {
+        let (status, _) = get(&w, path, "");
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        let (status, _) = get(&w, path, "mynareader_session=made-up");
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "{path} with a made-up session"
+        );
+    }
+    let (status, page) = get(&w, "/login", "");
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("職員ログイン"));
+    let wrong = login(&w, "nurse-5", "not it");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().unwrap().contains("パスワードが違います"));
+    // Five wrong passwords lock the account; then even the right one fails.
+    for _ in 0..5 {
+        assert_eq!(
+            login(&w, "clerk-1", "wrong").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = login(&w, "clerk-1", PASSWORD);
+    assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
+    assert!(locked.text().unwrap().contains("ロック"));
+    // A good login gives a page with the status.
+    let cookie = session(&w);
+    let (status, page) = get(&w, "/", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("目視モードにする"), "{page}");
+    // Logging out ends the session.
+    let token = csrf(&page);
+    let out = w
+        .http
+        .post(format!("{}/logout", w.base))
+        .header("cookie", &cookie)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(get(&w, "/", &cookie).0, StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
+    let w = world();
+    let cookie = session(&w);
+    let (_, page) = get(&w, "/", &cookie);
+    let token = csrf(&page);
+    // Without the right token: refused, nothing switched.
+    assert_eq!(
+        switch(&w, &cookie, "0".repeat(64).as_str(), "on"),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(switch(&w, &cookie, "", "on"), StatusCode::FORBIDDEN);
+    assert_eq!(w.rig.status().unwrap()["visual_check"], false);
+    // With it: on, and the reader shows the banner.
+    assert_eq!(switch(&w, &cookie, &token, "on"), StatusCode::SEE_OTHER);
+    let mut reader = w.rig.reader_control().unwrap();
+    let state = reader.ask("state").unwrap();
+    assert!(state.contains("visual_check=true"), "{state}");
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(page.contains("オン（次の1回の受付のみ）"), "{page}");
+    // One reception under 目視, then it is off by itself.
+    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    w.rig.place(&card).unwrap();
+    reader.wait_for("VisualCheck").unwrap();
+    reader.tap("confirm").unwrap();
+    reader.wait_for("ConsentOverview").unwrap();
+    reader.tap("yes").unwrap();
+    reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    reader.wait_for("Idle").unwrap();
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(page.contains("目視モードにする"), "off again: {page}");
+    // The audit view: who, what, and that the chain is sound.
+    let (status, audit) = get(&w, "/audit", &cookie);
+    assert_eq!(status, StatusCode::OK);
+    for event in ["console-login", "visual-check-on", "visual-check-used"] {
+        assert!(audit.contains(event), "{event} not in the audit view");
+    }
+    assert!(audit.contains("改ざんは検出されませんでした"), "{audit}");
+    assert!(
+        !audit.contains("コンソール ハナコ"),
+        "no patient name in the trail"
+    );
+}
