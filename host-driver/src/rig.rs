@@ -131,6 +131,11 @@ impl ApduTransport for SharedCard {
 pub struct Process(Child);
 
 impl Process {
+    /// Takes charge of a started child.
+    pub fn from_child(child: Child) -> Process {
+        Process(child)
+    }
+
     /// Kills it now.
     pub fn kill(&mut self) {
         let _ = self.0.kill();

@@ -203,3 +203,200 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
         "no patient name in the trail"
     );
 }
+
+/// A minimal W3C WebDriver client over HTTP+JSON: the six commands this
+/// test needs. (A WebDriver crate would bring a second HTTP and TLS stack
+/// into the tests for the same six calls.)
+struct Browser {
+    http: Client,
+    base: String,
+    _driver: mynareader::rig::Process,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; `None` (with a message)
+    /// where they are not installed.
+    fn start(http: &Client) -> Option<Browser> {
+        let which = |tool: &str| {
+            std::env::var_os("PATH")
+                .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        };
+        if !which("chromedriver") || !which("chromium") {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI: chromium and chromium-driver must be installed (scripts/setup-debian)"
+            );
+            eprintln!("skipped: chromium / chromedriver not installed (scripts/setup-debian)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let driver = mynareader::rig::Process::from_child(driver);
+        let base = format!("http://127.0.0.1:{port}");
+        let start = std::time::Instant::now();
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut browser = Browser {
+            http: http.clone(),
+            base,
+            _driver: driver,
+        };
+        let session = browser.call(
+            "POST",
+            "/session",
+            serde_json::json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1000,900", "--lang=ja"]
+                }
+            }}}),
+        );
+        let id = session["sessionId"]
+            .as_str()
+            .expect("a WebDriver session")
+            .to_string();
+        browser.base = format!("{}/session/{id}", browser.base);
+        Some(browser)
+    }
+
+    fn call(&mut self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let answer: serde_json::Value = request.send().unwrap().json().unwrap();
+        let value = answer["value"].clone();
+        assert!(value.get("error").is_none(), "WebDriver {path}: {value}");
+        value
+    }
+
+    fn go(&mut self, url: &str) {
+        self.call("POST", "/url", serde_json::json!({ "url": url }));
+    }
+
+    fn element(&mut self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            "/element",
+            serde_json::json!({"using": "css selector", "value": css}),
+        );
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
+    }
+
+    fn type_in(&mut self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            serde_json::json!({ "text": text }),
+        );
+    }
+
+    fn click(&mut self, css: &str) {
+        let id = self.element(css);
+        self.call(
+            "POST",
+            &format!("/element/{id}/click"),
+            serde_json::json!({}),
+        );
+    }
+
+    fn source(&mut self) -> String {
+        self.call("GET", "/source", serde_json::Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn screenshot(&mut self, name: &str) {
+        use base64::Engine as _;
+        let png = self.call("GET", "/screenshot", serde_json::Value::Null);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap();
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        std::fs::write(&path, bytes).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let url = self.base.clone();
+        let _ = self.http.delete(url).send();
+    }
+}
+
+#[test]
+fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
+    let w = world();
+    let Some(mut b) = Browser::start(&w.http) else {
+        return;
+    };
+    b.go(&format!("{}/", w.base));
+    assert!(
+        b.source().contains("職員ログイン"),
+        "redirected to the login"
+    );
+    b.type_in("#staff", "nurse-5");
+    b.type_in("#password", "wrong password");
+    b.click("#login");
+    assert!(b.source().contains("パスワードが違います"));
+    b.screenshot("console-login-refused.png");
+    b.type_in("#staff", "nurse-5");
+    b.type_in("#password", PASSWORD);
+    b.click("#login");
+    assert!(b.source().contains("目視モードにする"));
+    b.click("#visual-on");
+    let mut reader = w.rig.reader_control().unwrap();
+    let state = reader.ask("state").unwrap();
+    assert!(
+        state.contains("visual_check=true"),
+        "the banner is on the reader: {state}"
+    );
+    assert!(b.source().contains("オン（次の1回の受付のみ）"));
+    b.screenshot("console-visual-check-on.png");
+    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    w.rig.place(&card).unwrap();
+    reader.wait_for("VisualCheck").unwrap();
+    reader.tap("confirm").unwrap();
+    reader.wait_for("ConsentOverview").unwrap();
+    reader.tap("yes").unwrap();
+    reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    reader.wait_for("Idle").unwrap();
+    b.go(&format!("{}/", w.base));
+    assert!(
+        b.source().contains("目視モードにする"),
+        "off again by itself"
+    );
+    b.click("#audit-link");
+    let audit = b.source();
+    for event in ["console-login", "visual-check-on", "visual-check-used"] {
+        assert!(audit.contains(event), "{event} not in the audit view");
+    }
+    b.screenshot("console-audit.png");
+}
