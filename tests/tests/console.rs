@@ -400,3 +400,43 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
     }
     b.screenshot("console-audit.png");
 }
+
+#[test]
+fn another_user_cannot_reach_the_control_socket() {
+    // Only meaningful when this test can become another user.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !root || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("skipped: needs root and setpriv to run a client as another user");
+        return;
+    }
+    let w = world();
+    // Let everyone through the test's own folders (only those), so only
+    // the socket's own mode decides.
+    use std::os::unix::fs::PermissionsExt;
+    for dir in [w._dir.path().to_path_buf(), w._dir.path().join("work")] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let socket = w.rig.socket.display().to_string();
+    let as_nobody = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(mynareader_tests::binary("mynareader"))
+        .args(["staff", "status", "--control", &socket])
+        .output()
+        .unwrap();
+    assert!(!as_nobody.status.success(), "nobody reached the kiosk");
+    let words = String::from_utf8_lossy(&as_nobody.stderr);
+    assert!(words.contains("ermission denied"), "{words}");
+    // The owner can (positive control).
+    let as_owner = std::process::Command::new(mynareader_tests::binary("mynareader"))
+        .args(["staff", "status", "--control", &socket])
+        .output()
+        .unwrap();
+    assert!(
+        as_owner.status.success(),
+        "{}",
+        String::from_utf8_lossy(&as_owner.stderr)
+    );
+}

@@ -263,6 +263,12 @@ fn a_face_only_card_offers_no_pin_and_fails_to_staff() {
     w.reader.wait_for("StaffComing").unwrap();
     let record = w.rec.take();
     assert!(record.alerts.contains(&Alert::PatientCalled), "{record:?}");
+    // Staff tools read the same alerts, with what to do.
+    let alerts = w.rig.staff("alerts 0").unwrap();
+    for code in ["pin-locked", "patient-called"] {
+        assert!(alerts.contains(code), "{code} not in {alerts}");
+    }
+    assert!(alerts.contains("市区町村"), "{alerts}");
     assert!(record.messages.is_empty());
     w.rig.take().unwrap();
     w.reader.wait_for("Idle").unwrap();
@@ -297,6 +303,12 @@ fn a_locked_pin_goes_to_staff_and_no_verify_is_sent_at_zero_tries() {
     let record = w.rec.take();
     assert!(record.alerts.contains(&Alert::PinLocked), "{record:?}");
     assert!(record.alerts.contains(&Alert::PatientCalled), "{record:?}");
+    // Staff tools read the same alerts, with what to do.
+    let alerts = w.rig.staff("alerts 0").unwrap();
+    for code in ["pin-locked", "patient-called"] {
+        assert!(alerts.contains(code), "{code} not in {alerts}");
+    }
+    assert!(alerts.contains("市区町村"), "{alerts}");
     assert!(record.messages.is_empty());
     assert_eq!(received(&w.rig, "verify"), 0);
 }
