@@ -426,9 +426,14 @@ fn with_the_upstream_down_the_patient_sees_staff_and_no_pin_try_is_spent() {
         "{record:?}"
     );
     assert!(record.messages.is_empty());
+    let status = w.rig.status().unwrap();
+    assert_eq!(status["last_error"], "upstream-unreachable", "{status}");
+    assert_eq!(status["card_present"], true, "{status}");
     w.rig.take().unwrap();
     w.reader.wait_for("Idle").unwrap();
-    assert_eq!(w.rig.status().unwrap()["outbox_pending"], 0);
+    let status = w.rig.status().unwrap();
+    assert_eq!(status["outbox_pending"], 0);
+    assert_eq!(status["card_present"], false);
 }
 
 #[test]

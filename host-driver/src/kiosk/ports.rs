@@ -247,6 +247,11 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
         self.card = None;
     }
 
+    /// Whether a card is connected.
+    pub fn card_present(&self) -> bool {
+        self.card.is_some()
+    }
+
     /// The card's connection (tests read the emulator's log through it).
     pub fn take_card(&mut self) -> Option<C> {
         self.card.take().map(MynaCard::into_transport)

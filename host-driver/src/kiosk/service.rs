@@ -93,8 +93,14 @@ pub struct KioskStatus {
     pub reader_firmware: u32,
     /// Receptions begun since start.
     pub receptions: u64,
+    /// A card is on the reader.
+    pub card_present: bool,
     /// Messages waiting in the outbox.
     pub outbox_pending: u64,
+    /// Seconds the oldest waiting message has waited (0: none waits).
+    pub outbox_oldest_secs: i64,
+    /// The last failure the kiosk met (an event code), if any.
+    pub last_error: Option<&'static str>,
     /// Recent staff alerts, oldest first.
     pub alerts: Vec<AlertNote>,
 }
@@ -122,6 +128,7 @@ pub struct Kiosk<C, T, U, K> {
     receptions: u64,
     alerts: VecDeque<AlertNote>,
     alert_seq: u64,
+    last_error: Option<&'static str>,
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, K> {
@@ -137,6 +144,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             receptions: 0,
             alerts: VecDeque::new(),
             alert_seq: 0,
+            last_error: None,
         }
     }
 
@@ -173,6 +181,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             }
             self.alert_seq += 1;
             let (code, words) = alert_words(&alert);
+            if matches!(alert, Alert::ReaderFault | Alert::Upstream(_)) {
+                self.last_error = Some(code);
+            }
             self.alerts.push_back(AlertNote {
                 seq: self.alert_seq,
                 at,
@@ -327,12 +338,22 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             reader_up: !self.ports.link_down(),
             reader_firmware: self.ports.link_info().firmware,
             receptions: self.receptions,
+            card_present: self.ports.card_present(),
             outbox_pending: self
                 .ports
                 .courier()
                 .outbox()
                 .pending_count()
                 .unwrap_or(u64::MAX),
+            outbox_oldest_secs: self
+                .ports
+                .courier()
+                .outbox()
+                .oldest_pending_ms()
+                .ok()
+                .flatten()
+                .map_or(0, |at| ((self.clock.now_ms() - at) / 1000).max(0)),
+            last_error: self.last_error,
             alerts: self.alerts.iter().rev().take(20).rev().cloned().collect(),
         }
     }
@@ -364,6 +385,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(event = "kiosk.reader-lost", error = %e);
+                    self.last_error = Some("reader-lost");
                     self.ports.mark_link_down();
                     self.handle(Input::ReaderFault);
                 }
@@ -388,7 +410,10 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                         );
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::error!(event = "kiosk.outbox-failed", error = %e),
+                    Err(e) => {
+                        tracing::error!(event = "kiosk.outbox-failed", error = %e);
+                        self.last_error = Some("outbox-failed");
+                    }
                 }
             }
         }

@@ -244,6 +244,15 @@ impl Outbox {
         row.map(finish_row).transpose()
     }
 
+    /// When the oldest waiting message was stored (Unix ms), if any waits.
+    pub fn oldest_pending_ms(&self) -> Result<Option<i64>, OutboxError> {
+        Ok(self.conn.query_row(
+            "SELECT MIN(created_ms) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// How many messages wait.
     pub fn pending_count(&self) -> Result<u64, OutboxError> {
         Ok(self.conn.query_row(

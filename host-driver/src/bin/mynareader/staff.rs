@@ -335,8 +335,23 @@ pub fn status(socket: &Path, json: bool) -> Result<(), Failure> {
         },
         s["reader_firmware"]
     );
+    println!(
+        "card          {}",
+        if yes(&s["card_present"]) {
+            "on the reader"
+        } else {
+            "none"
+        }
+    );
     println!("receptions    {}", s["receptions"]);
-    println!("outbox        {} pending", s["outbox_pending"]);
+    println!(
+        "outbox        {} pending (oldest {} s)",
+        s["outbox_pending"], s["outbox_oldest_secs"]
+    );
+    println!(
+        "last error    {}",
+        s["last_error"].as_str().unwrap_or("none")
+    );
     let alerts = s["alerts"].as_array().cloned().unwrap_or_default();
     if alerts.is_empty() {
         println!("alerts        none");
