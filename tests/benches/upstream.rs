@@ -84,6 +84,7 @@ fn inner() -> anyhow::Result<()> {
                     ..Consents::default()
                 },
                 registration_request: false,
+                relayed_by: None,
             };
             Ok((
                 record.request_id,

@@ -97,6 +97,19 @@ fn get(w: &World, path: &str, cookie: &str) -> (StatusCode, String) {
     (status, response.text().unwrap())
 }
 
+/// Waits (up to 10 s) until the reader's state line says `what` (the
+/// reader draws what the kiosk sent a moment later).
+fn reader_says(reader: &mut mynareader::rig::SimControl, what: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let state = reader.ask("state").unwrap();
+        if state.contains(what) || start.elapsed() > Duration::from_secs(10) {
+            return state;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     page[at..at + 64].to_string()
@@ -175,7 +188,7 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
     // With it: on, and the reader shows the banner.
     assert_eq!(switch(&w, &cookie, &token, "on"), StatusCode::SEE_OTHER);
     let mut reader = w.rig.reader_control().unwrap();
-    let state = reader.ask("state").unwrap();
+    let state = reader_says(&mut reader, "visual_check=true");
     assert!(state.contains("visual_check=true"), "{state}");
     let (_, page) = get(&w, "/", &cookie);
     assert!(page.contains("オン（次の1回の受付のみ）"), "{page}");
@@ -372,7 +385,7 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
     assert!(b.source().contains("目視モードにする"));
     b.click("#visual-on");
     let mut reader = w.rig.reader_control().unwrap();
-    let state = reader.ask("state").unwrap();
+    let state = reader_says(&mut reader, "visual_check=true");
     assert!(
         state.contains("visual_check=true"),
         "the banner is on the reader: {state}"
@@ -438,5 +451,57 @@ fn another_user_cannot_reach_the_control_socket() {
         as_owner.status.success(),
         "{}",
         String::from_utf8_lossy(&as_owner.stderr)
+    );
+}
+
+#[test]
+fn consent_answered_aloud_is_relayed_by_staff_and_recorded_as_theirs() {
+    let w = world();
+    let cookie = session(&w);
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(
+        !page.contains("同意の代理入力"),
+        "only while the consent screens are up"
+    );
+    let token = csrf(&page);
+    let relay = |token: &str| {
+        w.http
+            .post(format!("{}/consent", w.base))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", token),
+                ("topic-operation", "agree"),
+                ("topic-diagnosis-and-medication", "decline"),
+            ])
+            .send()
+            .unwrap()
+            .status()
+    };
+    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    w.rig.place(&card).unwrap();
+    let mut reader = w.rig.reader_control().unwrap();
+    reader.wait_for("ChooseMethod").unwrap();
+    reader.tap("pin").unwrap();
+    reader.wait_for("PinEntry").unwrap();
+    reader.enter_pin("4826").unwrap();
+    reader.wait_for("ConsentOverview").unwrap();
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(page.contains("同意の代理入力"), "{page}");
+    assert!(page.contains("手術の情報"));
+    assert_eq!(relay("wrong"), StatusCode::FORBIDDEN);
+    assert_eq!(relay(&token), StatusCode::SEE_OTHER);
+    reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    reader.wait_for("Idle").unwrap();
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(
+        w.rig.received()["consent"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let (_, audit) = get(&w, "/audit", &cookie);
+    assert!(audit.contains("consent-relayed"), "{audit}");
+    assert!(
+        audit.contains("operation=1 diagnosis-and-medication=0"),
+        "{audit}"
     );
 }

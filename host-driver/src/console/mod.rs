@@ -4,7 +4,8 @@
 //! `SameSite=Strict`), a CSRF token on every state change, templates that
 //! escape by construction (maud). It shows the kiosk's status and alerts
 //! (the page refreshes itself every 5 s), the screen on the reader, the 目視
-//! switch with its reason, and the audit trail. Nothing patient-related is
+//! switch with its reason, consent relayed for a patient who answers aloud
+//! (while the consent screens are up), and the audit trail. Nothing patient-related is
 //! shown beyond what the status carries (screen kind, alert codes).
 //!
 //! The console asks the kiosk's event loop through the same requests as the
@@ -290,6 +291,42 @@ async fn switch(
     )
 }
 
+async fn relay(
+    State(console): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    let lang = match form.get("lang").map(String::as_str) {
+        Some("en") => Lang::En,
+        _ => Lang::Ja,
+    };
+    let Some((_, session)) = console.session(&headers) else {
+        return to_login(lang);
+    };
+    if !csrf_ok(&session, form.get("csrf").map_or("", String::as_str)) {
+        return page(StatusCode::FORBIDDEN, pages::forbidden());
+    }
+    let answers: Vec<_> = form
+        .iter()
+        .filter_map(|(name, value)| {
+            let topic = crate::kiosk::service::topic_from_code(name.strip_prefix("topic-")?)?;
+            Some((topic, value == "agree"))
+        })
+        .collect();
+    ask(
+        &console,
+        Request::RelayConsentBy(session.staff.clone(), answers),
+    )
+    .await;
+    secured(
+        Redirect::to(match lang {
+            Lang::Ja => "/",
+            Lang::En => "/?lang=en",
+        })
+        .into_response(),
+    )
+}
+
 async fn audit(
     State(console): State<Shared>,
     headers: HeaderMap,
@@ -318,6 +355,7 @@ pub fn router(console: Console) -> Router {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/visual-check", post(switch))
+        .route("/consent", post(relay))
         .route("/audit", get(audit))
         .with_state(Arc::new(console))
 }

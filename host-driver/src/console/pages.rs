@@ -134,6 +134,19 @@ const REASONS: [(&str, &str, &str); 6] = [
     ("other", "その他", "Other"),
 ];
 
+fn topic_words(lang: Lang, code: &str) -> &'static str {
+    match code {
+        "operation" => t(lang, "手術の情報", "Operations"),
+        "diagnosis-and-medication" => t(
+            lang,
+            "手術以外の診療・お薬の情報",
+            "Other care and medicines",
+        ),
+        "specific-health-checkup" => t(lang, "特定健診等の情報", "Specific health checkups"),
+        _ => "?",
+    }
+}
+
 /// The dashboard: status, the reader's screen, 目視, alerts.
 pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup {
     let visual = yes(&status["visual_check"]);
@@ -177,6 +190,25 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                         }
                         " "
                         button type="submit" id="visual-on" { (t(lang, "目視モードにする", "Switch visual check on")) }
+                    }
+                }
+            }
+            @if let Some(topics) = status["consent_topics"].as_array() {
+                section {
+                    h2 { (t(lang, "同意の代理入力", "Relay consent")) }
+                    p { (t(lang, "読み取り機を操作できない患者さんが口頭で答えたときに、その答えを入力します。記録には入力した職員が残ります。", "When a patient who cannot reach the reader answers aloud, enter the answers here; the record names you.")) }
+                    form method="post" action="/consent" {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+                        @for topic in topics {
+                            @let code = topic.as_str().unwrap_or("");
+                            label for=(format!("topic-{code}")) { (topic_words(lang, code)) }
+                            select id=(format!("topic-{code}")) name=(format!("topic-{code}")) {
+                                option value="decline" { (t(lang, "同意しない", "Decline")) }
+                                option value="agree" { (t(lang, "同意する", "Agree")) }
+                            }
+                        }
+                        p { button type="submit" id="relay" { (t(lang, "この答えで記録する", "Record these answers")) } }
                     }
                 }
             }

@@ -55,8 +55,14 @@ pub trait Ports {
     fn send_verify(&mut self, identity: &Identity) -> Input;
     /// Sends the registration: `Registered` or `UpstreamFailed`.
     fn send_registration(&mut self) -> Input;
-    /// Queues the consent record for delivery.
-    fn send_consent(&mut self, decisions: &ConsentDecisions, registration_request: bool);
+    /// Queues the consent record for delivery (`relayed_by`: the staff
+    /// member who entered answers given aloud).
+    fn send_consent(
+        &mut self,
+        decisions: &ConsentDecisions,
+        registration_request: bool,
+        relayed_by: Option<&str>,
+    );
     /// Records for the audit trail.
     fn audit(&mut self, event: &AuditEvent);
     /// Tells the staff side.
@@ -135,8 +141,9 @@ pub fn carry_out(
                 Effect::SendConsent {
                     decisions,
                     registration_request,
+                    relayed_by,
                 } => {
-                    ports.send_consent(decisions, *registration_request);
+                    ports.send_consent(decisions, *registration_request, relayed_by.as_deref());
                     None
                 }
                 Effect::Audit(event) => {

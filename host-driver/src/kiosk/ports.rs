@@ -641,7 +641,12 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
         Input::Registered
     }
 
-    fn send_consent(&mut self, decisions: &ConsentDecisions, registration_request: bool) {
+    fn send_consent(
+        &mut self,
+        decisions: &ConsentDecisions,
+        registration_request: bool,
+        relayed_by: Option<&str>,
+    ) {
         let Some(verify_request_id) = self.held.verify_request_id else {
             tracing::error!(event = "kiosk.consent-without-verify");
             return;
@@ -653,6 +658,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             issued_at: self.now_s(),
             consents: decisions.to_wire(),
             registration_request,
+            relayed_by: relayed_by.map(str::to_string),
         };
         let signed = serde_json::to_vec(&record)
             .map_err(|_| crate::upstream::signer::SignError::Encoding)

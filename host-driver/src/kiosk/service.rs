@@ -19,7 +19,7 @@ use super::ports::KioskPorts;
 use super::{carry_out, effect_kind, ScreenMap};
 use crate::card::ApduTransport;
 use crate::link::{FrameTransport, LinkEvent};
-use crate::reception::{Alert, Input, Reception, ReceptionConfig};
+use crate::reception::{Alert, ConsentTopic, Input, Reception, ReceptionConfig};
 use crate::upstream::clock::Clock;
 use crate::upstream::courier::Upstream;
 
@@ -103,6 +103,29 @@ pub struct KioskStatus {
     pub last_error: Option<&'static str>,
     /// Recent staff alerts, oldest first.
     pub alerts: Vec<AlertNote>,
+    /// While the consent screens are up: the topics asked (for staff
+    /// relaying spoken answers).
+    pub consent_topics: Option<Vec<&'static str>>,
+}
+
+/// A consent topic's code on the staff side.
+pub fn topic_code(topic: ConsentTopic) -> &'static str {
+    match topic {
+        ConsentTopic::Operation => "operation",
+        ConsentTopic::DiagnosisAndMedication => "diagnosis-and-medication",
+        ConsentTopic::SpecificHealthCheckup => "specific-health-checkup",
+    }
+}
+
+/// A consent topic from its code.
+pub fn topic_from_code(code: &str) -> Option<ConsentTopic> {
+    [
+        ConsentTopic::Operation,
+        ConsentTopic::DiagnosisAndMedication,
+        ConsentTopic::SpecificHealthCheckup,
+    ]
+    .into_iter()
+    .find(|t| topic_code(*t) == code)
 }
 
 /// One alert as staff tools read it.
@@ -273,6 +296,27 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
             }
+            Request::RelayConsentBy(staff, mut answers) => {
+                if self.core.consent_topics().is_none() {
+                    return error_line("the consent screens are not up");
+                }
+                // In the order the screens ask them.
+                answers.sort_by_key(|(topic, _)| match topic {
+                    ConsentTopic::Operation => 0,
+                    ConsentTopic::DiagnosisAndMedication => 1,
+                    ConsentTopic::SpecificHealthCheckup => 2,
+                });
+                let detail: Vec<String> = answers
+                    .iter()
+                    .map(|(topic, yes)| format!("{}={}", topic_code(*topic), u8::from(*yes)))
+                    .collect();
+                self.record(&staff, "consent-relayed", &detail.join(" "));
+                self.handle(Input::ConsentRelayed {
+                    staff_id: staff,
+                    answers,
+                });
+                serde_json::json!({ "ok": true }).to_string()
+            }
             Request::VisualCheckOff(staff, password) => {
                 if let Err(refusal) = self.authorise(&staff, &password, "visual-check-off", "") {
                     return refusal;
@@ -355,6 +399,10 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 .map_or(0, |at| ((self.clock.now_ms() - at) / 1000).max(0)),
             last_error: self.last_error,
             alerts: self.alerts.iter().rev().take(20).rev().cloned().collect(),
+            consent_topics: self
+                .core
+                .consent_topics()
+                .map(|topics| topics.iter().map(|t| topic_code(*t)).collect()),
         }
     }
 

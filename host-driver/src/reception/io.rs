@@ -339,6 +339,15 @@ pub enum Input {
     VisualCheckOn(VisualCheckOn),
     /// Staff switched it off.
     VisualCheckOff,
+    /// A patient who cannot reach the reader answered the consent questions
+    /// aloud; a staff member entered the answers (only while the consent
+    /// screens are up; topics not answered are declined).
+    ConsentRelayed {
+        /// Who entered them.
+        staff_id: String,
+        /// The answers, by topic.
+        answers: Vec<(ConsentTopic, bool)>,
+    },
     /// The reader failed.
     ReaderFault,
     /// The reader works again (reconnected, restarted).
@@ -511,6 +520,8 @@ pub enum Effect {
         decisions: ConsentDecisions,
         /// The patient applied for health-insurance use at this visit.
         registration_request: bool,
+        /// The staff member who entered answers given aloud.
+        relayed_by: Option<String>,
     },
     /// Record for the staff audit trail.
     Audit(AuditEvent),

@@ -122,6 +122,7 @@ struct Session {
     registration_request: bool,
     topics: Vec<ConsentTopic>,
     answers: Vec<(ConsentTopic, bool, i64)>,
+    relayed_by: Option<String>,
 }
 
 /// The reception core of one kiosk.
@@ -165,6 +166,17 @@ impl Reception {
     /// Whether 目視 is on (pending or for the reception under way).
     pub fn visual_check(&self) -> bool {
         self.visual.is_some()
+    }
+
+    /// The consent topics being asked, while the consent screens are up
+    /// (for staff relaying a patient's spoken answers).
+    pub fn consent_topics(&self) -> Option<&[ConsentTopic]> {
+        match self.phase {
+            Phase::ConsentOverview | Phase::ConsentItem(_) => {
+                self.session.as_ref().map(|s| s.topics.as_slice())
+            }
+            _ => None,
+        }
     }
 
     /// Whether a reception is under way (a card was placed and not taken).
@@ -259,6 +271,24 @@ impl Reception {
             }
             Input::Tick => {
                 self.on_tick(now, out);
+                return;
+            }
+            Input::ConsentRelayed { staff_id, answers } => {
+                if matches!(self.phase, Phase::ConsentOverview | Phase::ConsentItem(_)) {
+                    let at = now.unix_timestamp();
+                    if let Some(s) = self.session.as_mut() {
+                        s.answers = s
+                            .topics
+                            .iter()
+                            .map(|t| {
+                                let agree = answers.iter().any(|(topic, yes)| topic == t && *yes);
+                                (*t, agree, at)
+                            })
+                            .collect();
+                        s.relayed_by = Some(staff_id);
+                    }
+                    self.finish_consent(now, out);
+                }
                 return;
             }
             Input::Touch { screen, button } => {
@@ -395,6 +425,7 @@ impl Reception {
                     registration_request: false,
                     topics: Vec::new(),
                     answers: Vec::new(),
+                    relayed_by: None,
                 });
                 match status {
                     ExpiryStatus::Refused => {
@@ -760,6 +791,7 @@ impl Reception {
             out.push(Effect::SendConsent {
                 decisions: d,
                 registration_request: s.registration_request,
+                relayed_by: s.relayed_by.clone(),
             });
         }
         self.done(now, out);

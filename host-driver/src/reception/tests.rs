@@ -116,6 +116,7 @@ fn a_face_reception_runs_from_card_to_done_and_wipes_on_removal() {
     let Some(Effect::SendConsent {
         decisions,
         registration_request,
+        relayed_by: None,
     }) = out.iter().find(|e| matches!(e, Effect::SendConsent { .. }))
     else {
         panic!("{out:?}")
@@ -259,6 +260,7 @@ fn registration_is_offered_when_not_registered_but_not_days_before_expiry() {
     let Some(Effect::SendConsent {
         decisions,
         registration_request,
+        ..
     }) = k
         .log
         .iter()
@@ -553,6 +555,48 @@ fn a_card_that_is_not_a_my_number_card_gets_its_own_screen_and_no_misread() {
         assert!(!out.contains(&Effect::AlertStaff(Alert::CardUnreadable)));
         k.step(Input::CardRemoved);
     }
+}
+
+#[test]
+fn consent_relayed_by_staff_is_taken_only_on_the_consent_screens_and_says_by_whom() {
+    let mut k = Kiosk::new();
+    k.standard();
+    let relayed = || Input::ConsentRelayed {
+        staff_id: "nurse-1".into(),
+        answers: vec![
+            (ConsentTopic::Operation, true),
+            (ConsentTopic::DiagnosisAndMedication, false),
+        ],
+    };
+    // Not before the consent screens.
+    assert!(k.step(relayed()).is_empty());
+    k.pin_signed();
+    k.valid(true, true);
+    assert_eq!(k.screen(), PatientScreen::ConsentOverview);
+    let out = k.step(relayed());
+    let Some(Effect::SendConsent {
+        decisions,
+        relayed_by,
+        ..
+    }) = out.iter().find(|e| matches!(e, Effect::SendConsent { .. }))
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(relayed_by.as_deref(), Some("nurse-1"));
+    assert_eq!(decisions.OperationInfoConsFlg.map(|d| d.agree), Some(true));
+    assert_eq!(decisions.DiagnosisInfoConsFlg.map(|d| d.agree), Some(false));
+    assert_eq!(
+        decisions.PharmacistsInfoConsFlg.map(|d| d.agree),
+        Some(false)
+    );
+    // A topic not answered is declined, never assumed.
+    assert_eq!(
+        decisions.SpecificHealthCheckupsInfoConsFlg.map(|d| d.agree),
+        Some(false)
+    );
+    assert!(matches!(k.screen(), PatientScreen::Done { .. }));
+    // And not after.
+    assert!(k.step(relayed()).is_empty());
 }
 
 #[test]

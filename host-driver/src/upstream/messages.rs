@@ -301,6 +301,10 @@ pub struct ConsentRecord {
     pub consents: Consents,
     /// The patient applied for health-insurance use at this visit.
     pub registration_request: bool,
+    /// The answers were given aloud by a patient who could not reach the
+    /// reader and entered by this staff member (absent: on the reader).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub relayed_by: Option<String>,
 }
 
 /// The acknowledgement of a consent record (`POST /v1/consent`).

@@ -100,7 +100,7 @@ impl Ports for TestKiosk {
     fn send_registration(&mut self) -> Input {
         unreachable!("registered")
     }
-    fn send_consent(&mut self, decisions: &ConsentDecisions, _: bool) {
+    fn send_consent(&mut self, decisions: &ConsentDecisions, _: bool, _: Option<&str>) {
         self.consent_sent.push(*decisions);
     }
     fn audit(&mut self, _: &AuditEvent) {}

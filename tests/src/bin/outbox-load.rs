@@ -72,6 +72,7 @@ fn run() -> anyhow::Result<()> {
                     ..Consents::default()
                 },
                 registration_request: false,
+                relayed_by: None,
             };
             let body = jws::sign(&signer, &serde_json::to_vec(&record)?)?;
             courier.enqueue(id, MessageKind::Consent, &body)?;

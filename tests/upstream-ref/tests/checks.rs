@@ -321,6 +321,7 @@ fn consent_records_need_a_known_verify_request_and_are_deduplicated() {
             ..Consents::default()
         },
         registration_request: false,
+        relayed_by: None,
     };
     let body = signed(&w.signer, &record);
     assert_eq!(w.reference.consent(&body), Ok(record.request_id));
