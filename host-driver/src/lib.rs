@@ -9,6 +9,7 @@
 pub mod card;
 pub mod card_front;
 pub mod console;
+pub mod diagnose;
 pub mod face;
 pub mod fw;
 pub mod kiosk;

@@ -135,3 +135,70 @@ testbed_test! {
         assert!(String::from_utf8_lossy(&bad.stderr).contains("hint:"));
     }
 }
+
+/// `mynareader diagnose --json` with this settings text: exit success and
+/// the failed checks' names.
+fn diagnose(bed: &mynareader_tests::Bed, settings: &str) -> (bool, Vec<String>) {
+    let path = bed.dir().join("diagnose.toml");
+    std::fs::write(&path, settings).unwrap();
+    let out = bed.mynareader(&[
+        "diagnose",
+        "--json",
+        "--config",
+        &path.display().to_string(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            assert!(
+                c["hint"].as_str().is_some_and(|h| !h.is_empty()),
+                "a hint for {c}"
+            );
+            c["check"].as_str().unwrap().to_string()
+        })
+        .collect();
+    (out.status.success(), failed)
+}
+
+testbed_test! {
+    fn diagnose_passes_a_good_installation_and_names_each_broken_part(bed) {
+        let work = bed.dir().join("work");
+        let mut rig = Rig::start(RigSetup::new(mynareader_tests::bin_dir(), work.clone())).unwrap();
+        let settings = |link: &str, url: &str, key: &std::path::Path, db: &std::path::Path| {
+            format!(
+                "[reader]\nlink = \"{link}\"\n[face]\nenabled = false\n[upstream]\nurl = \"{url}\"\n\
+                 [files]\ndatabase = \"{}\"\ndevice_key = \"{}\"\n",
+                db.display(),
+                key.display()
+            )
+        };
+        let link = format!("tcp:{}", rig.link_address);
+        let key = work.join("device.key");
+        let db = work.join("kiosk.db");
+        let good = settings(&link, &rig.upstream_url, &key, &db);
+        assert_eq!(diagnose(bed, &good), (true, vec![]));
+        // Each broken part is named (and the others still pass).
+        assert_eq!(
+            diagnose(bed, &settings("tcp:127.0.0.1:9", &rig.upstream_url, &key, &db)),
+            (false, vec!["reader".to_string()])
+        );
+        assert_eq!(
+            diagnose(bed, &settings(&link, &rig.upstream_url, &key, std::path::Path::new("/proc/none/kiosk.db"))),
+            (false, vec!["database".to_string()])
+        );
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(diagnose(bed, &good), (false, vec!["device-key".to_string()]));
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        rig.kill_upstream();
+        assert_eq!(diagnose(bed, &good), (false, vec!["upstream".to_string()]));
+        let text = bed.mynareader(&["diagnose", "--config", &bed.dir().join("diagnose.toml").display().to_string()]);
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        assert!(text.contains("FAIL upstream"), "{text}");
+        assert!(text.contains("→"), "a hint under the failure: {text}");
+    }
+}

@@ -9,6 +9,7 @@ mod card;
 mod card_front;
 mod demo;
 mod device_key;
+mod diagnose;
 mod face;
 mod flash;
 mod fw;
@@ -41,6 +42,8 @@ enum Command {
     CardFront(card_front::CardFrontCommand),
     /// A whole simulated reception, three patients (the README's main job).
     Demo(demo::DemoArgs),
+    /// Check an installation: pcscd, reader, models, key, database, upstream, clock.
+    Diagnose(diagnose::DiagnoseArgs),
     /// The device key that signs upstream messages.
     #[command(subcommand)]
     Device(device_key::DeviceCommand),
@@ -68,6 +71,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::CardFront(command) => card_front::run(command),
         Command::Demo(args) => demo::run(args),
         Command::Device(command) => device_key::run(command),
+        Command::Diagnose(args) => diagnose::run(args),
         Command::Face(command) => face::run(command),
         Command::Flash(args) => flash::run(args),
         Command::Fw(command) => fw::run(command),
