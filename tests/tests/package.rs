@@ -1,0 +1,254 @@
+//! Installation: the Debian package built from the workspace
+//! (`scripts/build-deb`) and inspected with `dpkg-deb` (and `lintian`
+//! where installed); the systemd unit checked with `systemd-analyze
+//! verify` where available; the udev rules checked for syntax; the default
+//! settings file equal to the built-in defaults.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn which(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_systemd() {
+    if !which("dpkg-deb") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: dpkg-deb missing"
+        );
+        eprintln!("skipped: dpkg-deb not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let built = run(
+        "bash",
+        &[
+            &workspace().join("scripts/build-deb").display().to_string(),
+            "--profile",
+            mynareader_tests::bin_dir()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("debug"),
+            "--compress",
+            "none",
+            "--out",
+            &out,
+        ],
+    );
+    let deb = built.lines().last().unwrap().trim().to_string();
+    let listing = run("dpkg-deb", &["-c", &deb]);
+    for path in [
+        "./usr/bin/mynareader",
+        "./usr/bin/reader-sim",
+        "./lib/systemd/system/mynareader-kiosk.service",
+        "./lib/udev/rules.d/60-mynareader.rules",
+        "./etc/mynareader/kiosk.toml",
+        "./usr/share/mynareader/models/manifest.json",
+        "./usr/share/mynareader/models/fetch",
+    ] {
+        assert!(
+            listing.contains(path),
+            "{path} not in the package:\n{listing}"
+        );
+    }
+    assert!(
+        !listing.contains(".onnx"),
+        "never model weights in the package"
+    );
+    let fields = run("dpkg-deb", &["-f", &deb, "Package", "Depends"]);
+    assert!(fields.contains("Package: mynareader"), "{fields}");
+    assert!(
+        fields.contains("adduser") && fields.contains("pcscd"),
+        "{fields}"
+    );
+    // The maintainer scripts: the settings are a conffile; postinst makes
+    // the user and group and touches systemd and udev only where they run.
+    let control = dir.path().join("control");
+    run("dpkg-deb", &["-e", &deb, &control.display().to_string()]);
+    let conffiles = std::fs::read_to_string(control.join("conffiles")).unwrap();
+    assert_eq!(conffiles.trim(), "/etc/mynareader/kiosk.toml");
+    let postinst = std::fs::read_to_string(control.join("postinst")).unwrap();
+    run(
+        "sh",
+        &["-n", &control.join("postinst").display().to_string()],
+    );
+    run("sh", &["-n", &control.join("postrm").display().to_string()]);
+    assert!(postinst.contains("adduser --system"));
+    assert!(
+        postinst.contains("[ -d /run/systemd/system ]"),
+        "systemctl only under systemd"
+    );
+    assert!(
+        postinst.contains("[ -d /run/udev ]"),
+        "udevadm only where udev runs"
+    );
+    if which("lintian") {
+        let out = Command::new("lintian")
+            .args(["--no-tag-display-limit", "--fail-on", "error", &deb])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "lintian: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    } else {
+        eprintln!("lintian not installed: package inspected with dpkg-deb only");
+    }
+}
+
+#[test]
+fn the_unit_verifies_and_is_hardened() {
+    let unit =
+        std::fs::read_to_string(workspace().join("packaging/mynareader-kiosk.service")).unwrap();
+    for setting in [
+        "User=mynareader",
+        "Restart=on-failure",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "StateDirectory=mynareader",
+        "ExecStart=/usr/bin/mynareader kiosk --config /etc/mynareader/kiosk.toml",
+    ] {
+        assert!(
+            unit.lines().any(|l| l.trim() == setting),
+            "{setting} missing"
+        );
+    }
+    if !which("systemd-analyze") {
+        eprintln!("skipped systemd-analyze verify: not installed");
+        return;
+    }
+    // Verified with ExecStart pointing at the binary built here.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("mynareader-kiosk.service");
+    let binary = mynareader_tests::binary("mynareader");
+    std::fs::write(
+        &copy,
+        unit.replace("/usr/bin/mynareader", &binary.display().to_string()),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", &copy.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A udev rule line: comma-separated `KEY[{attr}]OP"value"` with known keys
+/// and operators (what `udevadm verify` checks first).
+fn udev_rule_ok(line: &str) -> Result<(), String> {
+    const MATCH_KEYS: [&str; 6] = ["SUBSYSTEM", "ATTR", "ATTRS", "ENV", "ACTION", "KERNEL"];
+    const ASSIGN_KEYS: [&str; 5] = ["MODE", "GROUP", "OWNER", "TAG", "ENV"];
+    for token in line.split(',').map(str::trim) {
+        let op_at = token
+            .find(['=', '!', '+'])
+            .ok_or_else(|| format!("no operator in {token:?}"))?;
+        let (key, rest) = token.split_at(op_at);
+        let name = key.split('{').next().unwrap_or("");
+        if key.contains('{') && !key.ends_with('}') {
+            return Err(format!("unclosed attribute in {token:?}"));
+        }
+        let op = ["==", "!=", "+=", "="]
+            .into_iter()
+            .find(|op| rest.starts_with(op))
+            .ok_or_else(|| format!("bad operator in {token:?}"))?;
+        let value = &rest[op.len()..];
+        if !(value.len() >= 2 && value.starts_with('"') && value.ends_with('"')) {
+            return Err(format!("value not quoted in {token:?}"));
+        }
+        let known = if op == "==" || op == "!=" {
+            MATCH_KEYS.contains(&name)
+        } else {
+            ASSIGN_KEYS.contains(&name)
+        };
+        if !known {
+            return Err(format!("unknown key {name:?} for {op:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_udev_rules_parse_and_give_the_kiosk_group_only() {
+    assert!(udev_rule_ok(r#"SUBSYSTEM=="usb", MODE="0660""#).is_ok());
+    assert!(
+        udev_rule_ok(r#"SUBSYSTEM="usb""#).is_err(),
+        "the checker can fail"
+    );
+    assert!(udev_rule_ok(r#"SUBSYSTEM=="usb", MODE=0660"#).is_err());
+    let rules = std::fs::read_to_string(workspace().join("udev/60-mynareader.rules")).unwrap();
+    let lines: Vec<&str> = rules
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        udev_rule_ok(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert!(line.contains(r#"GROUP="mynareader""#), "{line}");
+        assert!(line.contains(r#"MODE="0660""#), "not for everyone: {line}");
+    }
+    if which("udevadm") {
+        let out = Command::new("udevadm")
+            .args([
+                "verify",
+                &workspace()
+                    .join("udev/60-mynareader.rules")
+                    .display()
+                    .to_string(),
+            ])
+            .output()
+            .unwrap();
+        // `verify` exists from systemd 254; older ones say it is unknown.
+        let words = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || words.contains("Unknown command"),
+            "{words}"
+        );
+    }
+}
+
+#[test]
+fn the_shipped_settings_are_the_built_in_defaults() {
+    let printed = run(
+        &mynareader_tests::binary("mynareader").display().to_string(),
+        &[
+            "kiosk",
+            "--config",
+            &workspace()
+                .join("packaging/kiosk.toml")
+                .display()
+                .to_string(),
+            "--print-config",
+        ],
+    );
+    let defaults = run(
+        &mynareader_tests::binary("mynareader").display().to_string(),
+        &["kiosk", "--print-config"],
+    );
+    assert_eq!(printed, defaults);
+}
