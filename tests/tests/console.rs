@@ -505,3 +505,73 @@ fn consent_answered_aloud_is_relayed_by_staff_and_recorded_as_theirs() {
         "{audit}"
     );
 }
+
+#[test]
+fn the_console_mirrors_the_reader_screen_pixel_for_pixel() {
+    let w = world();
+    assert_eq!(
+        w.http
+            .get(format!("{}/screen.png", w.base))
+            .send()
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "no picture without a session"
+    );
+    let cookie = session(&w);
+    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    w.rig.place(&card).unwrap();
+    let mut reader = w.rig.reader_control().unwrap();
+    reader.wait_for("ChooseMethod").unwrap();
+    let shot = w._dir.path().join("reader.png");
+    assert!(reader
+        .ask(&format!("screenshot {}", shot.display()))
+        .unwrap()
+        .starts_with("ok"));
+    let response = w
+        .http
+        .get(format!("{}/screen.png", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let mirror = image::load_from_memory(&response.bytes().unwrap())
+        .unwrap()
+        .to_rgb8();
+    let on_reader = image::open(&shot).unwrap().to_rgb8();
+    assert_eq!(mirror.dimensions(), on_reader.dimensions());
+    assert!(
+        mirror == on_reader,
+        "the mirror differs from the reader's screen"
+    );
+    // On the PIN pad the mirror shows the pad in phone order, not the
+    // patient's shuffled one.
+    reader.tap("pin").unwrap();
+    reader.wait_for("PinEntry").unwrap();
+    let state = reader.ask("state").unwrap();
+    assert!(
+        !state.contains("pad=1234567890"),
+        "the reader's pad is shuffled: {state}"
+    );
+    assert!(reader
+        .ask(&format!("screenshot {}", shot.display()))
+        .unwrap()
+        .starts_with("ok"));
+    let pad_on_reader = image::open(&shot).unwrap().to_rgb8();
+    let pad_mirror = w
+        .http
+        .get(format!("{}/screen.png", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let pad_mirror = image::load_from_memory(&pad_mirror).unwrap().to_rgb8();
+    assert!(
+        pad_mirror != pad_on_reader,
+        "the console must not show the patient's shuffled pad"
+    );
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(page.contains("id=\"mirror\""), "{page}");
+}

@@ -12,6 +12,7 @@
 //! control socket ([`Ask`]); 目視 switched here is recorded as switched by
 //! the logged-in member.
 
+mod mirror;
 mod pages;
 pub mod session;
 
@@ -133,7 +134,7 @@ fn secured(mut response: Response) -> Response {
     headers.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -327,6 +328,26 @@ async fn relay(
     )
 }
 
+async fn screen(
+    State(console): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    if console.session(&headers).is_none() {
+        return secured(StatusCode::UNAUTHORIZED.into_response());
+    }
+    use base64::Engine as _;
+    let answer = ask(&console, Request::Screen).await;
+    let png = answer["frame"]
+        .as_str()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|frame| mirror::render(&frame, answer["visual_check"] == true, q.lang));
+    match png {
+        Some(png) => secured(([(header::CONTENT_TYPE, "image/png")], png).into_response()),
+        None => secured(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+    }
+}
+
 async fn audit(
     State(console): State<Shared>,
     headers: HeaderMap,
@@ -357,6 +378,7 @@ pub fn router(console: Console) -> Router {
         .route("/visual-check", post(switch))
         .route("/consent", post(relay))
         .route("/audit", get(audit))
+        .route("/screen.png", get(screen))
         .with_state(Arc::new(console))
 }
 

@@ -174,6 +174,11 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                 }
             }
             section {
+                h2 { (t(lang, "読み取り機の画面", "The reader's screen")) }
+                img id="mirror" src=(t(lang, "/screen.png", "/screen.png?lang=en")) width="400" height="240"
+                    alt=(t(lang, "読み取り機に表示中の画面", "What the reader shows now"));
+            }
+            section {
                 h2 { (t(lang, "目視による本人確認", "Visual identity check (目視)")) }
                 p { (t(lang, "顔と券面の写真を見比べて本人と確認したときに、次の1回の受付を目視モードにします。暗証番号・照合番号Bの回数は変わりません。", "After comparing the face with the card photo yourself, switch the next reception to visual check. No PIN or 照合番号B counter changes.")) }
                 form method="post" action="/visual-check" {

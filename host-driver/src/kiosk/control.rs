@@ -74,6 +74,9 @@ pub enum Request {
     VisualCheckOnBy(VisualCheckOn),
     /// 目視 off, by a member the console authenticated.
     VisualCheckOffBy(String),
+    /// The screen on the reader, encoded as the link carries it (for the
+    /// console's mirror; never parsed from the socket).
+    Screen,
     /// Consent answers a patient gave aloud, entered by a member the
     /// console authenticated (never parsed from the socket).
     RelayConsentBy(String, Vec<(crate::reception::ConsentTopic, bool)>),

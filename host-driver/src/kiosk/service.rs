@@ -296,6 +296,20 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
             }
+            Request::Screen => {
+                use base64::Engine as _;
+                let (_, screen) = self.core.screen();
+                let mut buf = zeroize::Zeroizing::new(vec![0u8; myna_link::MAX_PAYLOAD]);
+                match postcard::to_slice(&screen.to_link(), &mut buf[..]) {
+                    Ok(used) => serde_json::json!({
+                        "ok": true,
+                        "frame": base64::engine::general_purpose::STANDARD.encode(&*used),
+                        "visual_check": self.core.visual_check(),
+                    })
+                    .to_string(),
+                    Err(_) => error_line("the screen does not encode"),
+                }
+            }
             Request::RelayConsentBy(staff, mut answers) => {
                 if self.core.consent_topics().is_none() {
                     return error_line("the consent screens are not up");
