@@ -344,6 +344,23 @@ impl Browser {
             .to_string()
     }
 
+    /// The page's source once it contains `text` (a click's navigation
+    /// completes a moment after the click returns); panics after 15 s.
+    fn wait_for(&mut self, text: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let source = self.source();
+            if source.contains(text) {
+                return source;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{text:?} never appeared; the page:\n{source}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn screenshot(&mut self, name: &str) {
         use base64::Engine as _;
         let png = self.call("GET", "/screenshot", serde_json::Value::Null);
@@ -370,19 +387,16 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
         return;
     };
     b.go(&format!("{}/", w.base));
-    assert!(
-        b.source().contains("職員ログイン"),
-        "redirected to the login"
-    );
+    b.wait_for("職員ログイン");
     b.type_in("#staff", "nurse-5");
     b.type_in("#password", "wrong password");
     b.click("#login");
-    assert!(b.source().contains("パスワードが違います"));
+    b.wait_for("パスワードが違います");
     b.screenshot("console-login-refused.png");
     b.type_in("#staff", "nurse-5");
     b.type_in("#password", PASSWORD);
     b.click("#login");
-    assert!(b.source().contains("目視モードにする"));
+    b.wait_for("目視モードにする");
     b.click("#visual-on");
     let mut reader = w.rig.reader_control().unwrap();
     let state = reader_says(&mut reader, "visual_check=true");
@@ -390,7 +404,7 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
         state.contains("visual_check=true"),
         "the banner is on the reader: {state}"
     );
-    assert!(b.source().contains("オン（次の1回の受付のみ）"));
+    b.wait_for("オン（次の1回の受付のみ）");
     b.screenshot("console-visual-check-on.png");
     let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
     w.rig.place(&card).unwrap();
@@ -402,12 +416,9 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
     w.rig.take().unwrap();
     reader.wait_for("Idle").unwrap();
     b.go(&format!("{}/", w.base));
-    assert!(
-        b.source().contains("目視モードにする"),
-        "off again by itself"
-    );
+    b.wait_for("目視モードにする");
     b.click("#audit-link");
-    let audit = b.source();
+    let audit = b.wait_for("visual-check-used");
     for event in ["console-login", "visual-check-on", "visual-check-used"] {
         assert!(audit.contains(event), "{event} not in the audit view");
     }
