@@ -56,8 +56,8 @@ impl Embedding {
         Some(Embedding(Zeroizing::new(raw)))
     }
 
-    /// The normalised mean of several embeddings (frames of one face, or a
-    /// face and its mirror image); `None` when empty or they cancel out.
+    /// The normalised mean of several embeddings (frames of one face);
+    /// `None` when empty or they cancel out.
     pub fn mean<'a>(embeddings: impl IntoIterator<Item = &'a Embedding>) -> Option<Embedding> {
         let mut sum: Vec<f32> = Vec::new();
         for e in embeddings {
@@ -121,16 +121,6 @@ impl Recogniser {
         let input = self.input(aligned);
         let outputs = self.model.run(&[1, 3, SIZE, SIZE], &input)?;
         Ok(outputs.into_iter().next().and_then(Embedding::from_raw))
-    }
-
-    /// The embedding of an aligned face averaged with that of its mirror
-    /// image (the template is symmetric, so the mirror is the same face
-    /// seen from the other side; averaging evens out pose and light).
-    pub fn embed_with_mirror(&self, aligned: &RgbFrame) -> Result<Option<Embedding>, ModelError> {
-        let (Some(a), Some(b)) = (self.embed(aligned)?, self.embed(&aligned.mirrored())?) else {
-            return Ok(None);
-        };
-        Ok(Embedding::mean([&a, &b]))
     }
 }
 

@@ -117,23 +117,6 @@ impl RgbFrame {
         })
     }
 
-    /// The image mirrored left to right.
-    pub fn mirrored(&self) -> RgbFrame {
-        let row = self.width as usize * 3;
-        let mut pixels = Zeroizing::new(Vec::with_capacity(self.pixels.len()));
-        for line in self.pixels.chunks_exact(row) {
-            for px in line.chunks_exact(3).rev() {
-                pixels.extend_from_slice(px);
-            }
-        }
-        RgbFrame {
-            width: self.width,
-            height: self.height,
-            pixels,
-            grayscale: self.grayscale,
-        }
-    }
-
     /// The same image in grey (ITU-R BT.601 luma in all three channels), the
     /// way the card photo was made.
     pub fn to_grayscale(&self) -> RgbFrame {

@@ -64,12 +64,6 @@ pub struct FaceSettings {
     /// Turn the live frame grey before embedding, as the card photo was made
     /// (measured: no better on the dev set with this recogniser, so off).
     pub live_as_card: bool,
-    /// Average the card photo's embedding with its mirror image's (once
-    /// per reception, so free at capture time).
-    pub card_mirror: bool,
-    /// Average each live frame's embedding with its mirror image's (one
-    /// more recogniser run per frame).
-    pub live_mirror: bool,
     /// Presentation-attack detection.
     pub pad: PadMode,
     /// Run PAD on a second thread while the recogniser runs.
@@ -174,8 +168,6 @@ impl Default for FaceSettings {
             recogniser: None,
             match_threshold: None,
             live_as_card: false,
-            card_mirror: false,
-            live_mirror: false,
             pad: PadMode::Report,
             pad_in_parallel: true,
             pad_threshold: 0.5,
@@ -394,21 +386,18 @@ impl FaceEngine {
         })
     }
 
-    /// The embedding of an aligned face, averaged with its mirror's when asked.
-    fn embed_aligned(&self, aligned: &RgbFrame, mirror: bool) -> Result<Embedding, FaceError> {
-        let embedding = if mirror {
-            self.recogniser.embed_with_mirror(aligned)?
-        } else {
-            self.recogniser.embed(aligned)?
-        };
-        embedding.ok_or(FaceError::NoEmbedding)
+    /// The embedding of an aligned face.
+    fn embed_aligned(&self, aligned: &RgbFrame) -> Result<Embedding, FaceError> {
+        self.recogniser
+            .embed(aligned)?
+            .ok_or(FaceError::NoEmbedding)
     }
 
     /// Detects, aligns and encodes the face.
     pub fn encode(&self, frame: &RgbFrame) -> Result<EncodedFace, FaceError> {
         let detection = self.locate(frame)?;
         let aligned = align::align(frame, &detection.landmarks)?;
-        let embedding = self.embed_aligned(&aligned, false)?;
+        let embedding = self.embed_aligned(&aligned)?;
         Ok(EncodedFace {
             detection,
             embedding,
@@ -493,7 +482,7 @@ impl FaceEngine {
         let embed = || -> Result<Embedding, FaceError> {
             let embeddings = usable
                 .iter()
-                .map(|(_, g)| self.embed_aligned(&g.aligned, self.settings.live_mirror))
+                .map(|(_, g)| self.embed_aligned(&g.aligned))
                 .collect::<Result<Vec<_>, _>>()?;
             Embedding::mean(&embeddings).ok_or(FaceError::NoEmbedding)
         };
@@ -535,14 +524,14 @@ impl FaceEngine {
     }
 
     /// Encodes a card photo (grey, small) as it is, the detector at the
-    /// card's input size; once per reception, so it can afford the mirror.
+    /// card's input size (once per reception).
     pub fn encode_card(&self, frame: &RgbFrame) -> Result<EncodedFace, FaceError> {
         let found = self
             .detector
             .detect_at(frame, self.settings.card_detector_size)?;
         let detection = self.locate_among(frame, found)?;
         let aligned = align::align(frame, &detection.landmarks)?;
-        let embedding = self.embed_aligned(&aligned, self.settings.card_mirror)?;
+        let embedding = self.embed_aligned(&aligned)?;
         Ok(EncodedFace {
             detection,
             embedding,
@@ -561,7 +550,7 @@ impl FaceEngine {
         };
         let detection = self.locate(live)?;
         let aligned = align::align(live, &detection.landmarks)?;
-        let embedding = self.embed_aligned(&aligned, self.settings.live_mirror)?;
+        let embedding = self.embed_aligned(&aligned)?;
         Ok(EncodedFace {
             detection,
             embedding,

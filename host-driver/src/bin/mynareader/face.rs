@@ -39,12 +39,6 @@ pub struct FaceArgs {
     /// Detector input side of the refining pass (a multiple of 32).
     #[arg(long, default_value_t = FaceSettings::default().refine_size)]
     refine_size: usize,
-    /// Card photo embedding: plain, or averaged with its mirror image's.
-    #[arg(long, default_value = if FaceSettings::default().card_mirror { "mirror" } else { "plain" }, value_parser = ["plain", "mirror"])]
-    card_embedding: String,
-    /// Live frame embedding: plain, or averaged with its mirror image's.
-    #[arg(long, default_value = if FaceSettings::default().live_mirror { "mirror" } else { "plain" }, value_parser = ["plain", "mirror"])]
-    live_embedding: String,
     /// Threads for the models' matrix products.
     #[arg(long, default_value_t = FaceSettings::default().threads)]
     threads: usize,
@@ -116,8 +110,6 @@ fn engine(args: &FaceArgs) -> Result<FaceEngine, Failure> {
         card_detector_size: args.card_detector_size,
         refine_size: args.refine_size,
         threads: args.threads,
-        card_mirror: args.card_embedding == "mirror",
-        live_mirror: args.live_embedding == "mirror",
         pad: match args.pad.as_str() {
             "off" => PadMode::Off,
             "enforce" => PadMode::Enforce,
