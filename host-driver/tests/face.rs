@@ -79,6 +79,45 @@ fn tiny_relu_model() -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// A one-node ONNX model, PRelu with per-channel `slopes`, on [1, 3, 4, 4].
+fn tiny_prelu_model(slopes: [f32; 3]) -> Vec<u8> {
+    let mut model = pb::ModelProto::decode(&tiny_relu_model()[..]).unwrap();
+    let graph = model.graph.as_mut().unwrap();
+    graph.node[0].op_type = "PRelu".into();
+    graph.node[0].name = "prelu".into();
+    graph.node[0].input.push("slope".into());
+    graph.initializer.push(pb::TensorProto {
+        name: "slope".into(),
+        dims: vec![3, 1, 1],
+        data_type: pb::tensor_proto::DataType::Float as i32,
+        raw_data: slopes.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ..Default::default()
+    });
+    model.encode_to_vec()
+}
+
+#[test]
+fn prelu_surgery_keeps_the_function() {
+    let input: Vec<f32> = (0..48).map(|i| i as f32 - 24.5).collect();
+    let expected = |slopes: [f32; 3]| -> Vec<f32> {
+        input
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if *v > 0.0 { *v } else { v * slopes[i / 16] })
+            .collect()
+    };
+    for slopes in [[0.25, -0.5, 1.0], [0.25, 3.0, -2.0]] {
+        let bytes = tiny_prelu_model(slopes);
+        let mut proto = pb::ModelProto::decode(&bytes[..]).unwrap();
+        let rewritten = models::prelu_as_max(&mut proto);
+        // Rewritten only where every slope is at most 1.
+        assert_eq!(rewritten, usize::from(slopes.iter().all(|s| *s <= 1.0)));
+        let model = Runnable::from_onnx("tiny", &bytes, &[1, 3, 4, 4]).unwrap();
+        let out = model.run(&[1, 3, 4, 4], &input).unwrap();
+        assert_eq!(out[0], expected(slopes), "slopes {slopes:?}");
+    }
+}
+
 #[test]
 fn the_manifest_names_verified_licensed_production_models() {
     let manifest = models::manifest();
@@ -317,6 +356,171 @@ fn the_dev_sets_separate_as_measured() {
         );
         assert!(report.tar_at_far["0.001"].is_none() && report.tar_at_zero_false_accepts.is_some());
     }
+}
+
+#[test]
+fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let root = shared.join("faces/dev-card");
+    let pairs =
+        eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+    let options = eval::EvalOptions {
+        all_impostors: true,
+        max_attempts: 3,
+    };
+    let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
+    let listed_impostors = pairs.iter().filter(|p| !p.same).count();
+    assert!(report.impostor > listed_impostors, "{}", report.impostor);
+    assert_eq!(report.genuine, pairs.iter().filter(|p| p.same).count());
+    let op = &report.operating_point;
+    assert_eq!(op.impostors, "all-cross-identity");
+    // Zero false accepts among every cross-identity pair, with a margin.
+    assert_eq!(report.false_accepts_at_threshold, 0);
+    assert!(op.margin.unwrap() > 0.0, "{:?}", op.margin);
+    assert!(op.impostor_p999.unwrap() <= op.impostor_max.unwrap());
+    assert!(
+        report.tar_at_far["0.001"].is_some(),
+        "1,000+ impostors resolve FAR 0.1%"
+    );
+    let one = op.one_capture_acceptance.unwrap();
+    assert!(op.receptions_within_max_attempts.unwrap() >= one);
+}
+
+#[test]
+fn the_detector_input_follows_the_source() {
+    use mynareader::face::detect;
+    // A 200×250 chip photo at long side 192 needs 160×192, not 192×192; a
+    // 4:3 camera frame at 320 needs 320×256.
+    assert_eq!(detect::input_shape(200, 250, 192), (160, 192));
+    assert_eq!(detect::input_shape(640, 480, 320), (320, 256));
+    assert_eq!(detect::input_shape(500, 500, 320), (320, 320));
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let shapes = engine.detector().shapes();
+    for shape in [(160, 192), (320, 256), (320, 320)] {
+        assert!(shapes.contains(&shape), "{shapes:?}");
+    }
+    // The card photo found on its own small input matches the square one.
+    let root = shared.join("faces/dev-card");
+    let card = decode(&std::fs::read(root.join("deepface_p02/deepface_p02_01_card.jp2")).unwrap())
+        .unwrap();
+    let small = engine.detector().detect_at(&card, 192).unwrap();
+    let square = engine.detector().detect_at(&card, 320).unwrap();
+    let (a, b) = (small[0], square[0]);
+    for (p, q) in a.landmarks.iter().zip(b.landmarks) {
+        assert!(
+            (p[0] - q[0]).abs() < 4.0 && (p[1] - q[1]).abs() < 4.0,
+            "{a:?} vs {b:?}"
+        );
+    }
+}
+
+#[test]
+fn several_frames_make_one_capture() {
+    use mynareader::face::quality::Hint;
+    use mynareader::face::Capture;
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    let root = shared.join("faces/dev-card");
+    let load = |p: &str| decode(&std::fs::read(root.join(p)).unwrap()).unwrap();
+    let card = engine
+        .encode_card(&load("deepface_p02/deepface_p02_01_card.jp2"))
+        .unwrap();
+    let similarity = |c: Capture| match c {
+        Capture::Compared { similarity, .. } => similarity,
+        other => panic!("{other:?}"),
+    };
+    let one = similarity(
+        engine
+            .capture(&card, &load("deepface_p02/deepface_p02_02.jpg"), 0)
+            .unwrap(),
+    );
+    // The same frame twice fuses to itself.
+    let twice = [
+        load("deepface_p02/deepface_p02_02.jpg"),
+        load("deepface_p02/deepface_p02_02.jpg"),
+    ];
+    let fused = similarity(engine.capture_frames(&card, &twice, 0).unwrap());
+    assert!((fused - one).abs() < 1e-5, "{fused} vs {one}");
+    // A frame without a face is left out, not averaged in.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .write_to(&mut png, image::ImageFormat::Png)
+    .unwrap();
+    let blank = decode(png.get_ref()).unwrap();
+    let mixed = [
+        decode(png.get_ref()).unwrap(),
+        load("deepface_p02/deepface_p02_02.jpg"),
+    ];
+    let with_blank = similarity(engine.capture_frames(&card, &mixed, 0).unwrap());
+    assert!((with_blank - one).abs() < 1e-5);
+    // Two frames of the person: between (or above) each alone.
+    let two = [
+        load("deepface_p02/deepface_p02_02.jpg"),
+        load("deepface_p02/deepface_p02_03.jpg"),
+    ];
+    let other = similarity(engine.capture(&card, &two[1], 0).unwrap());
+    let both = similarity(engine.capture_frames(&card, &two, 0).unwrap());
+    assert!(both >= one.min(other) - 1e-5, "{both} vs {one}, {other}");
+    // No usable frame: the first frame's hint, no attempt spent.
+    assert_eq!(
+        engine
+            .capture_frames(&card, std::slice::from_ref(&blank), 0)
+            .unwrap(),
+        Capture::Retry {
+            hint: Hint::FaceTheFrame
+        }
+    );
+}
+
+#[test]
+fn pad_on_a_second_thread_says_the_same() {
+    let shared = need_shared!();
+    let load_engine = |pad_in_parallel| {
+        FaceEngine::load(FaceSettings {
+            models_dir: Some(shared.join("models")),
+            pad_in_parallel,
+            ..FaceSettings::default()
+        })
+        .unwrap()
+    };
+    let (parallel, serial) = (load_engine(true), load_engine(false));
+    let root = shared.join("faces/dev-card");
+    let load = |p: &str| decode(&std::fs::read(root.join(p)).unwrap()).unwrap();
+    let card_frame = load("deepface_p02/deepface_p02_01_card.jp2");
+    let live = load("deepface_p02/deepface_p02_02.jpg");
+    let a = parallel
+        .capture(&parallel.encode_card(&card_frame).unwrap(), &live, 0)
+        .unwrap();
+    let b = serial
+        .capture(&serial.encode_card(&card_frame).unwrap(), &live, 0)
+        .unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_paddle_recogniser_loads_after_surgery_and_separates_the_dev_sets() {
+    let shared = need_shared!();
+    let engine = FaceEngine::load(FaceSettings {
+        models_dir: Some(shared.join("models")),
+        recogniser: Some("mobilefacenet-paddle-128".into()),
+        ..FaceSettings::default()
+    })
+    .unwrap();
+    assert_eq!(engine.threshold(), mynareader::face::PADDLE_MATCH_THRESHOLD);
+    let root = shared.join("faces/dev-card");
+    let pairs =
+        eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+    let options = eval::EvalOptions {
+        all_impostors: true,
+        max_attempts: 3,
+    };
+    let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
+    assert_eq!(report.false_accepts_at_threshold, 0);
+    assert!(report.auc.unwrap() >= 0.995, "{:?}", report.auc);
 }
 
 #[test]

@@ -36,13 +36,13 @@ pub struct Heads<'a> {
     pub kps: &'a [f32],
 }
 
-/// Decodes the heads of a `size`×`size` input into detections above
+/// Decodes the heads of a `width`×`height` input into detections above
 /// `threshold`, in input coordinates.
-pub fn decode(size: usize, heads: &[Heads<'_>], threshold: f32) -> Vec<Detection> {
+pub fn decode(width: usize, height: usize, heads: &[Heads<'_>], threshold: f32) -> Vec<Detection> {
     let mut out = Vec::new();
     for h in heads {
-        let cols = size / h.stride;
-        let n = cols * cols;
+        let cols = width / h.stride;
+        let n = cols * (height / h.stride);
         if h.cls.len() < n || h.obj.len() < n || h.bbox.len() < n * 4 || h.kps.len() < n * 10 {
             continue;
         }
@@ -99,60 +99,135 @@ pub fn nms(mut detections: Vec<Detection>, max_iou: f32) -> Vec<Detection> {
     kept
 }
 
-/// The YuNet detector.
-pub struct Detector {
+/// YuNet optimised for one input shape.
+struct Plan {
+    width: usize,
+    height: usize,
     model: Runnable,
-    size: usize,
-    threshold: f32,
     order: Vec<[usize; 4]>,
+}
+
+/// The YuNet detector: one optimised plan per input shape (a square for any
+/// frame, narrower ones for the shapes frames and card photos come in), so a
+/// portrait card photo is not letterboxed into a square of zeros.
+pub struct Detector {
+    plans: Vec<Plan>,
+    threshold: f32,
+}
+
+/// The detector input for a `width`×`height` image whose long side is
+/// scaled to `long`: each side rounded up to a multiple of 32 (YuNet's
+/// largest stride).
+pub fn input_shape(width: u32, height: u32, long: usize) -> (usize, usize) {
+    let scale = long as f32 / width.max(height).max(1) as f32;
+    let side = |v: u32| {
+        let scaled = (v as f32 * scale).round().max(1.0) as usize;
+        scaled.div_ceil(32) * 32
+    };
+    (
+        side(width).min(long.div_ceil(32) * 32),
+        side(height).min(long.div_ceil(32) * 32),
+    )
 }
 
 impl Detector {
     /// Wraps a loaded YuNet with a `size`×`size` input.
     pub fn new(model: Runnable, size: usize, threshold: f32) -> Result<Detector, ModelError> {
-        let names = model.output_names().to_vec();
-        let find = |prefix: &str, stride: usize| {
-            names
+        Detector::with_plans(vec![(size, size, model)], threshold)
+    }
+
+    /// Wraps YuNet optimised for several `(width, height, model)` inputs.
+    pub fn with_plans(
+        models: Vec<(usize, usize, Runnable)>,
+        threshold: f32,
+    ) -> Result<Detector, ModelError> {
+        let mut plans = Vec::new();
+        for (width, height, model) in models {
+            let names = model.output_names().to_vec();
+            let find = |prefix: &str, stride: usize| {
+                names
+                    .iter()
+                    .position(|n| n == &format!("{prefix}_{stride}"))
+                    .ok_or_else(|| ModelError::Load {
+                        name: "yunet".into(),
+                        reason: format!("no output {prefix}_{stride} (outputs: {names:?})"),
+                    })
+            };
+            let order = STRIDES
                 .iter()
-                .position(|n| n == &format!("{prefix}_{stride}"))
-                .ok_or_else(|| ModelError::Load {
-                    name: "yunet".into(),
-                    reason: format!("no output {prefix}_{stride} (outputs: {names:?})"),
+                .map(|s| {
+                    Ok([
+                        find("cls", *s)?,
+                        find("obj", *s)?,
+                        find("bbox", *s)?,
+                        find("kps", *s)?,
+                    ])
                 })
-        };
-        let order = STRIDES
-            .iter()
-            .map(|s| {
-                Ok([
-                    find("cls", *s)?,
-                    find("obj", *s)?,
-                    find("bbox", *s)?,
-                    find("kps", *s)?,
-                ])
-            })
-            .collect::<Result<_, ModelError>>()?;
-        Ok(Detector {
-            model,
-            size,
-            threshold,
-            order,
-        })
+                .collect::<Result<_, ModelError>>()?;
+            plans.push(Plan {
+                width,
+                height,
+                model,
+                order,
+            });
+        }
+        if plans.is_empty() {
+            return Err(ModelError::Load {
+                name: "yunet".into(),
+                reason: "no input shape".into(),
+            });
+        }
+        plans.sort_by_key(|p| p.width * p.height);
+        Ok(Detector { plans, threshold })
     }
 
-    /// The input size.
+    /// The input shapes optimised, smallest first.
+    pub fn shapes(&self) -> Vec<(usize, usize)> {
+        self.plans.iter().map(|p| (p.width, p.height)).collect()
+    }
+
+    /// The largest square input (the size of [`Detector::new`]).
     pub fn size(&self) -> usize {
-        self.size
+        self.plans
+            .iter()
+            .filter(|p| p.width == p.height)
+            .map(|p| p.width)
+            .max()
+            .unwrap_or(0)
     }
 
-    /// Faces in `frame`, best first, in frame coordinates.
+    /// Faces in `frame`, best first, in frame coordinates, with the frame's
+    /// long side scaled to the largest square input.
     pub fn detect(&self, frame: &RgbFrame) -> Result<Vec<Detection>, ModelError> {
-        let size = self.size;
-        let scale = size as f32 / frame.width().max(frame.height()) as f32;
-        let input = letterbox_bgr(frame, size, scale);
-        let outputs = self.model.run(&[1, 3, size, size], &input)?;
+        self.detect_at(frame, self.size())
+    }
+
+    /// Faces in `frame` with its long side scaled to `long` pixels, run on
+    /// the smallest optimised input that holds it (else the largest input,
+    /// the frame scaled to fit).
+    pub fn detect_at(&self, frame: &RgbFrame, long: usize) -> Result<Vec<Detection>, ModelError> {
+        let (fw, fh) = (frame.width() as f32, frame.height() as f32);
+        let want = input_shape(frame.width(), frame.height(), long);
+        let (plan, scale) = match self
+            .plans
+            .iter()
+            .find(|p| p.width >= want.0 && p.height >= want.1)
+        {
+            Some(plan) => (plan, long as f32 / fw.max(fh)),
+            None => {
+                let plan = self.plans.last().ok_or_else(|| ModelError::Load {
+                    name: "yunet".into(),
+                    reason: "no input shape".into(),
+                })?;
+                (plan, (plan.width as f32 / fw).min(plan.height as f32 / fh))
+            }
+        };
+        let (width, height) = (plan.width, plan.height);
+        let input = letterbox_bgr(frame, width, height, scale);
+        let outputs = plan.model.run(&[1, 3, height, width], &input)?;
         let heads: Vec<Heads<'_>> = STRIDES
             .iter()
-            .zip(&self.order)
+            .zip(&plan.order)
             .map(|(stride, [c, o, b, k])| Heads {
                 stride: *stride,
                 cls: &outputs[*c],
@@ -161,7 +236,7 @@ impl Detector {
                 kps: &outputs[*k],
             })
             .collect();
-        let mut found = nms(decode(size, &heads, self.threshold), 0.3);
+        let mut found = nms(decode(width, height, &heads, self.threshold), 0.3);
         for d in &mut found {
             for v in d.bbox.iter_mut() {
                 *v /= scale;
@@ -172,6 +247,14 @@ impl Detector {
             }
         }
         Ok(found)
+    }
+
+    /// The plan [`Detector::detect_at`] would use, for profiling.
+    pub fn model_for(&self, width: usize, height: usize) -> Option<&Runnable> {
+        self.plans
+            .iter()
+            .find(|p| p.width == width && p.height == height)
+            .map(|p| &p.model)
     }
 }
 
@@ -186,20 +269,53 @@ pub fn sample(frame: &RgbFrame, x: f32, y: f32, ch: usize) -> f32 {
     top * (1.0 - fy) + bottom * fy
 }
 
-/// The frame scaled by `scale` at the top-left of a `size`×`size` black
-/// square, as BGR planes 0..255 (YuNet's input).
-fn letterbox_bgr(frame: &RgbFrame, size: usize, scale: f32) -> zeroize::Zeroizing<Vec<f32>> {
-    let plane = size * size;
+/// Bilinear sample of all three channels at (x, y); black outside.
+pub fn sample_rgb(frame: &RgbFrame, x: f32, y: f32) -> [f32; 3] {
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let (x0, y0) = (x0 as i64, y0 as i64);
+    let (w, h) = (i64::from(frame.width()), i64::from(frame.height()));
+    if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+        let px = frame.pixels();
+        let stride = w as usize * 3;
+        let i = y0 as usize * stride + x0 as usize * 3;
+        let mut out = [0.0; 3];
+        for (ch, o) in out.iter_mut().enumerate() {
+            let p = |at: usize| f32::from(px[at + ch]);
+            let top = p(i) * (1.0 - fx) + p(i + 3) * fx;
+            let bottom = p(i + stride) * (1.0 - fx) + p(i + stride + 3) * fx;
+            *o = top * (1.0 - fy) + bottom * fy;
+        }
+        return out;
+    }
+    [
+        sample(frame, x, y, 0),
+        sample(frame, x, y, 1),
+        sample(frame, x, y, 2),
+    ]
+}
+
+/// The frame scaled by `scale` at the top-left of a `width`×`height` black
+/// canvas, as BGR planes 0..255 (YuNet's input).
+pub fn letterbox_bgr(
+    frame: &RgbFrame,
+    width: usize,
+    height: usize,
+    scale: f32,
+) -> zeroize::Zeroizing<Vec<f32>> {
+    let plane = width * height;
     let mut out = zeroize::Zeroizing::new(vec![0.0f32; 3 * plane]);
-    let w = ((frame.width() as f32 * scale).round() as usize).min(size);
-    let h = ((frame.height() as f32 * scale).round() as usize).min(size);
+    let w = ((frame.width() as f32 * scale).round() as usize).min(width);
+    let h = ((frame.height() as f32 * scale).round() as usize).min(height);
     for y in 0..h {
         let sy = ((y as f32 + 0.5) / scale - 0.5).max(0.0);
         for x in 0..w {
             let sx = ((x as f32 + 0.5) / scale - 0.5).max(0.0);
-            for (plane_index, ch) in [2usize, 1, 0].iter().enumerate() {
-                out[plane_index * plane + y * size + x] = sample(frame, sx, sy, *ch);
-            }
+            let [r, g, b] = sample_rgb(frame, sx, sy);
+            let at = y * width + x;
+            out[at] = b;
+            out[plane + at] = g;
+            out[2 * plane + at] = r;
         }
     }
     out
@@ -231,14 +347,14 @@ mod tests {
             bbox: &bbox,
             kps: &kps,
         }];
-        let found = decode(size, &heads, 0.6);
+        let found = decode(size, size, &heads, 0.6);
         assert_eq!(found.len(), 1);
         let d = found[0];
         assert!((d.score - 0.9).abs() < 1e-6);
         // cx = (2 + 0.5) * 8 = 20, cy = (1 + 0.25) * 8 = 10, w = 8, h = 16
         assert_eq!(d.bbox, [16.0, 2.0, 8.0, 16.0]);
         assert!((d.landmarks[0][0] - 16.8).abs() < 1e-5 && (d.landmarks[0][1] - 9.6).abs() < 1e-5);
-        assert!(decode(size, &heads, 0.95).is_empty());
+        assert!(decode(size, size, &heads, 0.95).is_empty());
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub fn preprocess_for(name: &str) -> Option<Preprocess> {
             mean: 127.5,
             scale: 128.0,
         }),
+        "mobilefacenet-paddle-128" => Some(Preprocess {
+            bgr: true,
+            mean: 127.5,
+            scale: 128.0,
+        }),
         "sface" => Some(Preprocess {
             bgr: false,
             mean: 0.0,
@@ -51,6 +56,25 @@ impl Embedding {
         Some(Embedding(Zeroizing::new(raw)))
     }
 
+    /// The normalised mean of several embeddings (frames of one face);
+    /// `None` when empty or they cancel out.
+    pub fn mean<'a>(embeddings: impl IntoIterator<Item = &'a Embedding>) -> Option<Embedding> {
+        let mut sum: Vec<f32> = Vec::new();
+        for e in embeddings {
+            if sum.is_empty() {
+                sum = vec![0.0; e.0.len()];
+            }
+            if e.0.len() != sum.len() {
+                return None;
+            }
+            sum.iter_mut().zip(e.0.iter()).for_each(|(s, v)| *s += v);
+        }
+        if sum.is_empty() {
+            return None;
+        }
+        Embedding::from_raw(sum)
+    }
+
     /// Cosine similarity, -1..1.
     pub fn cosine(&self, other: &Embedding) -> f32 {
         self.0.iter().zip(other.0.iter()).map(|(a, b)| a * b).sum()
@@ -69,8 +93,13 @@ impl Recogniser {
         Recogniser { model, preprocess }
     }
 
-    /// The embedding of an aligned face.
-    pub fn embed(&self, aligned: &RgbFrame) -> Result<Option<Embedding>, ModelError> {
+    /// The model (for profiling).
+    pub fn model(&self) -> &Runnable {
+        &self.model
+    }
+
+    /// The model input for an aligned face: NCHW planes, preprocessed.
+    pub fn input(&self, aligned: &RgbFrame) -> Zeroizing<Vec<f32>> {
         let plane = SIZE * SIZE;
         let mut input = Zeroizing::new(vec![0.0f32; 3 * plane]);
         let order: [usize; 3] = if self.preprocess.bgr {
@@ -84,6 +113,12 @@ impl Recogniser {
                     (f32::from(px[*src]) - self.preprocess.mean) / self.preprocess.scale;
             }
         }
+        input
+    }
+
+    /// The embedding of an aligned face.
+    pub fn embed(&self, aligned: &RgbFrame) -> Result<Option<Embedding>, ModelError> {
+        let input = self.input(aligned);
         let outputs = self.model.run(&[1, 3, SIZE, SIZE], &input)?;
         Ok(outputs.into_iter().next().and_then(Embedding::from_raw))
     }
@@ -101,5 +136,17 @@ mod tests {
         assert!((a.cosine(&b) - 0.96).abs() < 1e-6);
         assert!(Embedding::from_raw(vec![0.0, 0.0]).is_none());
         assert!(Embedding::from_raw(vec![f32::NAN, 1.0]).is_none());
+    }
+
+    #[test]
+    fn the_mean_of_embeddings_is_normalised() {
+        let a = Embedding::from_raw(vec![1.0, 0.0]).unwrap();
+        let b = Embedding::from_raw(vec![0.0, 1.0]).unwrap();
+        let m = Embedding::mean([&a, &b]).unwrap();
+        assert!((m.cosine(&m) - 1.0).abs() < 1e-6);
+        assert!((m.cosine(&a) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+        let minus = Embedding::from_raw(vec![-1.0, 0.0]).unwrap();
+        assert!(Embedding::mean([&a, &minus]).is_none());
+        assert!(Embedding::mean(std::iter::empty()).is_none());
     }
 }

@@ -1,7 +1,12 @@
 //! Scoring a labelled pair list: `img_a,img_b,same` rows, `img_a` treated as
 //! the card photo and `img_b` as the live frame. Reports AUC, TAR at fixed
 //! FARs (only where the impostor count can resolve them), TAR at zero false
-//! accepts, faces not found and the median time per image.
+//! accepts, faces not found and the median time per image. With
+//! [`EvalOptions::all_impostors`], the impostors are every cross-identity
+//! pair of the listed images (identity = the image's folder), not only the
+//! listed ones, and the report gives the operating point: the impostor tail,
+//! the threshold's margin, one-capture acceptance and receptions that succeed
+//! within the allowed captures.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -114,6 +119,130 @@ pub fn tar_at_zero_false_accepts(genuine: &[f32], impostor: &[f32]) -> Option<f6
     Some(genuine.iter().filter(|g| **g > max).count() as f64 / genuine.len() as f64)
 }
 
+/// How to score a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Impostors: every cross-identity (card, live) pair of the listed
+    /// images instead of the listed different-person pairs.
+    pub all_impostors: bool,
+    /// Captures a reception allows before PIN or staff.
+    pub max_attempts: u8,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            all_impostors: false,
+            max_attempts: 3,
+        }
+    }
+}
+
+/// The identity of an image path: its folder (`person/img.jpg` → `person`).
+pub fn identity(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((dir, _)) => dir.rsplit('/').next().unwrap_or(dir),
+        None => "",
+    }
+}
+
+/// Every cross-identity pair of the listed images, as (card, live): cards
+/// are the images listed as `img_a`, live frames those listed as `img_b`; a
+/// pair of two images listed in both roles is counted once.
+pub fn all_impostor_pairs(pairs: &[Pair]) -> Vec<Pair> {
+    let cards: std::collections::BTreeSet<&str> = pairs.iter().map(|p| p.card.as_str()).collect();
+    let lives: std::collections::BTreeSet<&str> = pairs.iter().map(|p| p.live.as_str()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for card in &cards {
+        for live in &lives {
+            if card == live || identity(card) == identity(live) {
+                continue;
+            }
+            let key = if card < live {
+                (*card, *live)
+            } else {
+                (*live, *card)
+            };
+            if seen.insert(key) {
+                out.push(Pair {
+                    card: card.to_string(),
+                    live: live.to_string(),
+                    same: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The score below which a share `q` of `scores` lies (nearest rank); `None`
+/// when fewer than `1 / (1 - q)` scores cannot resolve it.
+pub fn quantile(scores: &[f32], q: f64) -> Option<f32> {
+    if scores.is_empty() || (scores.len() as f64) < 1.0 / (1.0 - q) - 1e-9 {
+        return None;
+    }
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+/// The share of receptions that succeed within `attempts` captures: for
+/// each card photo, its genuine live frames in list order are the captures
+/// of one reception, which succeeds when one of the first `attempts` is
+/// accepted. Frames of one person taken on different days are less alike
+/// than frames of one session, so this is on the cautious side.
+pub fn receptions_within(genuine: &[(String, f32)], threshold: f32, attempts: u8) -> Option<f64> {
+    let mut by_card: Vec<(&str, Vec<f32>)> = Vec::new();
+    for (card, score) in genuine {
+        match by_card.iter_mut().find(|(c, _)| c == card) {
+            Some((_, scores)) => scores.push(*score),
+            None => by_card.push((card, vec![*score])),
+        }
+    }
+    if by_card.is_empty() {
+        return None;
+    }
+    let ok = by_card
+        .iter()
+        .filter(|(_, scores)| {
+            scores
+                .iter()
+                .take(usize::from(attempts.max(1)))
+                .any(|s| *s >= threshold)
+        })
+        .count();
+    Some(ok as f64 / by_card.len() as f64)
+}
+
+/// The operating point of the threshold in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatingPoint {
+    /// Where the impostors come from: `listed` or `all-cross-identity`.
+    pub impostors: &'static str,
+    /// Highest impostor similarity.
+    pub impostor_max: Option<f32>,
+    /// 99.9th percentile of impostor similarities (null below 1,000 impostors).
+    pub impostor_p999: Option<f32>,
+    /// 99th percentile of impostor similarities (null below 100 impostors).
+    pub impostor_p99: Option<f32>,
+    /// Mean impostor similarity.
+    pub impostor_mean: Option<f32>,
+    /// Threshold minus the highest impostor (negative: false accepts).
+    pub margin: Option<f32>,
+    /// Share of genuine pairs accepted on one capture.
+    pub one_capture_acceptance: Option<f64>,
+    /// Captures a reception allows.
+    pub max_attempts: u8,
+    /// Share of receptions (card photos) accepted within `max_attempts`
+    /// captures, each capture one of the person's listed live frames.
+    pub receptions_within_max_attempts: Option<f64>,
+    /// The same if captures failed independently at the one-capture rate.
+    pub receptions_within_max_attempts_if_independent: Option<f64>,
+}
+
 /// The report of `face eval`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
@@ -127,7 +256,8 @@ pub struct EvalReport {
     pub auc: Option<f64>,
     /// TAR at FAR 1% and 0.1%; null where the impostors cannot resolve it.
     pub tar_at_far: BTreeMap<String, Option<f64>>,
-    /// TAR with no impostor accepted (reported when a FAR is unresolved).
+    /// TAR with no impostor accepted (a threshold just above the highest
+    /// impostor).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tar_at_zero_false_accepts: Option<f64>,
     /// The decision threshold in use.
@@ -144,10 +274,28 @@ pub struct EvalReport {
     pub no_face: Vec<String>,
     /// Median milliseconds per image for detect + align + embed.
     pub ms_per_image_median: f64,
+    /// The operating point of the threshold.
+    pub operating_point: OperatingPoint,
 }
 
 /// Scores every pair of `pairs` with images under `root`.
 pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<EvalReport, FaceError> {
+    evaluate_with(engine, pairs, root, &EvalOptions::default())
+}
+
+/// [`evaluate`] with options.
+pub fn evaluate_with(
+    engine: &FaceEngine,
+    pairs: &[Pair],
+    root: &Path,
+    options: &EvalOptions,
+) -> Result<EvalReport, FaceError> {
+    let mut listed: Vec<Pair> = pairs.to_vec();
+    if options.all_impostors {
+        listed.retain(|p| p.same);
+        listed.extend(all_impostor_pairs(pairs));
+    }
+    let pairs = &listed[..];
     let mut cache: HashMap<(String, bool), Option<Embedding>> = HashMap::new();
     let mut times = Vec::new();
     let mut no_face = Vec::new();
@@ -186,6 +334,7 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
         encode(&pair.live, false)?;
     }
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    let mut genuine_by_card = Vec::new();
     for pair in pairs {
         let a = cache
             .get(&(pair.card.clone(), true))
@@ -199,6 +348,7 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
         };
         if pair.same {
             genuine.push(score);
+            genuine_by_card.push((pair.card.clone(), score));
         } else {
             impostor.push(score);
         }
@@ -212,18 +362,39 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
             .and_then(|f| tar_at_far(&genuine, &impostor, f));
         tar.insert(far.to_string(), value);
     }
-    let unresolved = tar.values().any(Option::is_none);
+    let threshold = engine.threshold();
+    let max_impostor = impostor.iter().copied().reduce(f32::max);
+    let one_capture = (!genuine.is_empty())
+        .then(|| genuine.iter().filter(|g| **g >= threshold).count() as f64 / genuine.len() as f64);
+    let operating_point = OperatingPoint {
+        impostors: if options.all_impostors {
+            "all-cross-identity"
+        } else {
+            "listed"
+        },
+        impostor_max: max_impostor,
+        impostor_p999: quantile(&impostor, 0.999),
+        impostor_p99: quantile(&impostor, 0.99),
+        impostor_mean: (!impostor.is_empty())
+            .then(|| impostor.iter().sum::<f32>() / impostor.len() as f32),
+        margin: max_impostor.map(|m| threshold - m),
+        one_capture_acceptance: one_capture,
+        max_attempts: options.max_attempts,
+        receptions_within_max_attempts: receptions_within(
+            &genuine_by_card,
+            threshold,
+            options.max_attempts,
+        ),
+        receptions_within_max_attempts_if_independent: one_capture
+            .map(|p| 1.0 - (1.0 - p).powi(i32::from(options.max_attempts.max(1)))),
+    };
     Ok(EvalReport {
         pairs: pairs.len(),
         genuine: genuine.len(),
         impostor: impostor.len(),
         auc: auc(&genuine, &impostor),
         tar_at_far: tar,
-        tar_at_zero_false_accepts: if unresolved {
-            tar_at_zero_false_accepts(&genuine, &impostor)
-        } else {
-            None
-        },
+        tar_at_zero_false_accepts: tar_at_zero_false_accepts(&genuine, &impostor),
         threshold: engine.threshold(),
         tar_at_threshold: (!genuine.is_empty()).then(|| {
             let t = engine.threshold();
@@ -237,6 +408,7 @@ pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<Eval
         min_genuine: genuine.iter().copied().reduce(f32::min),
         no_face,
         ms_per_image_median: times.get(times.len() / 2).copied().unwrap_or(0.0),
+        operating_point,
     })
 }
 
@@ -274,5 +446,67 @@ mod tests {
         let many: Vec<f32> = (0..100).map(|i| i as f32 / 100.0).collect();
         // FAR 1% of 100 impostors: one false accept allowed, threshold 0.98.
         assert_eq!(tar_at_far(&[0.985, 0.5], &many, 0.01), Some(0.5));
+        // The 99th percentile of 0.00..0.99 is 0.98; 99.9th needs 1,000.
+        assert_eq!(quantile(&many, 0.99), Some(0.98));
+        assert_eq!(quantile(&many, 0.999), None);
+    }
+
+    #[test]
+    fn all_impostors_are_every_cross_identity_pair_once() {
+        assert_eq!(identity("dev/alice/a1.jpg"), "alice");
+        assert_eq!(identity("alice/a1.jpg"), "alice");
+        assert_eq!(identity("a1.jpg"), "");
+        let p = |c: &str, l: &str, same| Pair {
+            card: c.into(),
+            live: l.into(),
+            same,
+        };
+        // Card/live roles (dev-card): 2 cards × 3 lives, 2 cross-identity... per card.
+        let listed = [
+            p("a/a1_card.jp2", "a/a2.jpg", true),
+            p("b/b1_card.jp2", "b/b2.jpg", true),
+            p("b/b1_card.jp2", "c/c1.jpg", false),
+        ];
+        let all = all_impostor_pairs(&listed);
+        let names: Vec<(&str, &str)> = all
+            .iter()
+            .map(|p| (p.card.as_str(), p.live.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a/a1_card.jp2", "b/b2.jpg"),
+                ("a/a1_card.jp2", "c/c1.jpg"),
+                ("b/b1_card.jp2", "a/a2.jpg"),
+                ("b/b1_card.jp2", "c/c1.jpg"),
+            ]
+        );
+        assert!(all.iter().all(|p| !p.same));
+        // Images in both roles (dev): each unordered pair once.
+        let listed = [
+            p("a/1.jpg", "a/2.jpg", true),
+            p("a/1.jpg", "b/1.jpg", false),
+            p("a/2.jpg", "b/1.jpg", false),
+            p("b/1.jpg", "a/2.jpg", false),
+        ];
+        assert_eq!(all_impostor_pairs(&listed).len(), 2);
+    }
+
+    #[test]
+    fn receptions_count_captures_per_card() {
+        let g = |c: &str, s| (c.to_string(), s);
+        // Card x: fails, fails, fails, passes (4th too late); card y: passes
+        // on the 2nd capture.
+        let genuine = [
+            g("x", 0.1),
+            g("x", 0.2),
+            g("y", 0.3),
+            g("x", 0.3),
+            g("y", 0.9),
+            g("x", 0.9),
+        ];
+        assert_eq!(receptions_within(&genuine, 0.5, 3), Some(0.5));
+        assert_eq!(receptions_within(&genuine, 0.5, 4), Some(1.0));
+        assert_eq!(receptions_within(&[], 0.5, 3), None);
     }
 }

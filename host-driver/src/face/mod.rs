@@ -44,8 +44,16 @@ pub struct FaceSettings {
     /// any multiple of 32; 320 with a refining second pass on a crop around
     /// the face is as accurate on the dev set at half the time.
     pub detector_size: usize,
+    /// Detector input long side for card photos (a tight portrait, the face
+    /// fills it: a small input finds it as well).
+    pub card_detector_size: usize,
+    /// Detector input side for the refining pass on a crop around a face
+    /// that is small in the frame.
+    pub refine_size: usize,
     /// Detector score threshold.
     pub detector_threshold: f32,
+    /// Threads for tract's matrix products (1: the calling thread only).
+    pub threads: usize,
     /// Recogniser name from the manifest; `None`: the licensed production
     /// model (SFace) when its weights are in the folder, else the evaluation
     /// model of development (`mobilefacenet-128`).
@@ -58,6 +66,8 @@ pub struct FaceSettings {
     pub live_as_card: bool,
     /// Presentation-attack detection.
     pub pad: PadMode,
+    /// Run PAD on a second thread while the recogniser runs.
+    pub pad_in_parallel: bool,
     /// p(real) at or above which PAD says live.
     pub pad_threshold: f32,
     /// The capture quality gate.
@@ -130,12 +140,17 @@ pub enum Capture {
 /// to recalibrate on a larger set.
 pub const DEFAULT_MATCH_THRESHOLD: f32 = 0.55;
 
+/// The decision threshold of `mobilefacenet-paddle-128` (provisional; see
+/// `docs/face-threshold.md`).
+pub const PADDLE_MATCH_THRESHOLD: f32 = 0.40;
+
 /// The threshold for a recogniser. SFace's is OpenCV's published cosine
 /// threshold for that model; its weights could not be obtained here, so it
 /// is not calibrated on our sets (see `docs/face-threshold.md`).
 pub fn default_threshold(recogniser: &str) -> Option<f32> {
     match recogniser {
         "mobilefacenet-128" => Some(DEFAULT_MATCH_THRESHOLD),
+        "mobilefacenet-paddle-128" => Some(PADDLE_MATCH_THRESHOLD),
         "sface" => Some(0.363),
         _ => None,
     }
@@ -146,11 +161,15 @@ impl Default for FaceSettings {
         FaceSettings {
             models_dir: None,
             detector_size: 320,
+            card_detector_size: 192,
+            refine_size: 192,
             detector_threshold: 0.6,
+            threads: 1,
             recogniser: None,
             match_threshold: None,
             live_as_card: false,
             pad: PadMode::Report,
+            pad_in_parallel: true,
             pad_threshold: 0.5,
             quality: quality::QualityLimits::default(),
             max_attempts: 3,
@@ -188,6 +207,12 @@ pub struct FaceEngine {
     settings: FaceSettings,
 }
 
+/// A frame that passed the quality gate.
+struct Gated {
+    detection: Detection,
+    aligned: RgbFrame,
+}
+
 /// One face found and encoded.
 pub struct EncodedFace {
     /// Where it was.
@@ -200,12 +225,31 @@ impl FaceEngine {
     /// Loads, verifies and optimises the models once.
     pub fn load(settings: FaceSettings) -> Result<FaceEngine, FaceError> {
         let dir = models::models_dir(settings.models_dir.as_deref());
+        let tuning = models::Tuning::with_threads(settings.threads);
+        let yunet = models::read_verified(&dir, &models::entry("yunet")?)?;
+        // One plan per input shape the sources come in: any frame (square),
+        // a 4:3 landscape camera frame, the 4:5 portrait of the chip photo,
+        // and the square of the refining pass.
         let size = settings.detector_size;
-        let detector = Detector::new(
-            Runnable::load(&dir, "yunet", &[1, 3, size, size])?,
-            size,
-            settings.detector_threshold,
-        )?;
+        let mut shapes = vec![
+            (size, size),
+            detect::input_shape(4, 3, size),
+            detect::input_shape(200, 250, settings.card_detector_size),
+            (settings.refine_size, settings.refine_size),
+        ];
+        shapes.sort_unstable();
+        shapes.dedup();
+        let plans = shapes
+            .into_iter()
+            .map(|(w, h)| {
+                Ok((
+                    w,
+                    h,
+                    Runnable::from_onnx_tuned("yunet", &yunet, &[1, 3, h, w], &tuning)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        let detector = Detector::with_plans(plans, settings.detector_threshold)?;
         let recogniser_name = match &settings.recogniser {
             Some(name) => name.clone(),
             None => {
@@ -224,15 +268,20 @@ impl FaceEngine {
             .or_else(|| default_threshold(&recogniser_name))
             .ok_or_else(|| FaceError::UnknownRecogniser(recogniser_name.clone()))?;
         let recogniser = Recogniser::new(
-            Runnable::load(&dir, &recogniser_name, &[1, 3, align::SIZE, align::SIZE])?,
+            Runnable::load_tuned(
+                &dir,
+                &recogniser_name,
+                &[1, 3, align::SIZE, align::SIZE],
+                &tuning,
+            )?,
             preprocess,
         );
         let pad = match settings.pad {
             PadMode::Off => None,
-            PadMode::Enforce => Some(pad::Pad::load(&dir, settings.pad_threshold)?),
+            PadMode::Enforce => Some(pad::Pad::load(&dir, settings.pad_threshold, &tuning)?),
             // Reporting PAD is optional: without its (evaluation-only)
             // weights every result says "disabled"; enforcing it is not.
-            PadMode::Report => match pad::Pad::load(&dir, settings.pad_threshold) {
+            PadMode::Report => match pad::Pad::load(&dir, settings.pad_threshold, &tuning) {
                 Ok(pad) => Some(pad),
                 Err(ModelError::Missing { .. }) => {
                     tracing::warn!(event = "face.pad.unavailable");
@@ -268,7 +317,24 @@ impl FaceEngine {
 
     /// Faces in a frame, best first.
     pub fn detect(&self, frame: &RgbFrame) -> Result<Vec<Detection>, FaceError> {
-        Ok(self.detector.detect(frame)?)
+        Ok(self
+            .detector
+            .detect_at(frame, self.settings.detector_size)?)
+    }
+
+    /// The detector (its plans, for profiling).
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// The recogniser (for profiling).
+    pub fn recogniser(&self) -> &Recogniser {
+        &self.recogniser
+    }
+
+    /// PAD, when loaded (for profiling).
+    pub fn pad(&self) -> Option<&pad::Pad> {
+        self.pad.as_ref()
     }
 
     /// The face to use: the largest (one subject stands at a card reader),
@@ -305,7 +371,8 @@ impl FaceEngine {
         );
         let crop = frame.crop(x0, y0, side.round() as u32, side.round() as u32)?;
         let (ox, oy) = (x0.max(0) as f32, y0.max(0) as f32);
-        Ok(match largest(self.detect(&crop)?) {
+        let refined = self.detector.detect_at(&crop, self.settings.refine_size)?;
+        Ok(match largest(refined) {
             Some(mut refined) => {
                 refined.bbox[0] += ox;
                 refined.bbox[1] += oy;
@@ -319,18 +386,48 @@ impl FaceEngine {
         })
     }
 
+    /// The embedding of an aligned face.
+    fn embed_aligned(&self, aligned: &RgbFrame) -> Result<Embedding, FaceError> {
+        self.recogniser
+            .embed(aligned)?
+            .ok_or(FaceError::NoEmbedding)
+    }
+
     /// Detects, aligns and encodes the face.
     pub fn encode(&self, frame: &RgbFrame) -> Result<EncodedFace, FaceError> {
         let detection = self.locate(frame)?;
         let aligned = align::align(frame, &detection.landmarks)?;
-        let embedding = self
-            .recogniser
-            .embed(&aligned)?
-            .ok_or(FaceError::NoEmbedding)?;
+        let embedding = self.embed_aligned(&aligned)?;
         Ok(EncodedFace {
             detection,
             embedding,
         })
+    }
+
+    /// The quality gate on one frame: the face found and aligned, or the
+    /// hint to give.
+    fn gate(&self, frame: &RgbFrame) -> Result<Result<Gated, quality::Hint>, FaceError> {
+        let grey;
+        let live = if self.settings.live_as_card && !frame.is_grayscale() {
+            grey = frame.to_grayscale();
+            &grey
+        } else {
+            frame
+        };
+        let faces = self.detect(live)?;
+        if faces.is_empty() {
+            return Ok(Err(quality::Hint::FaceTheFrame));
+        }
+        if let Some(hint) = quality::check_geometry(live, &faces, &self.settings.quality) {
+            return Ok(Err(hint));
+        }
+        // The gate's detections are the first pass of locating the face.
+        let detection = self.locate_among(live, faces)?;
+        let aligned = align::align(live, &detection.landmarks)?;
+        if let Some(hint) = quality::check_aligned(&aligned, &self.settings.quality) {
+            return Ok(Err(hint));
+        }
+        Ok(Ok(Gated { detection, aligned }))
     }
 
     /// One capture of the live camera against the card face: the quality
@@ -342,38 +439,73 @@ impl FaceEngine {
         frame: &RgbFrame,
         failed_before: u8,
     ) -> Result<Capture, FaceError> {
-        let grey;
-        let live = if self.settings.live_as_card && !frame.is_grayscale() {
-            grey = frame.to_grayscale();
-            &grey
-        } else {
-            frame
-        };
-        let faces = self.detect(live)?;
-        if faces.is_empty() {
+        self.capture_frames(card, std::slice::from_ref(frame), failed_before)
+    }
+
+    /// One capture from several consecutive camera frames (one attempt): each
+    /// goes through the quality gate; the embeddings of those that pass are
+    /// averaged (frames of one face differ by noise, blur and small changes
+    /// of pose, which averaging evens out) and compared once; PAD judges the
+    /// frame the detector is surest of. When no frame passes, the hint of
+    /// the first frame is given and no attempt is spent.
+    pub fn capture_frames(
+        &self,
+        card: &EncodedFace,
+        frames: &[RgbFrame],
+        failed_before: u8,
+    ) -> Result<Capture, FaceError> {
+        let mut usable: Vec<(usize, Gated)> = Vec::new();
+        let mut first_hint = None;
+        for (i, frame) in frames.iter().enumerate() {
+            match self.gate(frame)? {
+                Ok(gated) => usable.push((i, gated)),
+                Err(hint) => {
+                    first_hint.get_or_insert(hint);
+                }
+            }
+        }
+        if usable.is_empty() {
             return Ok(Capture::Retry {
-                hint: quality::Hint::FaceTheFrame,
+                hint: first_hint.unwrap_or(quality::Hint::FaceTheFrame),
             });
         }
-        if let Some(hint) = quality::check_geometry(live, &faces, &self.settings.quality) {
-            return Ok(Capture::Retry { hint });
-        }
-        // The gate's detections are the first pass of locating the face.
-        let detection = self.locate_among(live, faces)?;
-        let aligned = align::align(live, &detection.landmarks)?;
-        if let Some(hint) = quality::check_aligned(&aligned, &self.settings.quality) {
-            return Ok(Capture::Retry { hint });
-        }
-        let embedding = self
-            .recogniser
-            .embed(&aligned)?
-            .ok_or(FaceError::NoEmbedding)?;
-        let similarity = card.embedding.cosine(&embedding);
-        let threshold = self.threshold;
-        let pad = match &self.pad {
-            Some(pad) => pad.judge(frame, &detection)?,
-            None => pad::PadOutcome::Disabled,
+        let (best, gated) = usable
+            .iter()
+            .max_by(|a, b| a.1.detection.score.total_cmp(&b.1.detection.score))
+            .ok_or(FaceError::NoFace)?;
+        let judge = || -> Result<pad::PadOutcome, FaceError> {
+            Ok(match &self.pad {
+                Some(pad) => pad.judge(&frames[*best], &gated.detection)?,
+                None => pad::PadOutcome::Disabled,
+            })
         };
+        let embed = || -> Result<Embedding, FaceError> {
+            let embeddings = usable
+                .iter()
+                .map(|(_, g)| self.embed_aligned(&g.aligned))
+                .collect::<Result<Vec<_>, _>>()?;
+            Embedding::mean(&embeddings).ok_or(FaceError::NoEmbedding)
+        };
+        // PAD and the recogniser do not depend on each other: on a second
+        // core PAD costs no time.
+        let (fused, pad) = if self.settings.pad_in_parallel && self.pad.is_some() {
+            std::thread::scope(|scope| {
+                let pad = scope.spawn(judge);
+                let fused = embed();
+                let pad = pad.join().unwrap_or_else(|_| {
+                    Err(FaceError::Model(ModelError::Run {
+                        name: "pad".into(),
+                        reason: "the PAD thread panicked".into(),
+                    }))
+                });
+                (fused, pad)
+            })
+        } else {
+            (embed(), judge())
+        };
+        let (fused, pad) = (fused?, pad?);
+        let similarity = card.embedding.cosine(&fused);
+        let threshold = self.threshold;
         let attack = matches!(pad, pad::PadOutcome::Attack { .. });
         let matched = similarity >= threshold && !(attack && self.settings.pad == PadMode::Enforce);
         Ok(Capture::Compared {
@@ -391,18 +523,37 @@ impl FaceEngine {
         })
     }
 
-    /// Encodes a card photo (grey, small) as it is.
+    /// Encodes a card photo (grey, small) as it is, the detector at the
+    /// card's input size (once per reception).
     pub fn encode_card(&self, frame: &RgbFrame) -> Result<EncodedFace, FaceError> {
-        self.encode(frame)
+        let found = self
+            .detector
+            .detect_at(frame, self.settings.card_detector_size)?;
+        let detection = self.locate_among(frame, found)?;
+        let aligned = align::align(frame, &detection.landmarks)?;
+        let embedding = self.embed_aligned(&aligned)?;
+        Ok(EncodedFace {
+            detection,
+            embedding,
+        })
     }
 
     /// Encodes a live frame, grey first when configured, as the card photo
     /// was made.
     pub fn encode_live(&self, frame: &RgbFrame) -> Result<EncodedFace, FaceError> {
-        if self.settings.live_as_card && !frame.is_grayscale() {
-            self.encode(&frame.to_grayscale())
+        let grey;
+        let live = if self.settings.live_as_card && !frame.is_grayscale() {
+            grey = frame.to_grayscale();
+            &grey
         } else {
-            self.encode(frame)
-        }
+            frame
+        };
+        let detection = self.locate(live)?;
+        let aligned = align::align(live, &detection.landmarks)?;
+        let embedding = self.embed_aligned(&aligned)?;
+        Ok(EncodedFace {
+            detection,
+            embedding,
+        })
     }
 }

@@ -132,6 +132,98 @@ pub fn read_verified(dir: &Path, entry: &ModelEntry) -> Result<Vec<u8>, ModelErr
     Ok(bytes)
 }
 
+/// The values of a float32 initializer, if `name` is one.
+fn initializer_f32(graph: &tract_onnx::pb::GraphProto, name: &str) -> Option<Vec<f32>> {
+    let t = graph.initializer.iter().find(|t| t.name == name)?;
+    if t.data_type != tract_onnx::pb::tensor_proto::DataType::Float as i32 {
+        return None;
+    }
+    if !t.float_data.is_empty() {
+        return Some(t.float_data.clone());
+    }
+    if t.raw_data.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        t.raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+    )
+}
+
+/// Model surgery at load time: `PRelu(x, s)` becomes `Max(x, Mul(x, s))`,
+/// the same function wherever every slope is at most 1 (checked; a PRelu
+/// with a larger slope is left alone). tract expands PRelu into three
+/// passes over the tensor (compare, multiply, select); this is two. Returns
+/// the number of nodes rewritten.
+pub fn prelu_as_max(proto: &mut tract_onnx::pb::ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else {
+        return 0;
+    };
+    let mut nodes = Vec::with_capacity(graph.node.len());
+    let mut rewritten = 0;
+    for node in std::mem::take(&mut graph.node) {
+        let slopes_ok = node.op_type == "PRelu"
+            && node.input.len() == 2
+            && node.output.len() == 1
+            && initializer_f32(graph, &node.input[1])
+                .is_some_and(|s| !s.is_empty() && s.iter().all(|v| *v <= 1.0));
+        if !slopes_ok {
+            nodes.push(node);
+            continue;
+        }
+        let scaled = format!("{}.prelu-scaled", node.output[0]);
+        nodes.push(tract_onnx::pb::NodeProto {
+            name: format!("{}.mul", node.name),
+            op_type: "Mul".into(),
+            input: node.input.clone(),
+            output: vec![scaled.clone()],
+            ..Default::default()
+        });
+        nodes.push(tract_onnx::pb::NodeProto {
+            name: format!("{}.max", node.name),
+            op_type: "Max".into(),
+            input: vec![node.input[0].clone(), scaled],
+            output: node.output.clone(),
+            ..Default::default()
+        });
+        rewritten += 1;
+    }
+    graph.node = nodes;
+    rewritten
+}
+
+/// How tract runs the models: the same for every model of an engine.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// Matrix products on this many threads; 0 or 1: the calling thread only.
+    pub threads: usize,
+    executor: Option<tract_onnx::prelude::multithread::Executor>,
+}
+
+impl Tuning {
+    /// One pool of `threads` shared by every model loaded with it.
+    pub fn with_threads(threads: usize) -> Tuning {
+        Tuning {
+            threads,
+            executor: (threads > 1)
+                .then(|| tract_onnx::prelude::multithread::Executor::multithread(threads)),
+        }
+    }
+}
+
+/// The time one node of a model took in one run (see [`Runnable::profile`]).
+#[derive(Debug, Clone)]
+pub struct NodeTime {
+    /// Node name in the optimised graph.
+    pub node: String,
+    /// Operator, as tract names it.
+    pub op: String,
+    /// Time spent.
+    pub time: std::time::Duration,
+}
+
 /// An optimised, runnable model with its output names.
 pub struct Runnable {
     name: String,
@@ -146,6 +238,16 @@ impl Runnable {
         bytes: &[u8],
         input_shape: &[usize],
     ) -> Result<Runnable, ModelError> {
+        Runnable::from_onnx_tuned(name, bytes, input_shape, &Tuning::default())
+    }
+
+    /// [`Runnable::from_onnx`] with a thread pool.
+    pub fn from_onnx_tuned(
+        name: &str,
+        bytes: &[u8],
+        input_shape: &[usize],
+        tuning: &Tuning,
+    ) -> Result<Runnable, ModelError> {
         let load = |e: TractError| ModelError::Load {
             name: name.to_string(),
             reason: format!("{e:#}"),
@@ -153,10 +255,15 @@ impl Runnable {
         // Shapes recorded inside the graph (value_info, output shapes) pin
         // YuNet to 640×640; the convolutions themselves work at any size, so
         // let tract infer them from the input we give.
-        let model = tract_onnx::onnx()
+        let onnx = tract_onnx::onnx()
             .with_ignore_value_info(true)
-            .with_ignore_output_shapes(true)
-            .model_for_read(&mut std::io::Cursor::new(bytes))
+            .with_ignore_output_shapes(true);
+        let mut proto = onnx
+            .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+            .map_err(load)?;
+        prelu_as_max(&mut proto);
+        let model = onnx
+            .model_for_proto_model(&proto)
             .map_err(load)?
             .with_input_fact(0, f32::fact(input_shape).into())
             .map_err(load)?
@@ -173,18 +280,57 @@ impl Runnable {
                     .unwrap_or_else(|| model.node(o.node).name.clone())
             })
             .collect();
+        let options = RunOptions {
+            executor: tuning.executor.clone(),
+            ..RunOptions::default()
+        };
         Ok(Runnable {
             name: name.to_string(),
-            plan: model.into_runnable().map_err(load)?,
+            plan: model.into_runnable_with_options(&options).map_err(load)?,
             outputs,
         })
     }
 
-    /// Reads, verifies and loads a manifest model from `dir`.
-    pub fn load(dir: &Path, name: &str, input_shape: &[usize]) -> Result<Runnable, ModelError> {
+    /// Reads, verifies and loads a manifest model from `dir`, tuned.
+    pub fn load_tuned(
+        dir: &Path,
+        name: &str,
+        input_shape: &[usize],
+        tuning: &Tuning,
+    ) -> Result<Runnable, ModelError> {
         let entry = entry(name)?;
         let bytes = read_verified(dir, &entry)?;
-        Runnable::from_onnx(name, &bytes, input_shape)
+        Runnable::from_onnx_tuned(name, &bytes, input_shape, tuning)
+    }
+
+    /// One run with every node of the optimised graph timed, in execution
+    /// order (for `cargo bench --bench face -- --layers`).
+    pub fn profile(&self, shape: &[usize], data: &[f32]) -> Result<Vec<NodeTime>, ModelError> {
+        let fail = |e: TractError| ModelError::Run {
+            name: self.name.clone(),
+            reason: format!("{e:#}"),
+        };
+        let input = Tensor::from_shape(shape, data).map_err(fail)?;
+        let mut state = TypedSimpleState::new(&self.plan).map_err(fail)?;
+        let mut times = Vec::new();
+        state
+            .run_plan_with_eval(tvec!(input.into_tvalue()), |ctx, op_state, node, inputs| {
+                let start = std::time::Instant::now();
+                let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                times.push(NodeTime {
+                    node: node.name.clone(),
+                    op: node.op().name().to_string(),
+                    time: start.elapsed(),
+                });
+                out
+            })
+            .map_err(fail)?;
+        Ok(times)
+    }
+
+    /// Reads, verifies and loads a manifest model from `dir`.
+    pub fn load(dir: &Path, name: &str, input_shape: &[usize]) -> Result<Runnable, ModelError> {
+        Runnable::load_tuned(dir, name, input_shape, &Tuning::default())
     }
 
     /// Output names, in order.

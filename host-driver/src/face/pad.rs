@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::detect::{sample, Detection};
 use super::image::RgbFrame;
-use super::models::{ModelError, Runnable};
+use super::models::{ModelError, Runnable, Tuning};
 
 /// Input side of MiniFASNet.
 const SIDE: usize = 80;
@@ -78,15 +78,26 @@ pub fn crop_input(frame: &RgbFrame, det: &Detection, scale: f32) -> Zeroizing<Ve
 
 impl Pad {
     /// Loads and verifies both models.
-    pub fn load(dir: &Path, threshold: f32) -> Result<Pad, ModelError> {
+    pub fn load(dir: &Path, threshold: f32, tuning: &Tuning) -> Result<Pad, ModelError> {
         let shape = [1, 3, SIDE, SIDE];
         Ok(Pad {
             models: vec![
-                (Runnable::load(dir, "minifasnet-v2", &shape)?, 2.7),
-                (Runnable::load(dir, "minifasnet-v1se", &shape)?, 4.0),
+                (
+                    Runnable::load_tuned(dir, "minifasnet-v2", &shape, tuning)?,
+                    2.7,
+                ),
+                (
+                    Runnable::load_tuned(dir, "minifasnet-v1se", &shape, tuning)?,
+                    4.0,
+                ),
             ],
             threshold,
         })
+    }
+
+    /// The models with their crop factors (for profiling).
+    pub fn models(&self) -> impl Iterator<Item = (&Runnable, f32)> {
+        self.models.iter().map(|(m, s)| (m, *s))
     }
 
     /// Judges the face `det` in `frame`.

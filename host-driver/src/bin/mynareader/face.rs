@@ -33,6 +33,15 @@ pub struct FaceArgs {
     /// Detector input side in pixels (a multiple of 32).
     #[arg(long, default_value_t = FaceSettings::default().detector_size)]
     detector_size: usize,
+    /// Detector input long side for card photos (a multiple of 32).
+    #[arg(long, default_value_t = FaceSettings::default().card_detector_size)]
+    card_detector_size: usize,
+    /// Detector input side of the refining pass (a multiple of 32).
+    #[arg(long, default_value_t = FaceSettings::default().refine_size)]
+    refine_size: usize,
+    /// Threads for the models' matrix products.
+    #[arg(long, default_value_t = FaceSettings::default().threads)]
+    threads: usize,
 }
 
 /// The `face` command group.
@@ -62,6 +71,10 @@ pub enum FaceCommand {
         /// Folder the image paths are relative to (default: the CSV's folder).
         #[arg(long)]
         root: Option<PathBuf>,
+        /// Impostors: every cross-identity pair of the listed images
+        /// (identity = the image's folder), not only the listed ones.
+        #[arg(long)]
+        all_impostors: bool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -81,8 +94,9 @@ pub fn run(command: FaceCommand) -> Result<(), Failure> {
             face,
             pairs,
             root,
+            all_impostors,
             json,
-        } => evaluate(&face, &pairs, root, json),
+        } => evaluate(&face, &pairs, root, all_impostors, json),
     }
 }
 
@@ -93,6 +107,9 @@ fn engine(args: &FaceArgs) -> Result<FaceEngine, Failure> {
         recogniser: args.recogniser.clone(),
         live_as_card: args.live_as_card,
         detector_size: args.detector_size,
+        card_detector_size: args.card_detector_size,
+        refine_size: args.refine_size,
+        threads: args.threads,
         pad: match args.pad.as_str() {
             "off" => PadMode::Off,
             "enforce" => PadMode::Enforce,
@@ -180,13 +197,18 @@ fn evaluate(
     face: &FaceArgs,
     pairs: &Path,
     root: Option<PathBuf>,
+    all_impostors: bool,
     json: bool,
 ) -> Result<(), Failure> {
     let text = String::from_utf8_lossy(&read_file(pairs, "pair list")?).into_owned();
     let list = eval::parse_pairs(&text).map_err(|e| Failure::context(pairs.display(), e))?;
     let root = root.unwrap_or_else(|| pairs.parent().map(PathBuf::from).unwrap_or_default());
     let engine = engine(face)?;
-    let report = eval::evaluate(&engine, &list, &root)?;
+    let options = eval::EvalOptions {
+        all_impostors,
+        max_attempts: engine.settings().max_attempts,
+    };
+    let report = eval::evaluate_with(&engine, &list, &root, &options)?;
     if json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
         return Ok(());
@@ -213,6 +235,26 @@ fn evaluate(
         report.false_accepts_at_threshold,
         report.max_impostor,
         report.min_genuine
+    );
+    let op = &report.operating_point;
+    let score = |v: Option<f32>| {
+        v.map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "n/a (too few impostors)".into())
+    };
+    println!(
+        "impostors ({}):   max {}, 99.9th pct {}, 99th pct {}; margin {}",
+        op.impostors,
+        score(op.impostor_max),
+        score(op.impostor_p999),
+        score(op.impostor_p99),
+        score(op.margin)
+    );
+    println!(
+        "receptions:       {} on one capture, {} within {} captures ({} if independent)",
+        show(op.one_capture_acceptance),
+        show(op.receptions_within_max_attempts),
+        op.max_attempts,
+        show(op.receptions_within_max_attempts_if_independent)
     );
     println!("no face:          {:?}", report.no_face);
     println!(
