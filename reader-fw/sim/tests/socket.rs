@@ -263,7 +263,10 @@ fn reader_commands_talk_to_the_simulator_one_session_per_run() {
     let mut sessions = Vec::new();
     for (name, state) in [
         ("choose-method", "ChooseMethod"),
-        ("pin-entry", "PinEntry { tries_left: 3, wrong_before: false }"),
+        (
+            "pin-entry",
+            "PinEntry { tries_left: 3, wrong_before: false }",
+        ),
         ("consent-overview", "ConsentOverview"),
     ] {
         let (code, out, err) = run_cli(&cli, &["reader", "show", name, "--link", &link]);
