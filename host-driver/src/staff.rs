@@ -149,7 +149,9 @@ pub struct StaffDb {
     conn: Connection,
 }
 
-fn check_id(id: &str) -> Result<(), StaffError> {
+/// A staff id is 1–32 letters, digits, `-` or `_` (it goes into the audit
+/// trail and the control socket's words).
+pub fn check_id(id: &str) -> Result<(), StaffError> {
     let ok = !id.is_empty()
         && id.len() <= 32
         && id

@@ -12,31 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mynareader::rig;
 use mynareader_tests::{binary, scan_for_secrets, Needle};
-
-fn faces() -> Option<PathBuf> {
-    ["../shared/faces/dev-card", "../../shared/faces/dev-card"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.join("pairs.csv").exists())
-}
-
-/// The dev pair the demo picks (the first same-person card/live pair).
-fn face_pair(faces: &Path) -> (PathBuf, PathBuf) {
-    let pairs = std::fs::read_to_string(faces.join("pairs.csv")).unwrap();
-    pairs
-        .lines()
-        .skip(1)
-        .find_map(|row| {
-            let cols: Vec<&str> = row.split(',').collect();
-            (cols.len() == 3
-                && cols[2].trim() == "1"
-                && cols[0].ends_with("_card.jp2")
-                && !cols[1].ends_with(".jp2"))
-            .then(|| (faces.join(cols[0]), faces.join(cols[1])))
-        })
-        .unwrap()
-}
 
 /// 64 bytes from the middle of a file: finding them means the image (or a
 /// copy of it) was written.
@@ -112,7 +89,8 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
     assert!(output.status.success(), "demo failed\n{stdout}\n{stderr}");
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    let face = faces().map(|f| face_pair(&f));
+    // The dev pair the demo picks: the same choice as the demo's.
+    let face = rig::default_faces().map(|f| rig::face_pair(&f).unwrap());
     let face_ran = summary["face"].as_bool().unwrap();
     if std::env::var("CI").as_deref() == Ok("true") {
         assert!(

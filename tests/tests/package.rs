@@ -2,7 +2,9 @@
 //! (`scripts/build-deb`) and inspected with `dpkg-deb` (and `lintian`
 //! where installed); the systemd unit checked with `systemd-analyze
 //! verify` where available; the udev rules checked for syntax; the default
-//! settings file equal to the built-in defaults.
+//! settings file equal to the built-in defaults; and the package installed,
+//! reinstalled, removed and purged for real on a clean Debian 12 root
+//! (`debootstrap --variant=minbase`, no systemd, no udev), in a chroot.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,18 +30,8 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_systemd() {
-    if !which("dpkg-deb") {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI: dpkg-deb missing"
-        );
-        eprintln!("skipped: dpkg-deb not installed");
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().display().to_string();
+/// Builds the package into `out` from the binaries the tests run; its path.
+fn build_deb(out: &Path) -> String {
     let built = run(
         "bash",
         &[
@@ -52,10 +44,24 @@ fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_syst
             "--compress",
             "none",
             "--out",
-            &out,
+            &out.display().to_string(),
         ],
     );
-    let deb = built.lines().last().unwrap().trim().to_string();
+    built.lines().last().unwrap().trim().to_string()
+}
+
+#[test]
+fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_systemd() {
+    if !which("dpkg-deb") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: dpkg-deb missing"
+        );
+        eprintln!("skipped: dpkg-deb not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let deb = build_deb(dir.path());
     let listing = run("dpkg-deb", &["-c", &deb]);
     for path in [
         "./usr/bin/mynareader",
@@ -251,4 +257,188 @@ fn the_shipped_settings_are_the_built_in_defaults() {
         &["kiosk", "--print-config"],
     );
     assert_eq!(printed, defaults);
+}
+
+/// A clean Debian 12 (minbase: no systemd, no udev), made once per target
+/// folder with `debootstrap` and copied for each run.
+fn clean_debian_12() -> Result<PathBuf, String> {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("debian12-minbase");
+    if base.join("usr/bin/apt-get").is_file() {
+        return Ok(base);
+    }
+    let partial = base.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    eprintln!("making a clean Debian 12 root with debootstrap (once per target folder)…");
+    let out = Command::new("debootstrap")
+        .args(["--variant=minbase", "bookworm"])
+        .arg(&partial)
+        .arg("http://deb.debian.org/debian")
+        .output()
+        .map_err(|e| format!("debootstrap: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "debootstrap failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        ));
+    }
+    std::fs::rename(&partial, &base).map_err(|e| e.to_string())?;
+    Ok(base)
+}
+
+/// Runs `script` as root inside `root` (its own mount namespace, /proc
+/// mounted); exit status and everything it printed.
+fn in_root(root: &Path, script: &str) -> (bool, String) {
+    let out = Command::new("unshare")
+        .args(["--mount", "--fork", "sh", "-c"])
+        .arg(format!(
+            "mount -t proc proc '{r}/proc' && exec chroot '{r}' sh -ec \"$0\"",
+            r = root.display()
+        ))
+        .arg(script)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_package_installs_reinstalls_and_purges_on_a_clean_debian_12_without_systemd() {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let root_user = run("id", &["-u"]).trim() == "0";
+    let missing: Vec<_> = ["debootstrap", "unshare", "chroot", "dpkg-deb"]
+        .into_iter()
+        .filter(|tool| !which(tool))
+        .collect();
+    if !root_user || !missing.is_empty() {
+        assert!(
+            !ci,
+            "CI: a clean install needs root and {missing:?} (scripts/setup-debian)"
+        );
+        eprintln!("skipped: a clean install needs root and debootstrap, unshare, chroot ({missing:?} missing)");
+        return;
+    }
+    let base = match clean_debian_12() {
+        Ok(base) => base,
+        Err(why) => {
+            assert!(!ci, "CI: {why}");
+            eprintln!("skipped: no clean Debian 12 root: {why}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    run(
+        "cp",
+        &[
+            "-a",
+            &base.display().to_string(),
+            &root.display().to_string(),
+        ],
+    );
+    let deb = build_deb(dir.path());
+    std::fs::copy(&deb, root.join("tmp/mynareader.deb")).unwrap();
+    std::fs::copy("/etc/resolv.conf", root.join("etc/resolv.conf")).unwrap();
+    assert!(
+        !root.join("run/systemd/system").exists() && !root.join("bin/systemctl").exists(),
+        "the clean root has no systemd"
+    );
+
+    // Install with its dependencies (pcscd, libccid) from Debian.
+    let (ok, out) = in_root(
+        &root,
+        "apt-get update -q >/dev/null && \
+         apt-get install -y -q --no-install-recommends /tmp/mynareader.deb",
+    );
+    if !ok && out.contains("Could not resolve") {
+        assert!(!ci, "CI: no network to Debian's mirror:\n{out}");
+        eprintln!("skipped: no network to Debian's mirror");
+        return;
+    }
+    assert!(ok, "install failed:\n{out}");
+    assert!(out.contains("Setting up mynareader"), "{out}");
+    let (ok, out) = in_root(
+        &root,
+        "getent passwd mynareader; getent group mynareader; \
+         stat -c '%U:%G %a' /var/lib/mynareader; \
+         mynareader --version; \
+         mynareader kiosk --print-config | grep -c '^\\[' ; \
+         test -f /lib/systemd/system/mynareader-kiosk.service && echo unit; \
+         test -f /lib/udev/rules.d/60-mynareader.rules && echo rules; \
+         dpkg-query -W -f='${Status}\\n' mynareader",
+    );
+    assert!(ok, "{out}");
+    let user = out.lines().next().unwrap_or_default();
+    assert!(
+        user.starts_with("mynareader:x:")
+            && user.ends_with(":/var/lib/mynareader:/usr/sbin/nologin"),
+        "a system user without a login: {out}"
+    );
+    let uid: u32 = user.split(':').nth(2).unwrap().parse().unwrap();
+    assert!(uid < 1000, "a system uid: {uid}");
+    assert!(out.contains("mynareader:mynareader 750"), "{out}");
+    assert!(
+        out.contains("mynareader 0."),
+        "the binary runs there: {out}"
+    );
+    assert!(out.contains("unit") && out.contains("rules"), "{out}");
+    assert!(out.contains("install ok installed"), "{out}");
+
+    // The settings are a conffile: a technician's change survives a
+    // reinstall, and the maintainer scripts run again cleanly.
+    let (ok, out) = in_root(
+        &root,
+        "echo '# changed on site' >> /etc/mynareader/kiosk.toml && \
+         dpkg -i --force-confold /tmp/mynareader.deb && \
+         tail -1 /etc/mynareader/kiosk.toml && getent passwd mynareader | cut -d: -f3",
+    );
+    assert!(ok, "reinstall failed:\n{out}");
+    assert!(out.contains("# changed on site"), "{out}");
+    assert!(
+        out.trim_end().ends_with(&uid.to_string()),
+        "same user: {out}"
+    );
+
+    // Remove: the programs go, the settings and the user stay.
+    let (ok, out) = in_root(
+        &root,
+        "dpkg -r mynareader && \
+         { test -e /usr/bin/mynareader && echo binary-left || true; } && \
+         test -f /etc/mynareader/kiosk.toml && echo settings-kept && \
+         getent passwd mynareader >/dev/null && echo user-kept",
+    );
+    assert!(ok, "remove failed:\n{out}");
+    assert!(!out.contains("binary-left"), "{out}");
+    assert!(
+        out.contains("settings-kept") && out.contains("user-kept"),
+        "{out}"
+    );
+
+    // Purge: the user, group and settings go; the state folder (audit
+    // trail) is kept on purpose.
+    std::fs::write(root.join("var/lib/mynareader/audit.marker"), b"kept").unwrap();
+    let (ok, out) = in_root(
+        &root,
+        "dpkg -P mynareader && \
+         { getent passwd mynareader && echo user-left || true; } && \
+         { getent group mynareader && echo group-left || true; } && \
+         { test -e /etc/mynareader/kiosk.toml && echo settings-left || true; } && \
+         test -f /var/lib/mynareader/audit.marker && echo state-kept",
+    );
+    assert!(ok, "purge failed:\n{out}");
+    for left in ["user-left", "group-left", "settings-left"] {
+        assert!(!out.contains(left), "{left}: {out}");
+    }
+    assert!(out.contains("state-kept"), "{out}");
 }

@@ -258,9 +258,7 @@ async fn switch(
     }
     let request = match form.state.as_str() {
         "on" => {
-            let Ok(reason) = serde_json::from_value::<VisualReason>(serde_json::Value::String(
-                form.reason.clone(),
-            )) else {
+            let Some(reason) = VisualReason::from_code(&form.reason) else {
                 let now = console.now();
                 let _ = console
                     .staff

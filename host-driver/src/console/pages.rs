@@ -6,6 +6,7 @@ use maud::{html, Markup, DOCTYPE};
 use super::session::Session;
 use super::Lang;
 use crate::staff::{AuditEntry, ChainBreak};
+use crate::upstream::messages::VisualReason;
 
 /// Why a login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +122,17 @@ fn yes(value: &serde_json::Value) -> bool {
     value == true
 }
 
-const REASONS: [(&str, &str, &str); 6] = [
-    (
-        "face-unavailable",
-        "顔認証ができない",
-        "Face recognition not possible",
-    ),
-    ("pin-forgotten", "暗証番号を忘れた", "PIN forgotten"),
-    ("difficult-to-visit", "来所が困難", "Difficult to visit"),
-    ("unwell", "体調不良", "Unwell"),
-    ("cognitive", "認知機能の低下", "Cognitive decline"),
-    ("other", "その他", "Other"),
-];
+/// What staff read for each reason (the code is the reason's own).
+fn reason_words(reason: VisualReason) -> (&'static str, &'static str) {
+    match reason {
+        VisualReason::FaceUnavailable => ("顔認証ができない", "Face recognition not possible"),
+        VisualReason::PinForgotten => ("暗証番号を忘れた", "PIN forgotten"),
+        VisualReason::DifficultToVisit => ("来所が困難", "Difficult to visit"),
+        VisualReason::Unwell => ("体調不良", "Unwell"),
+        VisualReason::Cognitive => ("認知機能の低下", "Cognitive decline"),
+        VisualReason::Other => ("その他", "Other"),
+    }
+}
 
 fn topic_words(lang: Lang, code: &str) -> &'static str {
     match code {
@@ -191,7 +191,7 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                         input type="hidden" name="state" value="on";
                         label for="reason" { (t(lang, "理由", "Reason")) }
                         select id="reason" name="reason" {
-                            @for (code, ja, en) in REASONS { option value=(code) { (t(lang, ja, en)) } }
+                            @for reason in VisualReason::ALL { @let (ja, en) = reason_words(reason); option value=(reason.code()) { (t(lang, ja, en)) } }
                         }
                         " "
                         button type="submit" id="visual-on" { (t(lang, "目視モードにする", "Switch visual check on")) }

@@ -104,16 +104,9 @@ impl Request {
     pub fn parse(line: &str) -> Result<Request, RequestError> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let staff_id = |staff: &str| -> Result<String, RequestError> {
-            let ok = !staff.is_empty()
-                && staff.len() <= 32
-                && staff
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if ok {
-                Ok(staff.to_string())
-            } else {
-                Err(RequestError::StaffId)
-            }
+            crate::staff::check_id(staff)
+                .map(|()| staff.to_string())
+                .map_err(|_| RequestError::StaffId)
         };
         match words.as_slice() {
             ["status"] => Ok(Request::Status),
@@ -127,9 +120,7 @@ impl Request {
             )),
             ["visual-check", "on", staff, reason, password] => {
                 let staff_id = staff_id(staff)?;
-                let reason: VisualReason =
-                    serde_json::from_value(serde_json::Value::String((*reason).to_string()))
-                        .map_err(|_| RequestError::Reason)?;
+                let reason = VisualReason::from_code(reason).ok_or(RequestError::Reason)?;
                 Ok(Request::VisualCheckOn(
                     VisualCheckOn { staff_id, reason },
                     Password::decode(password).ok_or(RequestError::Password)?,

@@ -687,10 +687,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                 completed,
             } => {
                 tracing::info!(event = "audit.visual-check", completed = *completed);
-                let reason = serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                let reason = reason.code();
                 let outcome = if *completed {
                     "completed"
                 } else {
@@ -698,7 +695,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                 };
                 if let Some(staff) = self.staff.as_mut() {
                     if let Err(e) =
-                        staff.record(now, staff_id, "visual-check-used", outcome, &reason)
+                        staff.record(now, staff_id, "visual-check-used", outcome, reason)
                     {
                         tracing::error!(event = "audit.write-failed", error = %e);
                     }

@@ -262,12 +262,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 serde_json::json!({ "ok": true, "alerts": alerts }).to_string()
             }
             Request::VisualCheckOn(on, password) => {
-                let reason = serde_json::to_value(on.reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                let reason = on.reason.code();
                 if let Err(refusal) =
-                    self.authorise(&on.staff_id, &password, "visual-check-on", &reason)
+                    self.authorise(&on.staff_id, &password, "visual-check-on", reason)
                 {
                     return refusal;
                 }
@@ -277,10 +274,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                     .to_string()
             }
             Request::VisualCheckOnBy(on) => {
-                let reason = serde_json::to_value(on.reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
+                let reason = on.reason.code();
                 self.record(
                     &on.staff_id,
                     "visual-check-on",

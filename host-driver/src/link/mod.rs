@@ -95,6 +95,11 @@ pub enum ReaderLinkError {
     /// A PIN answer that is not four ASCII digits.
     #[error("the reader sent a malformed PIN")]
     BadPin,
+    /// A firmware commit was sent, its answer lost, and the reader could
+    /// not be reached again to ask which firmware runs: the update may
+    /// have been taken. Nothing is sent again until that is known.
+    #[error("the firmware commit went unanswered and the reader did not come back")]
+    CommitUnanswered,
 }
 
 /// Who the reader is, from its `Welcome`.
@@ -625,16 +630,41 @@ impl<T: FrameTransport> ReaderLink<T> {
             }
             match self.firmware_request(&HostToDevice::FirmwareCommit { signature }) {
                 Ok(_) => return Ok(()),
-                // The answer was lost but the reader restarted into it.
-                Err(_) if self.info.boot_id != boot && self.info.firmware == version => {
-                    return Ok(())
-                }
-                Err(e) => {
-                    retry(self, e)?;
+                Err(ReaderLinkError::Device(e)) => return Err(ReaderLinkError::Device(e)),
+                // The answer is lost. The reader may have taken the image
+                // and restarted into it: ask what runs before sending
+                // anything again, so an update that went through is never
+                // started over.
+                Err(_) => {
+                    let running = self.reach_again()?;
+                    if running.boot_id != boot && running.firmware == version {
+                        return Ok(());
+                    }
+                    // The same run of the reader, or one that restarted
+                    // without the image: it was not committed.
+                    if attempts >= FIRMWARE_ATTEMPTS {
+                        return Err(ReaderLinkError::Interrupted);
+                    }
                     continue 'over;
                 }
             }
         }
+    }
+
+    /// After a lost answer: opens the link again (each try waits within
+    /// the transport's own limit) and gives who the reader is now.
+    fn reach_again(&mut self) -> Result<ReaderInfo, ReaderLinkError> {
+        // A recovery inside the failed request may already have opened it.
+        if self.sync().is_ok() {
+            return Ok(self.info);
+        }
+        for _ in 0..FIRMWARE_ATTEMPTS {
+            match self.recover(true) {
+                Ok(()) => return Ok(self.info),
+                Err(e) => tracing::warn!(event = "link-firmware-commit-unanswered", error = %e),
+            }
+        }
+        Err(ReaderLinkError::CommitUnanswered)
     }
 
     /// One firmware message and its answer: the bytes accepted so far.

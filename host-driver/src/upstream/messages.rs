@@ -99,6 +99,36 @@ pub enum VisualReason {
     Other,
 }
 
+impl VisualReason {
+    /// Every reason, in the order staff see them.
+    pub const ALL: [VisualReason; 6] = [
+        VisualReason::FaceUnavailable,
+        VisualReason::PinForgotten,
+        VisualReason::DifficultToVisit,
+        VisualReason::Unwell,
+        VisualReason::Cognitive,
+        VisualReason::Other,
+    ];
+
+    /// The code on the wire, in the audit trail and on the control socket
+    /// (the serde name).
+    pub const fn code(self) -> &'static str {
+        match self {
+            VisualReason::FaceUnavailable => "face-unavailable",
+            VisualReason::PinForgotten => "pin-forgotten",
+            VisualReason::DifficultToVisit => "difficult-to-visit",
+            VisualReason::Unwell => "unwell",
+            VisualReason::Cognitive => "cognitive",
+            VisualReason::Other => "other",
+        }
+    }
+
+    /// The reason a code names.
+    pub fn from_code(code: &str) -> Option<VisualReason> {
+        VisualReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
 /// How identity was confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase", deny_unknown_fields)]

@@ -426,3 +426,16 @@ fn errors_keep_their_cause() {
         DeliveryError::BadAnswer(serde_json::from_str::<VerifyResponse>("{").unwrap_err());
     assert!(bad.source().is_some());
 }
+
+#[test]
+fn a_visual_reason_code_is_its_wire_name_and_names_it_back() {
+    use super::messages::VisualReason;
+    for reason in VisualReason::ALL {
+        assert_eq!(
+            serde_json::to_value(reason).unwrap(),
+            serde_json::Value::String(reason.code().into())
+        );
+        assert_eq!(VisualReason::from_code(reason.code()), Some(reason));
+    }
+    assert_eq!(VisualReason::from_code("because"), None);
+}

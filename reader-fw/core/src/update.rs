@@ -18,7 +18,7 @@
 
 use embedded_storage::nor_flash::NorFlash;
 use myna_image::{Header, Verifier, HEADER_LEN, PUBLIC_KEY_LEN, SIGNATURE_LEN};
-use myna_link::{DeviceError, DeviceToHost, HostToDevice};
+use myna_link::{DeviceError, DeviceToHost, FirmwareRefusal, HostToDevice};
 
 pub use myna_image::{self, ImageError};
 
@@ -64,6 +64,33 @@ pub enum UpdateError {
     Flash,
     /// No slot holds a valid image.
     NoValidImage,
+}
+
+impl UpdateError {
+    /// The reason as the link carries it.
+    pub fn refusal(self) -> FirmwareRefusal {
+        match self {
+            UpdateError::Image(e) => match e {
+                ImageError::Truncated | ImageError::TrailingBytes => FirmwareRefusal::Truncated,
+                ImageError::BadMagic | ImageError::HeaderVersion | ImageError::BadHeader => {
+                    FirmwareRefusal::Malformed
+                }
+                ImageError::UnknownKey => FirmwareRefusal::UnknownKey,
+                ImageError::TooLarge => FirmwareRefusal::TooLarge,
+                ImageError::BodyHash => FirmwareRefusal::BodyHash,
+                // The baked-in key is not a point: nothing verifies with it.
+                ImageError::Signature | ImageError::BadKey => FirmwareRefusal::Signature,
+            },
+            UpdateError::WrongHardware => FirmwareRefusal::WrongHardware,
+            UpdateError::Downgrade => FirmwareRefusal::Downgrade,
+            UpdateError::TooLarge => FirmwareRefusal::TooLarge,
+            UpdateError::Mismatch => FirmwareRefusal::Mismatch,
+            UpdateError::NotStarted => FirmwareRefusal::NotStarted,
+            UpdateError::OutOfOrder => FirmwareRefusal::OutOfOrder,
+            UpdateError::Unconfirmed => FirmwareRefusal::Unconfirmed,
+            UpdateError::Flash | UpdateError::NoValidImage => FirmwareRefusal::Flash,
+        }
+    }
 }
 
 impl From<ImageError> for UpdateError {
@@ -464,8 +491,8 @@ impl Updater {
     }
 
     /// Carries out one of the link's firmware messages and gives the
-    /// answer: the bytes accepted so far, or `FirmwareRejected` (the
-    /// reason stays in [`Updater::last_error`]).
+    /// answer: the bytes accepted so far, or `FirmwareRejected` with the
+    /// reason (the full one stays in [`Updater::last_error`]).
     pub fn handle<F: NorFlash>(
         &mut self,
         flash: &mut F,
@@ -484,7 +511,7 @@ impl Updater {
         };
         match done {
             Ok(n) => DeviceToHost::FirmwareProgress(n),
-            Err(_) => DeviceToHost::Error(DeviceError::FirmwareRejected),
+            Err(e) => DeviceToHost::Error(DeviceError::FirmwareRejected(e.refusal())),
         }
     }
 

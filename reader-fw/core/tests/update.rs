@@ -8,6 +8,7 @@
 use myna_hal::embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
 use myna_hal::sim::SimFlash;
 use myna_image::{public_key, sign, ImageError, Release};
+use myna_link::FirmwareRefusal;
 use reader_fw::update::{
     self, read_state, verify_slot, Booted, FlashLayout, Trust, UpdateError, Updater, HW_ID,
 };
@@ -170,42 +171,53 @@ fn each_bad_image_is_refused_with_its_own_error_and_the_running_image_untouched(
     tampered_body[64 + 100] ^= 0x01;
     let mut tampered_header = good.clone();
     tampered_header[16] ^= 0x02; // the security counter, 5 -> 7
-    let cases: Vec<(&str, Vec<u8>, UpdateError)> = vec![
+    let cases: Vec<(&str, Vec<u8>, UpdateError, FirmwareRefusal)> = vec![
         (
             "tampered body",
             tampered_body,
             UpdateError::Image(ImageError::BodyHash),
+            FirmwareRefusal::BodyHash,
         ),
         (
             "tampered header",
             tampered_header,
             UpdateError::Image(ImageError::Signature),
+            FirmwareRefusal::Signature,
         ),
         (
             "wrong key",
             image_with(&OTHER, HW_ID, 3, 5, 5000),
             UpdateError::Image(ImageError::UnknownKey),
+            FirmwareRefusal::UnknownKey,
         ),
         (
             "wrong hardware",
             image_with(&SECRET, HW_ID + 1, 3, 5, 5000),
             UpdateError::WrongHardware,
+            FirmwareRefusal::WrongHardware,
         ),
         (
             "truncated",
             Vec::new(),
             UpdateError::Image(ImageError::Truncated),
+            FirmwareRefusal::Truncated,
         ),
-        ("downgrade", image(3, 4), UpdateError::Downgrade),
+        (
+            "downgrade",
+            image(3, 4),
+            UpdateError::Downgrade,
+            FirmwareRefusal::Downgrade,
+        ),
         (
             "too large",
             image_with(&SECRET, HW_ID, 3, 5, 17 * 1024),
             UpdateError::TooLarge,
+            FirmwareRefusal::TooLarge,
         ),
     ];
     let running = slot_bytes(&mut flash, 1);
     let state = read_state(&mut flash, &layout()).unwrap();
-    for (name, bytes, expected) in cases {
+    for (name, bytes, expected, reason) in cases {
         let (_, mut updater) = start(&mut flash).unwrap();
         let got = if name == "truncated" {
             // The host ran out of image and committed what it had sent.
@@ -220,6 +232,8 @@ fn each_bad_image_is_refused_with_its_own_error_and_the_running_image_untouched(
         };
         assert_eq!(got.unwrap_err(), expected, "{name}");
         assert_eq!(updater.last_error(), Some(expected), "{name}");
+        // The reason the link carries to the technician's tool.
+        assert_eq!(expected.refusal(), reason, "{name}");
         assert_eq!(
             slot_bytes(&mut flash, 1),
             running,

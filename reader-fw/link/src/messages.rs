@@ -260,6 +260,42 @@ pub enum Button {
     Other(u8),
 }
 
+/// Why the reader refused a firmware image or an update step, so the
+/// technician's tool can say what to do without reading the reader's logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirmwareRefusal {
+    /// Shorter or longer than its header says.
+    Truncated,
+    /// Not an image, or a header layout this firmware does not know.
+    Malformed,
+    /// Signed with a key other than the one this reader trusts.
+    UnknownKey,
+    /// The body does not match the hash in the header (damaged or altered).
+    BodyHash,
+    /// The signature does not verify.
+    Signature,
+    /// Built for another board.
+    WrongHardware,
+    /// Its security counter is below the reader's: an older, possibly
+    /// vulnerable image, refused even when the host allows a downgrade.
+    Downgrade,
+    /// Does not fit a slot.
+    TooLarge,
+    /// `FirmwareBegin`'s size or version disagrees with the image's header.
+    Mismatch,
+    /// A chunk or commit without a begun update (the reader restarted).
+    NotStarted,
+    /// A chunk at an offset other than the next byte expected.
+    OutOfOrder,
+    /// The running image is still on trial: it must confirm (start once
+    /// fully) before another update may overwrite the other slot.
+    Unconfirmed,
+    /// Writing or reading the flash failed.
+    Flash,
+    /// A reason from a newer firmware.
+    Other(u8),
+}
+
 /// Why the device reports an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeviceError {
@@ -269,8 +305,9 @@ pub enum DeviceError {
     Sequence,
     /// Camera failure.
     Camera,
-    /// Firmware image refused (signature, size, rollback).
-    FirmwareRejected,
+    /// Firmware image or update step refused, with the reason; the running
+    /// image is untouched.
+    FirmwareRejected(FirmwareRefusal),
     /// A frame that did not decode (corrupted, other version, not a message).
     Frame,
     /// `TakePin` before four digits were entered on a shown PIN pad.

@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used)]
 
 use myna_image::{sign, Release, DEV_SECRET_KEY};
-use myna_link::{DeviceError, DeviceToHost, HostEndpoint, HostEvent, HostToDevice, MAX_FRAME};
+use myna_link::{
+    DeviceError, DeviceToHost, FirmwareRefusal, HostEndpoint, HostEvent, HostToDevice, MAX_FRAME,
+};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::Reader;
 use reader_fw::update::{ImageError, UpdateError, HW_ID};
@@ -117,7 +119,10 @@ fn a_tampered_image_is_refused_and_the_reader_keeps_its_firmware() {
     bytes[64 + 5000] ^= 0x10;
     assert_eq!(
         flash(&mut reader, &bytes),
-        format!("{:?}", DeviceToHost::Error(DeviceError::FirmwareRejected))
+        format!(
+            "{:?}",
+            DeviceToHost::Error(DeviceError::FirmwareRejected(FirmwareRefusal::BodyHash))
+        )
     );
     let updater = reader.updater().unwrap();
     assert_eq!(

@@ -14,8 +14,11 @@ use common::{mynareader_cli, run_cli, Sim};
 
 use myna_image::{sign, Release, DEV_SECRET_KEY};
 use mynareader::link::tcp::TcpTransport;
-use mynareader::link::{ReaderLink, ReaderLinkError};
+use mynareader::link::{FrameTransport, ReaderLink, ReaderLinkError};
+use reader_fw::catalogue::Lang;
+use reader_fw::device::Reader;
 use reader_fw::update::HW_ID;
+use reader_sim::{start_reader, SimBoard};
 
 fn start(flash: &Path) -> Sim {
     common::start(&[std::ffi::OsStr::new("--flash"), flash.as_os_str()])
@@ -182,9 +185,13 @@ fn mynareader_flash_checks_sends_and_reports_the_new_version() {
     let (code, _, err) = run_cli(&cli, &["flash", &old, "--link", &link, "--allow-downgrade"]);
     assert_eq!(code, Some(1));
     assert!(
-        err.contains("refused the image; it keeps running firmware 4"),
+        err.contains(
+            "refused the image (older than the reader's security counter allows); \
+             it keeps running firmware 4"
+        ),
         "{err}"
     );
+    assert!(err.contains("flash the current release"), "{err}");
 
     // A tampered image never leaves the host when a key is given.
     let mut bad = image(6, 2, 1000);
@@ -210,4 +217,122 @@ fn mynareader_flash_checks_sends_and_reports_the_new_version() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A reader in process whose commit answer is lost: the board restarts
+/// into the committed image at once and stays unreachable for `down`
+/// reconnects (a USB reader re-enumerating slowly, a replug).
+struct SlowRestart {
+    reader: Option<Reader<SimBoard>>,
+    to_host: std::collections::VecDeque<u8>,
+    down_after_commit: u32,
+    down: u32,
+    boots: u32,
+}
+
+impl SlowRestart {
+    fn new(down_after_commit: u32) -> SlowRestart {
+        let (board, _) = SimBoard::for_tests(3);
+        SlowRestart {
+            reader: Some(start_reader(board, Lang::Ja, 1).0),
+            to_host: Default::default(),
+            down_after_commit,
+            down: 0,
+            boots: 1,
+        }
+    }
+
+    fn broken() -> std::io::Error {
+        std::io::ErrorKind::ConnectionReset.into()
+    }
+}
+
+impl FrameTransport for SlowRestart {
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.down > 0 {
+            return Err(Self::broken());
+        }
+        let Some(mut reader) = self.reader.take() else {
+            return Err(Self::broken());
+        };
+        let out = &mut self.to_host;
+        reader.receive(bytes, &mut |f: &[u8]| out.extend(f));
+        if reader.updater().is_some_and(|u| u.restart_requested()) {
+            // The answer never leaves the board: it restarts first.
+            self.to_host.clear();
+            self.boots += 1;
+            reader = start_reader(reader.into_board(), Lang::Ja, self.boots).0;
+            self.down = self.down_after_commit;
+        }
+        self.reader = Some(reader);
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.down > 0 {
+            return Err(Self::broken());
+        }
+        let Some(reader) = self.reader.as_mut() else {
+            return Err(Self::broken());
+        };
+        if self.to_host.is_empty() {
+            let out = &mut self.to_host;
+            reader.poll(&mut |f: &[u8]| out.extend(f));
+        }
+        if self.to_host.is_empty() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let n = buf.len().min(self.to_host.len());
+        for (slot, byte) in buf.iter_mut().zip(self.to_host.drain(..n)) {
+            *slot = byte;
+        }
+        Ok(n)
+    }
+
+    fn reconnect(&mut self) -> std::io::Result<()> {
+        self.to_host.clear();
+        if self.down > 0 {
+            self.down -= 1;
+            return Err(std::io::ErrorKind::ConnectionRefused.into());
+        }
+        Ok(())
+    }
+}
+
+fn update_slowly(down: u32) -> (Result<(), ReaderLinkError>, ReaderLink<SlowRestart>, u32) {
+    let mut ids = 100u32..;
+    let mut link =
+        ReaderLink::open(SlowRestart::new(down), move || ids.next().unwrap_or(1)).unwrap();
+    assert_eq!(link.info().firmware, 1);
+    let bytes = image(2, 1, 20_000);
+    let (signed, signature) = bytes.split_at(bytes.len() - 64);
+    let mut starts = 0;
+    let result = link.update_firmware(2, signed, signature, &mut |done, _| {
+        if done == 0 {
+            starts += 1;
+        }
+    });
+    (result, link, starts)
+}
+
+#[test]
+fn a_lost_commit_answer_is_settled_by_asking_the_running_version_not_by_starting_over() {
+    // Down for two reconnects after the commit: longer than the link's own
+    // recovery inside the request.
+    let (result, mut link, starts) = update_slowly(2);
+    result.unwrap();
+    assert_eq!(starts, 1, "the image was sent once");
+    assert_eq!((link.info().firmware, link.info().slot), (2, 1));
+    assert_eq!(link.transport().boots, 2, "one restart, into the new image");
+}
+
+#[test]
+fn a_reader_that_never_comes_back_after_the_commit_is_reported_not_flashed_again() {
+    let (result, mut link, starts) = update_slowly(1_000);
+    assert!(
+        matches!(result, Err(ReaderLinkError::CommitUnanswered)),
+        "{result:?}"
+    );
+    assert_eq!(starts, 1, "nothing sent again while the outcome is unknown");
+    assert_eq!(link.transport().boots, 2);
 }

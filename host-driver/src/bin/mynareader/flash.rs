@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use myna_image::{Image, SIGNATURE_LEN};
+use myna_link::{DeviceError, FirmwareRefusal};
 use mynareader::fw::{self, FwError};
 use mynareader::link::{LinkAddress, ReaderLinkError};
 
@@ -71,11 +72,19 @@ pub fn run(args: FlashArgs) -> Result<(), Failure> {
         &mut |done, total| display.show(done, total),
     )
     .map_err(|e| match e {
-        ReaderLinkError::Device(_) => Failure::new(format!(
-            "{}: the reader refused the image; it keeps running firmware {}",
-            args.link, before.firmware
+        ReaderLinkError::Device(DeviceError::FirmwareRejected(reason)) => {
+            let (why, hint) = refusal(reason);
+            Failure::new(format!(
+                "{}: the reader refused the image ({why}); it keeps running firmware {}",
+                args.link, before.firmware
+            ))
+            .hint(hint)
+        }
+        ReaderLinkError::CommitUnanswered => Failure::new(format!(
+            "{}: the image was sent and committed, but the reader did not come back to say which firmware runs",
+            args.link
         ))
-        .hint(Hint::ImageNotTrusted),
+        .hint(Hint::ReaderCheckVersion),
         e => link_failure(&args.link, &e),
     })?;
     display.finish();
@@ -111,6 +120,35 @@ pub fn run(args: FlashArgs) -> Result<(), Failure> {
         .hint(Hint::ReaderAnswers));
     }
     Ok(())
+}
+
+/// What the reader's refusal means, and what the technician can do.
+fn refusal(reason: FirmwareRefusal) -> (&'static str, Hint) {
+    match reason {
+        FirmwareRefusal::Truncated => ("the image is incomplete", Hint::ImageTruncated),
+        FirmwareRefusal::Malformed => ("not a firmware image it knows", Hint::ImageNotTrusted),
+        FirmwareRefusal::UnknownKey => (
+            "signed with a key this reader does not trust",
+            Hint::ImageNotTrusted,
+        ),
+        FirmwareRefusal::BodyHash => ("the image is damaged or altered", Hint::ImageNotTrusted),
+        FirmwareRefusal::Signature => ("the signature does not verify", Hint::ImageNotTrusted),
+        FirmwareRefusal::WrongHardware => ("built for another board", Hint::ImageForThisBoard),
+        FirmwareRefusal::Downgrade => (
+            "older than the reader's security counter allows",
+            Hint::NewerRelease,
+        ),
+        FirmwareRefusal::TooLarge => ("too large for a slot", Hint::ImageForThisBoard),
+        FirmwareRefusal::Unconfirmed => (
+            "its running firmware is still on trial",
+            Hint::LetReaderConfirm,
+        ),
+        FirmwareRefusal::Flash => ("its flash failed", Hint::RepairReader),
+        FirmwareRefusal::Mismatch
+        | FirmwareRefusal::NotStarted
+        | FirmwareRefusal::OutOfOrder
+        | FirmwareRefusal::Other(_) => ("the update went out of step", Hint::FlashAgain),
+    }
 }
 
 /// `sync` calls to wait for the restart after the commit (each one waits

@@ -77,6 +77,18 @@ pub enum Hint {
     ImageTruncated,
     /// `flash` of an older version.
     AllowDowngrade,
+    /// The reader refused an image below its security counter.
+    NewerRelease,
+    /// An image built for another reader model.
+    ImageForThisBoard,
+    /// The running firmware is still on trial.
+    LetReaderConfirm,
+    /// The reader forgot the update half way (it restarted).
+    FlashAgain,
+    /// The reader's flash failed.
+    RepairReader,
+    /// The image's commit answer was lost and the reader did not come back.
+    ReaderCheckVersion,
     /// The card front was not read: place it again.
     PlaceCardAgain,
     /// The photo side is not up.
@@ -147,6 +159,22 @@ impl Hint {
             Hint::ImageTruncated => "copy the image again; the file is incomplete",
             Hint::AllowDowngrade => {
                 "pass --allow-downgrade to go back on purpose (the reader still refuses images below its security counter)"
+            }
+            Hint::NewerRelease => {
+                "the reader never runs an image below its security counter: flash the current release"
+            }
+            Hint::ImageForThisBoard => {
+                "this image is for another reader model: `mynareader fw info` shows its hardware id"
+            }
+            Hint::LetReaderConfirm => {
+                "the running firmware is still on trial: let the reader start fully once, then flash again"
+            }
+            Hint::FlashAgain => "the reader restarted during the update: run the same flash command again",
+            Hint::RepairReader => {
+                "the reader's flash memory failed: replace the reader and send it for repair"
+            }
+            Hint::ReaderCheckVersion => {
+                "wait for the reader to come back, then `mynareader reader info` shows which firmware runs"
             }
             Hint::PlaceCardAgain => PatientHint::PlaceAgain.text_ja(),
             Hint::TurnCardOver => PatientHint::TurnOver.text_ja(),
@@ -372,6 +400,12 @@ mod tests {
             Hint::ImageNotTrusted,
             Hint::ImageTruncated,
             Hint::AllowDowngrade,
+            Hint::NewerRelease,
+            Hint::ImageForThisBoard,
+            Hint::LetReaderConfirm,
+            Hint::FlashAgain,
+            Hint::RepairReader,
+            Hint::ReaderCheckVersion,
             Hint::PlaceCardAgain,
             Hint::TurnCardOver,
             Hint::OneCardOnly,
