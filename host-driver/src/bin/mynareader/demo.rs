@@ -174,6 +174,20 @@ impl DemoObserver {
 impl Observer for DemoObserver {
     fn screen(&mut self, screen: &PatientScreen, _seq: u16) {
         let name = screen_name(screen);
+        // The kiosk's first `Idle`, drawn while the demo is still setting
+        // up, belongs to no patient: it is not saved, so the files and the
+        // summary list the same screens.
+        let before_first = self
+            .transcript
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .patients
+            .is_empty();
+        if before_first {
+            self.clock
+                .say(&format!("  screen  {name} (before the first patient)"));
+            return;
+        }
         let n = self.next_file();
         let file = self.out.join(format!("{n:02}-{name}.png"));
         self.clock.say(&format!("  screen  {name}"));
