@@ -18,7 +18,7 @@ use mynareader::link::{FrameTransport, ReaderLink, ReaderLinkError};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::Reader;
 use reader_fw::update::HW_ID;
-use reader_sim::{start_reader, SimBoard};
+use reader_sim::{start_reader, InProcessReader, SimBoard};
 
 fn start(flash: &Path) -> Sim {
     common::start(&[std::ffi::OsStr::new("--flash"), flash.as_os_str()])
@@ -223,8 +223,7 @@ fn hex(bytes: &[u8]) -> String {
 /// into the committed image at once and stays unreachable for `down`
 /// reconnects (a USB reader re-enumerating slowly, a replug).
 struct SlowRestart {
-    reader: Option<Reader<SimBoard>>,
-    to_host: std::collections::VecDeque<u8>,
+    board: Option<InProcessReader>,
     down_after_commit: u32,
     down: u32,
     boots: u32,
@@ -234,8 +233,7 @@ impl SlowRestart {
     fn new(down_after_commit: u32) -> SlowRestart {
         let (board, _) = SimBoard::for_tests(3);
         SlowRestart {
-            reader: Some(start_reader(board, Lang::Ja, 1).0),
-            to_host: Default::default(),
+            board: Some(InProcessReader::new(start_reader(board, Lang::Ja, 1).0)),
             down_after_commit,
             down: 0,
             boots: 1,
@@ -252,19 +250,20 @@ impl FrameTransport for SlowRestart {
         if self.down > 0 {
             return Err(Self::broken());
         }
-        let Some(mut reader) = self.reader.take() else {
-            return Err(Self::broken());
-        };
-        let out = &mut self.to_host;
-        reader.receive(bytes, &mut |f: &[u8]| out.extend(f));
-        if reader.updater().is_some_and(|u| u.restart_requested()) {
+        let mut board = self.board.take().ok_or_else(Self::broken)?;
+        board.send(bytes)?;
+        if board
+            .reader
+            .updater()
+            .is_some_and(|u| u.restart_requested())
+        {
             // The answer never leaves the board: it restarts first.
-            self.to_host.clear();
+            let InProcessReader { reader, .. } = board;
             self.boots += 1;
-            reader = start_reader(reader.into_board(), Lang::Ja, self.boots).0;
+            board = InProcessReader::new(start_reader(reader.into_board(), Lang::Ja, self.boots).0);
             self.down = self.down_after_commit;
         }
-        self.reader = Some(reader);
+        self.board = Some(board);
         Ok(())
     }
 
@@ -272,25 +271,10 @@ impl FrameTransport for SlowRestart {
         if self.down > 0 {
             return Err(Self::broken());
         }
-        let Some(reader) = self.reader.as_mut() else {
-            return Err(Self::broken());
-        };
-        if self.to_host.is_empty() {
-            let out = &mut self.to_host;
-            reader.poll(&mut |f: &[u8]| out.extend(f));
-        }
-        if self.to_host.is_empty() {
-            return Err(std::io::ErrorKind::TimedOut.into());
-        }
-        let n = buf.len().min(self.to_host.len());
-        for (slot, byte) in buf.iter_mut().zip(self.to_host.drain(..n)) {
-            *slot = byte;
-        }
-        Ok(n)
+        self.board.as_mut().ok_or_else(Self::broken)?.recv(buf)
     }
 
     fn reconnect(&mut self) -> std::io::Result<()> {
-        self.to_host.clear();
         if self.down > 0 {
             self.down -= 1;
             return Err(std::io::ErrorKind::ConnectionRefused.into());
