@@ -216,15 +216,32 @@ impl StaffDb {
     ) -> Result<(), StaffError> {
         check_id(id)?;
         let hash = Self::hash_password(password, rng)?;
-        let tx = self.conn.transaction()?;
-        let added = tx.execute(
+        self.change_account(
+            now,
+            id,
+            "account-added",
             "INSERT OR IGNORE INTO staff (id, hash, created) VALUES (?1, ?2, ?3)",
             params![id, hash, now],
-        )?;
-        if added == 0 {
-            return Err(StaffError::Exists(id.to_string()));
+            StaffError::Exists(id.to_string()),
+        )
+    }
+
+    /// One change to an account and its audit row, both or neither;
+    /// `missing` when the statement touched no row.
+    fn change_account(
+        &mut self,
+        now: i64,
+        id: &str,
+        event: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+        missing: StaffError,
+    ) -> Result<(), StaffError> {
+        let tx = self.conn.transaction()?;
+        if tx.execute(sql, params)? == 0 {
+            return Err(missing);
         }
-        append(&tx, now, id, "account-added", "ok", "")?;
+        append(&tx, now, id, event, "ok", "")?;
         tx.commit()?;
         Ok(())
     }
@@ -238,28 +255,26 @@ impl StaffDb {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), StaffError> {
         let hash = Self::hash_password(password, rng)?;
-        let tx = self.conn.transaction()?;
-        let changed = tx.execute(
+        self.change_account(
+            now,
+            id,
+            "password-changed",
             "UPDATE staff SET hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1",
             params![id, hash],
-        )?;
-        if changed == 0 {
-            return Err(StaffError::NoAccount(id.to_string()));
-        }
-        append(&tx, now, id, "password-changed", "ok", "")?;
-        tx.commit()?;
-        Ok(())
+            StaffError::NoAccount(id.to_string()),
+        )
     }
 
     /// Removes an account.
     pub fn remove(&mut self, id: &str, now: i64) -> Result<(), StaffError> {
-        let tx = self.conn.transaction()?;
-        if tx.execute("DELETE FROM staff WHERE id = ?1", params![id])? == 0 {
-            return Err(StaffError::NoAccount(id.to_string()));
-        }
-        append(&tx, now, id, "account-removed", "ok", "")?;
-        tx.commit()?;
-        Ok(())
+        self.change_account(
+            now,
+            id,
+            "account-removed",
+            "DELETE FROM staff WHERE id = ?1",
+            params![id],
+            StaffError::NoAccount(id.to_string()),
+        )
     }
 
     /// Every account.

@@ -153,6 +153,31 @@ fn to_login(lang: Lang) -> Response {
     secured(Redirect::to(target).into_response())
 }
 
+/// Home, in `lang`.
+fn home_target(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "/",
+        Lang::En => "/?lang=en",
+    }
+}
+
+/// For a form post: the signed-in session when its CSRF token matches,
+/// otherwise the answer to give (the login page, or 403).
+fn posted(
+    console: &Shared,
+    headers: &HeaderMap,
+    lang: Lang,
+    csrf: &str,
+) -> Result<(String, Session), Box<Response>> {
+    let Some((id, session)) = console.session(headers) else {
+        return Err(Box::new(to_login(lang)));
+    };
+    if !csrf_ok(&session, csrf) {
+        return Err(Box::new(page(StatusCode::FORBIDDEN, pages::forbidden())));
+    }
+    Ok((id, session))
+}
+
 async fn login_page(Query(q): Query<LangQuery>) -> Response {
     page(StatusCode::OK, pages::login(q.lang, None))
 }
@@ -178,11 +203,7 @@ async fn login(State(console): State<Shared>, Form(mut form): Form<LoginForm>) -
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .record(now, &form.staff, "console-login", "ok", "");
-            let mut response = Redirect::to(match form.lang {
-                Lang::Ja => "/",
-                Lang::En => "/?lang=en",
-            })
-            .into_response();
+            let mut response = Redirect::to(home_target(form.lang)).into_response();
             if let Ok(value) = HeaderValue::from_str(&format!(
                 "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
                 session::IDLE_LIMIT_SECS
@@ -209,12 +230,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let Some((id, session)) = console.session(&headers) else {
-        return to_login(Lang::Ja);
+    let (id, _) = match posted(&console, &headers, Lang::Ja, &form.csrf) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return *response,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return page(StatusCode::FORBIDDEN, pages::forbidden());
-    }
     console
         .sessions
         .lock()
@@ -250,12 +269,10 @@ async fn switch(
     headers: HeaderMap,
     Form(form): Form<SwitchForm>,
 ) -> Response {
-    let Some((_, session)) = console.session(&headers) else {
-        return to_login(form.lang);
+    let (_, session) = match posted(&console, &headers, form.lang, &form.csrf) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return *response,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return page(StatusCode::FORBIDDEN, pages::forbidden());
-    }
     let request = match form.state.as_str() {
         "on" => {
             let Some(reason) = VisualReason::from_code(&form.reason) else {
@@ -281,13 +298,7 @@ async fn switch(
         _ => Request::VisualCheckOffBy(session.staff.clone()),
     };
     ask(&console, request).await;
-    secured(
-        Redirect::to(match form.lang {
-            Lang::Ja => "/",
-            Lang::En => "/?lang=en",
-        })
-        .into_response(),
-    )
+    secured(Redirect::to(home_target(form.lang)).into_response())
 }
 
 async fn relay(
@@ -299,12 +310,11 @@ async fn relay(
         Some("en") => Lang::En,
         _ => Lang::Ja,
     };
-    let Some((_, session)) = console.session(&headers) else {
-        return to_login(lang);
+    let csrf = form.get("csrf").map_or("", String::as_str);
+    let (_, session) = match posted(&console, &headers, lang, csrf) {
+        Ok(signed_in) => signed_in,
+        Err(response) => return *response,
     };
-    if !csrf_ok(&session, form.get("csrf").map_or("", String::as_str)) {
-        return page(StatusCode::FORBIDDEN, pages::forbidden());
-    }
     let answers: Vec<_> = form
         .iter()
         .filter_map(|(name, value)| {
@@ -317,13 +327,7 @@ async fn relay(
         Request::RelayConsentBy(session.staff.clone(), answers),
     )
     .await;
-    secured(
-        Redirect::to(match lang {
-            Lang::Ja => "/",
-            Lang::En => "/?lang=en",
-        })
-        .into_response(),
-    )
+    secured(Redirect::to(home_target(lang)).into_response())
 }
 
 async fn screen(

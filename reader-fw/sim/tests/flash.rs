@@ -16,7 +16,6 @@ use myna_image::{sign, Release, DEV_SECRET_KEY};
 use mynareader::link::tcp::TcpTransport;
 use mynareader::link::{FrameTransport, ReaderLink, ReaderLinkError};
 use reader_fw::catalogue::Lang;
-use reader_fw::device::Reader;
 use reader_fw::update::HW_ID;
 use reader_sim::{start_reader, InProcessReader, SimBoard};
 
