@@ -8,11 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use myna_card_sim::personality::Validity;
+use myna_card_sim::personality::{Personality, Validity};
 use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::reception::Alert;
@@ -169,13 +169,17 @@ fn skip_without_face() -> Option<FaceKit> {
     kit
 }
 
-fn face_world(live: &std::path::Path) -> Option<(World, PathBuf)> {
+/// A world whose patient camera shows `live` (picked from the kit), and
+/// the card photo to put on the chip; `None` where the face kit is absent.
+fn face_world(live: impl Fn(&FaceKit) -> &PathBuf) -> Option<(World, PathBuf)> {
+    let kit = skip_without_face()?;
+    let live = live(&kit).clone();
     let FaceKit {
         engine,
         reader,
         card_photo,
         ..
-    } = skip_without_face()?;
+    } = kit;
     let font = fonts::find(&[]).into_iter().next()?;
     let mut sim_args: Vec<String> = CARD_FRONT_ARGS.iter().map(|s| s.to_string()).collect();
     sim_args.extend([
@@ -194,18 +198,22 @@ fn face_world(live: &std::path::Path) -> Option<(World, PathBuf)> {
     ))
 }
 
+impl World {
+    /// Places a card of `personality` with `card_photo` on its chip.
+    fn place_with_photo(&mut self, card_photo: &Path, mut personality: Personality) -> SharedCard {
+        personality.photo_jp2 = std::fs::read(card_photo).unwrap();
+        let card = SharedCard::new(&personality).unwrap();
+        self.rig.place(&card).unwrap();
+        card
+    }
+}
+
 #[test]
 fn face_fails_three_times_then_the_pin_finishes_the_reception() {
-    let Some(FaceKit { other, .. }) = skip_without_face() else {
+    let Some((mut w, card_photo)) = face_world(|kit| &kit.other) else {
         return;
     };
-    let Some((mut w, card_photo)) = face_world(&other) else {
-        return;
-    };
-    let mut p = personality(SERIAL, PIN);
-    p.photo_jp2 = std::fs::read(card_photo).unwrap();
-    let card = SharedCard::new(&p).unwrap();
-    w.rig.place(&card).unwrap();
+    let _card = w.place_with_photo(&card_photo, personality(SERIAL, PIN));
     w.reader.wait_for("ChooseMethod").unwrap();
     w.reader.tap("face").unwrap();
     w.reader.wait_for("FaceFailed").unwrap();
@@ -236,16 +244,10 @@ fn face_fails_three_times_then_the_pin_finishes_the_reception() {
 
 #[test]
 fn a_face_only_card_offers_no_pin_and_fails_to_staff() {
-    let Some(FaceKit { other, .. }) = skip_without_face() else {
+    let Some((mut w, card_photo)) = face_world(|kit| &kit.other) else {
         return;
     };
-    let Some((mut w, card_photo)) = face_world(&other) else {
-        return;
-    };
-    let mut p = personality(SERIAL, PIN).face_only();
-    p.photo_jp2 = std::fs::read(card_photo).unwrap();
-    let card = SharedCard::new(&p).unwrap();
-    w.rig.place(&card).unwrap();
+    let _card = w.place_with_photo(&card_photo, personality(SERIAL, PIN).face_only());
     assert_eq!(
         w.reader.wait_for("ChooseMethod").unwrap(),
         "ChooseMethod { face_only: true }"
@@ -583,16 +585,10 @@ fn a_reader_restarted_mid_reception_is_drawn_again_and_the_reception_goes_on() {
 
 #[test]
 fn a_patient_can_stop_while_the_face_is_being_compared() {
-    let Some(FaceKit { live, .. }) = skip_without_face() else {
+    let Some((mut w, card_photo)) = face_world(|kit| &kit.live) else {
         return;
     };
-    let Some((mut w, card_photo)) = face_world(&live) else {
-        return;
-    };
-    let mut p = personality(SERIAL, PIN);
-    p.photo_jp2 = std::fs::read(card_photo).unwrap();
-    let card = SharedCard::new(&p).unwrap();
-    w.rig.place(&card).unwrap();
+    let _card = w.place_with_photo(&card_photo, personality(SERIAL, PIN));
     w.reader.wait_for("ChooseMethod").unwrap();
     w.reader.tap("face").unwrap();
     w.reader.wait_for("FaceCapture").unwrap();
