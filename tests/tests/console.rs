@@ -125,6 +125,20 @@ fn switch(w: &World, cookie: &str, token: &str, state: &str) -> StatusCode {
         .status()
 }
 
+/// One reception under 目視: the patient confirms, agrees to all, and
+/// takes the card.
+fn visual_check_reception(w: &World, reader: &mut mynareader::rig::SimControl) {
+    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    w.rig.place(&card).unwrap();
+    reader.wait_for("VisualCheck").unwrap();
+    reader.tap("confirm").unwrap();
+    reader.wait_for("ConsentOverview").unwrap();
+    reader.tap("yes").unwrap();
+    reader.wait_for("Done").unwrap();
+    w.rig.take().unwrap();
+    reader.wait_for("Idle").unwrap();
+}
+
 #[test]
 fn no_page_without_a_session_and_logins_are_checked() {
     let w = world();
@@ -193,15 +207,7 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
     let (_, page) = get(&w, "/", &cookie);
     assert!(page.contains("オン（次の1回の受付のみ）"), "{page}");
     // One reception under 目視, then it is off by itself.
-    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
-    w.rig.place(&card).unwrap();
-    reader.wait_for("VisualCheck").unwrap();
-    reader.tap("confirm").unwrap();
-    reader.wait_for("ConsentOverview").unwrap();
-    reader.tap("yes").unwrap();
-    reader.wait_for("Done").unwrap();
-    w.rig.take().unwrap();
-    reader.wait_for("Idle").unwrap();
+    visual_check_reception(&w, &mut reader);
     let (_, page) = get(&w, "/", &cookie);
     assert!(page.contains("目視モードにする"), "off again: {page}");
     // The audit view: who, what, and that the chain is sound.
@@ -406,15 +412,7 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
     );
     b.wait_for("オン（次の1回の受付のみ）");
     b.screenshot("console-visual-check-on.png");
-    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
-    w.rig.place(&card).unwrap();
-    reader.wait_for("VisualCheck").unwrap();
-    reader.tap("confirm").unwrap();
-    reader.wait_for("ConsentOverview").unwrap();
-    reader.tap("yes").unwrap();
-    reader.wait_for("Done").unwrap();
-    w.rig.take().unwrap();
-    reader.wait_for("Idle").unwrap();
+    visual_check_reception(&w, &mut reader);
     b.go(&format!("{}/", w.base));
     b.wait_for("目視モードにする");
     b.click("#audit-link");
