@@ -225,7 +225,7 @@ fn every_screen_matches_its_golden_picture() {
         &mut cam,
         1,
         Screen::FaceCapture {
-            hint: Some(myna_link::FaceHint::HoldStill),
+            hint: None,
             placed: true,
         },
         false,
