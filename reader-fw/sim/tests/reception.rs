@@ -206,7 +206,7 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
             "PinEntry { tries_left: 3, wrong_before: false }",
             "PinEntry { tries_left: 2, wrong_before: true }",
             "Processing",
-            "ConsentOverview",
+            "ConsentOverview { checkup: true }",
             "Done { name_kana: Some(\"バンゴウ ハナコ\") }",
             "Idle",
         ]
