@@ -320,7 +320,7 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
         [
             "PinEntry { tries_left: 2, wrong_before: false }",
             "Idle (reboot)",
-            "ConsentOverview"
+            "ConsentOverview { checkup: true }"
         ]
     );
 }
