@@ -239,6 +239,7 @@ impl KioskConfig {
     fn check(&self) -> Result<(), ConfigError> {
         self.link()?;
         self.pad()?;
+        self.quality()?;
         self.reception()?;
         if !matches!(self.reader.language.as_str(), "ja" | "en") {
             return Err(ConfigError::Value {
@@ -349,8 +350,31 @@ mod tests {
             config.reception().expect("rules").grace,
             GraceRule::ThreeCalendarMonths
         );
+        // The carer share reaches the face gate.
+        let carer = KioskConfig::parse("[face]\nsecond_face_percent = 55\n", "k.toml")
+            .expect("parses")
+            .quality()
+            .expect("in range");
+        assert!((carer.second_face_size - 0.55).abs() < 1e-6);
+        assert!(
+            (KioskConfig::default()
+                .quality()
+                .expect("defaults")
+                .second_face_size
+                - crate::face::quality::DEFAULT_SECOND_FACE_SIZE)
+                .abs()
+                < 1e-6
+        );
         for (text, field) in [
             ("[face]\npad = \"maybe\"\n", "face.pad"),
+            (
+                "[face]\nsecond_face_percent = 0\n",
+                "face.second_face_percent",
+            ),
+            (
+                "[face]\nsecond_face_percent = 101\n",
+                "face.second_face_percent",
+            ),
             ("[reader]\nlanguage = \"fr\"\n", "reader.language"),
             ("[reader]\nlink = \"serial:1\"\n", "reader.link"),
             (
