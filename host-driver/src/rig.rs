@@ -249,10 +249,25 @@ impl SimControl {
     /// Waits (up to 30 s) until the reader shows a screen starting with
     /// `prefix`: the patient reads the screen before touching it.
     pub fn wait_for(&mut self, prefix: &str) -> Result<String, RigError> {
+        self.wait_until(prefix, |screen| screen.starts_with(prefix))
+    }
+
+    /// Waits (up to 30 s) until the reader shows exactly `screen` (a
+    /// screen without parameters whose name begins another's, like
+    /// `Registration` and `RegistrationTerms`).
+    pub fn wait_for_exactly(&mut self, screen: &str) -> Result<String, RigError> {
+        self.wait_until(screen, |shown| shown == screen)
+    }
+
+    fn wait_until(
+        &mut self,
+        prefix: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<String, RigError> {
         let start = Instant::now();
         loop {
             let screen = self.screen()?;
-            if screen.starts_with(prefix) {
+            if done(&screen) {
                 return Ok(screen);
             }
             if start.elapsed() > Duration::from_secs(30) {

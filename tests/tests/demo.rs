@@ -133,6 +133,8 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
             "reading",
             "visual-check",
             "processing",
+            // The terms of use in pages before the question (issue 12).
+            "registration-terms",
             "registration",
             "processing",
             "registration-done",

@@ -32,6 +32,14 @@ pub mod sim;
 pub trait Display: DrawTarget<Color = Rgb565> + OriginDimensions {
     /// Makes what was drawn visible (a no-op for a memory-mapped panel).
     fn flush(&mut self) -> Result<(), Self::Error>;
+
+    /// Makes what was drawn in `area` visible: a part redrawn on its own
+    /// (the live camera picture). Not a finished screen, so a recorder of
+    /// screens (the simulator's screenshots) leaves it out.
+    fn flush_area(&mut self, area: Rectangle) -> Result<(), Self::Error> {
+        let _ = area;
+        self.flush()
+    }
 }
 
 /// An 800×480 (or any size) framebuffer over borrowed memory, row-major.
@@ -207,6 +215,13 @@ pub trait Camera {
     fn start(&mut self) -> Result<FrameInfo, Self::Error>;
     /// The next bytes of the latched frame; 0 at the end.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error>;
+
+    /// Latches a frame for the live preview: what the camera sees now,
+    /// without counting as a capture (a camera that serves frames in turn,
+    /// like the simulator's, serves the next capture the same frame).
+    fn start_preview(&mut self) -> Result<FrameInfo, Self::Error> {
+        self.start()
+    }
 }
 
 /// Sounds the device can make.

@@ -26,6 +26,7 @@ pub fn render(encoded: &[u8], visual_check: bool, lang: Lang) -> Option<Vec<u8>>
         visual_check,
         layout: &Layout::ORDERED,
         entered: 0,
+        large: false,
     };
     // How the text fit is the reader's concern; the picture is what it shows.
     let _fit = ui::draw(&mut display, &view, &frame).ok()?;

@@ -84,6 +84,10 @@ pub struct FaceConfig {
     /// Folders of the fonts the card-front reader learns from; empty: the
     /// system's font folders.
     pub fonts: Vec<String>,
+    /// A second face in the camera counts as a second person (「お一人で…」)
+    /// when its size is at least this percentage of the patient's; a carer
+    /// behind the patient is smaller. 1–100.
+    pub second_face_percent: u8,
 }
 
 impl Default for FaceConfig {
@@ -93,6 +97,8 @@ impl Default for FaceConfig {
             models: String::new(),
             pad: "report".into(),
             fonts: Vec::new(),
+            second_face_percent: (crate::face::quality::DEFAULT_SECOND_FACE_SIZE * 100.0).round()
+                as u8,
         }
     }
 }
@@ -233,6 +239,7 @@ impl KioskConfig {
     fn check(&self) -> Result<(), ConfigError> {
         self.link()?;
         self.pad()?;
+        self.quality()?;
         self.reception()?;
         if !matches!(self.reader.language.as_str(), "ja" | "en") {
             return Err(ConfigError::Value {
@@ -271,6 +278,21 @@ impl KioskConfig {
                 why: format!("{other:?} is not off, report or enforce"),
             }),
         }
+    }
+
+    /// The face gate's limits ([`crate::face::quality::QualityLimits`]).
+    pub fn quality(&self) -> Result<crate::face::quality::QualityLimits, ConfigError> {
+        let percent = self.face.second_face_percent;
+        if !(1..=100).contains(&percent) {
+            return Err(ConfigError::Value {
+                field: "face.second_face_percent",
+                why: format!("{percent} is not 1 to 100"),
+            });
+        }
+        Ok(crate::face::quality::QualityLimits {
+            second_face_size: f32::from(percent) / 100.0,
+            ..Default::default()
+        })
     }
 
     /// The reception rules.
@@ -328,8 +350,31 @@ mod tests {
             config.reception().expect("rules").grace,
             GraceRule::ThreeCalendarMonths
         );
+        // The carer share reaches the face gate.
+        let carer = KioskConfig::parse("[face]\nsecond_face_percent = 55\n", "k.toml")
+            .expect("parses")
+            .quality()
+            .expect("in range");
+        assert!((carer.second_face_size - 0.55).abs() < 1e-6);
+        assert!(
+            (KioskConfig::default()
+                .quality()
+                .expect("defaults")
+                .second_face_size
+                - crate::face::quality::DEFAULT_SECOND_FACE_SIZE)
+                .abs()
+                < 1e-6
+        );
         for (text, field) in [
             ("[face]\npad = \"maybe\"\n", "face.pad"),
+            (
+                "[face]\nsecond_face_percent = 0\n",
+                "face.second_face_percent",
+            ),
+            (
+                "[face]\nsecond_face_percent = 101\n",
+                "face.second_face_percent",
+            ),
             ("[reader]\nlanguage = \"fr\"\n", "reader.language"),
             ("[reader]\nlink = \"serial:1\"\n", "reader.link"),
             (

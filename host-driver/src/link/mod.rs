@@ -493,6 +493,14 @@ impl<T: FrameTransport> ReaderLink<T> {
         self.send(&HostToDevice::SetLanguage(language)).map(|_| ())
     }
 
+    /// Large-text mode on the reader, for the reception at hand (staff
+    /// switched it): the reader turns it off by itself when the reception
+    /// ends (`Idle` shown again, or the idle timeout), so it is not drawn
+    /// again after a reconnect.
+    pub fn set_large_text(&mut self, on: bool) -> Result<(), ReaderLinkError> {
+        self.send(&HostToDevice::SetLargeText(on)).map(|_| ())
+    }
+
     /// Sends a sound or light signal.
     pub fn signal(&mut self, signal: myna_link::Signal) -> Result<(), ReaderLinkError> {
         self.send(&HostToDevice::Signal(signal)).map(|_| ())

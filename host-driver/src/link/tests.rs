@@ -193,8 +193,14 @@ fn a_touch_during_a_capture_is_queued_and_delivered_after_it() {
         part(2, &[3, 4]),
     ];
     let mut link = ReaderLink::open(FakeReader::new(script), counter()).unwrap();
-    link.show(Screen::FaceCapture { hint: None }, false)
-        .unwrap();
+    link.show(
+        Screen::FaceCapture {
+            hint: None,
+            placed: false,
+        },
+        false,
+    )
+    .unwrap();
     let frame = link.capture(Camera::Patient).unwrap();
     assert_eq!(&frame.pixels[..], &[1, 2, 3, 4]);
     // やめる, then the timeout, in the order they happened.
@@ -298,9 +304,10 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
         false,
     )
     .unwrap();
-    link.show(Screen::ConsentOverview, false).unwrap(); // lost with the reboot
-                                                        // The host notices at its next read, reconnects, opens a new session
-                                                        // and draws the last screen again.
+    link.show(Screen::ConsentOverview { checkup: true }, false)
+        .unwrap(); // lost with the reboot
+                   // The host notices at its next read, reconnects, opens a new session
+                   // and draws the last screen again.
     assert_eq!(
         link.next_event().unwrap(),
         Some(LinkEvent::ReaderRestarted { boot_id: 101 })
@@ -313,7 +320,7 @@ fn a_reader_that_reboots_is_noticed_and_the_screen_drawn_again() {
         [
             "PinEntry { tries_left: 2, wrong_before: false }",
             "Idle (reboot)",
-            "ConsentOverview"
+            "ConsentOverview { checkup: true }"
         ]
     );
 }

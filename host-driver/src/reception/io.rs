@@ -74,6 +74,9 @@ pub enum PatientScreen {
     FaceCapture {
         /// The hint after a refused capture.
         hint: Option<FaceHint>,
+        /// The quality gate found the face placed (the last capture passed
+        /// it): the reader draws the guide green.
+        placed: bool,
     },
     /// Three compared captures failed (or the card front could not be read).
     FaceFailed {
@@ -102,8 +105,13 @@ pub enum PatientScreen {
     Registration,
     /// The application was accepted.
     RegistrationDone,
+    /// The registration's terms of use, in pages (the reader turns them).
+    RegistrationTerms,
     /// Consent: all or one by one.
-    ConsentOverview,
+    ConsentOverview {
+        /// 健診 is listed: the 特定健診 item applies.
+        checkup: bool,
+    },
     /// One consent topic, with the step count.
     ConsentItem {
         /// Which.
@@ -143,7 +151,8 @@ impl PatientScreen {
                 | PatientScreen::VisualCheck
                 | PatientScreen::Registration
                 | PatientScreen::RegistrationDone
-                | PatientScreen::ConsentOverview
+                | PatientScreen::RegistrationTerms
+                | PatientScreen::ConsentOverview { .. }
                 | PatientScreen::ConsentItem { .. }
         )
     }
@@ -172,7 +181,10 @@ impl PatientScreen {
             PatientScreen::ChooseMethod { face_only } => Screen::ChooseMethod {
                 face_only: *face_only,
             },
-            PatientScreen::FaceCapture { hint } => Screen::FaceCapture { hint: *hint },
+            PatientScreen::FaceCapture { hint, placed } => Screen::FaceCapture {
+                hint: *hint,
+                placed: *placed,
+            },
             PatientScreen::FaceFailed { pin_available } => Screen::FaceFailed {
                 pin_available: *pin_available,
             },
@@ -191,7 +203,10 @@ impl PatientScreen {
             PatientScreen::Processing => Screen::Processing,
             PatientScreen::Registration => Screen::Registration,
             PatientScreen::RegistrationDone => Screen::RegistrationDone,
-            PatientScreen::ConsentOverview => Screen::ConsentOverview,
+            PatientScreen::RegistrationTerms => Screen::RegistrationTerms,
+            PatientScreen::ConsentOverview { checkup } => {
+                Screen::ConsentOverview { checkup: *checkup }
+            }
             PatientScreen::ConsentItem { topic, step, of } => Screen::ConsentItem {
                 item: match topic {
                     ConsentTopic::Operation => ConsentItem::Operation,

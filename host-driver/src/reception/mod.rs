@@ -95,6 +95,7 @@ enum Phase {
     PinLocked,
     Visual,
     Verifying,
+    RegistrationTerms,
     Registration,
     Registering,
     RegistrationDone,
@@ -372,6 +373,11 @@ impl Reception {
                     self.verify(Identity::Visual(on), now, out);
                 }
             }
+            // The terms read to the end: the question.
+            (Phase::RegistrationTerms, Button::Confirm) => {
+                self.phase = Phase::Registration;
+                self.show(PatientScreen::Registration, now, out);
+            }
             (Phase::Registration, Button::Yes) => {
                 self.phase = Phase::Registering;
                 self.show(PatientScreen::Processing, now, out);
@@ -555,7 +561,16 @@ impl Reception {
                 if s.face_attempts >= MAX_FACE_ATTEMPTS {
                     self.face_failed(now, out);
                 } else {
-                    self.show(PatientScreen::FaceCapture { hint: None }, now, out);
+                    // The gate passed (it was compared): the face is
+                    // placed, only not matched yet.
+                    self.show(
+                        PatientScreen::FaceCapture {
+                            hint: None,
+                            placed: true,
+                        },
+                        now,
+                        out,
+                    );
                     self.capture(out);
                 }
             }
@@ -564,7 +579,14 @@ impl Reception {
                 if s.retakes > self.config.max_retakes {
                     self.face_failed(now, out);
                 } else {
-                    self.show(PatientScreen::FaceCapture { hint: Some(hint) }, now, out);
+                    self.show(
+                        PatientScreen::FaceCapture {
+                            hint: Some(hint),
+                            placed: false,
+                        },
+                        now,
+                        out,
+                    );
                     self.capture(out);
                 }
             }
@@ -596,8 +618,9 @@ impl Reception {
             self.done(now, out);
         } else if !registered {
             if allowed {
-                self.phase = Phase::Registration;
-                self.show(PatientScreen::Registration, now, out);
+                // The terms of use in full first, then the question.
+                self.phase = Phase::RegistrationTerms;
+                self.show(PatientScreen::RegistrationTerms, now, out);
             } else {
                 self.see_staff(Alert::NotRegistered, now, out);
             }
@@ -677,7 +700,14 @@ impl Reception {
             s.front_refusals = 0;
         }
         self.phase = Phase::CardFront;
-        self.show(PatientScreen::FaceCapture { hint: None }, now, out);
+        self.show(
+            PatientScreen::FaceCapture {
+                hint: None,
+                placed: false,
+            },
+            now,
+            out,
+        );
         out.push(Effect::ReadCardFront);
     }
 
@@ -734,8 +764,14 @@ impl Reception {
     }
 
     fn consent_overview(&mut self, now: OffsetDateTime, out: &mut Vec<Effect>) {
+        // 健診 is listed only when its item is asked (the upstream said the
+        // 特定健診 item applies).
+        let checkup = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.topics.contains(&ConsentTopic::SpecificHealthCheckup));
         self.phase = Phase::ConsentOverview;
-        self.show(PatientScreen::ConsentOverview, now, out);
+        self.show(PatientScreen::ConsentOverview { checkup }, now, out);
     }
 
     fn consent_item(&mut self, index: usize, now: OffsetDateTime, out: &mut Vec<Effect>) {

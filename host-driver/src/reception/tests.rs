@@ -111,7 +111,11 @@ fn a_face_reception_runs_from_card_to_done_and_wipes_on_removal() {
         pad: PadResult::Live
     })));
     k.valid(true, false);
-    assert_eq!(k.screen(), PatientScreen::ConsentOverview);
+    // No 特定健診 item: 健診 is not listed.
+    assert_eq!(
+        k.screen(),
+        PatientScreen::ConsentOverview { checkup: false }
+    );
     let out = k.touch(Button::Yes);
     let Some(Effect::SendConsent {
         decisions,
@@ -224,12 +228,20 @@ fn registration_is_offered_when_not_registered_but_not_days_before_expiry() {
     k.standard();
     k.pin_signed();
     k.valid(false, true);
+    // The terms of use first (the reader turns the pages; nothing else
+    // answers them), then the question.
+    assert_eq!(k.screen(), PatientScreen::RegistrationTerms);
+    assert!(k.touch(Button::Yes).is_empty());
+    assert_eq!(k.screen(), PatientScreen::RegistrationTerms);
+    k.touch(Button::Confirm);
     assert_eq!(k.screen(), PatientScreen::Registration);
     assert_eq!(k.touch(Button::Yes).last(), Some(&Effect::SendRegistration));
     assert_eq!(k.screen(), PatientScreen::Processing);
     k.step(Input::Registered);
     assert_eq!(k.screen(), PatientScreen::RegistrationDone);
     k.touch(Button::Confirm);
+    // 特定健診 applies: 健診 is listed.
+    assert_eq!(k.screen(), PatientScreen::ConsentOverview { checkup: true });
     // One by one over 手術, 診療・お薬, 特定健診 (it applies).
     k.touch(Button::OneByOne);
     let mut steps = Vec::new();
@@ -303,12 +315,21 @@ fn face_gives_three_compared_attempts_and_retakes_spend_none() {
     assert_eq!(
         k.screen(),
         PatientScreen::FaceCapture {
-            hint: Some(FaceHint::RemoveMask)
+            hint: Some(FaceHint::RemoveMask),
+            placed: false,
         }
     );
     assert!(out.contains(&Effect::CaptureFace { attempts_used: 0 }));
     let out = k.step(Input::Face(FaceVerdict::NoMatch));
     assert!(out.contains(&Effect::CaptureFace { attempts_used: 1 }));
+    // Compared, so the gate had passed: the guide is green.
+    assert_eq!(
+        k.screen(),
+        PatientScreen::FaceCapture {
+            hint: None,
+            placed: true,
+        }
+    );
     let out = k.step(Input::Face(FaceVerdict::NoMatch));
     assert!(out.contains(&Effect::CaptureFace { attempts_used: 2 }));
     k.step(Input::Face(FaceVerdict::NoMatch));
@@ -572,7 +593,7 @@ fn consent_relayed_by_staff_is_taken_only_on_the_consent_screens_and_says_by_who
     assert!(k.step(relayed()).is_empty());
     k.pin_signed();
     k.valid(true, true);
-    assert_eq!(k.screen(), PatientScreen::ConsentOverview);
+    assert_eq!(k.screen(), PatientScreen::ConsentOverview { checkup: true });
     let out = k.step(relayed());
     let Some(Effect::SendConsent {
         decisions,

@@ -156,6 +156,93 @@ catalogue! {
     /// On `SeeStaff`: fallbacks exist, so no fear of paying in full.
     InsuredCare => "保険診療は受けられます", "You can still be treated\nunder your health insurance";
     OutOfService => "ただいまこの機械は使えません。", "This machine is out of service.";
+    // Issue 12, protocol 4 (appended; the order above is unchanged).
+    /// The `Idle` button that switches large-text mode on.
+    LargeTextOn => "文字を大きく", "Larger text";
+    /// The same button while large-text mode is on.
+    LargeTextOff => "文字を元に戻す", "Normal text";
+    /// What 「全て同意する」 covers when the 特定健診 item does not apply.
+    ConsentCoversNoCheckup => "【手術／診療・お薬】", "Surgery / Treatment, medicine";
+    /// Heading of the registration's terms of use (followed by the page).
+    TermsTitle => "利用規約", "Terms of use";
+    /// The terms of use, page 1 of [`TERMS_PAGES`]. A summary drawn only
+    /// from what the design documents state (SCREENS.md, UPSTREAM.md);
+    /// the official text replaces it here, nowhere else.
+    TermsPage1 => "この申込みをすると、\nマイナンバーカードを\n健康保険証として使えます。\n医療機関や薬局では、カードの\n電子証明書で資格を確認します。",
+        "With this registration, your\nMy Number Card can be used as\nyour health insurance card.\nClinics and pharmacies check your\ninsurance with the card's certificate.";
+    /// Page 2.
+    TermsPage2 => "過去の医療情報等を\n当機関に提供するかどうかは、\nその都度ご本人が選びます。\n同意しなくても\n保険診療は受けられます。",
+        "Each time, you choose whether\nto share your past medical\ninformation with the clinic.\nInsurance treatment is not\naffected if you decline.";
+    /// Page 3.
+    TermsPage3 => "お顔の画像は照合だけに使い、\nこの機械には保存しません。\n申込まない場合は、\n資格確認書などで受診できます。\n詳しくは受付の職員にお尋ねください。",
+        "Your face image is only used for\nmatching, never stored here.\nWithout registering, you can be\nseen with an eligibility certificate.\nAsk the reception staff for details.";
+    /// Back one page.
+    Previous => "前へ", "Back";
+    // Large-text mode: fewer words for the main line of a screen
+    // ([`large`]), drawn in the largest type.
+    LargeIdle => "カードを\nここに置いて\nください", "Place your\ncard here";
+    LargeReading => "読み取り中です。\n動かさないでください", "Reading.\nDo not move the card";
+    LargeChooseMethod => "確認の方法を\n選んでください", "How to\ncheck it is you?";
+    LargeFaceCapture => "枠に\nお顔を", "Face in\nthe frame";
+    LargeProcessing => "確認中です。\nお待ちください", "Checking.\nPlease wait";
+    LargeDone => "受付完了です。\nカードをお取りください", "Done.\nPlease take your card";
+    LargeStaffComing => "職員が参ります。\nお待ちください", "Staff are coming.\nPlease wait";
+    LargeConsentOverview => "医療情報の提供に\n同意しますか", "Share your\nmedical records?";
+    LargeRegistration => "保険証として使う\n申込みをしますか", "Use this card as\ninsurance card?";
+    LargeAskStaff => "職員にお声がけください", "Please ask the staff";
+}
+
+/// Pages of the registration's terms of use.
+pub const TERMS_PAGES: u8 = 3;
+
+/// The text of terms page `page` (1-based); `None` outside 1..=[`TERMS_PAGES`].
+pub fn terms_page(page: u8) -> Option<Text> {
+    match page {
+        1 => Some(Text::TermsPage1),
+        2 => Some(Text::TermsPage2),
+        3 => Some(Text::TermsPage3),
+        _ => None,
+    }
+}
+
+/// Large-text mode's shorter words for `text`, where it has them (the
+/// main line of a screen); otherwise `text` itself.
+pub fn large(text: Text) -> Text {
+    match text {
+        Text::IdleTitle => Text::LargeIdle,
+        Text::Reading => Text::LargeReading,
+        Text::ChooseMethod => Text::LargeChooseMethod,
+        Text::FaceCaptureTitle => Text::LargeFaceCapture,
+        Text::Processing => Text::LargeProcessing,
+        Text::Done => Text::LargeDone,
+        Text::StaffComing => Text::LargeStaffComing,
+        Text::ConsentOverview => Text::LargeConsentOverview,
+        Text::Registration => Text::LargeRegistration,
+        Text::AskStaff => Text::LargeAskStaff,
+        other => other,
+    }
+}
+
+/// The strings large-text mode draws in its largest type: every shorter
+/// variant of [`large`] and the button labels, in every language. The font
+/// generator's largest font carries exactly these characters (and ASCII),
+/// so it stays small in flash.
+pub fn large_texts() -> impl Iterator<Item = &'static str> {
+    const LARGE: &[Text] = &[
+        Text::LargeIdle,
+        Text::LargeReading,
+        Text::LargeChooseMethod,
+        Text::LargeFaceCapture,
+        Text::LargeProcessing,
+        Text::LargeDone,
+        Text::LargeStaffComing,
+        Text::LargeConsentOverview,
+        Text::LargeRegistration,
+        Text::LargeAskStaff,
+    ];
+    LARGE
+        .iter()
+        .flat_map(|text| Lang::ALL.into_iter().map(move |lang| text.get(lang)))
 }
 
 /// The words for a face hint; `None` for [`FaceHint::Other`] (a hint from
@@ -300,6 +387,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_large_variant_is_shorter_and_every_terms_page_exists() {
+        let chars = |s: &str| s.chars().filter(|c| *c != '\n').count();
+        for text in Text::ALL {
+            let short = large(*text);
+            if short != *text {
+                for lang in Lang::ALL {
+                    assert!(
+                        chars(short.get(lang)) < chars(text.get(lang)),
+                        "{short:?} is not shorter than {text:?} in {lang:?}"
+                    );
+                    assert!(large_texts().any(|s| s == short.get(lang)));
+                }
+            }
+        }
+        for page in 1..=TERMS_PAGES {
+            assert!(terms_page(page).is_some(), "page {page}");
+        }
+        assert_eq!(terms_page(0), None);
+        assert_eq!(terms_page(TERMS_PAGES + 1), None);
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub trait Board {
     fn touch(&mut self) -> &mut Self::Touch;
     /// The patient camera.
     fn patient_camera(&mut self) -> &mut Self::PatientCamera;
+    /// The display and the patient camera together: the live preview
+    /// streams from one into the other.
+    fn display_and_patient_camera(&mut self) -> (&mut Self::Display, &mut Self::PatientCamera);
     /// The card camera.
     fn card_camera(&mut self) -> &mut Self::CardCamera;
     /// Speaker and light.
@@ -86,6 +89,10 @@ pub struct Reader<B: Board> {
     layout: Layout,
     entry: Entry,
     last_input_ms: u64,
+    /// Large-text mode: for one reception (see [`Reader::large_text`]).
+    large: bool,
+    /// When the live preview was last painted on `FaceCapture`.
+    last_preview_ms: u64,
     link: DeviceEndpoint,
     /// Firmware updates, once the boot code handed one over.
     updater: Option<Updater>,
@@ -105,6 +112,8 @@ impl<B: Board> Reader<B> {
             layout: Layout::ORDERED,
             entry: Entry::default(),
             last_input_ms: 0,
+            large: false,
+            last_preview_ms: 0,
             link: DeviceEndpoint::new(boot_id),
             updater: None,
         };
@@ -157,6 +166,14 @@ impl<B: Board> Reader<B> {
         &self.view
     }
 
+    /// Whether large-text mode is on. The patient switches it on `Idle`,
+    /// staff with [`HostToDevice::SetLargeText`]; it lasts one reception:
+    /// it goes off when the host shows `Idle` after another screen (the
+    /// card was taken, the session ended) and at the idle timeout.
+    pub fn large_text(&self) -> bool {
+        self.large
+    }
+
     /// Whether the 目視 banner is up.
     pub fn visual_check(&self) -> bool {
         self.visual_check
@@ -187,6 +204,7 @@ impl<B: Board> Reader<B> {
             visual_check: self.visual_check,
             layout: &self.layout,
             entered: self.entry.count(),
+            large: self.large,
         };
         let view = self.view;
         let display = self.board.display();
@@ -203,11 +221,34 @@ impl<B: Board> Reader<B> {
         if let View::PinEntry { .. } = view {
             self.layout = Layout::shuffled(self.board.rng(), &self.layout);
         }
+        // The reception is over when the host goes back to `Idle`: large
+        // text was for that patient.
+        if view == View::Idle && self.view != View::Idle {
+            self.large = false;
+        }
         self.view = view;
         self.view_seq = seq;
         self.visual_check = visual_check;
         self.last_input_ms = self.board.clock().now_ms();
         self.redraw();
+        // The picture at once, not a dark box for the first interval.
+        self.preview();
+    }
+
+    /// Paints the patient camera's picture into the face guide while
+    /// `FaceCapture` is up; the screenshot-worthy redraw came before, so a
+    /// recorder of screens never holds the face.
+    fn preview(&mut self) {
+        let View::FaceCapture { placed, .. } = self.view else {
+            return;
+        };
+        self.last_preview_ms = self.board.clock().now_ms();
+        let (display, camera) = self.board.display_and_patient_camera();
+        // No picture (no camera frame, an odd size) leaves the dark box and
+        // its guide: the patient can still follow the words, and the host
+        // learns of a camera fault from its own capture.
+        let _ = ui::preview::paint(display, camera, placed);
+        let _ = display.flush_area(ui::preview::PREVIEW_AREA);
     }
 
     /// Bytes from the host; answers go to `tx` as whole frames.
@@ -322,6 +363,11 @@ impl<B: Board> Reader<B> {
                     _ => self.send(&DeviceToHost::Error(DeviceError::PinNotReady), tx),
                 }
             }
+            HostToDevice::SetLargeText(on) => {
+                self.large = *on;
+                self.redraw();
+                self.preview();
+            }
             HostToDevice::SetLanguage(language) => {
                 let lang = match language {
                     Language::Japanese => Some(Lang::Ja),
@@ -332,6 +378,7 @@ impl<B: Board> Reader<B> {
                     Some(lang) => {
                         self.lang = lang;
                         self.redraw();
+                        self.preview();
                     }
                     None => self.send(&DeviceToHost::Error(DeviceError::Unsupported), tx),
                 }
@@ -398,12 +445,18 @@ impl<B: Board> Reader<B> {
             self.on_touch(point.x, point.y, tx);
         }
         let now = self.board.clock().now_ms();
+        if matches!(self.view, View::FaceCapture { .. })
+            && now.saturating_sub(self.last_preview_ms) >= ui::preview::PREVIEW_INTERVAL_MS
+        {
+            self.preview();
+        }
         if self.view.waits_for_input() && now.saturating_sub(self.last_input_ms) >= IDLE_TIMEOUT_MS
         {
             let timed_out = self.view_seq;
             self.entry.wipe();
             self.view = View::Idle;
             self.visual_check = false;
+            self.large = false;
             self.redraw();
             self.send(
                 &DeviceToHost::IdleTimeout {
@@ -439,6 +492,23 @@ impl<B: Board> Reader<B> {
             Key::Link(Button::Cancel) => {
                 self.entry.wipe();
                 Button::Cancel
+            }
+            // Device-local keys: nothing goes to the host.
+            Key::LargeText => {
+                self.large = !self.large;
+                self.redraw();
+                return;
+            }
+            Key::PagePrevious | Key::PageNext => {
+                if let View::RegistrationTerms { page } = &mut self.view {
+                    *page = if key == Key::PageNext {
+                        page.saturating_add(1).min(crate::catalogue::TERMS_PAGES)
+                    } else {
+                        page.saturating_sub(1).max(1)
+                    };
+                }
+                self.redraw();
+                return;
             }
             Key::Link(b) => b,
         };

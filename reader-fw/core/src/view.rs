@@ -129,10 +129,13 @@ pub enum View {
         /// Face-auth card.
         face_only: bool,
     },
-    /// Guide frame with one hint.
+    /// Guide frame with one hint; the device paints the camera's picture
+    /// into it ([`crate::ui::preview`]).
     FaceCapture {
         /// The hint's words.
         hint: Option<Text>,
+        /// The host's gate says the face is placed: a green guide.
+        placed: bool,
     },
     /// Face failed three times.
     FaceFailed {
@@ -158,7 +161,10 @@ pub enum View {
     /// Registration offer.
     Registration,
     /// Consent: all or one by one.
-    ConsentOverview,
+    ConsentOverview {
+        /// 健診 is listed among what 「全て同意する」 covers.
+        checkup: bool,
+    },
     /// One consent category, `step` of `of` (checked: 1 ≤ step ≤ of ≤ 3).
     ConsentItem {
         /// Which.
@@ -187,6 +193,12 @@ pub enum View {
     RegistrationDone,
     /// Not a My Number Card: hand it to the staff.
     NotMyNumberCard,
+    /// The registration's terms of use, page `page` of
+    /// [`catalogue::TERMS_PAGES`] (1-based; the device turns the pages).
+    RegistrationTerms {
+        /// 1..=`TERMS_PAGES`.
+        page: u8,
+    },
 }
 
 /// The catalogue words for a face hint; `Other` is not one of ours.
@@ -214,8 +226,9 @@ impl View {
             },
             Screen::ExpiredRefused => View::ExpiredRefused,
             Screen::ChooseMethod { face_only } => View::ChooseMethod { face_only },
-            Screen::FaceCapture { hint } => View::FaceCapture {
+            Screen::FaceCapture { hint, placed } => View::FaceCapture {
                 hint: hint.map(hint_text).transpose()?,
+                placed,
             },
             Screen::FaceFailed { pin_available } => View::FaceFailed { pin_available },
             Screen::PinEntry {
@@ -234,7 +247,7 @@ impl View {
             Screen::PinLocked { face_available } => View::PinLocked { face_available },
             Screen::VisualCheck => View::VisualCheck,
             Screen::Registration => View::Registration,
-            Screen::ConsentOverview => View::ConsentOverview,
+            Screen::ConsentOverview { checkup } => View::ConsentOverview { checkup },
             Screen::ConsentItem { item, step, of } => {
                 if step == 0 || step > of || of > CONSENT_ITEMS_MAX {
                     return Err(BadParameter::Step);
@@ -253,6 +266,7 @@ impl View {
             Screen::RegistrationDone => View::RegistrationDone,
             Screen::OutOfService => View::OutOfService,
             Screen::NotMyNumberCard => View::NotMyNumberCard,
+            Screen::RegistrationTerms => View::RegistrationTerms { page: 1 },
         })
     }
 
@@ -292,8 +306,9 @@ impl View {
                 | View::VisualCheck
                 | View::Registration
                 | View::RegistrationDone
-                | View::ConsentOverview
+                | View::ConsentOverview { .. }
                 | View::ConsentItem { .. }
+                | View::RegistrationTerms { .. }
         )
     }
 }

@@ -11,7 +11,7 @@
 use embedded_graphics::prelude::*;
 use myna_hal::sim::SimDisplay;
 use myna_link::{ConsentItem, FaceHint, Screen};
-use reader_fw::catalogue::{extra_chars, is_name_char, Lang, Text};
+use reader_fw::catalogue::{extra_chars, is_name_char, large_texts, Lang, Text, TERMS_PAGES};
 use reader_fw::font::{self, Fit};
 use reader_fw::pinpad::Layout;
 use reader_fw::ui::{self, Frame, Key, HEADER_HEIGHT, HEIGHT, MIN_BUTTON_PX, WIDTH};
@@ -41,7 +41,14 @@ fn every_view() -> Vec<View> {
         Screen::ExpiredRefused,
         Screen::ChooseMethod { face_only: false },
         Screen::ChooseMethod { face_only: true },
-        Screen::FaceCapture { hint: None },
+        Screen::FaceCapture {
+            hint: None,
+            placed: false,
+        },
+        Screen::FaceCapture {
+            hint: None,
+            placed: true,
+        },
         Screen::FaceFailed {
             pin_available: true,
         },
@@ -58,7 +65,8 @@ fn every_view() -> Vec<View> {
         Screen::NotMyNumberCard,
         Screen::VisualCheck,
         Screen::Registration,
-        Screen::ConsentOverview,
+        Screen::ConsentOverview { checkup: true },
+        Screen::ConsentOverview { checkup: false },
         Screen::SeeStaff,
         Screen::OutOfService,
         Screen::Processing,
@@ -78,7 +86,10 @@ fn every_view() -> Vec<View> {
             in_grace,
         });
     }
-    screens.extend(HINTS.iter().map(|h| Screen::FaceCapture { hint: Some(*h) }));
+    screens.extend(HINTS.iter().map(|h| Screen::FaceCapture {
+        hint: Some(*h),
+        placed: false,
+    }));
     for wrong_before in [false, true] {
         screens.extend((1..=3).map(|tries_left| Screen::PinEntry {
             tries_left,
@@ -99,10 +110,13 @@ fn every_view() -> Vec<View> {
             of: 3,
         }),
     );
-    screens
+    let mut views: Vec<View> = screens
         .iter()
         .map(|s| View::from_screen(s).unwrap())
-        .collect()
+        .collect();
+    // Every page of the terms of use (the device turns them).
+    views.extend((1..=TERMS_PAGES).map(|page| View::RegistrationTerms { page }));
+    views
 }
 
 #[test]
@@ -130,6 +144,13 @@ fn every_catalogue_string_has_its_glyphs_in_every_text_font() {
             missing.push(format!("extra {c:?}"));
         }
     }
+    for s in large_texts() {
+        for c in s.chars().filter(|c| *c != '\n') {
+            if font::LARGE.glyph(c).is_none() {
+                missing.push(format!("large {s:?} {c:?} in LARGE"));
+            }
+        }
+    }
     for c in "0123456789●○".chars() {
         if font::DIGITS.glyph(c).is_none() {
             missing.push(format!("digit {c:?}"));
@@ -152,28 +173,29 @@ fn every_name_character_is_drawable() {
     }
 }
 
-/// Every screen of [`every_view`] in `lang`, in every mode and PIN count,
-/// with the fit of its text; `None` of them may overflow, and Japanese may
-/// break only where the catalogue says.
+/// Every screen of [`every_view`] in `lang`, in every mode (目視, large
+/// text) and PIN count, with the fit of its text; `None` of them may
+/// overflow, and Japanese may break only where the catalogue says.
 fn misfits(lang: Lang) -> Vec<String> {
     let layout = Layout::ORDERED;
     let mut bad = Vec::new();
     for view in every_view() {
-        for visual_check in [false, true] {
+        for (visual_check, large) in [(false, false), (true, false), (false, true), (true, true)] {
             for entered in 0..=4 {
                 let frame = Frame {
                     lang,
                     visual_check,
                     layout: &layout,
                     entered,
+                    large,
                 };
                 let fit = ui::check(&view, &frame);
                 if !fit.fits() {
-                    bad.push(format!("{lang:?} {view:?}: {fit:?}"));
+                    bad.push(format!("{lang:?} large={large} {view:?}: {fit:?}"));
                 }
                 if lang == Lang::Ja && fit.wrapped {
                     bad.push(format!(
-                        "{lang:?} {view:?}: wrapped automatically; add a \\n at a phrase break"
+                        "{lang:?} large={large} {view:?}: wrapped automatically; add a \\n at a phrase break"
                     ));
                 }
             }
@@ -201,14 +223,17 @@ fn drawing_reports_the_same_fit_as_checking() {
     let layout = Layout::ORDERED;
     for lang in Lang::ALL {
         for view in every_view() {
-            let frame = Frame {
-                lang,
-                visual_check: true,
-                layout: &layout,
-                entered: 2,
-            };
-            let drawn = ui::draw(&mut display, &view, &frame).unwrap();
-            assert_eq!(drawn, ui::check(&view, &frame), "{lang:?} {view:?}");
+            for large in [false, true] {
+                let frame = Frame {
+                    lang,
+                    visual_check: true,
+                    layout: &layout,
+                    entered: 2,
+                    large,
+                };
+                let drawn = ui::draw(&mut display, &view, &frame).unwrap();
+                assert_eq!(drawn, ui::check(&view, &frame), "{lang:?} {view:?}");
+            }
         }
     }
 }
@@ -223,6 +248,7 @@ fn a_screen_reports_the_wrapping_of_its_blocks() {
         visual_check: false,
         layout: &layout,
         entered: 0,
+        large: false,
     };
     assert!(every_view()
         .iter()
@@ -451,6 +477,7 @@ fn bad_parameters_are_refused_not_drawn() {
         (
             Screen::FaceCapture {
                 hint: Some(FaceHint::Other(42)),
+                placed: false,
             },
             BadParameter::Hint,
         ),
@@ -489,7 +516,14 @@ fn consent_buttons_have_equal_weight() {
     use myna_link::Button;
     let layout = Layout::ORDERED;
     for (screen, keys) in [
-        (Screen::ConsentOverview, [Button::Yes, Button::OneByOne]),
+        (
+            Screen::ConsentOverview { checkup: true },
+            [Button::Yes, Button::OneByOne],
+        ),
+        (
+            Screen::ConsentOverview { checkup: false },
+            [Button::Yes, Button::OneByOne],
+        ),
         (consent(1, 1), [Button::No, Button::Yes]),
         (consent(2, 3), [Button::No, Button::Yes]),
     ] {
@@ -586,7 +620,8 @@ fn the_screens_that_end_a_session_are_the_take_card_ones() {
         Screen::PinLocked {
             face_available: true,
         },
-        Screen::ConsentOverview,
+        Screen::ConsentOverview { checkup: true },
+        Screen::RegistrationTerms,
         Screen::Processing,
         Screen::StaffComing,
     ] {
@@ -595,4 +630,103 @@ fn the_screens_that_end_a_session_are_the_take_card_ones() {
             "{going_on:?}"
         );
     }
+}
+
+/// Large-text mode: the main line in fewer words and larger type, the
+/// buttons where they were (so ≥ 15 mm as checked above for every view).
+#[test]
+fn large_text_draws_fewer_words_in_larger_type_with_the_same_buttons() {
+    let layout = Layout::ORDERED;
+    let mut normal = SimDisplay::new(WIDTH, HEIGHT);
+    let mut large = SimDisplay::new(WIDTH, HEIGHT);
+    let mut differing_screens = 0;
+    for view in every_view() {
+        let frame = |large| Frame {
+            lang: Lang::Ja,
+            visual_check: false,
+            layout: &layout,
+            entered: 0,
+            large,
+        };
+        let _fit = ui::draw(&mut normal, &view, &frame(false)).unwrap();
+        let _fit = ui::draw(&mut large, &view, &frame(true)).unwrap();
+        if normal.to_rgb8() != large.to_rgb8() {
+            differing_screens += 1;
+        }
+    }
+    // Most screens change (the PIN pad's column is full already).
+    assert!(
+        differing_screens * 10 >= every_view().len() * 8,
+        "{differing_screens} of {}",
+        every_view().len()
+    );
+    // Idle says it in fewer words, with more ink per character.
+    let ink = |d: &SimDisplay| {
+        d.to_rgb8()
+            .pixels()
+            .filter(|p| p.0.iter().all(|c| *c < 80))
+            .count()
+    };
+    let idle = |large| Frame {
+        lang: Lang::Ja,
+        visual_check: false,
+        layout: &layout,
+        entered: 0,
+        large,
+    };
+    let _fit = ui::draw(&mut normal, &View::Idle, &idle(false)).unwrap();
+    let _fit = ui::draw(&mut large, &View::Idle, &idle(true)).unwrap();
+    let (short, long) = (
+        reader_fw::catalogue::large(Text::IdleTitle).get(Lang::Ja),
+        Text::IdleTitle.get(Lang::Ja),
+    );
+    assert!(short.chars().count() < long.chars().count());
+    let per_char = |d: &SimDisplay, s: &str| ink(d) as f64 / s.chars().count() as f64;
+    assert!(
+        per_char(&large, short) > 1.3 * per_char(&normal, long),
+        "large type is larger"
+    );
+    // The switch is on Idle, and the same size in both modes.
+    let switch: Vec<_> = ui::buttons(&View::Idle, &layout)
+        .iter()
+        .filter(|b| b.key == Key::LargeText)
+        .copied()
+        .collect();
+    assert_eq!(switch.len(), 1);
+    assert!(
+        switch[0].area.size.width >= MIN_BUTTON_PX && switch[0].area.size.height >= MIN_BUTTON_PX
+    );
+}
+
+/// The terms of use: one page at a time, 前へ from page 2, 次へ on every
+/// page, the last one answering the host (確認) instead of turning.
+#[test]
+fn the_terms_of_use_page_without_scrolling() {
+    use myna_link::Button;
+    let layout = Layout::ORDERED;
+    assert_eq!(
+        View::from_screen(&Screen::RegistrationTerms),
+        Ok(View::RegistrationTerms { page: 1 })
+    );
+    for page in 1..=TERMS_PAGES {
+        let view = View::RegistrationTerms { page };
+        let keys: Vec<Key> = ui::buttons(&view, &layout).iter().map(|b| b.key).collect();
+        let mut want = Vec::new();
+        if page > 1 {
+            want.push(Key::PagePrevious);
+        }
+        want.push(if page < TERMS_PAGES {
+            Key::PageNext
+        } else {
+            Key::Link(Button::Confirm)
+        });
+        assert_eq!(keys, want, "page {page}");
+        assert!(view.waits_for_input());
+    }
+    // Each page is different text.
+    let mut pages: Vec<&str> = (1..=TERMS_PAGES)
+        .map(|p| reader_fw::catalogue::terms_page(p).unwrap().get(Lang::Ja))
+        .collect();
+    pages.dedup();
+    assert_eq!(pages.len(), usize::from(TERMS_PAGES));
 }

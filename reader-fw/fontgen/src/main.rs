@@ -22,8 +22,19 @@ struct Spec {
     name: &'static str,
     file: &'static str,
     px: f32,
-    /// `None`: the whole character set.
-    only: Option<&'static str>,
+    /// Which characters.
+    chars: Chars,
+}
+
+enum Chars {
+    /// The whole character set.
+    All,
+    /// Just these.
+    Only(&'static str),
+    /// Large-text mode's shorter words ([`catalogue::large_texts`]) and
+    /// ASCII: the largest type over the whole set would cost most of a
+    /// firmware slot.
+    Large,
 }
 
 const SPECS: &[Spec] = &[
@@ -31,33 +42,47 @@ const SPECS: &[Spec] = &[
         name: "TITLE",
         file: "BIZUDPGothic-Bold.ttf",
         px: 40.0,
-        only: None,
+        chars: Chars::All,
     },
     Spec {
         name: "BUTTON",
         file: "BIZUDPGothic-Bold.ttf",
         px: 34.0,
-        only: None,
+        chars: Chars::All,
     },
     Spec {
         name: "BODY",
         file: "BIZUDPGothic-Regular.ttf",
         px: 30.0,
-        only: None,
+        chars: Chars::All,
     },
     Spec {
         name: "NOTE",
         file: "BIZUDPGothic-Regular.ttf",
         px: 24.0,
-        only: None,
+        chars: Chars::All,
     },
     Spec {
         name: "DIGITS",
         file: "BIZUDPGothic-Bold.ttf",
         px: 60.0,
-        only: Some("0123456789●○"),
+        chars: Chars::Only("0123456789●○"),
+    },
+    Spec {
+        name: "LARGE",
+        file: "BIZUDPGothic-Bold.ttf",
+        px: 56.0,
+        chars: Chars::Large,
     },
 ];
+
+fn large_charset() -> BTreeSet<char> {
+    let mut set: BTreeSet<char> = (' '..='~').collect();
+    for text in catalogue::large_texts() {
+        set.extend(text.chars().filter(|c| *c != '\n'));
+    }
+    set
+}
 
 fn charset() -> BTreeSet<char> {
     let mut set: BTreeSet<char> = catalogue::extra_chars().collect();
@@ -93,9 +118,10 @@ fn main() -> Result<()> {
         })?;
         let font = fontdue::Font::from_bytes(data, fontdue::FontSettings::default())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let chars: Vec<char> = match spec.only {
-            Some(only) => only.chars().collect::<BTreeSet<_>>().into_iter().collect(),
-            None => all.iter().copied().collect(),
+        let chars: Vec<char> = match spec.chars {
+            Chars::Only(only) => only.chars().collect::<BTreeSet<_>>().into_iter().collect(),
+            Chars::All => all.iter().copied().collect(),
+            Chars::Large => large_charset().into_iter().collect(),
         };
         let lm = font
             .horizontal_line_metrics(spec.px)

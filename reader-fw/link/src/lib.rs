@@ -35,7 +35,9 @@ pub use messages::*;
 /// The protocol version this crate speaks. Version 2 added sessions;
 /// version 3 the screen parameters of issue 12 (the consent step count,
 /// 「暗証番号が違います」, face on `PinLocked`, `NotMyNumberCard`, no 限度額
-/// item) and `DeviceError::PinInVisualCheck`; version 4 the reason in
+/// item) and `DeviceError::PinInVisualCheck`; version 4 the live face
+/// guide (`FaceCapture::placed`), the 健診 line of `ConsentOverview`,
+/// `RegistrationTerms`, `SetLargeText`, and the reason in
 /// `DeviceError::FirmwareRejected`.
 pub const PROTOCOL_VERSION: u8 = 4;
 

@@ -91,10 +91,15 @@ pub enum Screen<'a> {
         /// A face-auth card: face only.
         face_only: bool,
     },
-    /// Live guide frame with one hint.
+    /// Live guide frame with one hint. The reader paints the patient
+    /// camera's picture inside the guide itself (no frame crosses the link
+    /// for it).
     FaceCapture {
         /// The one hint to show after a failed capture, if any.
         hint: Option<FaceHint>,
+        /// The host's quality gate found the face placed: the guide is
+        /// drawn green.
+        placed: bool,
     },
     /// Three failed captures.
     FaceFailed {
@@ -123,7 +128,12 @@ pub enum Screen<'a> {
     /// Apply for health-insurance use?
     Registration,
     /// Consent: all or one by one.
-    ConsentOverview,
+    ConsentOverview {
+        /// 健診 is among what 「全て同意する」 covers: only when the
+        /// upstream says the 特定健診 item applies (`UPSTREAM.md`, verify
+        /// response).
+        checkup: bool,
+    },
     /// One consent category, with the step count (`step` of `of`).
     ConsentItem {
         /// Which.
@@ -152,6 +162,11 @@ pub enum Screen<'a> {
     /// The card is not a My Number Card (e.g. a 資格確認書): hand it to
     /// the staff.
     NotMyNumberCard,
+    /// The terms of use of the health-insurance registration, in full,
+    /// one page at a time (no scrolling). The device turns the pages
+    /// itself (前へ / 次へ); 確認 on the last page is reported as
+    /// [`Button::Confirm`].
+    RegistrationTerms,
 }
 
 /// A sound or light signal.
@@ -228,6 +243,11 @@ pub enum HostToDevice<'a> {
     Hello,
     /// Draw the patient screens in this language from now on (this session).
     SetLanguage(Language),
+    /// Large-text mode on or off (staff switched it, for the reception at
+    /// hand). The patient can switch it on `Idle` too; either way it ends
+    /// with the reception: the device turns it off when `Idle` is shown
+    /// after another screen, or after the idle timeout.
+    SetLargeText(bool),
 }
 
 /// A touch on a button of a screen.

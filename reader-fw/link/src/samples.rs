@@ -35,17 +35,25 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
         "choose-method-face-only",
         Screen::ChooseMethod { face_only: true },
     ),
-    ("face-capture", Screen::FaceCapture { hint: None }),
+    (
+        "face-capture",
+        Screen::FaceCapture {
+            hint: None,
+            placed: false,
+        },
+    ),
     (
         "face-capture-hint-mask",
         Screen::FaceCapture {
             hint: Some(FaceHint::RemoveMask),
+            placed: false,
         },
     ),
     (
         "face-capture-hint-closer",
         Screen::FaceCapture {
             hint: Some(FaceHint::MoveCloser),
+            placed: false,
         },
     ),
     (
@@ -96,7 +104,10 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
     ),
     ("visual-check", Screen::VisualCheck),
     ("registration", Screen::Registration),
-    ("consent-overview", Screen::ConsentOverview),
+    (
+        "consent-overview",
+        Screen::ConsentOverview { checkup: true },
+    ),
     // In the host's order: 手術, then 手術以外の診療・お薬, then 特定健診等.
     (
         "consent-operation",
@@ -136,4 +147,19 @@ pub const SCREENS: &[(&str, Screen<'static>)] = &[
     ("not-my-number-card", Screen::NotMyNumberCard),
     // A name that cannot be drawn is left out, never an error screen.
     ("done-no-name", Screen::Done { name_kana: "" }),
+    // Issue 12 (protocol 4), appended so the PIN pad's shuffles above keep
+    // their order.
+    (
+        "face-capture-placed",
+        Screen::FaceCapture {
+            hint: None,
+            placed: true,
+        },
+    ),
+    // No 特定健診 item (e.g. under 40): 健診 is not listed.
+    (
+        "consent-overview-no-checkup",
+        Screen::ConsentOverview { checkup: false },
+    ),
+    ("registration-terms", Screen::RegistrationTerms),
 ];

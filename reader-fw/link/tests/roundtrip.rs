@@ -37,8 +37,10 @@ proptest! {
             Screen::ReadError { misreads: a },
             Screen::ExpiryNotice { year, month, day, in_grace: flag },
             Screen::ChooseMethod { face_only: flag },
-            Screen::FaceCapture { hint: flag.then_some(FaceHint::Other(a)) },
-            Screen::FaceCapture { hint: Some(FaceHint::RemoveGlasses) },
+            Screen::FaceCapture { hint: flag.then_some(FaceHint::Other(a)), placed: !flag },
+            Screen::FaceCapture { hint: Some(FaceHint::RemoveGlasses), placed: flag },
+            Screen::ConsentOverview { checkup: flag },
+            Screen::RegistrationTerms,
             Screen::PinEntry { tries_left: a, wrong_before: flag },
             Screen::PinLocked { face_available: flag },
             Screen::ConsentItem { item: ConsentItem::SpecificHealthCheckup, step: a, of: month },
@@ -49,7 +51,7 @@ proptest! {
             let msg = HostToDevice::ShowScreen { screen: s, visual_check: flag };
             prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
         }
-        for msg in [HostToDevice::Hello, HostToDevice::SetLanguage(Language::English), HostToDevice::SetLanguage(Language::Other(a))] {
+        for msg in [HostToDevice::Hello, HostToDevice::SetLanguage(Language::English), HostToDevice::SetLanguage(Language::Other(a)), HostToDevice::SetLargeText(flag)] {
             prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
         }
         let chunk = HostToDevice::FirmwareChunk { offset: u32::from(year), data: &data };
@@ -202,7 +204,7 @@ fn the_seed_corpus_holds_valid_frames() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/link_frames");
     let mut scratch = [0u8; MAX_PAYLOAD];
     let data = [7u8; 40];
-    let seeds: [(&str, HostToDevice<'_>); 5] = [
+    let seeds: [(&str, HostToDevice<'_>); 7] = [
         ("hello", HostToDevice::Hello),
         ("get-info", HostToDevice::GetInfo),
         (
@@ -222,6 +224,17 @@ fn the_seed_corpus_holds_valid_frames() {
                     name_kana: "バンゴウ ハナコ",
                 },
                 visual_check: true,
+            },
+        ),
+        ("set-large-text", HostToDevice::SetLargeText(true)),
+        (
+            "face-capture-placed",
+            HostToDevice::ShowScreen {
+                screen: Screen::FaceCapture {
+                    hint: None,
+                    placed: true,
+                },
+                visual_check: false,
             },
         ),
         (

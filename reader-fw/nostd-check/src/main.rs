@@ -109,6 +109,9 @@ impl<'a> Board for Tiny<'a> {
     fn patient_camera(&mut self) -> &mut NoCamera {
         &mut self.camera
     }
+    fn display_and_patient_camera(&mut self) -> (&mut Framebuffer<'a>, &mut NoCamera) {
+        (&mut self.display, &mut self.camera)
+    }
     fn card_camera(&mut self) -> &mut NoCamera {
         &mut self.card
     }

@@ -207,6 +207,9 @@ impl Board for SimBoard {
     fn patient_camera(&mut self) -> &mut SimCamera {
         &mut self.patient_camera
     }
+    fn display_and_patient_camera(&mut self) -> (&mut SimDisplay, &mut SimCamera) {
+        (&mut self.display, &mut self.patient_camera)
+    }
     fn card_camera(&mut self) -> &mut SimCamera {
         &mut self.card_camera
     }
@@ -426,7 +429,10 @@ pub fn button_centre(reader: &Reader<SimBoard>, name: &str) -> Option<(u16, u16)
             | ("one-by-one", Key::Link(Button::OneByOne))
             | ("call-staff", Key::Link(Button::CallStaff))
             | ("cancel", Key::Link(Button::Cancel))
-            | ("correct", Key::Link(Button::PinCorrect)) => true,
+            | ("correct", Key::Link(Button::PinCorrect))
+            | ("large-text", Key::LargeText)
+            | ("previous", Key::PagePrevious)
+            | ("next", Key::PageNext) => true,
             (n, Key::Digit(d)) => {
                 n.strip_prefix("digit ").and_then(|v| v.parse::<u8>().ok()) == Some(d)
             }
@@ -457,7 +463,7 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
         })
         .collect();
     format!(
-        "screen={name} visual_check={} entered={} pad={} lang={} boot={} session={}",
+        "screen={name} visual_check={} entered={} pad={} lang={} boot={} session={} large={}",
         reader.visual_check(),
         reader.entered(),
         if digits.is_empty() {
@@ -471,6 +477,7 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
         },
         reader.boot_id(),
         reader.session().map_or("-".into(), |s| s.to_string()),
+        reader.large_text(),
     )
 }
 

@@ -327,6 +327,7 @@ fn bad_parameters_show_out_of_service_and_report_an_error() {
         },
         Screen::FaceCapture {
             hint: Some(myna_link::FaceHint::Other(9)),
+            placed: false,
         },
     ] {
         h.show(Screen::Idle);
@@ -489,7 +490,7 @@ proptest::proptest! {
         for screen in [
             Screen::PinEntry { tries_left: tries, wrong_before: tries % 3 == 0 },
             Screen::ExpiryNotice { year, month, day, in_grace: tries % 2 == 0 },
-            Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(hint)) },
+            Screen::FaceCapture { hint: Some(myna_link::FaceHint::Other(hint)), placed: hint % 2 == 0 },
             Screen::Done { name_kana: &name },
             Screen::ReadError { misreads: tries },
             Screen::ConsentItem { item: myna_link::ConsentItem::Operation, step: tries, of: month },
@@ -607,7 +608,7 @@ fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
     );
     let show = |host: &mut HostEndpoint| {
         host.send(&HostToDevice::ShowScreen {
-            screen: Screen::ConsentOverview,
+            screen: Screen::ConsentOverview { checkup: true },
             visual_check: false,
         })
         .unwrap()
@@ -616,7 +617,7 @@ fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
     };
     let frame = show(&mut host);
     assert!(exchange(&mut host, &mut reader, frame).is_empty());
-    assert_eq!(*reader.view(), View::ConsentOverview);
+    assert_eq!(*reader.view(), View::ConsentOverview { checkup: true });
 
     // The reader restarts: Idle, no session, a new boot id.
     let mut reader = Reader::new(reader.into_board(), identity(0x2222), Lang::Ja);
@@ -636,7 +637,7 @@ fn a_restarted_reader_is_noticed_by_the_host_endpoint_which_redraws() {
     );
     let frame = show(&mut host);
     assert!(exchange(&mut host, &mut reader, frame).is_empty());
-    assert_eq!(*reader.view(), View::ConsentOverview);
+    assert_eq!(*reader.view(), View::ConsentOverview { checkup: true });
 }
 
 #[test]
@@ -666,7 +667,13 @@ fn every_screen_the_reception_decides_is_one_the_reader_draws() {
         PatientScreen::ChooseMethod { face_only: true },
         PatientScreen::FaceCapture {
             hint: Some(myna_link::FaceHint::RemoveHat),
+            placed: false,
         },
+        PatientScreen::FaceCapture {
+            hint: None,
+            placed: true,
+        },
+        PatientScreen::RegistrationTerms,
         PatientScreen::FaceFailed {
             pin_available: false,
         },
@@ -689,7 +696,8 @@ fn every_screen_the_reception_decides_is_one_the_reader_draws() {
         PatientScreen::Processing,
         PatientScreen::Registration,
         PatientScreen::RegistrationDone,
-        PatientScreen::ConsentOverview,
+        PatientScreen::ConsentOverview { checkup: true },
+        PatientScreen::ConsentOverview { checkup: false },
         PatientScreen::Done {
             name_kana: Some("ヤマダ タロウ".into()),
         },
@@ -749,4 +757,193 @@ fn every_screen_the_reception_decides_is_one_the_reader_draws() {
             _ => {}
         }
     }
+}
+
+/// The face-capture screens of these tests: no hint, placed or not.
+fn face_capture(placed: bool) -> Screen<'static> {
+    Screen::FaceCapture { hint: None, placed }
+}
+
+/// The preview box as 8-bit RGB pixels.
+fn preview_pixels(h: &mut Host) -> Vec<[u8; 3]> {
+    let area = reader_fw::ui::preview::PREVIEW_AREA;
+    let img = h.reader.board().display.to_rgb8();
+    let mut out = Vec::new();
+    for y in area.top_left.y..area.top_left.y + area.size.height as i32 {
+        for x in area.top_left.x..area.top_left.x + area.size.width as i32 {
+            out.push(img.get_pixel(x as u32, y as u32).0);
+        }
+    }
+    out
+}
+
+fn mean_luma(pixels: &[[u8; 3]]) -> f64 {
+    pixels
+        .iter()
+        .map(|p| f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]))
+        .sum::<f64>()
+        / (3.0 * pixels.len() as f64)
+}
+
+#[test]
+fn face_capture_paints_the_camera_picture_mirrored_and_follows_it() {
+    let mut h = Host::new();
+    let bright = image::RgbImage::from_pixel(640, 480, image::Rgb([240, 240, 240]));
+    let dark = image::RgbImage::from_pixel(640, 480, image::Rgb([10, 10, 10]));
+    // The camera serves the bright frame until told otherwise.
+    h.reader.board().patient_camera = SimCamera::from_images(vec![bright]);
+    let flushes = h.reader.board().display.flushes();
+    h.show(face_capture(false));
+    let lit = preview_pixels(&mut h);
+    assert!(mean_luma(&lit) > 180.0, "{}", mean_luma(&lit));
+    // One full redraw (a screenshot), the picture flushed as a part only:
+    // a face is never in a recorded screen.
+    assert_eq!(h.reader.board().display.flushes(), flushes + 1);
+    let parts = h.reader.board().display.area_flushes();
+    assert!(parts >= 1);
+
+    // The camera now sees a dark scene: not repainted before the interval,
+    // repainted after it.
+    h.reader.board().patient_camera = SimCamera::from_images(vec![dark]);
+    h.clock
+        .advance(reader_fw::ui::preview::PREVIEW_INTERVAL_MS - 1);
+    assert!(h.poll().is_empty());
+    assert_eq!(preview_pixels(&mut h), lit);
+    h.clock.advance(1);
+    assert!(h.poll().is_empty(), "nothing goes to the host");
+    let unlit = preview_pixels(&mut h);
+    assert!(mean_luma(&unlit) < 90.0, "{}", mean_luma(&unlit));
+    assert_ne!(lit, unlit);
+    assert_eq!(h.reader.board().display.area_flushes(), parts + 1);
+    assert_eq!(h.reader.board().display.flushes(), flushes + 1);
+
+    // Mirrored: red on the camera's left shows on the panel's right.
+    let split = image::RgbImage::from_fn(640, 480, |x, _| {
+        if x < 320 {
+            image::Rgb([250, 0, 0])
+        } else {
+            image::Rgb([0, 0, 250])
+        }
+    });
+    h.reader.board().patient_camera = SimCamera::from_images(vec![split]);
+    h.clock.advance(reader_fw::ui::preview::PREVIEW_INTERVAL_MS);
+    h.poll();
+    let area = reader_fw::ui::preview::PREVIEW_AREA;
+    let img = h.reader.board().display.to_rgb8();
+    let y = (area.top_left.y + 10) as u32;
+    let left = img.get_pixel(area.top_left.x as u32 + 5, y).0;
+    let right = img
+        .get_pixel((area.top_left.x + area.size.width as i32 - 6) as u32, y)
+        .0;
+    assert!(left[2] > 200 && left[0] < 50, "{left:?}");
+    assert!(right[0] > 200 && right[2] < 50, "{right:?}");
+
+    // A capture still gets its frame: the preview does not use it up.
+    let (_, out) = h.send(&HostToDevice::Capture {
+        camera: Camera::Patient,
+    });
+    assert!(matches!(out[0].1, Out::Part { width: 640, .. }), "{out:?}");
+
+    // Off FaceCapture the box is not painted again.
+    h.show(Screen::Processing);
+    let parts = h.reader.board().display.area_flushes();
+    h.clock
+        .advance(10 * reader_fw::ui::preview::PREVIEW_INTERVAL_MS);
+    h.poll();
+    assert_eq!(h.reader.board().display.area_flushes(), parts);
+}
+
+#[test]
+fn the_guide_turns_green_when_the_face_is_placed() {
+    let green_on_ring = |h: &mut Host| {
+        let c = reader_fw::ui::preview::GUIDE_CENTRE;
+        // The ring's bottom, on the centre line (inside its thickness).
+        let p = h
+            .reader
+            .board()
+            .display
+            .to_rgb8()
+            .get_pixel(c.x as u32, (c.y + 127) as u32)
+            .0;
+        p[1] > 100 && p[0] < 60 && p[2] < 100
+    };
+    let mut h = Host::new();
+    h.show(face_capture(false));
+    assert!(!green_on_ring(&mut h));
+    h.show(face_capture(true));
+    assert!(green_on_ring(&mut h));
+    // With a picture under it, too.
+    h.reader.board().patient_camera = SimCamera::from_images(vec![image::RgbImage::from_pixel(
+        320,
+        240,
+        image::Rgb([200, 180, 170]),
+    )]);
+    h.clock.advance(reader_fw::ui::preview::PREVIEW_INTERVAL_MS);
+    h.poll();
+    assert!(green_on_ring(&mut h));
+}
+
+#[test]
+fn large_text_is_switched_on_idle_or_by_staff_and_lasts_one_reception() {
+    let mut h = Host::new();
+    assert!(!h.reader.large_text());
+    // The patient's switch on Idle: nothing goes to the host.
+    assert!(h.tap("large-text").is_empty());
+    assert!(h.reader.large_text());
+    // It stays through the reception ...
+    for screen in [
+        Screen::Reading,
+        Screen::ChooseMethod { face_only: false },
+        Screen::Processing,
+        Screen::Done {
+            name_kana: "ヤマダ タロウ",
+        },
+    ] {
+        h.show(screen);
+        assert!(h.reader.large_text());
+    }
+    // ... and ends with it (the card taken, Idle again).
+    h.show(Screen::Idle);
+    assert!(!h.reader.large_text());
+    // Pressed twice: off again.
+    h.tap("large-text");
+    h.tap("large-text");
+    assert!(!h.reader.large_text());
+
+    // Staff switch it from their side; the idle timeout ends it too.
+    let (_, out) = h.send(&HostToDevice::SetLargeText(true));
+    assert!(out.is_empty());
+    assert!(h.reader.large_text());
+    h.show(Screen::Idle);
+    assert!(
+        h.reader.large_text(),
+        "Idle again without a reception between"
+    );
+    h.show(Screen::ChooseMethod { face_only: false });
+    h.clock.advance(IDLE_TIMEOUT_MS);
+    assert!(matches!(h.poll()[..], [Out::Timeout(_)]));
+    assert!(!h.reader.large_text());
+    let (_, out) = h.send(&HostToDevice::SetLargeText(true));
+    assert!(out.is_empty());
+    let (_, out) = h.send(&HostToDevice::SetLargeText(false));
+    assert!(out.is_empty());
+    assert!(!h.reader.large_text());
+}
+
+#[test]
+fn the_terms_pages_turn_on_the_device_and_the_last_answers_the_host() {
+    let mut h = Host::new();
+    let (seq, _) = h.show(Screen::RegistrationTerms);
+    assert_eq!(*h.reader.view(), View::RegistrationTerms { page: 1 });
+    assert!(button_centre(&h.reader, "previous").is_none());
+    assert!(h.tap("next").is_empty());
+    assert_eq!(*h.reader.view(), View::RegistrationTerms { page: 2 });
+    assert!(h.tap("previous").is_empty());
+    assert_eq!(*h.reader.view(), View::RegistrationTerms { page: 1 });
+    for page in 2..=reader_fw::catalogue::TERMS_PAGES {
+        assert!(h.tap("next").is_empty());
+        assert_eq!(*h.reader.view(), View::RegistrationTerms { page });
+    }
+    assert!(button_centre(&h.reader, "next").is_none());
+    assert_eq!(h.tap("confirm"), [Out::Touch(seq, Button::Confirm)]);
 }

@@ -102,7 +102,11 @@ fn every_screen_matches_its_golden_picture() {
         .map(|(name, screen)| (*name, screen.clone(), *name == "visual-check"))
         .collect();
     cases.extend([
-        ("visual-banner-consent", Screen::ConsentOverview, true),
+        (
+            "visual-banner-consent",
+            Screen::ConsentOverview { checkup: true },
+            true,
+        ),
         (
             "visual-banner-done",
             Screen::Done {
@@ -166,7 +170,10 @@ fn every_screen_matches_its_golden_picture() {
                 wrong_before: true,
             },
         ),
-        ("en-consent-overview", Screen::ConsentOverview),
+        (
+            "en-consent-overview",
+            Screen::ConsentOverview { checkup: true },
+        ),
         (
             "en-consent-diagnosis",
             Screen::ConsentItem {
@@ -199,5 +206,107 @@ fn every_screen_matches_its_golden_picture() {
         show(&mut en, seq as u16, screen, false);
         check(name, &mut en, &mut failures);
     }
+
+    // The live camera picture in the guide (a drawn head and shoulders,
+    // not a photo), before and after the gate said the face is placed.
+    let mut cam = reader(Lang::Ja);
+    cam.board().patient_camera = myna_hal::sim::SimCamera::from_images(vec![camera_picture()]);
+    show(
+        &mut cam,
+        0,
+        Screen::FaceCapture {
+            hint: None,
+            placed: false,
+        },
+        false,
+    );
+    check("face-capture-preview", &mut cam, &mut failures);
+    show(
+        &mut cam,
+        1,
+        Screen::FaceCapture {
+            hint: None,
+            placed: true,
+        },
+        false,
+    );
+    check("face-capture-preview-placed", &mut cam, &mut failures);
+
+    // The terms of use, turned to pages 2 and 3 on the device.
+    let mut terms = reader(Lang::Ja);
+    show(&mut terms, 0, Screen::RegistrationTerms, false);
+    for name in ["registration-terms-2", "registration-terms-3"] {
+        tap(&mut terms, "next");
+        check(name, &mut terms, &mut failures);
+    }
+    let mut terms = reader(Lang::En);
+    show(&mut terms, 0, Screen::RegistrationTerms, false);
+    check("en-registration-terms", &mut terms, &mut failures);
+
+    // Large-text mode, switched on Idle by the patient, over a reception.
+    for (lang, prefix) in [(Lang::Ja, "large"), (Lang::En, "en-large")] {
+        let mut large = reader(lang);
+        tap(&mut large, "large-text");
+        check(&format!("{prefix}-idle"), &mut large, &mut failures);
+        let screens: [(&str, Screen<'_>); 7] = [
+            ("reading", Screen::Reading),
+            ("choose-method", Screen::ChooseMethod { face_only: false }),
+            (
+                "face-capture",
+                Screen::FaceCapture {
+                    hint: Some(myna_link::FaceHint::MoveCloser),
+                    placed: false,
+                },
+            ),
+            (
+                "consent-overview",
+                Screen::ConsentOverview { checkup: true },
+            ),
+            (
+                "consent-diagnosis",
+                Screen::ConsentItem {
+                    item: ConsentItem::Diagnosis,
+                    step: 2,
+                    of: 3,
+                },
+            ),
+            ("registration-terms", Screen::RegistrationTerms),
+            (
+                "done",
+                Screen::Done {
+                    name_kana: "ヤマダ タロウ",
+                },
+            ),
+        ];
+        for (seq, (name, screen)) in screens.into_iter().enumerate() {
+            show(&mut large, seq as u16 + 1, screen, false);
+            check(&format!("{prefix}-{name}"), &mut large, &mut failures);
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A drawn camera picture: a light wall, a head and shoulders a little
+/// left of centre (so the mirroring shows), darker hair. Not a photo.
+fn camera_picture() -> image::RgbImage {
+    image::RgbImage::from_fn(640, 480, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let inside = |cx: f32, cy: f32, rx: f32, ry: f32| {
+            ((fx - cx) / rx).powi(2) + ((fy - cy) / ry).powi(2) <= 1.0
+        };
+        if inside(280.0, 200.0, 75.0, 100.0) {
+            if fy < 130.0 {
+                image::Rgb([60, 45, 35])
+            } else if inside(252.0, 190.0, 10.0, 6.0) || inside(308.0, 190.0, 10.0, 6.0) {
+                image::Rgb([40, 30, 30])
+            } else {
+                image::Rgb([225, 185, 160])
+            }
+        } else if fy > 330.0 && inside(280.0, 480.0, 190.0, 170.0) {
+            image::Rgb([40, 80, 140])
+        } else {
+            let shade = 200 - (y / 8) as u8;
+            image::Rgb([shade, shade, shade - 10])
+        }
+    })
 }

@@ -187,7 +187,8 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
     for digit in ["1", "2", "3", "4"] {
         press(&mut k, &mut core, &mut map, &format!("digit {digit}"));
     }
-    assert_eq!(view(&mut k), View::ConsentOverview);
+    // 特定健診 applies (its flag is sent below): 健診 is listed.
+    assert_eq!(view(&mut k), View::ConsentOverview { checkup: true });
     assert_eq!(k.verify_sent, [Identity::Pin]);
     press(&mut k, &mut core, &mut map, "yes");
     assert!(matches!(view(&mut k), View::Done { name: Some(_), .. }));
@@ -205,7 +206,7 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
             "PinEntry { tries_left: 3, wrong_before: false }",
             "PinEntry { tries_left: 2, wrong_before: true }",
             "Processing",
-            "ConsentOverview",
+            "ConsentOverview { checkup: true }",
             "Done { name_kana: Some(\"バンゴウ ハナコ\") }",
             "Idle",
         ]

@@ -176,7 +176,8 @@ fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
     let mut control = control(&sim);
     let mut link = open(&sim, 300);
     let boot = link.info().boot_id;
-    link.show(Screen::ConsentOverview, false).unwrap();
+    link.show(Screen::ConsentOverview { checkup: true }, false)
+        .unwrap();
     while !control.ask("state").contains("ConsentOverview") {}
     let answer = control.ask("reboot");
     assert!(answer.starts_with("ok boot="), "{answer}");
@@ -210,7 +211,13 @@ fn stop_pressed_while_a_frame_streams_is_not_lost() {
     let mut control = control(&sim);
     let mut link = open(&sim, 400);
     let shown = link
-        .show(Screen::FaceCapture { hint: None }, false)
+        .show(
+            Screen::FaceCapture {
+                hint: None,
+                placed: false,
+            },
+            false,
+        )
         .unwrap();
     while !control.ask("state").contains("FaceCapture") {}
     // The patient presses やめる; the host asks for a frame before it has
@@ -318,4 +325,20 @@ fn reader_commands_talk_to_the_simulator_one_session_per_run() {
         err.contains("cannot connect") && err.contains("reader-sim"),
         "{err}"
     );
+}
+
+#[test]
+fn staff_switch_large_text_through_the_host_link() {
+    let sim = start(&["--seed", "5"]);
+    let mut control = control(&sim);
+    let mut link = open(&sim, 500);
+    assert!(control.ask("state").contains("large=false"));
+    link.set_large_text(true).unwrap();
+    link.sync().unwrap();
+    assert!(control.ask("state").contains("large=true"));
+    // The reception ends (Idle after another screen): off by itself.
+    link.show(Screen::Processing, false).unwrap();
+    link.show(Screen::Idle, false).unwrap();
+    link.sync().unwrap();
+    assert!(control.ask("state").contains("large=false"));
 }

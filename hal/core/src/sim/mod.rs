@@ -22,6 +22,7 @@ pub struct SimDisplay {
     width: u32,
     height: u32,
     flushes: u64,
+    area_flushes: u64,
     save_dir: Option<PathBuf>,
 }
 
@@ -39,6 +40,7 @@ impl SimDisplay {
             width,
             height,
             flushes: 0,
+            area_flushes: 0,
             save_dir: None,
         }
     }
@@ -55,6 +57,11 @@ impl SimDisplay {
     /// How many times the firmware flushed (one per finished redraw).
     pub fn flushes(&self) -> u64 {
         self.flushes
+    }
+
+    /// How many times a part was flushed on its own (the live preview).
+    pub fn area_flushes(&self) -> u64 {
+        self.area_flushes
     }
 
     /// The picture as 8-bit RGB (each 5/6-bit channel widened exactly).
@@ -119,6 +126,13 @@ impl Display for SimDisplay {
                 eprintln!("screenshot {}: {e}", path.display());
             }
         }
+        Ok(())
+    }
+
+    /// Counted, never saved: a part is not a finished screen, and the live
+    /// preview is a face image, which never goes to disk.
+    fn flush_area(&mut self, _area: Rectangle) -> Result<(), Self::Error> {
+        self.area_flushes += 1;
         Ok(())
     }
 }
@@ -236,6 +250,16 @@ impl Camera for SimCamera {
         }
         let index = self.next % self.frames.len();
         self.next += 1;
+        self.latched = Some((index, 0));
+        Ok(self.frames[index].info)
+    }
+
+    /// The frame the next capture will get, without moving on.
+    fn start_preview(&mut self) -> Result<FrameInfo, Self::Error> {
+        if self.frames.is_empty() {
+            return Err(SimCameraError::NoImage);
+        }
+        let index = self.next % self.frames.len();
         self.latched = Some((index, 0));
         Ok(self.frames[index].info)
     }

@@ -547,7 +547,14 @@ fn play(
             rig.place(card)?;
             reader.wait_for("VisualCheck")?;
             press(reader, "confirm")?;
-            reader.wait_for("Registration")?;
+            // The terms of use, page by page, then the question.
+            reader.wait_for("RegistrationTerms")?;
+            for page in 2..=myna_catalogue::TERMS_PAGES {
+                press(reader, "next")?;
+                reader.wait_for(&format!("RegistrationTerms {{ page: {page} }}"))?;
+            }
+            press(reader, "confirm")?;
+            reader.wait_for_exactly("Registration")?;
             press(reader, "yes")?;
             reader.wait_for("RegistrationDone")?;
             press(reader, "confirm")?;

@@ -146,9 +146,11 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         let dirs: Vec<PathBuf> = config.face.fonts.iter().map(PathBuf::from).collect();
         let fonts: Vec<Vec<u8>> = fonts::load(&dirs).into_iter().map(|(_, b)| b).collect();
         let pad = config.pad().map_err(|e| Failure::new(e.to_string()))?;
+        let quality = config.quality().map_err(|e| Failure::new(e.to_string()))?;
         let engine = FaceEngine::load(FaceSettings {
             models_dir: KioskConfig::path(&config.face.models),
             pad,
+            quality,
             ..FaceSettings::default()
         });
         match (engine, fonts.is_empty()) {

@@ -16,7 +16,7 @@ use embedded_graphics_core::pixelcolor::Rgb565;
 use embedded_graphics_core::primitives::Rectangle;
 use myna_hal::blend;
 
-pub use generated::{BODY, BUTTON, DIGITS, NOTE, TITLE};
+pub use generated::{BODY, BUTTON, DIGITS, LARGE, NOTE, TITLE};
 
 /// One rasterised character.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::Rectangle;
 use myna_link::Button;
 
-use crate::catalogue::Text;
+use crate::catalogue::{Text, TERMS_PAGES};
 use crate::panel::{rect, HEADER_HEIGHT, MARGIN};
 use crate::pinpad::Layout;
 use crate::view::View;
@@ -18,6 +18,12 @@ pub enum Key {
     Link(Button),
     /// A PIN digit (stays on the device).
     Digit(u8),
+    /// 「文字を大きく」 on `Idle`: large-text mode on or off (on the device).
+    LargeText,
+    /// The previous page of the terms of use (on the device).
+    PagePrevious,
+    /// The next page of the terms of use (on the device).
+    PageNext,
 }
 
 /// How a button looks.
@@ -162,6 +168,37 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
                 }
             }
         }
+        View::Idle => b.push(ButtonSpec {
+            // Under the title, clear of the privacy line; the label says
+            // 「文字を元に戻す」 while the mode is on (painting swaps it).
+            area: rect(440, 340, 320, 84),
+            key: Key::LargeText,
+            label: Label::Text(Text::LargeTextOn),
+            look: Look::Secondary,
+        }),
+        View::RegistrationTerms { page } => {
+            if page > 1 {
+                b.push(ButtonSpec {
+                    area: rect(MARGIN, ROW_TOP, 340, ROW_HEIGHT),
+                    key: Key::PagePrevious,
+                    label: Label::Text(Text::Previous),
+                    look: Look::Secondary,
+                });
+            }
+            // 次へ on every page; on the last one it goes on to the
+            // question (reported to the host as 確認).
+            let key = if page < TERMS_PAGES {
+                Key::PageNext
+            } else {
+                Key::Link(Button::Confirm)
+            };
+            b.push(ButtonSpec {
+                area: rect(420, ROW_TOP, 340, ROW_HEIGHT),
+                key,
+                label: Label::Text(Text::Next),
+                look: Look::Primary,
+            });
+        }
         View::FaceCapture { .. } => b.push(ButtonSpec {
             area: rect(460, ROW_TOP, 300, ROW_HEIGHT),
             key: Key::Link(Button::Cancel),
@@ -215,7 +252,7 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
             (Button::Yes, Text::Apply),
             Some((Button::No, Text::DontApply)),
         ),
-        View::ConsentOverview => equal_pair(
+        View::ConsentOverview { .. } => equal_pair(
             &mut b,
             (Button::Yes, Text::AgreeAll),
             (Button::OneByOne, Text::OneByOne),
@@ -237,8 +274,7 @@ pub fn buttons(view: &View, layout: &Layout) -> Buttons {
                 pair(&mut b, (Button::CallStaff, Text::CallStaff), None)
             }
         }
-        View::Idle
-        | View::Reading
+        View::Reading
         | View::ReadError { .. }
         | View::ExpiredRefused
         | View::Done { .. }

@@ -2,6 +2,7 @@
 //!
 //! - [`layout`]: the buttons of each screen and hit-testing (no pixels);
 //! - [`paint`]: drawing whole screens, with the [`Fit`] report of their text;
+//! - [`preview`]: the live camera picture in the face guide;
 //! - [`primitives`]: palette, text blocks, icons and pictures.
 //!
 //! Sizes assume the 7-inch 800×480 panel ([`crate::panel`]): buttons are at
@@ -11,6 +12,7 @@
 
 pub mod layout;
 pub mod paint;
+pub mod preview;
 pub mod primitives;
 
 pub use layout::{buttons, hit, ButtonSpec, Buttons, Key, Label, Look, PAD_LEFT};

@@ -13,11 +13,10 @@ use embedded_graphics_core::pixelcolor::Rgb565;
 use myna_link::{Button, ConsentItem};
 
 use super::layout::{buttons, ButtonSpec, Key, Label, Look, ROW_TOP, TALL_BUTTON_PX};
+use super::preview::{draw_guide, PREVIEW_AREA};
 use super::primitives::colour::*;
-use super::primitives::{
-    check_icon, draw_card, fill, oval_ring, pair, style, text, warning_icon, Pair,
-};
-use crate::catalogue::{date_words, Lang, Text};
+use super::primitives::{check_icon, draw_card, fill, pair, style, text, warning_icon, Pair};
+use crate::catalogue::{self, date_words, Lang, Text, TERMS_PAGES};
 use crate::font::{self, Align, Fit, Font};
 use crate::panel::{rect, CONTENT_WIDTH, HEADER_HEIGHT, HEIGHT, MARGIN, WIDTH};
 use crate::pinpad::{Layout, PIN_LEN};
@@ -35,6 +34,64 @@ pub struct Frame<'a> {
     pub layout: &'a Layout,
     /// PIN digits entered (for ●○○○).
     pub entered: usize,
+    /// Large-text mode: the main lines in fewer words, every text block in
+    /// the largest size that holds it (buttons stay where they are).
+    pub large: bool,
+}
+
+/// The words of `text`, shorter in large-text mode where the catalogue has
+/// a shorter version.
+fn words(f: &Frame<'_>, text: Text) -> &'static str {
+    if f.large {
+        catalogue::large(text).get(f.lang)
+    } else {
+        text.get(f.lang)
+    }
+}
+
+/// Text sizes, largest first.
+const LADDER: [&Font; 5] = [
+    &font::LARGE,
+    &font::TITLE,
+    &font::BUTTON,
+    &font::BODY,
+    &font::NOTE,
+];
+
+/// The font `s` is drawn in within `area`: `base`, or in large-text mode
+/// the largest size that has its glyphs and holds it without a break the
+/// catalogue did not plan (Japanese; English may wrap).
+fn sized(f: &Frame<'_>, base: &'static Font, s: &str, area: Rectangle) -> &'static Font {
+    if !f.large {
+        return base;
+    }
+    let Some(at) = LADDER.iter().position(|x| core::ptr::eq(*x, base)) else {
+        return base;
+    };
+    LADDER[..at]
+        .iter()
+        .copied()
+        .find(|candidate| {
+            let m = font::measure(candidate, s, area.size.width);
+            candidate.covers(s)
+                && m.within_width
+                && m.height <= area.size.height
+                && !(f.lang == Lang::Ja && m.wrapped)
+        })
+        .unwrap_or(base)
+}
+
+/// One text block, sized for the mode ([`sized`]).
+fn block<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    f: &Frame<'_>,
+    s: &str,
+    area: Rectangle,
+    base: &'static Font,
+    colours: Pair,
+    align: Align,
+) -> Result<Fit, D::Error> {
+    text(t, s, area, style(sized(f, base, s, area), colours), align)
 }
 
 /// Content top below the header.
@@ -79,8 +136,9 @@ fn draw_header<D: DrawTarget<Color = Rgb565>>(t: &mut D, f: &Frame<'_>) -> Resul
 fn draw_button<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
     spec: &ButtonSpec,
-    lang: Lang,
+    f: &Frame<'_>,
 ) -> Result<Fit, D::Error> {
+    let lang = f.lang;
     let (ink, border) = match spec.look {
         Look::Primary => (pair::ON_BLUE, BLUE),
         Look::Secondary => (pair::BLUE_TEXT, BLUE),
@@ -110,7 +168,11 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
         );
     }
     match spec.label {
-        Label::Text(s) => largest_fitting(t, s.get(lang), inner, ink),
+        // The large-text switch says what it does next.
+        Label::Text(Text::LargeTextOn) if f.large => {
+            largest_fitting(t, f, Text::LargeTextOff.get(lang), inner, ink)
+        }
+        Label::Text(s) => largest_fitting(t, f, s.get(lang), inner, ink),
         Label::Digit(d) => {
             let digit = [b'0' + d.min(9)];
             let s = core::str::from_utf8(&digit).unwrap_or("?");
@@ -121,15 +183,17 @@ fn draw_button<D: DrawTarget<Color = Rgb565>>(
 
 fn title<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
+    f: &Frame<'_>,
     s: &str,
     area: Rectangle,
 ) -> Result<Fit, D::Error> {
-    text(t, s, area, style(&font::TITLE, pair::TEXT), Align::Center)
+    block(t, f, s, area, &font::TITLE, pair::TEXT, Align::Center)
 }
 
 /// A message screen: optional icon, the title, optional extra line.
 fn message<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
+    f: &Frame<'_>,
     icon: Option<Icon>,
     s: &str,
     bottom: i32,
@@ -144,6 +208,7 @@ fn message<D: DrawTarget<Color = Rgb565>>(
     }
     title(
         t,
+        f,
         s,
         rect(MARGIN, top, CONTENT_WIDTH, (bottom - top).max(0) as u32),
     )
@@ -186,12 +251,13 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
     // Above the take-card band on a screen that ends the session.
     let above_band = TAKE_CARD_TOP - 6;
     match *view {
-        View::Idle => fit |= draw_idle(t, lang)?,
+        View::Idle => fit |= draw_idle(t, f)?,
         View::Reading => {
             draw_card(t, Point::new(310, TOP + 40), 0.9)?;
             fit |= title(
                 t,
-                Text::Reading.get(lang),
+                f,
+                words(f, Text::Reading),
                 rect(MARGIN, 300, CONTENT_WIDTH, 160),
             )?;
         }
@@ -203,7 +269,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 (Text::PlaceAgain, HEIGHT as i32 - 20)
             };
             let s = two(Text::ReadError.get(lang), next.get(lang), &mut buf);
-            fit |= message(t, Some(Icon::Warning), s, bottom)?;
+            fit |= message(t, f, Some(Icon::Warning), s, bottom)?;
         }
         View::ExpiryNotice { date, in_grace } => {
             use core::fmt::Write;
@@ -221,17 +287,20 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             let bottom = if in_grace { 282 } else { ROW_TOP - 10 };
             fit |= title(
                 t,
+                f,
                 buf.as_str(),
                 rect(MARGIN, TOP + 10, CONTENT_WIDTH, (bottom - TOP - 10) as u32),
             )?;
             if in_grace {
                 let band = rect(MARGIN, 288, CONTENT_WIDTH, 50);
                 fill(t, band, PALE_AMBER)?;
-                fit |= text(
+                fit |= block(
                     t,
+                    f,
                     Text::ExpiryGrace.get(lang),
                     band,
-                    style(&font::BODY, pair::ON_PALE_AMBER),
+                    &font::BODY,
+                    pair::ON_PALE_AMBER,
                     Align::Center,
                 )?;
             }
@@ -239,10 +308,10 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
         View::ExpiredRefused => {
             let s = two(
                 Text::ExpiredRefused.get(lang),
-                Text::AskStaff.get(lang),
+                words(f, Text::AskStaff),
                 &mut buf,
             );
-            fit |= message(t, Some(Icon::Warning), s, above_band)?;
+            fit |= message(t, f, Some(Icon::Warning), s, above_band)?;
         }
         View::ChooseMethod { face_only } => {
             let s = if face_only {
@@ -250,27 +319,37 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             } else {
                 Text::ChooseMethod
             };
-            fit |= title(t, s.get(lang), rect(MARGIN, TOP + 20, CONTENT_WIDTH, 170))?;
-        }
-        View::FaceCapture { hint } => {
-            let cam = rect(MARGIN, TOP + 20, 300, 380);
-            fill(t, cam, DARK)?;
-            oval_ring(t, Point::new(MARGIN + 150, TOP + 200), 100, 130, 6, PAPER)?;
-            fit |= text(
+            fit |= title(
                 t,
-                Text::FaceCaptureTitle.get(lang),
+                f,
+                words(f, s),
+                rect(MARGIN, TOP + 20, CONTENT_WIDTH, 170),
+            )?;
+        }
+        View::FaceCapture { hint, placed } => {
+            // Dark until the device paints the camera's picture into it
+            // (`super::preview`), which it does right after this redraw.
+            fill(t, PREVIEW_AREA, DARK)?;
+            draw_guide(t, placed)?;
+            fit |= block(
+                t,
+                f,
+                words(f, Text::FaceCaptureTitle),
                 rect(370, TOP + 20, 390, 150),
-                style(&font::BUTTON, pair::TEXT),
+                &font::BUTTON,
+                pair::TEXT,
                 Align::Center,
             )?;
             if let Some(h) = hint {
                 let panel = rect(370, TOP + 180, 390, 100);
                 fill(t, panel, PALE_AMBER)?;
-                fit |= text(
+                fit |= block(
                     t,
+                    f,
                     h.get(lang),
                     panel.offset(-10),
-                    style(&font::BODY, pair::ON_PALE_AMBER),
+                    &font::BODY,
+                    pair::ON_PALE_AMBER,
                     Align::Center,
                 )?;
             }
@@ -278,6 +357,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
         View::FaceFailed { .. } => {
             fit |= message(
                 t,
+                f,
                 Some(Icon::Warning),
                 Text::FaceFailed.get(lang),
                 ROW_TOP - 10,
@@ -290,6 +370,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
         View::PinLastTry => {
             fit |= message(
                 t,
+                f,
                 Some(Icon::Warning),
                 Text::PinLastTry.get(lang),
                 ROW_TOP - 6,
@@ -300,6 +381,7 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 // Face still works: the session goes on, the card stays.
                 fit |= message(
                     t,
+                    f,
                     Some(Icon::Warning),
                     Text::PinLocked.get(lang),
                     ROW_TOP - 6,
@@ -307,15 +389,17 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             } else {
                 fit |= title(
                     t,
+                    f,
                     Text::PinLocked.get(lang),
                     rect(MARGIN, TOP + 10, CONTENT_WIDTH, 170),
                 )?;
-                fit |= take_card(t, lang, rect(0, TOP + 196, WIDTH, TAKE_CARD_HEIGHT))?;
+                fit |= take_card(t, f, rect(0, TOP + 196, WIDTH, TAKE_CARD_HEIGHT))?;
             }
         }
         View::VisualCheck => {
             fit |= message(
                 t,
+                f,
                 Some(Icon::Check),
                 Text::VisualCheck.get(lang),
                 ROW_TOP - 10,
@@ -324,14 +408,16 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
         View::Registration => {
             fit |= title(
                 t,
-                Text::Registration.get(lang),
+                f,
+                words(f, Text::Registration),
                 rect(MARGIN, TOP + 20, CONTENT_WIDTH, ROW_TOP as u32 - 100),
             )?;
         }
-        View::ConsentOverview => {
+        View::ConsentOverview { checkup } => {
             fit |= title(
                 t,
-                Text::ConsentOverview.get(lang),
+                f,
+                words(f, Text::ConsentOverview),
                 rect(MARGIN, TOP + 6, CONTENT_WIDTH, 104),
             )?;
             // What 「全て同意する」 covers.
@@ -339,29 +425,39 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             fill(t, panel, PALE_BLUE)?;
             fit |= largest_fitting(
                 t,
-                Text::ConsentCovers.get(lang),
+                f,
+                // 健診 only when the 特定健診 item applies.
+                if checkup {
+                    Text::ConsentCovers.get(lang)
+                } else {
+                    Text::ConsentCoversNoCheckup.get(lang)
+                },
                 panel.offset(-4),
                 pair::ON_PALE_BLUE,
             )?;
-            fit |= text(
+            fit |= block(
                 t,
+                f,
                 Text::ConsentPurpose.get(lang),
                 rect(MARGIN, TOP + 170, CONTENT_WIDTH, 78),
-                style(&font::BODY, pair::TEXT),
+                &font::BODY,
+                pair::TEXT,
                 Align::Center,
             )?;
-            fit |= consent_footer(t, lang)?;
+            fit |= consent_footer(t, f)?;
         }
         View::ConsentItem { item, step, of } => {
             {
                 use core::fmt::Write;
                 let _ = write!(buf, "{step} / {of}");
             }
-            fit |= text(
+            fit |= block(
                 t,
+                f,
                 buf.as_str(),
                 rect(MARGIN, TOP + 4, CONTENT_WIDTH, 40),
-                style(&font::BODY, pair::NOTE),
+                &font::BODY,
+                pair::NOTE,
                 Align::Right,
             )?;
             let (name, question) = match item {
@@ -375,28 +471,33 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
             let panel = rect(MARGIN, TOP + 48, CONTENT_WIDTH, 80);
             fill(t, panel, PALE_BLUE)?;
             fill(t, rect(MARGIN, TOP + 48, 10, 80), BLUE)?;
-            fit |= title_on(t, name.get(lang), panel.offset(-12), pair::ON_PALE_BLUE)?;
-            fit |= text(
+            fit |= title_on(t, f, name.get(lang), panel.offset(-12), pair::ON_PALE_BLUE)?;
+            fit |= block(
                 t,
+                f,
                 question.get(lang),
                 rect(MARGIN, TOP + 136, CONTENT_WIDTH, 104),
-                style(&font::BUTTON, pair::TEXT),
+                &font::BUTTON,
+                pair::TEXT,
                 Align::Center,
             )?;
-            fit |= consent_footer(t, lang)?;
+            fit |= consent_footer(t, f)?;
         }
         View::Done { name, reminder } => {
             check_icon(t, WIDTH as i32 / 2, TOP + 36)?;
             fit |= title(
                 t,
-                Text::Done.get(lang),
+                f,
+                words(f, Text::Done),
                 rect(MARGIN, TOP + 72, CONTENT_WIDTH, 100),
             )?;
-            fit |= text(
+            fit |= block(
                 t,
+                f,
                 Text::WaitToBeCalled.get(lang),
                 rect(MARGIN, TOP + 176, CONTENT_WIDTH, 40),
-                style(&font::BODY, pair::TEXT),
+                &font::BODY,
+                pair::TEXT,
                 Align::Center,
             )?;
             if let Some(name) = name {
@@ -405,33 +506,35 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
                 let _ = buf.push(Text::Honorific.get(lang));
                 let panel = rect(MARGIN, TOP + 226, CONTENT_WIDTH, 72);
                 fill(t, panel, PALE_BLUE)?;
-                fit |= title_on(t, buf.as_str(), panel, pair::ON_PALE_BLUE)?;
+                fit |= title_on(t, f, buf.as_str(), panel, pair::ON_PALE_BLUE)?;
             }
             // The title already says it; the band comes with the chime.
             if reminder {
-                fit |= take_card(t, lang, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
+                fit |= take_card(t, f, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
             }
         }
         View::SeeStaff => {
             fit |= title(
                 t,
-                Text::AskStaff.get(lang),
+                f,
+                words(f, Text::AskStaff),
                 rect(MARGIN, TOP + 30, CONTENT_WIDTH, 100),
             )?;
             // Fallbacks exist: no fear of paying in full.
             let panel = rect(MARGIN, TOP + 150, CONTENT_WIDTH, 120);
             fill(t, panel, PALE_BLUE)?;
-            fit |= title_on(t, Text::InsuredCare.get(lang), panel, pair::ON_PALE_BLUE)?;
+            fit |= title_on(t, f, Text::InsuredCare.get(lang), panel, pair::ON_PALE_BLUE)?;
         }
         View::Processing => {
-            fit |= message(t, None, Text::Processing.get(lang), HEIGHT as i32 - 20)?;
+            fit |= message(t, f, None, words(f, Text::Processing), HEIGHT as i32 - 20)?;
         }
         View::StaffComing => {
-            fit |= message(t, None, Text::StaffComing.get(lang), HEIGHT as i32 - 20)?;
+            fit |= message(t, f, None, words(f, Text::StaffComing), HEIGHT as i32 - 20)?;
         }
         View::RegistrationDone => {
             fit |= message(
                 t,
+                f,
                 Some(Icon::Check),
                 Text::RegistrationDone.get(lang),
                 ROW_TOP - 10,
@@ -440,28 +543,29 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
         View::OutOfService => {
             let s = two(
                 Text::OutOfService.get(lang),
-                Text::AskStaff.get(lang),
+                words(f, Text::AskStaff),
                 &mut buf,
             );
-            fit |= message(t, Some(Icon::Warning), s, above_band)?;
+            fit |= message(t, f, Some(Icon::Warning), s, above_band)?;
         }
+        View::RegistrationTerms { page } => fit |= draw_terms(t, f, page)?,
         View::NotMyNumberCard => {
             let s = two(
                 Text::NotMyNumberCard.get(lang),
                 Text::HandToStaff.get(lang),
                 &mut buf,
             );
-            fit |= message(t, Some(Icon::Warning), s, above_band)?;
+            fit |= message(t, f, Some(Icon::Warning), s, above_band)?;
         }
     }
     // Every screen that ends the session tells the patient to take the
     // card (Done says it in its title, and again with the chime;
     // PinLocked without face places the band above its button).
     if view.ends_session() && !matches!(view, View::Done { .. } | View::PinLocked { .. }) {
-        fit |= take_card(t, lang, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
+        fit |= take_card(t, f, rect(0, TAKE_CARD_TOP, WIDTH, TAKE_CARD_HEIGHT))?;
     }
     for spec in buttons(view, f.layout).iter() {
-        fit |= draw_button(t, spec, lang)?;
+        fit |= draw_button(t, spec, f)?;
     }
     Ok(fit)
 }
@@ -469,15 +573,17 @@ pub fn draw<D: DrawTarget<Color = Rgb565>>(
 /// The 「カードをお取りください」 band.
 fn take_card<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
-    lang: Lang,
+    f: &Frame<'_>,
     band: Rectangle,
 ) -> Result<Fit, D::Error> {
     fill(t, band, TAKE_CARD)?;
-    text(
+    block(
         t,
-        Text::TakeCard.get(lang),
+        f,
+        Text::TakeCard.get(f.lang),
         band,
-        style(&font::TITLE, pair::ON_TAKE_CARD),
+        &font::TITLE,
+        pair::ON_TAKE_CARD,
         Align::Center,
     )
 }
@@ -486,33 +592,48 @@ fn take_card<D: DrawTarget<Color = Rgb565>>(
 /// down rather than spilling out).
 fn largest_fitting<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
+    f: &Frame<'_>,
     s: &str,
     area: Rectangle,
     colours: Pair,
 ) -> Result<Fit, D::Error> {
     let fits = |f: &'static Font| font::fits(f, s, area.size.width, area.size.height);
-    let font = [&font::BUTTON, &font::BODY]
-        .into_iter()
-        .find(|f| fits(f))
+    // Large-text mode tries the title size first.
+    let sizes: &[&'static Font] = if f.large {
+        &[&font::TITLE, &font::BUTTON, &font::BODY]
+    } else {
+        &[&font::BUTTON, &font::BODY]
+    };
+    let font = sizes
+        .iter()
+        .copied()
+        .find(|font| fits(font))
         .unwrap_or(&font::NOTE);
     text(t, s, area, style(font, colours), Align::Center)
 }
 
 fn title_on<D: DrawTarget<Color = Rgb565>>(
     t: &mut D,
+    f: &Frame<'_>,
     s: &str,
     area: Rectangle,
     colours: Pair,
 ) -> Result<Fit, D::Error> {
-    text(t, s, area, style(&font::TITLE, colours), Align::Center)
+    block(t, f, s, area, &font::TITLE, colours, Align::Center)
 }
 
-fn consent_footer<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit, D::Error> {
-    text(
+fn consent_footer<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    f: &Frame<'_>,
+) -> Result<Fit, D::Error> {
+    let lang = f.lang;
+    block(
         t,
+        f,
         Text::ConsentFooter.get(lang),
         rect(MARGIN, ROW_TOP - 40, CONTENT_WIDTH, 36),
-        style(&font::NOTE, pair::NOTE),
+        &font::NOTE,
+        pair::NOTE,
         Align::Center,
     )
 }
@@ -566,26 +687,32 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
         RoundedRectangle::with_equal_corners(band, Size::new(10, 10))
             .into_styled(PrimitiveStyle::with_fill(RED))
             .draw(t)?;
-        fit |= text(
+        fit |= block(
             t,
+            f,
             Text::PinWrong.get(lang),
             band,
-            style(&font::BODY, pair::ON_RED),
+            &font::BODY,
+            pair::ON_RED,
             Align::Center,
         )?;
     }
-    fit |= text(
+    fit |= block(
         t,
+        f,
         Text::PinTitle.get(lang),
         column(58, 88),
-        style(&font::BUTTON, pair::TEXT),
+        &font::BUTTON,
+        pair::TEXT,
         Align::Center,
     )?;
-    fit |= text(
+    fit |= block(
         t,
+        f,
         Text::PinWho.get(lang),
         column(148, 62),
-        style(&font::NOTE, pair::NOTE),
+        &font::NOTE,
+        pair::NOTE,
         Align::Center,
     )?;
     // ●●○○
@@ -593,11 +720,13 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
     for i in 0..PIN_LEN {
         let _ = dots.push(if i < f.entered { "●" } else { "○" });
     }
-    fit |= text(
+    fit |= block(
         t,
+        f,
         dots.as_str(),
         column(210, 76),
-        style(&font::DIGITS, pair::BLUE_TEXT),
+        &font::DIGITS,
+        pair::BLUE_TEXT,
         Align::Center,
     )?;
     // あと N 回
@@ -625,24 +754,71 @@ fn draw_pin<D: DrawTarget<Color = Rgb565>>(
     RoundedRectangle::with_equal_corners(badge, Size::new(12, 12))
         .into_styled(PrimitiveStyle::with_fill(colours.bg()))
         .draw(t)?;
-    fit |= text(
+    fit |= block(
         t,
+        f,
         tries.as_str(),
         badge,
-        style(&font::TITLE, colours),
+        &font::TITLE,
+        colours,
         Align::Center,
     )?;
-    fit |= text(
+    fit |= block(
         t,
+        f,
         Text::PinShuffled.get(lang),
         column(352, 62),
-        style(&font::NOTE, pair::NOTE),
+        &font::NOTE,
+        pair::NOTE,
         Align::Center,
     )?;
     Ok(fit)
 }
 
-fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit, D::Error> {
+/// One page of the registration's terms of use: heading with the page
+/// count, the page's text, 前へ / 次へ below (from the layout table).
+fn draw_terms<D: DrawTarget<Color = Rgb565>>(
+    t: &mut D,
+    f: &Frame<'_>,
+    page: u8,
+) -> Result<Fit, D::Error> {
+    use core::fmt::Write;
+    let lang = f.lang;
+    let mut fit = Fit::default();
+    let band = rect(MARGIN, TOP + 6, CONTENT_WIDTH, 56);
+    fill(t, band, PALE_BLUE)?;
+    fit |= text(
+        t,
+        Text::TermsTitle.get(lang),
+        band.offset(-4),
+        style(&font::BUTTON, pair::ON_PALE_BLUE),
+        Align::Left,
+    )?;
+    let mut count = StackStr::<16>::default();
+    let _ = write!(count, "{page} / {TERMS_PAGES}");
+    fit |= text(
+        t,
+        count.as_str(),
+        band.offset(-4),
+        style(&font::BUTTON, pair::ON_PALE_BLUE),
+        Align::Right,
+    )?;
+    if let Some(words) = catalogue::terms_page(page) {
+        fit |= block(
+            t,
+            f,
+            words.get(lang),
+            rect(MARGIN, TOP + 68, CONTENT_WIDTH, (ROW_TOP - TOP - 72) as u32),
+            &font::BUTTON,
+            pair::TEXT,
+            Align::Center,
+        )?;
+    }
+    Ok(fit)
+}
+
+fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, f: &Frame<'_>) -> Result<Fit, D::Error> {
+    let lang = f.lang;
     let mut fit = Fit::default();
     // The reader's card tray, seen from above, with the card going in.
     let tray = rect(MARGIN, TOP + 120, 290, 200);
@@ -660,21 +836,31 @@ fn draw_idle<D: DrawTarget<Color = Rgb565>>(t: &mut D, lang: Lang) -> Result<Fit
     )
     .into_styled(PrimitiveStyle::with_fill(BLUE))
     .draw(t)?;
-    fit |= text(
+    fit |= block(
         t,
+        f,
         Text::IdleOrientation.get(lang),
         rect(MARGIN, TOP + 324, 290, 40),
-        style(&font::NOTE, pair::TEXT),
+        &font::NOTE,
+        pair::TEXT,
         Align::Center,
     )?;
-    fit |= title(t, Text::IdleTitle.get(lang), rect(360, TOP + 30, 420, 300))?;
+    // Above the 「文字を大きく」 button.
+    fit |= title(
+        t,
+        f,
+        words(f, Text::IdleTitle),
+        rect(360, TOP + 20, 420, 250),
+    )?;
     let band = rect(0, HEIGHT as i32 - 50, WIDTH, 50);
     fill(t, band, PALE_BLUE)?;
-    fit |= text(
+    fit |= block(
         t,
+        f,
         Text::IdlePrivacy.get(lang),
         band.offset(-8),
-        style(&font::NOTE, pair::ON_PALE_BLUE),
+        &font::NOTE,
+        pair::ON_PALE_BLUE,
         Align::Center,
     )?;
     Ok(fit)
