@@ -173,8 +173,22 @@ fn no_page_without_a_session_and_logins_are_checked() {
     let (status, page) = get(&w, "/", &cookie);
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("目視モードにする"), "{page}");
-    // Logging out ends the session.
+    // Large text on the reader, from the console, for this reception.
     let token = csrf(&page);
+    let mut reader = w.rig.reader_control().unwrap();
+    for (state, said) in [("on", "large=true"), ("off", "large=false")] {
+        let answer = w
+            .http
+            .post(format!("{}/large-text", w.base))
+            .header("cookie", &cookie)
+            .form(&[("csrf", token.as_str()), ("state", state)])
+            .send()
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        let seen = reader_says(&mut reader, said);
+        assert!(seen.contains(said), "{seen}");
+    }
+    // Logging out ends the session.
     let out = w
         .http
         .post(format!("{}/logout", w.base))

@@ -301,6 +301,18 @@ async fn switch(
     secured(Redirect::to(home_target(form.lang)).into_response())
 }
 
+async fn large_text(
+    State(console): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    if let Err(response) = posted(&console, &headers, form.lang, &form.csrf) {
+        return *response;
+    }
+    ask(&console, Request::LargeText(form.state == "on")).await;
+    secured(Redirect::to(home_target(form.lang)).into_response())
+}
+
 async fn relay(
     State(console): State<Shared>,
     headers: HeaderMap,
@@ -379,6 +391,7 @@ pub fn router(console: Console) -> Router {
         .route("/logout", post(logout))
         .route("/visual-check", post(switch))
         .route("/consent", post(relay))
+        .route("/large-text", post(large_text))
         .route("/audit", get(audit))
         .route("/screen.png", get(screen))
         .with_state(Arc::new(console))

@@ -198,6 +198,17 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                     }
                 }
             }
+            section {
+                h2 { (t(lang, "文字の大きさ", "Text size")) }
+                p { (t(lang, "読みにくそうな患者さんのために、この受付のあいだ読み取り機の文字を大きくします。カードを取ると元に戻ります。", "For a patient who finds the reader hard to read: larger text on the reader for this reception. It goes back when the card is taken.")) }
+                form method="post" action="/large-text" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+                    button type="submit" name="state" value="on" id="large-on" { (t(lang, "文字を大きくする", "Larger text")) }
+                    " "
+                    button.secondary type="submit" name="state" value="off" id="large-off" { (t(lang, "元に戻す", "Normal text")) }
+                }
+            }
             @if let Some(topics) = status["consent_topics"].as_array() {
                 section {
                     h2 { (t(lang, "同意の代理入力", "Relay consent")) }

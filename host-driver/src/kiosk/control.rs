@@ -80,13 +80,16 @@ pub enum Request {
     /// Consent answers a patient gave aloud, entered by a member the
     /// console authenticated (never parsed from the socket).
     RelayConsentBy(String, Vec<(crate::reception::ConsentTopic, bool)>),
+    /// Large text on the reader for this reception (it goes back by itself
+    /// when the card is taken). No password: it changes only the type size.
+    LargeText(bool),
 }
 
 /// A request line that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
     /// Unknown or malformed.
-    #[error("unknown request (try `status`, `alerts 0`, `visual-check on STAFF REASON PASSWORD`, `visual-check off STAFF PASSWORD`)")]
+    #[error("unknown request (try `status`, `alerts 0`, `large-text on|off`, `visual-check on STAFF REASON PASSWORD`, `visual-check off STAFF PASSWORD`)")]
     Unknown,
     /// The password field is not base64 of UTF-8 text.
     #[error("the password is not base64 text")]
@@ -114,6 +117,8 @@ impl Request {
                 .parse()
                 .map(Request::Alerts)
                 .map_err(|_| RequestError::Unknown),
+            ["large-text", "on"] => Ok(Request::LargeText(true)),
+            ["large-text", "off"] => Ok(Request::LargeText(false)),
             ["visual-check", "off", staff, password] => Ok(Request::VisualCheckOff(
                 staff_id(staff)?,
                 Password::decode(password).ok_or(RequestError::Password)?,
@@ -233,6 +238,19 @@ pub fn ask(path: &Path, line: &str) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_text_is_switched_without_a_password() {
+        assert_eq!(
+            Request::parse("large-text on"),
+            Ok(Request::LargeText(true))
+        );
+        assert_eq!(
+            Request::parse("large-text off"),
+            Ok(Request::LargeText(false))
+        );
+        assert_eq!(Request::parse("large-text big"), Err(RequestError::Unknown));
+    }
 
     #[test]
     fn requests_parse_and_bad_ones_are_typed() {

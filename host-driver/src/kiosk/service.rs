@@ -284,6 +284,13 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
                     .to_string()
             }
+            Request::LargeText(on) => match self.ports.link().set_large_text(on) {
+                Ok(()) => {
+                    tracing::info!(event = "kiosk.large-text", on);
+                    serde_json::json!({ "ok": true, "large_text": on }).to_string()
+                }
+                Err(e) => error_line(&format!("the reader did not take it: {e}")),
+            },
             Request::VisualCheckOffBy(staff) => {
                 self.record(&staff, "visual-check-off", "(console)");
                 self.handle(Input::VisualCheckOff);
