@@ -228,6 +228,14 @@ pub enum HostToDevice<'a> {
     Hello,
     /// Draw the patient screens in this language from now on (this session).
     SetLanguage(Language),
+    /// Voice guidance: spoken prompts on or off, and their volume (the
+    /// clinic's setting; the reader starts with it on).
+    SetVoice {
+        /// Speak each screen's prompt.
+        on: bool,
+        /// 0–100 (% of full scale; more is taken as 100).
+        volume: u8,
+    },
 }
 
 /// A touch on a button of a screen.
