@@ -426,3 +426,204 @@ impl Player {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::catalogue::speech::SPOKEN_TEXTS;
+    use crate::view::{Date, KanaName};
+    use myna_link::samples::SCREENS;
+
+    /// Every sample screen of the link (the goldens' list) and the states
+    /// that change what is said beyond it.
+    fn views() -> impl Iterator<Item = View> {
+        let samples = SCREENS
+            .iter()
+            .map(|(name, screen)| View::from_screen(screen).unwrap_or_else(|e| panic!("{name}: {e:?}")));
+        let hints = crate::catalogue::speech::SPOKEN_TEXTS
+            .iter()
+            .filter(|t| format!("{t:?}").starts_with("Hint"))
+            .map(|t| View::FaceCapture { hint: Some(*t) });
+        let tries = (1..=3).flat_map(|tries_left| {
+            [false, true].map(|wrong_before| View::PinEntry {
+                tries_left,
+                wrong_before,
+            })
+        });
+        let steps = (1..=3u8).flat_map(|of| {
+            (1..=of).map(move |step| View::ConsentItem {
+                item: ConsentItem::Diagnosis,
+                step,
+                of,
+            })
+        });
+        let extra = [
+            View::Done {
+                name: None,
+                reminder: true,
+            },
+            View::ReadError { staff: true },
+            View::ExpiryNotice {
+                date: Date::new(2030, 12, 31).unwrap(),
+                in_grace: false,
+            },
+        ];
+        samples
+            .chain(hints)
+            .chain(tries)
+            .chain(steps)
+            .chain(extra)
+            .collect::<std::vec::Vec<_>>()
+            .into_iter()
+    }
+
+    extern crate std;
+    use std::format;
+
+    #[test]
+    fn every_screen_and_state_has_a_prompt_of_catalogue_clips() {
+        let all: std::vec::Vec<Clip> = Clip::all().collect();
+        for view in views() {
+            for lang in Lang::ALL {
+                let p = prompt(&view, lang);
+                assert!(!p.is_empty(), "{view:?} {lang:?} says nothing");
+                // Not cut short: the table has room to spare.
+                assert!(p.len() < PROMPT_MAX, "{view:?}: {} clips", p.len());
+                assert!(!p.tag().is_empty());
+                for clip in p.clips() {
+                    assert!(all.contains(&clip), "{view:?}: {clip:?} is not a spoken clip");
+                }
+                // Something is said in this language.
+                assert!(p.clips().any(|c| c.key(lang).is_some()), "{view:?} {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_spoken_text_is_said_on_some_screen() {
+        for text in SPOKEN_TEXTS {
+            assert!(
+                views().any(|v| prompt(&v, Lang::Ja).clips().any(|c| c == Clip::Text(*text))),
+                "{text:?} is recorded but never said"
+            );
+        }
+    }
+
+    #[test]
+    fn a_patients_name_is_never_spoken() {
+        let name = KanaName::new("ヤマダ タロウ").unwrap();
+        for lang in Lang::ALL {
+            for reminder in [false, true] {
+                let with = prompt(
+                    &View::Done {
+                        name: Some(name),
+                        reminder,
+                    },
+                    lang,
+                );
+                let without = prompt(
+                    &View::Done {
+                        name: None,
+                        reminder,
+                    },
+                    lang,
+                );
+                assert_eq!(with, without);
+                let mut buf = [0u8; crate::catalogue::speech::SPOKEN_MAX];
+                for clip in with.clips() {
+                    let said = clip.spoken(lang, &mut buf);
+                    assert!(!said.contains("ヤマダ") && !said.contains("タロウ"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_said_in_parts() {
+        let p = prompt(
+            &View::PinEntry {
+                tries_left: 3,
+                wrong_before: true,
+            },
+            Lang::Ja,
+        );
+        let clips: std::vec::Vec<Clip> = p.clips().collect();
+        assert_eq!(
+            clips,
+            [
+                Clip::Text(Text::PinWrong),
+                Clip::Text(Text::PinTitle),
+                Clip::Text(Text::TriesBefore),
+                Clip::Word(Word::Times3),
+                Clip::Text(Text::TriesAfter),
+            ]
+        );
+        let one = prompt(
+            &View::PinEntry {
+                tries_left: 1,
+                wrong_before: false,
+            },
+            Lang::En,
+        );
+        let words: std::vec::Vec<&str> = one.clips().map(|c| c.words(Lang::En)).collect();
+        assert_eq!(words, ["Enter your\n4-digit PIN", "", "one", "try left"]);
+        let date = prompt(
+            &View::ExpiryNotice {
+                date: Date::new(2027, 2, 28).unwrap(),
+                in_grace: false,
+            },
+            Lang::Ja,
+        );
+        let words: std::vec::Vec<&str> = date.clips().map(|c| c.words(Lang::Ja)).collect();
+        assert_eq!(
+            words[1..7],
+            ["二千", "二十", "七年", "二月", "にじゅうはちにち", "です。\nお住まいの市区町村で\n更新してください"]
+        );
+        let en = prompt(
+            &View::ExpiryNotice {
+                date: Date::new(2027, 2, 28).unwrap(),
+                in_grace: true,
+            },
+            Lang::En,
+        );
+        let words: std::vec::Vec<&str> = en.clips().map(|c| c.words(Lang::En)).collect();
+        assert_eq!(
+            words[1..6],
+            ["February", "twenty", "eighth", "two thousand", "twenty"]
+        );
+        assert_eq!(words.last(), Some(&Text::ExpiryGrace.get(Lang::En)));
+    }
+
+    #[test]
+    fn every_session_end_says_take_the_card() {
+        for view in views() {
+            let p = prompt(&view, Lang::Ja);
+            let says = p
+                .clips()
+                .any(|c| c == Clip::Text(Text::TakeCard) || c == Clip::Text(Text::Done));
+            assert_eq!(says, view.ends_session() || matches!(view, View::Done { .. }), "{view:?}");
+        }
+    }
+
+    #[test]
+    fn every_prompt_is_recorded_and_short_enough_to_follow() {
+        let prompts = Prompts::parse(myna_voice::ASSET).unwrap();
+        for view in views() {
+            for lang in Lang::ALL {
+                let p = prompt(&view, lang);
+                let mut samples = 0u32;
+                for clip in p.clips() {
+                    let Some(key) = clip.key(lang) else { continue };
+                    let found = prompts
+                        .clip(key)
+                        .unwrap_or_else(|| panic!("{clip:?} {lang:?} not recorded: run scripts/voice-build"));
+                    samples += found.samples() + SENTENCE_GAP;
+                }
+                // 25 s: the consent overview, the longest, takes about 20.
+                assert!(samples < 25 * SAMPLE_RATE, "{view:?} {lang:?}: {} s", samples / SAMPLE_RATE);
+            }
+        }
+    }
+}

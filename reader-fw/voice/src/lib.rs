@@ -447,7 +447,8 @@ mod tests {
         let mut out = vec![0i16; clip.samples() as usize + 10];
         let mut n = 0;
         loop {
-            let got = d.fill(&mut out[n..n + 7.min(out.len() - n)]);
+            let end = n + 7.min(out.len() - n);
+            let got = d.fill(&mut out[n..end]);
             if got == 0 {
                 break;
             }
