@@ -374,6 +374,10 @@ pub enum Clip {
     Word(Word),
 }
 
+/// The longest Japanese breath group (characters between pauses) a line
+/// break is joined into; a longer one gets a pause at the break.
+pub const BREATH_GROUP_MAX: usize = 20;
+
 /// The longest spoken string, in bytes (checked by a test).
 pub const SPOKEN_MAX: usize = 256;
 
@@ -397,20 +401,34 @@ impl Clip {
 
     /// What the synthesiser reads, written into `out`: the words with
     /// 【】 taken out and ／ made a pause (a synthesiser would read them
-    /// aloud or run the items together), and each line break, which the
-    /// catalogue puts at a phrase boundary, made a pause too: 「、」 in
-    /// Japanese (Open JTalk's voice drawls the end of a breath group much
-    /// longer than a line), a space in English. Returns the used part of
-    /// `out`; empty when the clip says nothing in `lang`.
+    /// aloud or run the items together), a bracketed aside made a pause
+    /// ("暗証番号(数字4桁)を" is said 「暗証番号、数字4桁を」, not with a
+    /// pause on each side), and line breaks, which the catalogue puts at
+    /// phrase boundaries, either joined or, in a long Japanese breath
+    /// group, made a pause 「、」: Open JTalk's voice drawls the end of a
+    /// breath group much longer than [`BREATH_GROUP_MAX`] characters. An
+    /// English break is a space. Returns the used part of `out`; empty
+    /// when the clip says nothing in `lang`.
     pub fn spoken(self, lang: Lang, out: &mut [u8; SPOKEN_MAX]) -> &str {
+        let words = self.words(lang);
+        let pause = |c: char| matches!(c, '、' | '。' | '(' | '（');
         let mut len = 0;
+        let mut group = 0;
         let mut last = None;
-        for c in self.words(lang).chars() {
+        for (i, c) in words.char_indices() {
             let replaced = match (c, lang) {
-                ('【' | '】', _) => None,
-                // After a full stop the pause is there already.
-                ('\n', Lang::Ja) if matches!(last, Some('。' | '、') | None) => None,
-                ('\n' | '／' | '/', Lang::Ja) => Some('、'),
+                ('【' | '】' | ')' | '）', _) => None,
+                ('\n', Lang::Ja) => {
+                    let ahead = words[i + 1..]
+                        .chars()
+                        .take_while(|c| !pause(*c))
+                        .filter(|c| *c != '\n')
+                        .count();
+                    // After a stop the pause is there already.
+                    let long = group + ahead > BREATH_GROUP_MAX;
+                    (long && !matches!(last, Some('。' | '、') | None)).then_some('、')
+                }
+                ('(' | '（' | '／' | '/', Lang::Ja) => Some('、'),
                 ('\n', Lang::En) => Some(' '),
                 ('／' | '/', Lang::En) => Some(','),
                 (c, _) => Some(c),
@@ -424,6 +442,7 @@ impl Clip {
                 slot.copy_from_slice(bytes);
                 len += bytes.len();
                 last = Some(c);
+                group = if pause(c) { 0 } else { group + 1 };
             }
         }
         // Whole characters were copied, so this is UTF-8.
@@ -550,19 +569,27 @@ mod tests {
             "この情報はあなたの診察や、健康管理のために使用します"
         );
         assert_eq!(Clip::Text(Text::TriesBefore).key(Lang::En), None);
+        assert_eq!(
+            Clip::Text(Text::PinTitle).spoken(Lang::Ja, &mut buf),
+            "暗証番号、数字4桁を入力してください"
+        );
+        assert_eq!(
+            Clip::Text(Text::FaceCaptureTitle).spoken(Lang::Ja, &mut buf),
+            "枠の中にお顔を合わせてください"
+        );
         for clip in Clip::all() {
             for lang in Lang::ALL {
-                // Nothing was cut for length: every character but the
-                // brackets and the breaks after a stop is still there.
-                let words = clip.words(lang);
-                let dropped = words.matches(['【', '】']).count()
-                    + match lang {
-                        Lang::Ja => words.matches("。\n").count()
-                            + words.matches("、\n").count(),
-                        Lang::En => 0,
-                    };
-                let kept = clip.spoken(lang, &mut buf).chars().count();
-                assert_eq!(words.chars().count() - dropped, kept, "{clip:?} {lang:?}");
+                let spoken = clip.spoken(lang, &mut buf);
+                // Nothing was cut for length: every letter is still there.
+                let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
+                assert_eq!(letters(clip.words(lang)), letters(spoken), "{clip:?} {lang:?}");
+                assert!(!spoken.contains(['\n', '【', '】', '(', ')']), "{spoken:?}");
+                // No breath group is longer than the voice says well.
+                if lang == Lang::Ja {
+                    for group in spoken.split(['、', '。']) {
+                        assert!(group.chars().count() <= 2 * BREATH_GROUP_MAX, "{spoken:?}");
+                    }
+                }
             }
         }
     }
