@@ -29,43 +29,25 @@ const VOICE: &str =
 const JA_SPEED: &str = "0.9";
 const EN_WORDS_PER_MINUTE: &str = "140";
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum Error {
+    #[error("usage: voice-build OUT_DIR")]
     Usage,
-    Tool(&'static str, std::io::Error),
+    #[error("running {0} (see scripts/voice-build)")]
+    Tool(&'static str, #[source] std::io::Error),
+    #[error("{0} failed on {1:?}")]
     ToolFailed(&'static str, String),
-    Io(PathBuf, std::io::Error),
-    Asset(myna_voice::AssetError),
+    #[error("{}", .0.display())]
+    Io(PathBuf, #[source] std::io::Error),
+    #[error("the asset written does not parse")]
+    Asset(#[from] myna_voice::AssetError),
+    #[error("{0} bytes: over the {BUDGET_BYTES}-byte budget")]
     OverBudget(usize),
+    #[error(
+        "open_jtalk drew out {1:?} in {0:?}: a breath group too long for the voice; \
+         break the catalogue string (\\n) at a phrase boundary"
+    )]
     Drawl(String, String),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::Usage => write!(f, "usage: voice-build OUT_DIR"),
-            Error::Tool(tool, e) => write!(f, "running {tool}: {e} (see scripts/voice-build)"),
-            Error::ToolFailed(tool, words) => write!(f, "{tool} failed on {words:?}"),
-            Error::Io(path, e) => write!(f, "{}: {e}", path.display()),
-            Error::Asset(e) => write!(f, "{e}"),
-            Error::OverBudget(n) => write!(f, "{n} bytes: over the {BUDGET_BYTES}-byte budget"),
-            Error::Drawl(words, phoneme) => write!(
-                f,
-                "open_jtalk drew out {phoneme:?} in {words:?}: a breath group too long for \
-                 the voice; break the catalogue string (\\n) at a phrase boundary"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Tool(_, e) | Error::Io(_, e) => Some(e),
-            Error::Asset(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 fn run(tool: &'static str, command: &mut Command, words: &str) -> Result<(), Error> {
@@ -162,7 +144,22 @@ fn drawled(trace: &str) -> Option<String> {
     None
 }
 
-fn main() -> Result<(), Error> {
+fn main() -> std::process::ExitCode {
+    match build_prompts() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("voice-build: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                eprintln!("  because: {cause}");
+                source = cause.source();
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn build_prompts() -> Result<(), Error> {
     let out: PathBuf = std::env::args_os().nth(1).ok_or(Error::Usage)?.into();
     let scratch = std::env::temp_dir().join(format!("voice-build-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| Error::Io(scratch.clone(), e))?;
@@ -189,8 +186,8 @@ fn main() -> Result<(), Error> {
         .iter()
         .map(|(k, (_, _, pcm))| (*k, pcm.clone()))
         .collect();
-    let asset = build::asset(&pairs).map_err(Error::Asset)?;
-    Prompts::parse(&asset).map_err(Error::Asset)?;
+    let asset = build::asset(&pairs)?;
+    Prompts::parse(&asset)?;
     if asset.len() > BUDGET_BYTES {
         return Err(Error::OverBudget(asset.len()));
     }
