@@ -582,7 +582,11 @@ mod tests {
                 let spoken = clip.spoken(lang, &mut buf);
                 // Nothing was cut for length: every letter is still there.
                 let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
-                assert_eq!(letters(clip.words(lang)), letters(spoken), "{clip:?} {lang:?}");
+                assert_eq!(
+                    letters(clip.words(lang)),
+                    letters(spoken),
+                    "{clip:?} {lang:?}"
+                );
                 assert!(!spoken.contains(['\n', '【', '】', '(', ')']), "{spoken:?}");
                 // No breath group is longer than the voice says well.
                 if lang == Lang::Ja {

@@ -112,10 +112,9 @@ pub fn prompt(view: &View, lang: Lang) -> Prompt {
         View::ReadError { staff: true } => {
             Prompt::texts("read-error-staff", &[T::ReadError, T::AskStaff])
         }
-        View::NotMyNumberCard => Prompt::texts(
-            "not-my-number-card",
-            &[T::NotMyNumberCard, T::HandToStaff],
-        ),
+        View::NotMyNumberCard => {
+            Prompt::texts("not-my-number-card", &[T::NotMyNumberCard, T::HandToStaff])
+        }
         View::ExpiryNotice { date, in_grace } => {
             let (tag, before, after) = if in_grace {
                 ("expiry-notice-grace", T::ExpiredBefore, T::ExpiredAfter)
@@ -239,9 +238,9 @@ pub fn prompt(view: &View, lang: Lang) -> Prompt {
             p
         }
         // The name is drawn, never said: the waiting room would hear it.
-        View::Done { reminder: false, .. } => {
-            Prompt::texts("done", &[T::Done, T::WaitToBeCalled])
-        }
+        View::Done {
+            reminder: false, ..
+        } => Prompt::texts("done", &[T::Done, T::WaitToBeCalled]),
         View::Done { reminder: true, .. } => Prompt::texts("take-card", &[T::TakeCard]),
         View::SeeStaff => Prompt::texts("see-staff", &[T::AskStaff, T::InsuredCare]),
         View::OutOfService => Prompt::texts("out-of-service", &[T::OutOfService, T::AskStaff]),
@@ -417,8 +416,7 @@ impl Player {
             if let Some(previous) = playing.previous {
                 // Only two sentences get a pause: a number part, a date
                 // or 「または」 runs on with its neighbours.
-                let sentences =
-                    matches!(previous, Clip::Text(_)) && matches!(clip, Clip::Text(_));
+                let sentences = matches!(previous, Clip::Text(_)) && matches!(clip, Clip::Text(_));
                 playing.silence = if sentences { SENTENCE_GAP } else { PART_GAP };
             }
             playing.previous = Some(clip);
@@ -439,9 +437,9 @@ mod tests {
     /// Every sample screen of the link (the goldens' list) and the states
     /// that change what is said beyond it.
     fn views() -> impl Iterator<Item = View> {
-        let samples = SCREENS
-            .iter()
-            .map(|(name, screen)| View::from_screen(screen).unwrap_or_else(|e| panic!("{name}: {e:?}")));
+        let samples = SCREENS.iter().map(|(name, screen)| {
+            View::from_screen(screen).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+        });
         let hints = crate::catalogue::speech::SPOKEN_TEXTS
             .iter()
             .filter(|t| format!("{t:?}").starts_with("Hint"))
@@ -493,10 +491,16 @@ mod tests {
                 assert!(p.len() < PROMPT_MAX, "{view:?}: {} clips", p.len());
                 assert!(!p.tag().is_empty());
                 for clip in p.clips() {
-                    assert!(all.contains(&clip), "{view:?}: {clip:?} is not a spoken clip");
+                    assert!(
+                        all.contains(&clip),
+                        "{view:?}: {clip:?} is not a spoken clip"
+                    );
                 }
                 // Something is said in this language.
-                assert!(p.clips().any(|c| c.key(lang).is_some()), "{view:?} {lang:?}");
+                assert!(
+                    p.clips().any(|c| c.key(lang).is_some()),
+                    "{view:?} {lang:?}"
+                );
             }
         }
     }
@@ -579,7 +583,14 @@ mod tests {
         let words: std::vec::Vec<&str> = date.clips().map(|c| c.words(Lang::Ja)).collect();
         assert_eq!(
             words[1..7],
-            ["二千", "二十", "七年", "二月", "にじゅうはちにち", "です。\nお住まいの市区町村で\n更新してください"]
+            [
+                "二千",
+                "二十",
+                "七年",
+                "二月",
+                "にじゅうはちにち",
+                "です。\nお住まいの市区町村で\n更新してください"
+            ]
         );
         let en = prompt(
             &View::ExpiryNotice {
@@ -603,7 +614,11 @@ mod tests {
             let says = p
                 .clips()
                 .any(|c| c == Clip::Text(Text::TakeCard) || c == Clip::Text(Text::Done));
-            assert_eq!(says, view.ends_session() || matches!(view, View::Done { .. }), "{view:?}");
+            assert_eq!(
+                says,
+                view.ends_session() || matches!(view, View::Done { .. }),
+                "{view:?}"
+            );
         }
     }
 
@@ -616,13 +631,17 @@ mod tests {
                 let mut samples = 0u32;
                 for clip in p.clips() {
                     let Some(key) = clip.key(lang) else { continue };
-                    let found = prompts
-                        .clip(key)
-                        .unwrap_or_else(|| panic!("{clip:?} {lang:?} not recorded: run scripts/voice-build"));
+                    let found = prompts.clip(key).unwrap_or_else(|| {
+                        panic!("{clip:?} {lang:?} not recorded: run scripts/voice-build")
+                    });
                     samples += found.samples() + SENTENCE_GAP;
                 }
                 // 25 s: the consent overview, the longest, takes about 20.
-                assert!(samples < 25 * SAMPLE_RATE, "{view:?} {lang:?}: {} s", samples / SAMPLE_RATE);
+                assert!(
+                    samples < 25 * SAMPLE_RATE,
+                    "{view:?} {lang:?}: {} s",
+                    samples / SAMPLE_RATE
+                );
             }
         }
     }

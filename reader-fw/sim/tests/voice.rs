@@ -91,7 +91,10 @@ fn every_sample_screen_is_said_as_its_prompt_in_both_languages() {
             assert_eq!(last.sample_rate, SAMPLE_RATE);
             assert!(last.finished, "{name}");
             let want = expected(&view, lang, volume);
-            assert!(want.len() > SAMPLE_RATE as usize / 2, "{name}: under half a second");
+            assert!(
+                want.len() > SAMPLE_RATE as usize / 2,
+                "{name}: under half a second"
+            );
             assert!(last.samples == want, "{name} {lang:?}: not its prompt");
         }
     }

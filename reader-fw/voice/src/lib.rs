@@ -128,9 +128,7 @@ impl<'a> Prompts<'a> {
         let (body, crc) = bytes.split_at(bytes.len() - CRC_LEN);
         let rate = u32_at(body, 8).ok_or(AssetError::Truncated)?;
         let count = u32_at(body, 12).ok_or(AssetError::Truncated)? as usize;
-        let index_len = count
-            .checked_mul(ENTRY_LEN)
-            .ok_or(AssetError::Truncated)?;
+        let index_len = count.checked_mul(ENTRY_LEN).ok_or(AssetError::Truncated)?;
         let index = body
             .get(HEADER_LEN..HEADER_LEN + index_len)
             .ok_or(AssetError::Truncated)?;
@@ -315,7 +313,11 @@ impl Decoder<'_> {
                 self.left = 0;
                 break;
             };
-            let code = if self.at % 2 == 0 { byte & 0x0F } else { byte >> 4 };
+            let code = if self.at.is_multiple_of(2) {
+                byte & 0x0F
+            } else {
+                byte >> 4
+            };
             *slot = self.state.decode(code);
             self.at += 1;
             self.left -= 1;

@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 
 use myna_catalogue::speech::{lang_tag, Clip, SPOKEN_MAX};
 use myna_catalogue::Lang;
-use myna_voice::{
-    fuzz_parse, Prompts, ASSET, BUDGET_BYTES, CLIP_BUDGET_SAMPLES, SAMPLE_RATE,
-};
+use myna_voice::{fuzz_parse, Prompts, ASSET, BUDGET_BYTES, CLIP_BUDGET_SAMPLES, SAMPLE_RATE};
 
 /// Every clip the catalogue says, by key: (language, words).
 fn catalogue_clips() -> BTreeMap<u64, (Lang, String)> {
@@ -25,7 +23,8 @@ fn catalogue_clips() -> BTreeMap<u64, (Lang, String)> {
     clips
 }
 
-const REGENERATE: &str = "the catalogue changed: run scripts/voice-build and commit prompts.bin and prompts.txt";
+const REGENERATE: &str =
+    "the catalogue changed: run scripts/voice-build and commit prompts.bin and prompts.txt";
 
 #[test]
 fn the_asset_holds_exactly_the_catalogues_clips() {
@@ -88,7 +87,10 @@ fn clip_sizes_stay_within_budget() {
         );
         // 4 bits a sample plus the 4-byte clip header: the codec the
         // budget was set for.
-        assert_eq!(clip.stored_bytes(), 4 + (clip.samples() as usize).div_ceil(2));
+        assert_eq!(
+            clip.stored_bytes(),
+            4 + (clip.samples() as usize).div_ceil(2)
+        );
         total_samples += u64::from(clip.samples());
     }
     // Every clip is speech, not silence padding: the asset is the clips
@@ -115,7 +117,10 @@ fn every_recording_decodes_to_sound_trimmed_of_silence() {
         let edge = (SAMPLE_RATE / 100) as usize;
         let loud = |part: &[i16]| part.iter().any(|s| s.unsigned_abs() > 150);
         assert!(loud(&pcm[..edge.min(n)]), "{key:016x} starts silent");
-        assert!(loud(&pcm[n.saturating_sub(edge)..]), "{key:016x} ends silent");
+        assert!(
+            loud(&pcm[n.saturating_sub(edge)..]),
+            "{key:016x} ends silent"
+        );
     }
 }
 
@@ -123,11 +128,9 @@ fn every_recording_decodes_to_sound_trimmed_of_silence() {
 fn the_fuzz_seed_corpus_parses() {
     // Regenerate with MYNA_VOICE_WRITE_SEEDS=1; the fuzz target starts from these.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/voice_parse");
-    let small = myna_voice::build::asset(&[
-        (1, vec![0, 900, -900, 4000, -4000, 100]),
-        (7, vec![5; 33]),
-    ])
-    .unwrap();
+    let small =
+        myna_voice::build::asset(&[(1, vec![0, 900, -900, 4000, -4000, 100]), (7, vec![5; 33])])
+            .unwrap();
     let seeds = [
         ("two-clips", small.clone()),
         ("truncated", small[..small.len() - 9].to_vec()),

@@ -381,7 +381,9 @@ impl Speaker for SimSpeaker {
         let Ok(mut s) = self.state.lock() else {
             return Ok(0);
         };
-        let room = s.capacity.map_or(usize::MAX, |c| c.saturating_sub(s.queued));
+        let room = s
+            .capacity
+            .map_or(usize::MAX, |c| c.saturating_sub(s.queued));
         let n = samples.len().min(room);
         let Some(current) = s.utterances.last_mut() else {
             // Nothing started: the samples go nowhere, as on a device.
@@ -402,8 +404,7 @@ impl Speaker for SimSpeaker {
             current.finished = true;
             if let Some(dir) = dir {
                 let path = dir.join(format!("{count:02}-{}.wav", current.tag));
-                if let Err(e) = std::fs::write(&path, wav(current.sample_rate, &current.samples))
-                {
+                if let Err(e) = std::fs::write(&path, wav(current.sample_rate, &current.samples)) {
                     // A simulator aid: report and go on.
                     eprintln!("prompt {}: {e}", path.display());
                 }

@@ -22,8 +22,7 @@ use myna_catalogue::Lang;
 use myna_voice::{build, clip_bytes, Prompts, BUDGET_BYTES, SAMPLE_RATE};
 
 const DICTIONARY: &str = "/var/lib/mecab/dic/open-jtalk/naist-jdic";
-const VOICE: &str =
-    "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice";
+const VOICE: &str = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice";
 
 /// A bit slower than the synthesisers' defaults: many patients are old.
 const JA_SPEED: &str = "0.9";
@@ -177,7 +176,11 @@ fn build_prompts() -> Result<(), Error> {
                 continue;
             }
             let pcm = synthesise(lang, spoken, &scratch)?;
-            eprintln!("{} {:5.2}s {spoken}", lang_tag(lang), pcm.len() as f32 / SAMPLE_RATE as f32);
+            eprintln!(
+                "{} {:5.2}s {spoken}",
+                lang_tag(lang),
+                pcm.len() as f32 / SAMPLE_RATE as f32
+            );
             clips.insert(key, (lang, spoken.to_owned(), pcm));
         }
     }
@@ -213,6 +216,11 @@ fn build_prompts() -> Result<(), Error> {
     std::fs::write(&bin, &asset).map_err(|e| Error::Io(bin.clone(), e))?;
     let txt = out.join("prompts.txt");
     std::fs::write(&txt, manifest).map_err(|e| Error::Io(txt.clone(), e))?;
-    eprintln!("{}: {} clips, {} bytes", bin.display(), clips.len(), asset.len());
+    eprintln!(
+        "{}: {} clips, {} bytes",
+        bin.display(),
+        clips.len(),
+        asset.len()
+    );
     Ok(())
 }
