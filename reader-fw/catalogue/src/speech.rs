@@ -365,6 +365,13 @@ pub const SPOKEN_TEXTS: &[Text] = &[
     Text::OutOfService,
 ];
 
+/// Counters a Japanese number part says itself (「三回」, read さんかい,
+/// いっかい: the reading changes with the counter), so the counter string
+/// that follows the number on screen is silent in Japanese, as 「あと」 is
+/// in English.
+pub const COUNTED_IN_JAPANESE: &[Clip] =
+    &[Clip::Text(Text::TriesAfter), Clip::Text(Text::TryAfterOne)];
+
 /// One recorded piece of speech.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clip {
@@ -410,6 +417,9 @@ impl Clip {
     /// English break is a space. Returns the used part of `out`; empty
     /// when the clip says nothing in `lang`.
     pub fn spoken(self, lang: Lang, out: &mut [u8; SPOKEN_MAX]) -> &str {
+        if lang == Lang::Ja && COUNTED_IN_JAPANESE.contains(&self) {
+            return "";
+        }
         let words = self.words(lang);
         let pause = |c: char| matches!(c, '、' | '。' | '(' | '（');
         let mut len = 0;
@@ -569,6 +579,9 @@ mod tests {
             "この情報はあなたの診察や、健康管理のために使用します"
         );
         assert_eq!(Clip::Text(Text::TriesBefore).key(Lang::En), None);
+        // 「あと」「三回」: the counter is in the number part.
+        assert_eq!(Clip::Text(Text::TriesAfter).key(Lang::Ja), None);
+        assert!(Clip::Text(Text::TriesAfter).key(Lang::En).is_some());
         assert_eq!(
             Clip::Text(Text::PinTitle).spoken(Lang::Ja, &mut buf),
             "暗証番号、数字4桁を入力してください"
@@ -580,6 +593,9 @@ mod tests {
         for clip in Clip::all() {
             for lang in Lang::ALL {
                 let spoken = clip.spoken(lang, &mut buf);
+                if spoken.is_empty() {
+                    continue;
+                }
                 // Nothing was cut for length: every letter is still there.
                 let letters = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).count();
                 assert_eq!(

@@ -178,7 +178,9 @@ pub fn prompt(view: &View, lang: Lang) -> Prompt {
                 p.push(Clip::Text(T::PinWrong));
             }
             p.push(Clip::Text(T::PinTitle));
-            // 「あと」「三回」 / "three" "tries left".
+            // 「あと」「三回」 / "three" "tries left" (each language's
+            // silent part says nothing: English has no 「あと」, Japanese
+            // says 回 with the number).
             p.push(Clip::Text(T::TriesBefore));
             p.word(speech::tries(lang, tries_left));
             p.push(Clip::Text(if tries_left == 1 {
@@ -564,6 +566,14 @@ mod tests {
                 Clip::Text(Text::TriesAfter),
             ]
         );
+        // What is heard: 「あと」「3回」, the counter once.
+        let mut buf = [0u8; crate::catalogue::speech::SPOKEN_MAX];
+        let heard: std::vec::Vec<std::string::String> = p
+            .clips()
+            .map(|c| std::string::String::from(c.spoken(Lang::Ja, &mut buf)))
+            .filter(|s| !s.is_empty())
+            .collect();
+        assert_eq!(heard[2..], ["あと", "3回"]);
         let one = prompt(
             &View::PinEntry {
                 tries_left: 1,
