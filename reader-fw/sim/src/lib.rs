@@ -480,8 +480,9 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
             _ => None,
         })
         .collect();
+    let voice = reader.voice();
     format!(
-        "screen={name} visual_check={} entered={} pad={} lang={} boot={} session={}",
+        "screen={name} visual_check={} entered={} pad={} lang={} voice={}:{} boot={} session={}",
         reader.visual_check(),
         reader.entered(),
         if digits.is_empty() {
@@ -493,6 +494,8 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
             reader_fw::catalogue::Lang::Ja => "ja",
             reader_fw::catalogue::Lang::En => "en",
         },
+        if voice.on { "on" } else { "off" },
+        voice.volume,
         reader.boot_id(),
         reader.session().map_or("-".into(), |s| s.to_string()),
     )

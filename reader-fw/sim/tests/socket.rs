@@ -195,8 +195,11 @@ fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
     let mut control = control(&sim);
     let mut link = open(&sim, 300);
     let boot = link.info().boot_id;
+    assert!(control.ask("state").contains("voice=on:70"));
+    link.set_voice(false, 10).unwrap();
     link.show(Screen::ConsentOverview, false).unwrap();
     while !control.ask("state").contains("ConsentOverview") {}
+    assert!(control.ask("state").contains("voice=off:10"));
     let answer = control.ask("reboot");
     assert!(answer.starts_with("ok boot="), "{answer}");
     // The host hears of it at its next read, reconnects, opens a new
@@ -216,6 +219,9 @@ fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
     );
     assert_eq!(info.session, 301);
     while !control.ask("state").contains("screen=ConsentOverview") {}
+    // The voice setting came back with the screen (a restarted reader
+    // starts with voice on).
+    assert!(control.ask("state").contains("voice=off:10"));
 }
 
 #[test]
