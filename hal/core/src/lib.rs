@@ -7,6 +7,8 @@
 //! - [`Camera`]: the patient camera and the card-front camera, streamed in
 //!   pieces so no frame has to fit in RAM at once;
 //! - [`Indicator`]: sound and the status light;
+//! - [`Speaker`]: spoken prompts as 16-bit PCM (the firmware decodes the
+//!   recorded clips and streams them in);
 //! - RNG: [`rand_core::RngCore`] (the device's TRNG);
 //! - [`Clock`]: monotonic milliseconds;
 //! - flash: [`embedded_storage::nor_flash::NorFlash`] (firmware slots).
@@ -241,6 +243,28 @@ pub trait Indicator {
     fn tone(&mut self, tone: Tone);
     /// The status light.
     fn light(&mut self, on: bool);
+}
+
+/// The speaker for spoken prompts: mono 16-bit PCM streamed in as the
+/// firmware decodes it. An utterance is [`Speaker::start`] then
+/// [`Speaker::write`] until its samples are all taken; a new `start` or
+/// [`Speaker::stop`] cuts off whatever is still queued (a new screen's
+/// prompt replaces the old one's). The driver plays from its own queue
+/// (DMA on the device), so `write` never waits: it takes what fits.
+pub trait Speaker {
+    /// Amplifier or DAC error.
+    type Error: core::fmt::Debug;
+    /// Begins an utterance at `sample_rate` Hz, dropping anything queued.
+    /// `tag` names the prompt for a log or the simulator's file names: a
+    /// screen's name, never words a patient or the upstream supplied.
+    fn start(&mut self, sample_rate: u32, tag: &str) -> Result<(), Self::Error>;
+    /// Queues samples of the current utterance; returns how many were
+    /// taken (fewer than given, or 0, while the queue is full).
+    fn write(&mut self, samples: &[i16]) -> Result<usize, Self::Error>;
+    /// The utterance is complete: nothing more will be written to it.
+    fn finish(&mut self) -> Result<(), Self::Error>;
+    /// Silence at once, dropping what is queued.
+    fn stop(&mut self);
 }
 
 /// Monotonic time.

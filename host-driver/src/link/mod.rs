@@ -324,6 +324,9 @@ pub struct ReaderLink<T> {
     last_screen: Option<Zeroizing<Vec<u8>>>,
     screen_seq: Option<u16>,
     language: Option<Language>,
+    /// The voice setting sent, replayed after a reconnect (a restarted
+    /// reader starts with voice on at its default volume).
+    voice: Option<(bool, u8)>,
     events: VecDeque<LinkEvent>,
 }
 
@@ -356,6 +359,7 @@ impl<T: FrameTransport> ReaderLink<T> {
             last_screen: None,
             screen_seq: None,
             language: None,
+            voice: None,
             events: VecDeque::new(),
         };
         link.handshake()?;
@@ -426,6 +430,9 @@ impl<T: FrameTransport> ReaderLink<T> {
         let restarted = self.handshake()?;
         if let Some(language) = self.language {
             self.wire.send(&HostToDevice::SetLanguage(language))?;
+        }
+        if let Some((on, volume)) = self.voice {
+            self.wire.send(&HostToDevice::SetVoice { on, volume })?;
         }
         if let Some(encoded) = self.last_screen.clone() {
             let message: HostToDevice<'_> = postcard::from_bytes(&encoded)
@@ -499,6 +506,14 @@ impl<T: FrameTransport> ReaderLink<T> {
     /// again after a reconnect.
     pub fn set_large_text(&mut self, on: bool) -> Result<(), ReaderLinkError> {
         self.send(&HostToDevice::SetLargeText(on)).map(|_| ())
+    }
+
+    /// Voice guidance on the reader: spoken prompts on or off, volume
+    /// 0–100 (the clinic's setting).
+    pub fn set_voice(&mut self, on: bool, volume: u8) -> Result<(), ReaderLinkError> {
+        self.voice = Some((on, volume));
+        self.send(&HostToDevice::SetVoice { on, volume })
+            .map(|_| ())
     }
 
     /// Sends a sound or light signal.

@@ -8,9 +8,14 @@
 //! A `\n` marks where a line should break if it breaks at all (at a
 //! phrase boundary, as Japanese is read); the layout wraps further only
 //! when a line is still too wide.
+//!
+//! [`speech`] holds what the reader says: the spoken clips, made of these
+//! strings and of spoken-only words (the parts numbers are joined from).
 #![no_std]
 
 use myna_link::FaceHint;
+
+pub mod speech;
 
 /// A display language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! link's [`DeviceEndpoint`]; this file decides what each message does.
 
 use embedded_graphics_core::geometry::OriginDimensions;
-use myna_hal::{Camera, Clock, Display, Indicator, Tone, Touch};
+use myna_hal::{Camera, Clock, Display, Indicator, Speaker, Tone, Touch};
 use myna_link::{
     Button, Camera as CameraId, DeviceEndpoint, DeviceError, DeviceInput, DeviceToHost,
     HostToDevice, Language, Signal, MAX_FRAME,
@@ -18,6 +18,7 @@ use crate::pinpad::{Entry, Layout};
 use crate::ui::{self, Key};
 use crate::update::Updater;
 use crate::view::View;
+use crate::voice::{self, Player, VoiceSettings};
 
 /// A screen waiting for the patient returns to `Idle` after this long.
 pub const IDLE_TIMEOUT_MS: u64 = 60_000;
@@ -37,6 +38,8 @@ pub trait Board {
     type CardCamera: Camera;
     /// Speaker and light.
     type Indicator: Indicator;
+    /// The speaker spoken prompts play on.
+    type Speaker: Speaker;
     /// True random numbers.
     type Rng: RngCore;
     /// Monotonic clock.
@@ -57,6 +60,8 @@ pub trait Board {
     fn card_camera(&mut self) -> &mut Self::CardCamera;
     /// Speaker and light.
     fn indicator(&mut self) -> &mut Self::Indicator;
+    /// The prompts' speaker.
+    fn speaker(&mut self) -> &mut Self::Speaker;
     /// RNG.
     fn rng(&mut self) -> &mut Self::Rng;
     /// Clock.
@@ -96,6 +101,9 @@ pub struct Reader<B: Board> {
     link: DeviceEndpoint,
     /// Firmware updates, once the boot code handed one over.
     updater: Option<Updater>,
+    /// Spoken prompts, once the boot code found the voice asset.
+    player: Option<Player>,
+    voice: VoiceSettings,
 }
 
 impl<B: Board> Reader<B> {
@@ -116,9 +124,45 @@ impl<B: Board> Reader<B> {
             last_preview_ms: 0,
             link: DeviceEndpoint::new(boot_id),
             updater: None,
+            player: None,
+            voice: VoiceSettings::default(),
         };
         reader.redraw();
         reader
+    }
+
+    /// Speaks each screen's prompt from this voice asset (checked by the
+    /// boot code with `myna_voice::Prompts::parse`); without one the
+    /// reader is silent. Says the current screen's prompt at once.
+    pub fn with_voice(mut self, prompts: myna_voice::Prompts<'static>) -> Self {
+        self.player = Some(Player::new(prompts));
+        self.speak();
+        self
+    }
+
+    /// The voice settings in force.
+    pub fn voice(&self) -> VoiceSettings {
+        self.voice
+    }
+
+    /// Says the current screen's prompt (cutting off the one playing),
+    /// when voice is on and there is an asset.
+    fn speak(&mut self) {
+        let Some(player) = self.player.as_mut() else {
+            return;
+        };
+        if !self.voice.on {
+            player.stop(self.board.speaker());
+            return;
+        }
+        let prompt = voice::prompt(&self.view, self.lang);
+        player.say(self.board.speaker(), prompt, self.lang, self.voice.volume);
+    }
+
+    fn silence(&mut self) {
+        if let Some(player) = self.player.as_mut() {
+            player.stop(self.board.speaker());
+        }
     }
 
     /// Takes firmware updates from the link (without one they are answered
@@ -233,6 +277,7 @@ impl<B: Board> Reader<B> {
         self.redraw();
         // The picture at once, not a dark box for the first interval.
         self.preview();
+        self.speak();
     }
 
     /// Paints the patient camera's picture into the face guide while
@@ -343,6 +388,8 @@ impl<B: Board> Reader<B> {
                         if let View::Done { reminder, .. } = &mut self.view {
                             *reminder = true;
                             self.redraw();
+                            // The reminder has its own prompt.
+                            self.speak();
                         }
                     }
                 }
@@ -379,8 +426,19 @@ impl<B: Board> Reader<B> {
                         self.lang = lang;
                         self.redraw();
                         self.preview();
+                        // Said again in the language now on screen.
+                        self.speak();
                     }
                     None => self.send(&DeviceToHost::Error(DeviceError::Unsupported), tx),
+                }
+            }
+            HostToDevice::SetVoice { on, volume } => {
+                self.voice = VoiceSettings {
+                    on: *on,
+                    volume: (*volume).min(100),
+                };
+                if !on {
+                    self.silence();
                 }
             }
             // Only a session's first frame; the endpoint answered it.
@@ -440,6 +498,9 @@ impl<B: Board> Reader<B> {
 
     /// Polls the touch panel and the clock; call it from the main loop.
     pub fn poll(&mut self, tx: &mut impl FnMut(&[u8])) {
+        if let Some(player) = self.player.as_mut() {
+            player.pump(self.board.speaker());
+        }
         while let Ok(Some(point)) = self.board.touch().poll() {
             self.last_input_ms = self.board.clock().now_ms();
             self.on_touch(point.x, point.y, tx);
@@ -458,6 +519,8 @@ impl<B: Board> Reader<B> {
             self.visual_check = false;
             self.large = false;
             self.redraw();
+            // Nobody is at the reader: no prompt for the waiting room.
+            self.silence();
             self.send(
                 &DeviceToHost::IdleTimeout {
                     screen_seq: timed_out,
@@ -508,6 +571,8 @@ impl<B: Board> Reader<B> {
                     };
                 }
                 self.redraw();
+                // The new page is read out, as a new screen would be.
+                self.speak();
                 return;
             }
             Key::Link(b) => b,

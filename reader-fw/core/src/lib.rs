@@ -11,6 +11,8 @@
 //! - [`ui`]: the screens: button layout and hit-testing, painting,
 //!   drawing primitives;
 //! - [`pinpad`]: the shuffled PIN pad and the PIN buffer;
+//! - [`voice`]: each screen's spoken prompt and the player that streams
+//!   it from the voice asset (`myna-voice`) to the HAL's speaker;
 //! - [`device`]: the device end of the link, tying them to the HAL.
 #![no_std]
 
@@ -24,3 +26,4 @@ pub mod stack_str;
 pub mod ui;
 pub mod update;
 pub mod view;
+pub mod voice;

@@ -248,6 +248,14 @@ pub enum HostToDevice<'a> {
     /// with the reception: the device turns it off when `Idle` is shown
     /// after another screen, or after the idle timeout.
     SetLargeText(bool),
+    /// Voice guidance: spoken prompts on or off, and their volume (the
+    /// clinic's setting; the reader starts with it on).
+    SetVoice {
+        /// Speak each screen's prompt.
+        on: bool,
+        /// 0–100 (% of full scale; more is taken as 100).
+        volume: u8,
+    },
 }
 
 /// A touch on a button of a screen.

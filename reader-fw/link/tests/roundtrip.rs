@@ -51,7 +51,7 @@ proptest! {
             let msg = HostToDevice::ShowScreen { screen: s, visual_check: flag };
             prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
         }
-        for msg in [HostToDevice::Hello, HostToDevice::SetLanguage(Language::English), HostToDevice::SetLanguage(Language::Other(a)), HostToDevice::SetLargeText(flag)] {
+        for msg in [HostToDevice::Hello, HostToDevice::SetLanguage(Language::English), HostToDevice::SetLanguage(Language::Other(a)), HostToDevice::SetLargeText(flag), HostToDevice::SetVoice { on: a % 2 == 0, volume: a }] {
             prop_assert_eq!(round_trip_host(&msg, seq), (seq, format!("{msg:?}")));
         }
         let chunk = HostToDevice::FirmwareChunk { offset: u32::from(year), data: &data };

@@ -4,7 +4,9 @@
 #![no_main]
 
 use embedded_graphics_core::pixelcolor::Rgb565;
-use myna_hal::{Camera, Clock, FrameInfo, Framebuffer, Indicator, Tone, Touch, TouchPoint};
+use myna_hal::{
+    Camera, Clock, FrameInfo, Framebuffer, Indicator, Speaker, Tone, Touch, TouchPoint,
+};
 use myna_link::{HostEndpoint, HostToDevice, Screen};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Board, Identity, Reader};
@@ -31,6 +33,22 @@ struct Quiet;
 impl Indicator for Quiet {
     fn tone(&mut self, _: Tone) {}
     fn light(&mut self, _: bool) {}
+}
+/// Takes every sample (a DAC with room to spare).
+struct Mute(usize);
+impl Speaker for Mute {
+    type Error = ();
+    fn start(&mut self, _: u32, _: &str) -> Result<(), ()> {
+        Ok(())
+    }
+    fn write(&mut self, samples: &[i16]) -> Result<usize, ()> {
+        self.0 += samples.len();
+        Ok(samples.len())
+    }
+    fn finish(&mut self) -> Result<(), ()> {
+        Ok(())
+    }
+    fn stop(&mut self) {}
 }
 struct Counter(u32);
 impl rand_core::RngCore for Counter {
@@ -86,6 +104,7 @@ struct Tiny<'a> {
     camera: NoCamera,
     card: NoCamera,
     indicator: Quiet,
+    speaker: Mute,
     rng: Counter,
     clock: Zero,
     flash: NoFlash,
@@ -97,6 +116,7 @@ impl<'a> Board for Tiny<'a> {
     type PatientCamera = NoCamera;
     type CardCamera = NoCamera;
     type Indicator = Quiet;
+    type Speaker = Mute;
     type Rng = Counter;
     type Clock = Zero;
     type Flash = NoFlash;
@@ -117,6 +137,9 @@ impl<'a> Board for Tiny<'a> {
     }
     fn indicator(&mut self) -> &mut Quiet {
         &mut self.indicator
+    }
+    fn speaker(&mut self) -> &mut Mute {
+        &mut self.speaker
     }
     fn rng(&mut self) -> &mut Counter {
         &mut self.rng
@@ -141,6 +164,7 @@ extern "C" fn _start() -> ! {
             camera: NoCamera,
             card: NoCamera,
             indicator: Quiet,
+            speaker: Mute(0),
             rng: Counter(1),
             clock: Zero,
             flash: NoFlash,
@@ -159,6 +183,10 @@ extern "C" fn _start() -> ! {
         let mut reader = Reader::new(board, identity, Lang::Ja);
         if let Some(layout) = layout {
             reader = reader.with_updater(Updater::new(layout, Trust::DEV, slot, false));
+        }
+        // The voice asset, as the boot code finds it in its partition.
+        if let Ok(prompts) = myna_voice::Prompts::parse(myna_voice::ASSET) {
+            reader = reader.with_voice(prompts);
         }
         // Both ends of the link, with no allocator.
         let mut host = HostEndpoint::new();

@@ -12,7 +12,8 @@ use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{PrimitiveStyle, Rectangle, RoundedRectangle};
 use myna_hal::embedded_storage::nor_flash::ReadNorFlash;
 use myna_hal::sim::{
-    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimFlash, SimIndicator, SimTouch,
+    ManualClock, SeededRng, SimCamera, SimClock, SimDisplay, SimFlash, SimIndicator, SimSpeaker,
+    SimTouch,
 };
 use myna_hal::Clock;
 use myna_link::Button;
@@ -87,6 +88,8 @@ pub struct SimBoard {
     pub card_camera: SimCamera,
     /// Recorded tones and light.
     pub indicator: SimIndicator,
+    /// Recorded prompts (and their WAV files, when asked).
+    pub speaker: SimSpeaker,
     /// RNG.
     pub rng: SimRng,
     /// Clock.
@@ -164,7 +167,23 @@ pub fn start_reader(
     if let Some(updater) = started.updater {
         reader = reader.with_updater(updater);
     }
+    if let Some(prompts) = voice_prompts() {
+        reader = reader.with_voice(prompts);
+    }
     (reader, started.firmware, started.slot)
+}
+
+/// The committed voice asset, checked as the device's boot code checks its
+/// voice partition; `None` (a silent reader, and a message) if it does not
+/// parse.
+pub fn voice_prompts() -> Option<myna_voice::Prompts<'static>> {
+    match myna_voice::Prompts::parse(myna_voice::ASSET) {
+        Ok(prompts) => Some(prompts),
+        Err(e) => {
+            eprintln!("voice asset: {e}; the reader stays silent");
+            None
+        }
+    }
 }
 
 impl SimBoard {
@@ -179,6 +198,7 @@ impl SimBoard {
                 patient_camera: SimCamera::empty(),
                 card_camera: SimCamera::empty(),
                 indicator: SimIndicator::default(),
+                speaker: SimSpeaker::default(),
                 rng: SimRng::Seeded(SeededRng::new(seed)),
                 clock: SimTime::Manual(clock.clone()),
                 flash: SimFlash::new(SIM_FLASH_SIZE),
@@ -194,6 +214,7 @@ impl Board for SimBoard {
     type PatientCamera = SimCamera;
     type CardCamera = SimCamera;
     type Indicator = SimIndicator;
+    type Speaker = SimSpeaker;
     type Rng = SimRng;
     type Clock = SimTime;
     type Flash = SimFlash;
@@ -215,6 +236,9 @@ impl Board for SimBoard {
     }
     fn indicator(&mut self) -> &mut SimIndicator {
         &mut self.indicator
+    }
+    fn speaker(&mut self) -> &mut SimSpeaker {
+        &mut self.speaker
     }
     fn rng(&mut self) -> &mut SimRng {
         &mut self.rng
@@ -462,8 +486,9 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
             _ => None,
         })
         .collect();
+    let voice = reader.voice();
     format!(
-        "screen={name} visual_check={} entered={} pad={} lang={} boot={} session={} large={}",
+        "screen={name} visual_check={} entered={} pad={} lang={} voice={}:{} boot={} session={} large={}",
         reader.visual_check(),
         reader.entered(),
         if digits.is_empty() {
@@ -475,6 +500,8 @@ pub fn describe(reader: &Reader<SimBoard>) -> String {
             reader_fw::catalogue::Lang::Ja => "ja",
             reader_fw::catalogue::Lang::En => "en",
         },
+        if voice.on { "on" } else { "off" },
+        voice.volume,
         reader.boot_id(),
         reader.session().map_or("-".into(), |s| s.to_string()),
         reader.large_text(),

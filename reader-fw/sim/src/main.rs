@@ -1,7 +1,8 @@
 //! `reader-sim`: the reader on a socket. The host driver connects to
 //! `--listen` and speaks the link protocol, exactly as over USB; a second
 //! socket (`--control`) or a `--script` file presses the touch panel and
-//! takes screenshots; `--screenshots DIR` saves a PNG after every redraw.
+//! takes screenshots; `--screenshots DIR` saves a PNG after every redraw
+//! and a WAV of every spoken prompt (`NN-<prompt>.wav`) beside them.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -34,7 +35,8 @@ struct Args {
     /// Commands to run once the host is connected, one per line.
     #[arg(long)]
     script: Option<PathBuf>,
-    /// Save a PNG into this folder after every redraw.
+    /// Save a PNG into this folder after every redraw, and each spoken
+    /// prompt as `NN-<prompt>.wav`.
     #[arg(long)]
     screenshots: Option<PathBuf>,
     /// Patient camera pictures (a file or a folder of images).
@@ -162,6 +164,7 @@ fn main() -> Result<()> {
     if let Some(dir) = &args.screenshots {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         board.display.save_on_flush(dir.clone());
+        board.speaker.save_to(dir.clone());
     }
     if let Some(path) = &args.flash {
         board.flash = load_flash(path)?;

@@ -20,7 +20,7 @@ use mynareader::upstream::messages::Qualification;
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Identity as FirmwareIdentity, Reader};
 use reader_fw::view::View;
-use reader_sim::{button_centre, InProcessReader, SimBoard};
+use reader_sim::{button_centre, voice_prompts, InProcessReader, SimBoard};
 use sha2::Digest;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -138,6 +138,7 @@ fn view(k: &mut TestKiosk) -> View {
 #[test]
 fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
     let (board, _) = SimBoard::for_tests(3);
+    let speaker = board.speaker.clone();
     let reader = Reader::new(
         board,
         FirmwareIdentity {
@@ -146,7 +147,8 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
             boot_id: 9,
         },
         Lang::Ja,
-    );
+    )
+    .with_voice(voice_prompts().unwrap());
     let transport = InProcessReader::new(reader);
     let link = ReaderLink::open(transport, || 77).unwrap();
     let chip = Card::new(personalise(&Personality::default()).unwrap());
@@ -211,6 +213,23 @@ fn a_pin_reception_with_one_wrong_try_runs_through_every_seam() {
             "Idle",
         ]
     );
+    // The reader said each screen's prompt, in order, to the end (the
+    // pad's redraws for each digit say nothing), and never the name.
+    assert_eq!(
+        speaker.tags(),
+        [
+            "idle",
+            "reading",
+            "choose-method",
+            "pin-entry",
+            "pin-entry-wrong",
+            "processing",
+            "consent-overview",
+            "done",
+            "idle",
+        ]
+    );
+    assert!(speaker.utterances().iter().all(|u| u.finished));
     assert!(k.alerts.is_empty());
     assert!(k.wipes >= 1);
     // The chip saw exactly two PIN VERIFYs with data, and its counter is

@@ -126,8 +126,27 @@ fn the_patient_camera_serves_image_files_and_screenshots_follow_redraws() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    // Idle at start, then Reading and ChooseMethod.
-    assert_eq!(names, ["0001.png", "0002.png", "0003.png"]);
+    // Idle at start, then Reading and ChooseMethod: each drawn, and each
+    // prompt said, beside the pictures.
+    assert_eq!(
+        names,
+        [
+            "0001.png",
+            "0002.png",
+            "0003.png",
+            "01-idle.wav",
+            "02-reading.wav",
+            "03-choose-method.wav"
+        ]
+    );
+    let wav = std::fs::read(shots.join("02-reading.wav")).unwrap();
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(
+        u32::from_le_bytes(wav[24..28].try_into().unwrap()),
+        myna_voice::SAMPLE_RATE
+    );
+    // Over a second of speech.
+    assert!(wav.len() > 44 + 2 * myna_voice::SAMPLE_RATE as usize);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -176,9 +195,12 @@ fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
     let mut control = control(&sim);
     let mut link = open(&sim, 300);
     let boot = link.info().boot_id;
+    assert!(control.ask("state").contains("voice=on:70"));
+    link.set_voice(false, 10).unwrap();
     link.show(Screen::ConsentOverview { checkup: true }, false)
         .unwrap();
     while !control.ask("state").contains("ConsentOverview") {}
+    assert!(control.ask("state").contains("voice=off:10"));
     let answer = control.ask("reboot");
     assert!(answer.starts_with("ok boot="), "{answer}");
     // The host hears of it at its next read, reconnects, opens a new
@@ -198,6 +220,9 @@ fn a_rebooted_reader_is_noticed_and_the_screen_drawn_again() {
     );
     assert_eq!(info.session, 301);
     while !control.ask("state").contains("screen=ConsentOverview") {}
+    // The voice setting came back with the screen (a restarted reader
+    // starts with voice on).
+    assert!(control.ask("state").contains("voice=off:10"));
 }
 
 #[test]

@@ -14,7 +14,9 @@ use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
 
-use crate::{Camera, Clock, Display, FrameInfo, Indicator, PixelFormat, Tone, Touch, TouchPoint};
+use crate::{
+    Camera, Clock, Display, FrameInfo, Indicator, PixelFormat, Speaker, Tone, Touch, TouchPoint,
+};
 
 /// An in-memory display that can be saved as a PNG.
 pub struct SimDisplay {
@@ -313,6 +315,156 @@ impl Indicator for SimIndicator {
             e.push(IndicatorEvent::Light(on));
         }
     }
+}
+
+/// One prompt the simulated speaker was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Utterance {
+    /// The prompt's name (`Speaker::start`'s tag).
+    pub tag: String,
+    /// Samples a second.
+    pub sample_rate: u32,
+    /// Every sample written, in order.
+    pub samples: Vec<i16>,
+    /// Whether the firmware finished it (not cut off by the next).
+    pub finished: bool,
+}
+
+#[derive(Default)]
+struct SpeakerState {
+    utterances: Vec<Utterance>,
+    /// Samples written but not yet "played" (see [`SimSpeaker::play`]).
+    queued: usize,
+    capacity: Option<usize>,
+    save_dir: Option<PathBuf>,
+}
+
+/// Records every utterance; optionally writes each finished one as
+/// `NN-tag.wav`, and optionally holds only so many samples until a test
+/// "plays" them, to exercise the firmware's streaming.
+#[derive(Clone, Default)]
+pub struct SimSpeaker {
+    state: Arc<Mutex<SpeakerState>>,
+}
+
+impl SimSpeaker {
+    /// Writes each finished utterance into `dir` as `NN-tag.wav` (16-bit
+    /// mono PCM), beside the screenshots.
+    pub fn save_to(&self, dir: PathBuf) {
+        if let Ok(mut s) = self.state.lock() {
+            s.save_dir = Some(dir);
+        }
+    }
+
+    /// Takes at most `samples` queued samples until [`SimSpeaker::play`]
+    /// frees room (the device's DMA buffer); unlimited by default.
+    pub fn limit_queue(&self, samples: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.capacity = Some(samples);
+        }
+    }
+
+    /// Plays `samples` of the queue, freeing that much room.
+    pub fn play(&self, samples: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.queued = s.queued.saturating_sub(samples);
+        }
+    }
+
+    /// Everything said so far.
+    pub fn utterances(&self) -> Vec<Utterance> {
+        self.state
+            .lock()
+            .map(|s| s.utterances.clone())
+            .unwrap_or_default()
+    }
+
+    /// The tags of everything said so far, in order.
+    pub fn tags(&self) -> Vec<String> {
+        self.utterances().into_iter().map(|u| u.tag).collect()
+    }
+}
+
+impl Speaker for SimSpeaker {
+    type Error = std::convert::Infallible;
+
+    fn start(&mut self, sample_rate: u32, tag: &str) -> Result<(), Self::Error> {
+        if let Ok(mut s) = self.state.lock() {
+            s.queued = 0;
+            s.utterances.push(Utterance {
+                tag: tag.to_owned(),
+                sample_rate,
+                samples: Vec::new(),
+                finished: false,
+            });
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, samples: &[i16]) -> Result<usize, Self::Error> {
+        let Ok(mut s) = self.state.lock() else {
+            return Ok(0);
+        };
+        let room = s
+            .capacity
+            .map_or(usize::MAX, |c| c.saturating_sub(s.queued));
+        let n = samples.len().min(room);
+        let Some(current) = s.utterances.last_mut() else {
+            // Nothing started: the samples go nowhere, as on a device.
+            return Ok(samples.len());
+        };
+        current.samples.extend_from_slice(&samples[..n]);
+        s.queued += n;
+        Ok(n)
+    }
+
+    fn finish(&mut self) -> Result<(), Self::Error> {
+        let Ok(mut s) = self.state.lock() else {
+            return Ok(());
+        };
+        let count = s.utterances.len();
+        let dir = s.save_dir.clone();
+        if let Some(current) = s.utterances.last_mut() {
+            current.finished = true;
+            if let Some(dir) = dir {
+                let path = dir.join(format!("{count:02}-{}.wav", current.tag));
+                if let Err(e) = std::fs::write(&path, wav(current.sample_rate, &current.samples)) {
+                    // A simulator aid: report and go on.
+                    eprintln!("prompt {}: {e}", path.display());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.queued = 0;
+        }
+    }
+}
+
+/// A RIFF WAVE file of 16-bit mono PCM. Written by hand: the header is 44
+/// fixed bytes, and the HAL takes on no dependency for it.
+pub fn wav(sample_rate: u32, samples: &[i16]) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&sample_rate.to_le_bytes());
+    out.extend_from_slice(&(sample_rate * 2).to_le_bytes()); // bytes a second
+    out.extend_from_slice(&2u16.to_le_bytes()); // bytes a frame
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits a sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
 }
 
 /// Wall-clock time since start.
@@ -652,6 +804,34 @@ mod tests {
         assert_eq!(img.get_pixel(3, 2).0, [0, 0, 0]);
         d.flush().unwrap();
         assert_eq!(d.flushes(), 1);
+    }
+
+    #[test]
+    fn speaker_records_streams_and_writes_wav() {
+        let dir = std::env::temp_dir().join(format!("sim-speaker-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let probe = SimSpeaker::default();
+        let mut speaker = probe.clone();
+        probe.save_to(dir.clone());
+        probe.limit_queue(3);
+        speaker.start(8000, "idle").unwrap();
+        assert_eq!(speaker.write(&[1, 2, 3, 4, 5]).unwrap(), 3);
+        assert_eq!(speaker.write(&[4, 5]).unwrap(), 0);
+        probe.play(2);
+        assert_eq!(speaker.write(&[4, 5]).unwrap(), 2);
+        speaker.finish().unwrap();
+        speaker.start(8000, "reading").unwrap();
+        let said = probe.utterances();
+        assert_eq!(said[0].samples, [1, 2, 3, 4, 5]);
+        assert!(said[0].finished && !said[1].finished);
+        assert_eq!(probe.tags(), ["idle", "reading"]);
+        let file = std::fs::read(dir.join("01-idle.wav")).unwrap();
+        assert_eq!(file, wav(8000, &[1, 2, 3, 4, 5]));
+        assert_eq!(&file[..4], b"RIFF");
+        assert_eq!(u32::from_le_bytes(file[24..28].try_into().unwrap()), 8000);
+        assert_eq!(u32::from_le_bytes(file[40..44].try_into().unwrap()), 10);
+        assert_eq!(file.len(), 44 + 10);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
