@@ -372,6 +372,10 @@ pub const SPOKEN_TEXTS: &[Text] = &[
     Text::Next,
 ];
 
+/// Texts read out as a page (the registration's terms): held to the voice
+/// asset's page budget rather than its sentence budget.
+pub const PAGES: &[Text] = &[Text::TermsPage1, Text::TermsPage2, Text::TermsPage3];
+
 /// Counters a Japanese number part says itself (「三回」, read さんかい,
 /// いっかい: the reading changes with the counter), so the counter string
 /// that follows the number on screen is silent in Japanese, as 「あと」 is

@@ -473,7 +473,10 @@ mod tests {
         let hints = crate::catalogue::speech::SPOKEN_TEXTS
             .iter()
             .filter(|t| format!("{t:?}").starts_with("Hint"))
-            .map(|t| View::FaceCapture { hint: Some(*t) });
+            .map(|t| View::FaceCapture {
+                hint: Some(*t),
+                placed: false,
+            });
         let tries = (1..=3).flat_map(|tries_left| {
             [false, true].map(|wrong_before| View::PinEntry {
                 tries_left,
@@ -497,6 +500,9 @@ mod tests {
                 date: Date::new(2030, 12, 31).unwrap(),
                 in_grace: false,
             },
+            // The terms' later pages, turned on the device.
+            View::RegistrationTerms { page: 2 },
+            View::RegistrationTerms { page: 3 },
         ];
         samples
             .chain(hints)

@@ -175,7 +175,7 @@ fn settings_language_and_timeout_change_what_is_said() {
         },
     );
     assert_eq!(r.voice().volume, 100);
-    show(&mut r, 8, Screen::ConsentOverview);
+    show(&mut r, 8, Screen::ConsentOverview { checkup: true });
     let count = said(&mut r).len();
     clock.advance(IDLE_TIMEOUT_MS);
     r.poll(&mut |_: &[u8]| {});
@@ -188,8 +188,8 @@ fn a_slow_speaker_gets_the_prompt_in_pieces_and_a_new_screen_cuts_it_off() {
     let (mut r, _) = reader(Lang::Ja);
     let speaker = r.board().speaker.clone();
     speaker.limit_queue(1000);
-    show(&mut r, 1, Screen::ConsentOverview);
-    let want = expected(&View::ConsentOverview, Lang::Ja, 70);
+    show(&mut r, 1, Screen::ConsentOverview { checkup: true });
+    let want = expected(&View::ConsentOverview { checkup: true }, Lang::Ja, 70);
     assert_eq!(said(&mut r).pop().unwrap().samples.len(), 1000);
     // The poll loop tops the queue up as the speaker plays.
     let mut polls = 0;

@@ -40,6 +40,10 @@ pub const BUDGET_BYTES: usize = 3 * 1024 * 1024;
 /// than that is too long to take in by ear, and belongs split in the
 /// catalogue. `tests/asset.rs` holds every committed clip to it.
 pub const CLIP_BUDGET_SAMPLES: u32 = 10 * SAMPLE_RATE;
+/// The longest a page read out may be (15 s): the registration's terms are
+/// read a page at a time ([`myna_catalogue::speech::PAGES`]), two or three
+/// short sentences that belong together, not one long sentence.
+pub const PAGE_BUDGET_SAMPLES: u32 = 15 * SAMPLE_RATE;
 /// The longest clip the parser takes, in samples (20 s; the committed
 /// ones are held to [`CLIP_BUDGET_SAMPLES`]).
 pub const CLIP_MAX_SAMPLES: u32 = 20 * SAMPLE_RATE;
