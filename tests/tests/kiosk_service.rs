@@ -36,7 +36,7 @@ testbed_test! {
         std::fs::write(
             &config,
             format!(
-                "[reader]\nlink = \"tcp:{}\"\n[face]\nenabled = false\n[upstream]\nurl = \"{}\"\n\
+                "[reader]\nlink = \"tcp:{}\"\nvolume = 35\n[face]\nenabled = false\n[upstream]\nurl = \"{}\"\n\
                  [files]\ndatabase = \"{}\"\ndevice_key = \"{}\"\ncontrol = \"{}\"\n",
                 rig.link_address,
                 rig.upstream_url,
@@ -64,6 +64,14 @@ testbed_test! {
 
         let mut reader = rig.reader_control().unwrap();
         reader.wait_for("Idle").unwrap();
+        // The settings' voice reached the reader.
+        let state = (0..100)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                reader.ask("state").unwrap()
+            })
+            .find(|state| state.contains("voice=on:35"));
+        assert!(state.is_some(), "{:?}", reader.ask("state"));
         let card = bed.insert_card(&["--pin", "4826"]);
         reader.wait_for("ChooseMethod").unwrap();
         reader.tap("pin").unwrap();

@@ -51,6 +51,12 @@ pub struct ReaderSettings {
     pub link: String,
     /// Screen language: `ja` or `en`.
     pub language: String,
+    /// Voice guidance: the reader speaks each screen (nothing personal is
+    /// ever said). On by default: a patient who cannot see the screen
+    /// cannot find a switch.
+    pub voice: bool,
+    /// Voice volume, 0–100.
+    pub volume: u8,
 }
 
 impl Default for ReaderSettings {
@@ -58,6 +64,8 @@ impl Default for ReaderSettings {
         ReaderSettings {
             link: "usb".into(),
             language: "ja".into(),
+            voice: true,
+            volume: 70,
         }
     }
 }
@@ -247,6 +255,12 @@ impl KioskConfig {
                 why: format!("{:?} is not ja or en", self.reader.language),
             });
         }
+        if self.reader.volume > 100 {
+            return Err(ConfigError::Value {
+                field: "reader.volume",
+                why: format!("{} is not 0 to 100", self.reader.volume),
+            });
+        }
         if !(1..=120).contains(&self.upstream.verify_deadline_secs) {
             return Err(ConfigError::Value {
                 field: "upstream.verify_deadline_secs",
@@ -376,6 +390,7 @@ mod tests {
                 "face.second_face_percent",
             ),
             ("[reader]\nlanguage = \"fr\"\n", "reader.language"),
+            ("[reader]\nvolume = 101\n", "reader.volume"),
             ("[reader]\nlink = \"serial:1\"\n", "reader.link"),
             (
                 "[upstream]\nverify_deadline_secs = 0\n",

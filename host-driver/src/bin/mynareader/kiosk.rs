@@ -182,6 +182,10 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     if let Err(e) = link.set_language(language) {
         tracing::warn!(event = "kiosk.language-failed", error = %e);
     }
+    // Sent again by the link after a reader restart.
+    if let Err(e) = link.set_voice(config.reader.voice, config.reader.volume) {
+        tracing::warn!(event = "kiosk.voice-failed", error = %e);
+    }
     let info = link.info();
     let mut ports = KioskPorts::new(
         link,
