@@ -110,6 +110,21 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
                 "done"
             ]
         );
+        // The reader showed the patient's face in the guide, but the saved
+        // screen is the finished one: pixel for pixel the golden's dark
+        // box, no camera picture.
+        let shot = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("-face-capture.png"))
+            .expect("the face-capture screen was saved");
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../reader-fw/sim/tests/golden/face-capture.png");
+        assert!(
+            image::open(&shot).unwrap().to_rgb8() == image::open(&golden).unwrap().to_rgb8(),
+            "{} differs from the golden face-capture screen: a camera picture on disk?",
+            shot.display()
+        );
     } else {
         eprintln!("face patient skipped by the demo (no models or dev faces)\n{stdout}");
     }

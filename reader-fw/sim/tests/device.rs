@@ -801,6 +801,22 @@ fn face_capture_paints_the_camera_picture_mirrored_and_follows_it() {
     assert_eq!(h.reader.board().display.flushes(), flushes + 1);
     let parts = h.reader.board().display.area_flushes();
     assert!(parts >= 1);
+    // A screenshot holds the finished screen, the dark box, never the
+    // picture in it (the demo's `screenshot` and `--screenshots` save this).
+    let area = reader_fw::ui::preview::PREVIEW_AREA;
+    let dir = tempfile::tempdir().unwrap();
+    let shot = dir.path().join("face-capture.png");
+    h.reader.board().display.save_png(&shot).unwrap();
+    let saved = image::open(&shot).unwrap().to_rgb8();
+    let inside: Vec<[u8; 3]> = (area.top_left.y..area.top_left.y + area.size.height as i32)
+        .flat_map(|y| {
+            (area.top_left.x..area.top_left.x + area.size.width as i32)
+                .map(move |x| (x as u32, y as u32))
+        })
+        .map(|(x, y)| saved.get_pixel(x, y).0)
+        .collect();
+    assert!(mean_luma(&inside) < 90.0, "{}", mean_luma(&inside));
+    assert_ne!(inside, lit);
 
     // The camera now sees a dark scene: not repainted before the interval,
     // repainted after it.

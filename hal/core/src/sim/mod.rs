@@ -19,8 +19,16 @@ use crate::{
 };
 
 /// An in-memory display that can be saved as a PNG.
+///
+/// It keeps two pictures: the panel as it is now ([`SimDisplay::to_rgb8`],
+/// for tests of what a patient sees), and the last finished screen, copied
+/// at each full flush, which is all that is ever saved
+/// ([`SimDisplay::save_png`], the `--screenshots` folder). The live face
+/// preview is painted into the panel after the finished screen, so a face
+/// image never reaches a file.
 pub struct SimDisplay {
     pixels: Vec<Rgb565>,
+    finished: Vec<Rgb565>,
     width: u32,
     height: u32,
     flushes: u64,
@@ -39,6 +47,7 @@ impl SimDisplay {
     pub fn new(width: u32, height: u32) -> SimDisplay {
         SimDisplay {
             pixels: vec![Rgb565::BLACK; (width * height) as usize],
+            finished: vec![Rgb565::BLACK; (width * height) as usize],
             width,
             height,
             flushes: 0,
@@ -66,10 +75,21 @@ impl SimDisplay {
         self.area_flushes
     }
 
-    /// The picture as 8-bit RGB (each 5/6-bit channel widened exactly).
+    /// The panel now, preview included, as 8-bit RGB (each 5/6-bit channel
+    /// widened exactly). For tests; never written to a file.
     pub fn to_rgb8(&self) -> image::RgbImage {
-        let mut img = image::RgbImage::new(self.width, self.height);
-        for (dst, src) in img.pixels_mut().zip(&self.pixels) {
+        Self::rgb8(&self.pixels, self.width, self.height)
+    }
+
+    /// The last finished screen (at the last full flush) as 8-bit RGB:
+    /// what screenshots hold.
+    pub fn finished_rgb8(&self) -> image::RgbImage {
+        Self::rgb8(&self.finished, self.width, self.height)
+    }
+
+    fn rgb8(pixels: &[Rgb565], width: u32, height: u32) -> image::RgbImage {
+        let mut img = image::RgbImage::new(width, height);
+        for (dst, src) in img.pixels_mut().zip(pixels) {
             let (r, g, b) = (src.r(), src.g(), src.b());
             *dst = image::Rgb([
                 (r << 3) | (r >> 2),
@@ -80,9 +100,9 @@ impl SimDisplay {
         img
     }
 
-    /// Writes the picture as a PNG.
+    /// Writes the last finished screen as a PNG (never the live preview).
     pub fn save_png(&self, path: &Path) -> Result<(), image::ImageError> {
-        self.to_rgb8()
+        self.finished_rgb8()
             .save_with_format(path, image::ImageFormat::Png)
     }
 }
@@ -121,6 +141,7 @@ impl DrawTarget for SimDisplay {
 impl Display for SimDisplay {
     fn flush(&mut self) -> Result<(), Self::Error> {
         self.flushes += 1;
+        self.finished.copy_from_slice(&self.pixels);
         if let Some(dir) = &self.save_dir {
             let path = dir.join(format!("{:04}.png", self.flushes));
             if let Err(e) = self.save_png(&path) {
