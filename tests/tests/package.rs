@@ -73,6 +73,7 @@ fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_syst
         "./usr/share/mynareader/models/fetch",
         "./usr/share/doc/mynareader/copyright",
         "./usr/share/doc/mynareader/changelog.gz",
+        "./usr/share/doc/mynareader/voice-credits.md",
     ] {
         assert!(
             listing.contains(path),
