@@ -118,7 +118,7 @@ fn main() -> Result<()> {
             let (x, y) = args.card_at.split_once(',').context("--card-at X,Y")?;
             Some(reader_sim::CardCamera {
                 font: std::sync::Arc::new(font),
-                conditions: mynareader::card_front::synth::Conditions {
+                conditions: card_front_synth::Conditions {
                     scale: args.card_scale,
                     centre: (x.trim().parse()?, y.trim().parse()?),
                     angle: args.card_angle,
