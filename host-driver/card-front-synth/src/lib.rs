@@ -650,8 +650,26 @@ pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
         .collect();
     draw_field(&mut img, font, "個人番号", 0.05, 0.30, 0.12, 0.045, false);
     draw_field(&mut img, font, &number, 0.05, 0.62, 0.25, 0.075, false);
-    draw_field(&mut img, font, "氏名　番号　花子", 0.30, 0.65, 0.42, 0.050, false);
-    draw_field(&mut img, font, "生年月日　昭和55年2月17日", 0.30, 0.65, 0.55, 0.045, false);
+    draw_field(
+        &mut img,
+        font,
+        "氏名　番号　花子",
+        0.30,
+        0.65,
+        0.42,
+        0.050,
+        false,
+    );
+    draw_field(
+        &mut img,
+        font,
+        "生年月日　昭和55年2月17日",
+        0.30,
+        0.65,
+        0.55,
+        0.045,
+        false,
+    );
     // Gold contacts: a rounded pad split into eight segments.
     let (cx0, cy0, cx1, cy1) = (0.07 * CARD_W, 0.36 * CARD_H, 0.21 * CARD_W, 0.60 * CARD_H);
     for y in cy0 as u32..cy1 as u32 {
@@ -660,8 +678,8 @@ pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
                 (x as f32 - cx0) / (cx1 - cx0),
                 (y as f32 - cy0) / (cy1 - cy0),
             );
-            let seam = (fx - 0.5).abs() < 0.02
-                || ((fy * 4.0).fract() < 0.05 && (fx - 0.5).abs() > 0.15);
+            let seam =
+                (fx - 0.5).abs() < 0.02 || ((fy * 4.0).fract() < 0.05 && (fx - 0.5).abs() > 0.15);
             let c = if seam { [120, 100, 50] } else { [205, 175, 95] };
             img.put_pixel(x, y, Rgb(c));
         }

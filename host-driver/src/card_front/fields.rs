@@ -52,17 +52,6 @@ impl Era {
             Era::Western => ((1, 1, 1), (9999, 12, 31)),
         }
     }
-
-    fn from_name(a: char, b: char) -> Option<Era> {
-        Some(match (a, b) {
-            ('明', '治') => Era::Meiji,
-            ('大', '正') => Era::Taisho,
-            ('昭', '和') => Era::Showa,
-            ('平', '成') => Era::Heisei,
-            ('令', '和') => Era::Reiwa,
-            _ => return None,
-        })
-    }
 }
 
 /// A birth date as printed: era, era year (1 = 元年), month, day.
@@ -135,31 +124,8 @@ impl EraDate {
 /// running maximum), so a glare band or dim light changes little.
 fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
     let (w, h) = (b.w, b.h);
-    let r = 14usize;
-    // Separable running max (paper is the brightest thing near text).
-    let mut tmp = vec![0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let lo = x.saturating_sub(r);
-            let hi = (x + r).min(w - 1);
-            tmp[y * w + x] = b.px[y * w + lo..=y * w + hi]
-                .iter()
-                .copied()
-                .fold(0.0, f32::max);
-        }
-    }
-    let mut bg = vec![0f32; w * h];
-    for y in 0..h {
-        let lo = y.saturating_sub(r);
-        let hi = (y + r).min(h - 1);
-        for x in 0..w {
-            let mut m = 0f32;
-            for yy in lo..=hi {
-                m = m.max(tmp[yy * w + x]);
-            }
-            bg[y * w + x] = m;
-        }
-    }
+    // Paper is the brightest thing near text.
+    let bg = running_max(&b.px, w, h, 14);
     let mut ink: Zeroizing<Vec<f32>> = Zeroizing::new(
         (0..w * h)
             .map(|i| {
@@ -168,9 +134,11 @@ fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
             })
             .collect(),
     );
-    // Blur lowers the darkest contrast of thin strokes: scale by the band's
-    // own strongest contrast (its 99th percentile), so blurred text keeps
-    // its strokes; guilloche stays far below.
+    // Blur lowers the darkest contrast of thin strokes, and a glare band
+    // (added light, clipped white) lowers it along a stretch of a line:
+    // scale by the strongest contrast nearby — no more than the band's
+    // own (its 99th percentile), no less than guilloche ever reaches — so
+    // washed-out text keeps its strokes.
     let mut sorted = Zeroizing::new(ink.to_vec());
     sorted.sort_by(f32::total_cmp);
     let strongest = sorted
@@ -178,10 +146,41 @@ fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
         .copied()
         .unwrap_or(0.0)
         .clamp(0.3, 0.85);
-    for v in ink.iter_mut() {
-        *v = (*v / strongest * 1.25 - 0.25).clamp(0.0, 1.0);
+    let near = running_max(&ink, w, h, 28);
+    for (v, n) in ink.iter_mut().zip(near.iter()) {
+        let s = n.clamp(0.3, strongest);
+        *v = (*v / s * 1.25 - 0.25).clamp(0.0, 1.0);
     }
     ink
+}
+
+/// Separable running maximum over a (2r+1)² window (wiped: it is a picture
+/// of the card).
+fn running_max(px: &[f32], w: usize, h: usize, r: usize) -> Zeroizing<Vec<f32>> {
+    let mut tmp = Zeroizing::new(vec![0f32; w * h]);
+    for y in 0..h {
+        for x in 0..w {
+            let lo = x.saturating_sub(r);
+            let hi = (x + r).min(w - 1);
+            tmp[y * w + x] = px[y * w + lo..=y * w + hi]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+        }
+    }
+    let mut out = Zeroizing::new(vec![0f32; w * h]);
+    for y in 0..h {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        for x in 0..w {
+            let mut m = 0f32;
+            for yy in lo..=hi {
+                m = m.max(tmp[yy * w + x]);
+            }
+            out[y * w + x] = m;
+        }
+    }
+    out
 }
 
 /// Text lines of a band: runs of rows with ink, of a text-like height.
@@ -537,7 +536,7 @@ fn read_line(
         }
         for len in 1..=MAX_ATOMS.min(n - i) {
             let width = (atoms[i + len - 1].1 - atoms[i].0) as f32;
-            if len > 1 && width > lh * 1.3 {
+            if len > 1 && width > lh * 1.7 {
                 break;
             }
             let slot = i * MAX_ATOMS + len - 1;
@@ -581,7 +580,7 @@ fn read_line(
             }
         }
     }
-    #[cfg(any(test, cardfront_debug))]
+    #[cfg(test)]
     if best.is_none() && std::env::var_os("CARDFRONT_DEBUG").is_some() {
         let reach: Vec<usize> = (0..=n)
             .map(|i| (0..k).filter(|&j| cost[i * k + j].is_finite()).count())
@@ -769,18 +768,29 @@ fn find<T: PartialEq + Zeroize>(
 ) -> Option<FieldRead<T>> {
     let ink = ink_map(band);
     let mut found: Option<FieldRead<T>> = None;
-    #[cfg(any(test, cardfront_debug))]
+    #[cfg(test)]
     if std::env::var_os("CARDFRONT_DEBUG").is_some() {
         let rows: Vec<usize> = (0..band.h)
-            .map(|y| ink[y * band.w..(y + 1) * band.w].iter().filter(|&&v| v > 0.5).count())
+            .map(|y| {
+                ink[y * band.w..(y + 1) * band.w]
+                    .iter()
+                    .filter(|&&v| v > 0.5)
+                    .count()
+            })
             .collect();
-        eprintln!(" band {}x{} lines {:?} rows {:?}", band.w, band.h, lines(&ink, band.w, band.h), rows);
+        eprintln!(
+            " band {}x{} lines {:?} rows {:?}",
+            band.w,
+            band.h,
+            lines(&ink, band.w, band.h),
+            rows
+        );
     }
     for line in lines(&ink, band.w, band.h) {
         let Some(read) = read_line(model, grammar, ink.as_slice(), band.w, line) else {
             continue;
         };
-        #[cfg(any(test, cardfront_debug))]
+        #[cfg(test)]
         if std::env::var_os("CARDFRONT_DEBUG").is_some() {
             // Test frames only: generated cards, not a patient's.
             let text: String = read.guesses.iter().map(Guess::char).collect();

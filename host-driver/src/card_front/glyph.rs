@@ -267,7 +267,10 @@ impl GlyphModel {
                 // The line height of the template's font: its 年 glyph.
                 let (m, _) = font.rasterize('年', px);
                 let line_h = m.height as f32;
-                let chars = CLASSES.iter().copied().chain("０１２３４５６７８９".chars());
+                let chars = CLASSES
+                    .iter()
+                    .copied()
+                    .chain("０１２３４５６７８９".chars());
                 for c in chars {
                     let (m, cov) = font.rasterize(c, px);
                     let Some(class) = class_index(fullwidth_to_ascii(c)) else {
@@ -295,8 +298,10 @@ impl GlyphModel {
                         };
                         // The same contrast curve as the reader's ink map
                         // (dark ink on paper: coverage 0.13 reads as no ink).
-                        let ink: Vec<f32> =
-                            cov.iter().map(|&v| (v * 1.9 - 0.25).clamp(0.0, 1.0)).collect();
+                        let ink: Vec<f32> = cov
+                            .iter()
+                            .map(|&v| (v * 1.9 - 0.25).clamp(0.0, 1.0))
+                            .collect();
                         if let Some(f) = features(&Ink { w, h, px: &ink }, line_h) {
                             templates.push(Template {
                                 class,
