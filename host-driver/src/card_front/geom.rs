@@ -15,7 +15,7 @@ pub const CARD_H: f32 = 540.0;
 const ASPECT: f32 = CARD_W / CARD_H;
 /// Dark/light switches per row above which the photo box holds a pattern
 /// (the back's QR code), not a portrait.
-const MAX_PHOTO_SWITCHES: f32 = 7.0;
+const MAX_PHOTO_SWITCHES: f32 = 6.0;
 
 /// A luma plane, wiped on drop (it is a picture of the card).
 pub struct Luma {
@@ -493,12 +493,12 @@ impl<'a> Rectifier<'a> {
         // switch between dark and light at almost every module.
         let b = self.band_scaled(if upside_down { &mirror } else { photo }, 0.5);
         // With hysteresis: skin and a pale backdrop sit between the two
-        // levels, and noise there must not count.
+        // levels, and noise there must not count. Along rows and along
+        // columns, the busier of the two (motion blur smears one way).
         let (dark_below, light_above) = (paper * 0.55, paper * 0.8);
-        let mut switches = 0usize;
-        for row in b.px.chunks_exact(b.w.max(1)) {
-            let mut state = None;
-            for &p in row {
+        let switches = |line: &mut dyn Iterator<Item = f32>| {
+            let (mut state, mut n) = (None, 0usize);
+            for p in line {
                 let now = if p < dark_below {
                     Some(true)
                 } else if p > light_above {
@@ -507,12 +507,21 @@ impl<'a> Rectifier<'a> {
                     state
                 };
                 if state.is_some() && now != state {
-                    switches += 1;
+                    n += 1;
                 }
                 state = now;
             }
-        }
-        if switches as f32 / b.h.max(1) as f32 > MAX_PHOTO_SWITCHES {
+            n
+        };
+        let (w, h) = (b.w.max(1), b.h.max(1));
+        let rows: usize = (0..h)
+            .map(|y| switches(&mut (0..w).map(|x| b.px.get(y * w + x).copied().unwrap_or(0.0))))
+            .sum();
+        let cols: usize = (0..w)
+            .map(|x| switches(&mut (0..h).map(|y| b.px.get(y * w + x).copied().unwrap_or(0.0))))
+            .sum();
+        let busy = (rows as f32 / h as f32).max(cols as f32 / w as f32);
+        if busy > MAX_PHOTO_SWITCHES {
             return Err(Refusal::NoPhoto);
         }
         Ok(upside_down)
