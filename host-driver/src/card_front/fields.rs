@@ -391,6 +391,9 @@ struct LineRead {
 /// Most atoms in one glyph: a mincho 日 under blur loses its thin
 /// horizontals and falls apart into four columns.
 const MAX_ATOMS: usize = 5;
+/// Widest digit glyph, as a share of the (kanji) line height: digits are
+/// about 0.5–0.6 em, blur adds a little.
+const MAX_DIGIT_WIDTH: f32 = 0.8;
 /// Cost of a glyph beyond its distance (fewer, better glyphs win).
 const GLYPH_COST: f32 = 0.05;
 /// Cost of leaving a glyph before or after the field unread.
@@ -424,7 +427,18 @@ fn read_line(
     w: usize,
     (y0, y1): (usize, usize),
 ) -> Option<LineRead> {
-    let lh = (y1 - y0) as f32;
+    // Widths are judged against a line of kanji (the templates' 年); a line
+    // of digits alone is only as tall as a digit. The classifier's height
+    // feature keeps the measured height: on the code line every digit then
+    // looks a little too tall, which lowers the code's confidence — kept,
+    // because with a font it was not trained on, digits read at the
+    // kanji-relative height gave confident wrong codes (3 read as 5).
+    let lh_measured = (y1 - y0) as f32;
+    let lh = if grammar.junk {
+        lh_measured
+    } else {
+        lh_measured / model.digit_height()
+    };
     let y0 = y0.saturating_sub(1);
     let col_ink: Vec<bool> = (0..w)
         .map(|x| (y0..y1).any(|y| ink[y * w + x] > 0.5))
@@ -488,7 +502,7 @@ fn read_line(
                 h: gh,
                 px: &px,
             },
-            lh,
+            lh_measured,
         )?;
         Some(model.scores(&f))
     };
@@ -553,6 +567,12 @@ fn read_line(
                     &grammar.nodes[from as usize].next
                 };
                 for &t in targets {
+                    // A digit is at most about half a kanji wide: a wider
+                    // glyph in a digit slot is two digits run together.
+                    let digit_slot = grammar.nodes[t].allowed.iter().all(|&c| c < 10);
+                    if digit_slot && width > lh * MAX_DIGIT_WIDTH {
+                        continue;
+                    }
                     let Some(g) = scores.best_of(&grammar.nodes[t].allowed) else {
                         continue;
                     };

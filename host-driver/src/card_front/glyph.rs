@@ -245,6 +245,21 @@ impl GlyphModel {
         self.templates.len()
     }
 
+    /// The mean height of a digit relative to the line (a 年), from the
+    /// trained digits; 1 for an untrained model.
+    pub fn digit_height(&self) -> f32 {
+        let (sum, n) = self
+            .prototypes
+            .iter()
+            .filter(|p| p.class < 10)
+            .fold((0.0, 0.0), |(s, n), p| (s + p.height, n + 1.0));
+        if n > 0.0 {
+            (sum / n).clamp(0.5, 1.2)
+        } else {
+            1.0
+        }
+    }
+
     /// Whether there are no templates.
     pub fn is_empty(&self) -> bool {
         self.templates.is_empty()
