@@ -386,6 +386,8 @@ impl Grammar {
 struct LineRead {
     nodes: Zeroizing<Vec<u16>>,
     guesses: Zeroizing<Vec<Guess>>,
+    /// Each glyph's ink centre along the line.
+    centres: Vec<f32>,
 }
 
 /// Most atoms in one glyph: a mincho 日 under blur loses its thin
@@ -625,6 +627,7 @@ fn read_line(
     path.reverse();
     let mut nodes = Zeroizing::new(Vec::with_capacity(path.len()));
     let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
+    let mut centres = Vec::with_capacity(path.len());
     for &(node, start, len) in path.iter() {
         let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
             return None;
@@ -632,8 +635,13 @@ fn read_line(
         let g = scores.best_of(&grammar.nodes[usize::from(node)].allowed)?;
         nodes.push(node);
         guesses.push(g);
+        centres.push((atoms[start].0 + atoms[start + len - 1].1) as f32 / 2.0);
     }
-    Some(LineRead { nodes, guesses })
+    Some(LineRead {
+        nodes,
+        guesses,
+        centres,
+    })
 }
 
 /// A field's value with its confidences: of the month and day digits
@@ -693,8 +701,22 @@ fn spell(grammar: &Grammar, read: &LineRead) -> Spelled {
         month_day: 1.0,
         rest: 1.0,
     };
-    for (node, g) in read.nodes.iter().zip(read.guesses.iter()) {
+    // Centres of the 4-digit runs (the expiry year, the code): digits are
+    // set on a fixed pitch in every Japanese typeface.
+    let mut run: Vec<f32> = Vec::new();
+    for ((node, g), x) in read
+        .nodes
+        .iter()
+        .zip(read.guesses.iter())
+        .zip(&read.centres)
+    {
         let c = g.confidence();
+        if matches!(
+            grammar.nodes[usize::from(*node)].role,
+            Role::Code | Role::Year
+        ) {
+            run.push(*x);
+        }
         let d = u16::from(g.digit().unwrap_or(0));
         let push = |v: &mut (u16, usize)| {
             v.0 = v.0 * 10 + d;
@@ -731,8 +753,26 @@ fn spell(grammar: &Grammar, read: &LineRead) -> Spelled {
             }
         }
     }
+    if run.len() == 4 && !evenly_spaced(&run) {
+        // Glyphs cut at the wrong places (digits run together by motion
+        // blur): each may look like a digit, but not these four.
+        s.rest = s.rest.min(0.1);
+    }
     s
 }
+
+/// Whether glyph centres sit on an even pitch (within a fifth of it).
+fn evenly_spaced(centres: &[f32]) -> bool {
+    let pitches: Vec<f32> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = pitches.iter().sum::<f32>() / pitches.len().max(1) as f32;
+    mean > 0.0
+        && pitches
+            .iter()
+            .all(|p| (p - mean).abs() <= mean * PITCH_TOLERANCE)
+}
+
+/// How far a digit may sit off the even pitch, as a share of it.
+const PITCH_TOLERANCE: f32 = 0.2;
 
 fn birth_of(s: &Spelled) -> Option<FieldRead<EraDate>> {
     let (era, year) = match (s.era, s.gannen) {
