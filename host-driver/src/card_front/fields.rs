@@ -458,9 +458,11 @@ fn read_line(
         }
         atoms.push((s, x));
     }
-    let col_sum: Vec<f32> = (0..w)
-        .map(|x| (y0..y1).map(|y| ink[y * w + x]).sum())
-        .collect();
+    let col_sum: Zeroizing<Vec<f32>> = Zeroizing::new(
+        (0..w)
+            .map(|x| (y0..y1).map(|y| ink[y * w + x]).sum())
+            .collect(),
+    );
     let mut i = 0;
     while i < atoms.len() {
         let (a, b) = atoms[i];

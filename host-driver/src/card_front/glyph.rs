@@ -56,11 +56,20 @@ pub struct Ink<'a> {
     pub px: &'a [f32],
 }
 
-/// Features of one glyph, relative to its text line's height.
+/// Features of one glyph, relative to its text line's height (a picture of
+/// a read character: wiped on drop).
 pub struct Features {
     feat: [f32; FEAT],
     aspect: f32,
     height: f32,
+}
+
+impl Drop for Features {
+    fn drop(&mut self) {
+        self.feat.zeroize();
+        self.aspect.zeroize();
+        self.height.zeroize();
+    }
 }
 
 /// Computes features from a glyph's ink and the line height; `None` when
