@@ -10,7 +10,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use mynareader::card_front::synth;
+use card_front_synth as synth;
 use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel, StageTimes};
 use mynareader::face::image::RgbFrame;
 

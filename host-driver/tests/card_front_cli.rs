@@ -1,6 +1,6 @@
 //! `mynareader card-front read`: exit 0 and the JSON fields on a readable
 //! card, exit 3 and `{"error","hint"}` on a refusal, exit 1 on a file that
-//! is not an image. Frames come from the crate's generator; fonts from the
+//! is not an image. Frames come from `card-front-synth`; fonts from the
 //! system (skipped with a message when missing, a failure under CI=true).
 
 // Test code: a failed spawn or write is a failed test.
@@ -8,9 +8,8 @@
 
 use std::process::{Command, Output};
 
-use mynareader::card_front::fields::{Era, EraDate};
+use card_front_synth::{self as synth, CardSpec, Conditions, Era, EraDate};
 use mynareader::card_front::fonts;
-use mynareader::card_front::synth::{self, CardSpec, Conditions};
 
 fn mynareader(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mynareader"))

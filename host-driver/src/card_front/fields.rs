@@ -5,10 +5,10 @@
 //! plausibility checks of spec §4 (which lower confidence or refuse, never
 //! change a digit).
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::geom::Band;
-use super::glyph::{features, GlyphModel, Guess, Ink};
+use super::glyph::{class_index, features, GlyphModel, Guess, Ink, Scores};
 use super::{CardFrontSettings, FieldKind, FrontRead, Refusal, WesternBirthRule};
 
 /// A Japanese era (元号).
@@ -52,17 +52,6 @@ impl Era {
             Era::Western => ((1, 1, 1), (9999, 12, 31)),
         }
     }
-
-    fn from_name(a: char, b: char) -> Option<Era> {
-        Some(match (a, b) {
-            ('明', '治') => Era::Meiji,
-            ('大', '正') => Era::Taisho,
-            ('昭', '和') => Era::Showa,
-            ('平', '成') => Era::Heisei,
-            ('令', '和') => Era::Reiwa,
-            _ => return None,
-        })
-    }
 }
 
 /// A birth date as printed: era, era year (1 = 元年), month, day.
@@ -76,6 +65,14 @@ pub struct EraDate {
     pub month: u8,
     /// Day.
     pub day: u8,
+}
+
+impl Zeroize for EraDate {
+    fn zeroize(&mut self) {
+        self.year.zeroize();
+        self.month.zeroize();
+        self.day.zeroize();
+    }
 }
 
 impl EraDate {
@@ -123,40 +120,12 @@ impl EraDate {
     }
 }
 
-/// One text line's recognised characters.
-struct LineRead {
-    chars: Vec<Guess>,
-}
-
 /// Ink coverage of a band: darkness against the local paper level (a
 /// running maximum), so a glare band or dim light changes little.
 fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
     let (w, h) = (b.w, b.h);
-    let r = 14usize;
-    // Separable running max (paper is the brightest thing near text).
-    let mut tmp = vec![0f32; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let lo = x.saturating_sub(r);
-            let hi = (x + r).min(w - 1);
-            tmp[y * w + x] = b.px[y * w + lo..=y * w + hi]
-                .iter()
-                .copied()
-                .fold(0.0, f32::max);
-        }
-    }
-    let mut bg = vec![0f32; w * h];
-    for y in 0..h {
-        let lo = y.saturating_sub(r);
-        let hi = (y + r).min(h - 1);
-        for x in 0..w {
-            let mut m = 0f32;
-            for yy in lo..=hi {
-                m = m.max(tmp[yy * w + x]);
-            }
-            bg[y * w + x] = m;
-        }
-    }
+    // Paper is the brightest thing near text.
+    let bg = running_max(&b.px, w, h, 14);
     let mut ink: Zeroizing<Vec<f32>> = Zeroizing::new(
         (0..w * h)
             .map(|i| {
@@ -165,9 +134,11 @@ fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
             })
             .collect(),
     );
-    // Blur lowers the darkest contrast of thin strokes: scale by the band's
-    // own strongest contrast (its 99th percentile), so blurred text keeps
-    // its strokes; guilloche stays far below.
+    // Blur lowers the darkest contrast of thin strokes, and a glare band
+    // (added light, clipped white) lowers it along a stretch of a line:
+    // scale by the strongest contrast nearby — no more than the band's
+    // own (its 99th percentile), no less than guilloche ever reaches — so
+    // washed-out text keeps its strokes.
     let mut sorted = Zeroizing::new(ink.to_vec());
     sorted.sort_by(f32::total_cmp);
     let strongest = sorted
@@ -175,10 +146,41 @@ fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
         .copied()
         .unwrap_or(0.0)
         .clamp(0.3, 0.85);
-    for v in ink.iter_mut() {
-        *v = (*v / strongest * 1.25 - 0.25).clamp(0.0, 1.0);
+    let near = running_max(&ink, w, h, 28);
+    for (v, n) in ink.iter_mut().zip(near.iter()) {
+        let s = n.clamp(0.3, strongest);
+        *v = (*v / s * 1.25 - 0.25).clamp(0.0, 1.0);
     }
     ink
+}
+
+/// Separable running maximum over a (2r+1)² window (wiped: it is a picture
+/// of the card).
+fn running_max(px: &[f32], w: usize, h: usize, r: usize) -> Zeroizing<Vec<f32>> {
+    let mut tmp = Zeroizing::new(vec![0f32; w * h]);
+    for y in 0..h {
+        for x in 0..w {
+            let lo = x.saturating_sub(r);
+            let hi = (x + r).min(w - 1);
+            tmp[y * w + x] = px[y * w + lo..=y * w + hi]
+                .iter()
+                .copied()
+                .fold(0.0, f32::max);
+        }
+    }
+    let mut out = Zeroizing::new(vec![0f32; w * h]);
+    for y in 0..h {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        for x in 0..w {
+            let mut m = 0f32;
+            for yy in lo..=hi {
+                m = m.max(tmp[yy * w + x]);
+            }
+            out[y * w + x] = m;
+        }
+    }
+    out
 }
 
 /// Text lines of a band: runs of rows with ink, of a text-like height.
@@ -225,11 +227,220 @@ fn lines(ink: &[f32], w: usize, h: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Segments and classifies a line: ink columns give atoms; a dynamic
-/// programme groups 1–3 adjacent atoms into characters (kanji such as 明 or
-/// 和 fall apart into pieces) at the least total classifier distance.
-fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)) -> LineRead {
-    let lh = (y1 - y0) as f32;
+/// What a grammar slot contributes to its field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// First character of an era name.
+    Era(Era),
+    /// The era name's second character, and the fixed words (年, 月, 日,
+    /// 生, まで有効): anchors that say this line is the field.
+    Anchor,
+    /// 元 (year 1).
+    Gannen,
+    /// A digit of the year.
+    Year,
+    /// A digit of the month.
+    Month,
+    /// A digit of the day.
+    Day,
+    /// A digit of the security code.
+    Code,
+}
+
+/// One slot of a field's grammar: the classes it allows and the slots that
+/// may follow.
+struct Node {
+    allowed: Vec<u8>,
+    next: Vec<usize>,
+    accept: bool,
+    role: Role,
+}
+
+/// A field's grammar as a small automaton over glyphs: the printed forms
+/// are fixed (spec §3), so each glyph is classified only among the classes
+/// its position allows, and the segmentation must spell a whole field.
+pub(super) struct Grammar {
+    nodes: Vec<Node>,
+    starts: Vec<usize>,
+    /// Whether other glyphs may precede or follow the field on its line
+    /// (a neighbour entering the search band); never for the code, whose
+    /// line holds exactly four digits.
+    junk: bool,
+}
+
+fn class(c: char) -> u8 {
+    // Every character used below is in CLASSES; an unknown one would only
+    // make its slot unmatchable.
+    class_index(c).unwrap_or(u8::MAX)
+}
+
+const DIGITS: [u8; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+impl Grammar {
+    fn node(&mut self, allowed: &[u8], role: Role, next: &[usize]) -> usize {
+        self.nodes.push(Node {
+            allowed: allowed.to_vec(),
+            next: next.to_vec(),
+            accept: false,
+            role,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// 「{era}{NN|元}年{N|NN}月{N|NN}日生」, or a Western 「YYYY年…日生」.
+    pub(super) fn birth() -> Grammar {
+        let mut g = Grammar {
+            nodes: Vec::new(),
+            starts: Vec::new(),
+            junk: true,
+        };
+        // Built back to front so every `next` exists.
+        let sei = g.node(&[class('生')], Role::Anchor, &[]);
+        g.nodes[sei].accept = true;
+        let nichi = g.node(&[class('日')], Role::Anchor, &[sei]);
+        let d2 = g.node(&DIGITS, Role::Day, &[nichi]);
+        let d1 = g.node(&DIGITS, Role::Day, &[d2, nichi]);
+        let tsuki = g.node(&[class('月')], Role::Anchor, &[d1]);
+        let m2 = g.node(&DIGITS, Role::Month, &[tsuki]);
+        let m1 = g.node(&DIGITS, Role::Month, &[m2, tsuki]);
+        let nen = g.node(&[class('年')], Role::Anchor, &[m1]);
+        let y2 = g.node(&DIGITS, Role::Year, &[nen]);
+        let y1 = g.node(&DIGITS, Role::Year, &[y2, nen]);
+        let gannen = g.node(&[class('元')], Role::Gannen, &[nen]);
+        for (a, b, era) in [
+            ('大', '正', Era::Taisho),
+            ('昭', '和', Era::Showa),
+            ('平', '成', Era::Heisei),
+            ('令', '和', Era::Reiwa),
+            ('明', '治', Era::Meiji),
+        ] {
+            let tail = g.node(&[class(b)], Role::Anchor, &[y1, gannen]);
+            let head = g.node(&[class(a)], Role::Era(era), &[tail]);
+            g.starts.push(head);
+        }
+        let w4 = g.node(&DIGITS, Role::Year, &[nen]);
+        let w3 = g.node(&DIGITS, Role::Year, &[w4]);
+        let w2 = g.node(&DIGITS, Role::Year, &[w3]);
+        let w1 = g.node(&DIGITS, Role::Year, &[w2]);
+        g.starts.push(w1);
+        g
+    }
+
+    /// 「YYYY年{N|NN}月{N|NN}日まで有効」, each year digit among those the
+    /// possible expiry years have at its place.
+    pub(super) fn expiry(years: (u16, u16)) -> Grammar {
+        let mut g = Grammar {
+            nodes: Vec::new(),
+            starts: Vec::new(),
+            junk: true,
+        };
+        let mut next = Vec::new();
+        for c in ['効', '有', 'で', 'ま'] {
+            let n = g.node(&[class(c)], Role::Anchor, &next);
+            if c == '効' {
+                g.nodes[n].accept = true;
+            }
+            next = vec![n];
+        }
+        let nichi = g.node(&[class('日')], Role::Anchor, &next);
+        let d2 = g.node(&DIGITS, Role::Day, &[nichi]);
+        let d1 = g.node(&DIGITS, Role::Day, &[d2, nichi]);
+        let tsuki = g.node(&[class('月')], Role::Anchor, &[d1]);
+        let m2 = g.node(&DIGITS, Role::Month, &[tsuki]);
+        let m1 = g.node(&DIGITS, Role::Month, &[m2, tsuki]);
+        let mut next = g.node(&[class('年')], Role::Anchor, &[m1]);
+        for place in [1u16, 10, 100, 1000] {
+            let mut allowed: Vec<u8> = (years.0..=years.1)
+                .map(|y| (y / place % 10) as u8)
+                .collect();
+            allowed.sort_unstable();
+            allowed.dedup();
+            next = g.node(&allowed, Role::Year, &[next]);
+        }
+        g.starts.push(next);
+        g
+    }
+
+    /// Exactly four digits.
+    pub(super) fn code() -> Grammar {
+        let mut g = Grammar {
+            nodes: Vec::new(),
+            starts: Vec::new(),
+            junk: false,
+        };
+        let mut next = Vec::new();
+        for i in 0..4 {
+            let n = g.node(&DIGITS, Role::Code, &next);
+            if i == 0 {
+                g.nodes[n].accept = true;
+            }
+            next = vec![n];
+        }
+        g.starts = next;
+        g
+    }
+}
+
+/// One line decoded under a grammar: the slots taken and their guesses
+/// (the read characters: wiped on drop, no `Debug`).
+struct LineRead {
+    nodes: Zeroizing<Vec<u16>>,
+    guesses: Zeroizing<Vec<Guess>>,
+    /// Each glyph's ink centre along the line.
+    centres: Vec<f32>,
+}
+
+/// Most atoms in one glyph: a mincho 日 under blur loses its thin
+/// horizontals and falls apart into four columns.
+const MAX_ATOMS: usize = 5;
+/// Widest digit glyph, as a share of the (kanji) line height: digits are
+/// about 0.5–0.6 em, blur adds a little.
+const MAX_DIGIT_WIDTH: f32 = 0.8;
+/// Cost of a glyph beyond its distance (fewer, better glyphs win).
+const GLYPH_COST: f32 = 0.05;
+/// Cost of leaving a glyph before or after the field unread.
+const JUNK_COST: f32 = 0.4;
+/// Cost of leaving a noise speck unread.
+const SPECK_COST: f32 = 0.3;
+
+/// Where a DP cell came from (wiped with the table: the path spells the
+/// read).
+#[derive(Clone, Copy, Default, Zeroize)]
+struct Back {
+    /// The previous slot, or [`FROM_START`].
+    prev: u32,
+    /// The atom this glyph (or speck) starts at.
+    start: u32,
+    /// Atoms in the glyph; 0 for a skipped speck.
+    len: u8,
+}
+
+const FROM_START: u32 = u32::MAX;
+
+/// Segments and reads a line under a grammar: ink columns give atoms
+/// (glyphs that touch are cut at their faintest column, kanji such as 明
+/// fall apart into pieces), and a dynamic programme over (atom, grammar
+/// slot) groups 1–5 atoms into each glyph at the least total distance,
+/// classifying each glyph only among the classes its slot allows.
+fn read_line(
+    model: &GlyphModel,
+    grammar: &Grammar,
+    ink: &[f32],
+    w: usize,
+    (y0, y1): (usize, usize),
+) -> Option<LineRead> {
+    // Widths are judged against a line of kanji (the templates' 年); a line
+    // of digits alone is only as tall as a digit. The classifier's height
+    // feature keeps the measured height: on the code line every digit then
+    // looks a little too tall, which lowers the code's confidence — kept,
+    // because with a font it was not trained on, digits read at the
+    // kanji-relative height gave confident wrong codes (3 read as 5).
+    let lh_measured = (y1 - y0) as f32;
+    let lh = if grammar.junk {
+        lh_measured
+    } else {
+        lh_measured / model.digit_height()
+    };
     let y0 = y0.saturating_sub(1);
     let col_ink: Vec<bool> = (0..w)
         .map(|x| (y0..y1).any(|y| ink[y * w + x] > 0.5))
@@ -247,11 +458,11 @@ fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)
         }
         atoms.push((s, x));
     }
-    // Glyphs that touch (blur, motion) form one wide atom: cut it at its
-    // faintest column; the programme below can join wrong cuts back.
-    let col_sum: Vec<f32> = (0..w)
-        .map(|x| (y0..y1).map(|y| ink[y * w + x]).sum())
-        .collect();
+    let col_sum: Zeroizing<Vec<f32>> = Zeroizing::new(
+        (0..w)
+            .map(|x| (y0..y1).map(|y| ink[y * w + x]).sum())
+            .collect(),
+    );
     let mut i = 0;
     while i < atoms.len() {
         let (a, b) = atoms[i];
@@ -267,10 +478,23 @@ fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)
         i += 1;
     }
     let n = atoms.len();
-    let glyph = |a: usize, b: usize| -> Option<Guess> {
-        let (gx0, gx1) = (atoms[a].0, atoms[b].1);
-        let gw = gx1 - gx0;
-        let gh = y1 - y0;
+    if n == 0 || n > 64 {
+        return None;
+    }
+    // A speck: narrow and short (noise, a JPEG block edge), never a "1",
+    // which spans most of the line.
+    let speck: Vec<bool> = atoms
+        .iter()
+        .map(|&(a, b)| {
+            let rows = (y0..y1)
+                .filter(|&y| ink[y * w + a..y * w + b].iter().any(|&v| v > 0.5))
+                .count();
+            b - a <= 3 && (rows as f32) < lh * 0.4
+        })
+        .collect();
+    let glyph_scores = |start: usize, len: usize| -> Option<Scores> {
+        let (gx0, gx1) = (atoms[start].0, atoms[start + len - 1].1);
+        let (gw, gh) = (gx1 - gx0, y1 - y0);
         let mut px = Zeroizing::new(vec![0f32; gw * gh]);
         for yy in 0..gh {
             px[yy * gw..(yy + 1) * gw]
@@ -282,220 +506,386 @@ fn read_line(model: &GlyphModel, ink: &[f32], w: usize, (y0, y1): (usize, usize)
                 h: gh,
                 px: &px,
             },
-            lh,
+            lh_measured,
         )?;
-        model.classify(&f)
+        Some(model.scores(&f))
     };
-    // cost[i] = best cost of atoms[..i].
-    let mut cost = vec![f32::INFINITY; n + 1];
-    let mut back: Vec<Option<(usize, Guess)>> = vec![None; n + 1];
-    cost[0] = 0.0;
-    for end in 1..=n {
-        for len in 1..=3.min(end) {
-            let start = end - len;
-            let width = (atoms[end - 1].1 - atoms[start].0) as f32;
-            if len > 1 && width > lh * 1.3 {
-                continue;
-            }
-            if !cost[start].is_finite() {
-                continue;
-            }
-            // Tiny specks alone are noise: skip them at a fixed price.
-            let ink_cols = atoms[end - 1].1 - atoms[start].0;
-            if let Some(g) = glyph(start, end - 1) {
-                let c = cost[start] + g.dist + 0.05;
-                if c < cost[end] {
-                    cost[end] = c;
-                    back[end] = Some((start, g));
+    // Scores of each candidate glyph (start atom, 1–3 atoms), computed
+    // when first needed.
+    let mut cache: Vec<Option<Option<Scores>>> = (0..n * MAX_ATOMS).map(|_| None).collect();
+    let skip = |j: usize| {
+        if speck[j] {
+            SPECK_COST
+        } else if grammar.junk {
+            JUNK_COST
+        } else {
+            f32::INFINITY
+        }
+    };
+    let mut pre = vec![0f32; n + 1];
+    for j in 0..n {
+        pre[j + 1] = pre[j] + skip(j);
+    }
+    let mut post = vec![0f32; n + 1];
+    for j in (0..n).rev() {
+        post[j] = post[j + 1] + skip(j);
+    }
+    let k = grammar.nodes.len();
+    let mut cost = vec![f32::INFINITY; (n + 1) * k];
+    let mut back: Zeroizing<Vec<Back>> = Zeroizing::new(vec![Back::default(); (n + 1) * k]);
+    for i in 0..n {
+        let mut sources: Vec<(u32, f32)> = Vec::new();
+        if pre[i].is_finite() {
+            sources.push((FROM_START, pre[i]));
+        }
+        for node in 0..k {
+            let c = cost[i * k + node];
+            if c.is_finite() {
+                sources.push((node as u32, c));
+                if speck[i] && c + SPECK_COST < cost[(i + 1) * k + node] {
+                    cost[(i + 1) * k + node] = c + SPECK_COST;
+                    back[(i + 1) * k + node] = Back {
+                        prev: node as u32,
+                        start: i as u32,
+                        len: 0,
+                    };
                 }
-            } else if ink_cols <= 2 {
-                let c = cost[start] + 0.3;
-                if c < cost[end] {
-                    cost[end] = c;
-                    back[end] = None;
+            }
+        }
+        for len in 1..=MAX_ATOMS.min(n - i) {
+            let width = (atoms[i + len - 1].1 - atoms[i].0) as f32;
+            if len > 1 && width > lh * 1.7 {
+                break;
+            }
+            let slot = i * MAX_ATOMS + len - 1;
+            if cache[slot].is_none() {
+                cache[slot] = Some(glyph_scores(i, len));
+            }
+            let Some(Some(scores)) = &cache[slot] else {
+                continue;
+            };
+            for &(from, c) in &sources {
+                let targets = if from == FROM_START {
+                    &grammar.starts
+                } else {
+                    &grammar.nodes[from as usize].next
+                };
+                for &t in targets {
+                    // A digit is at most about half a kanji wide: a wider
+                    // glyph in a digit slot is two digits run together.
+                    let digit_slot = grammar.nodes[t].allowed.iter().all(|&c| c < 10);
+                    if digit_slot && width > lh * MAX_DIGIT_WIDTH {
+                        continue;
+                    }
+                    let Some(g) = scores.best_of(&grammar.nodes[t].allowed) else {
+                        continue;
+                    };
+                    let total = c + g.dist + GLYPH_COST;
+                    let cell = (i + len) * k + t;
+                    if total < cost[cell] {
+                        cost[cell] = total;
+                        back[cell] = Back {
+                            prev: from,
+                            start: i as u32,
+                            len: len as u8,
+                        };
+                    }
                 }
             }
         }
     }
-    let mut chars = Vec::new();
-    let mut end = n;
-    while end > 0 {
-        match back[end] {
-            Some((start, g)) => {
-                chars.push(g);
-                end = start;
+    // The best accepting end.
+    let mut best: Option<(f32, usize, usize)> = None;
+    for i in 1..=n {
+        for (node, nd) in grammar.nodes.iter().enumerate() {
+            let c = cost[i * k + node] + post[i];
+            if nd.accept && c.is_finite() && best.is_none_or(|b| c < b.0) {
+                best = Some((c, i, node));
             }
-            None => end -= 1,
         }
     }
-    chars.reverse();
-    LineRead { chars }
-}
-
-fn digit(g: &Guess) -> Option<u16> {
-    g.class.to_digit(10).map(|d| d as u16)
-}
-
-/// Reads a run of 1..=max digits ending just before `end`; returns
-/// (value, start index, min confidence).
-fn number_before(chars: &[Guess], end: usize, max: usize) -> Option<(u16, usize, f32)> {
-    let mut start = end;
-    while start > 0 && end - start < max && digit(&chars[start - 1]).is_some() {
-        start -= 1;
+    #[cfg(test)]
+    if best.is_none() && std::env::var_os("CARDFRONT_DEBUG").is_some() {
+        let reach: Vec<usize> = (0..=n)
+            .map(|i| (0..k).filter(|&j| cost[i * k + j].is_finite()).count())
+            .collect();
+        eprintln!("  no parse: {n} atoms {atoms:?} reachable {reach:?}");
     }
-    if start == end {
-        return None;
-    }
-    let mut v = 0u16;
-    let mut conf = 1f32;
-    for g in &chars[start..end] {
-        v = v * 10 + digit(g)?;
-        conf = conf.min(g.confidence());
-    }
-    Some((v, start, conf))
-}
-
-/// 「{era}{year|元}年{m}月{d}日生」 ending at the last 生 of a line.
-fn parse_birth(chars: &[Guess]) -> Option<(EraDate, f32)> {
-    let sei = chars.iter().rposition(|g| g.class == '生')?;
-    let mut conf = chars[sei].confidence();
-    let at = |i: usize, c: char| chars.get(i).is_some_and(|g| g.class == c);
-    let nichi = sei.checked_sub(1)?;
-    if !at(nichi, '日') {
-        return None;
-    }
-    let (day, s, c) = number_before(chars, nichi, 2)?;
-    conf = conf.min(c).min(chars[nichi].confidence());
-    let tsuki = s.checked_sub(1)?;
-    if !at(tsuki, '月') {
-        return None;
-    }
-    let (month, s, c) = number_before(chars, tsuki, 2)?;
-    conf = conf.min(c).min(chars[tsuki].confidence());
-    let nen = s.checked_sub(1)?;
-    if !at(nen, '年') {
-        return None;
-    }
-    conf = conf.min(chars[nen].confidence());
-    let (year, s) = if nen >= 1 && at(nen - 1, '元') {
-        conf = conf.min(chars[nen - 1].confidence());
-        (1, nen - 1)
-    } else {
-        let (y, s, c) = number_before(chars, nen, 4)?;
-        conf = conf.min(c);
-        (y, s)
-    };
-    let era = if s >= 2 {
-        Era::from_name(chars[s - 2].class, chars[s - 1].class)
-    } else {
-        None
-    };
-    let era = match era {
-        Some(era) => {
-            conf = conf
-                .min(chars[s - 2].confidence())
-                .min(chars[s - 1].confidence());
-            if year > 99 {
-                return None;
+    let (_, mut i, mut node) = best?;
+    let mut path: Zeroizing<Vec<(u16, usize, usize)>> = Zeroizing::new(Vec::new());
+    loop {
+        let b = back[i * k + node];
+        let start = b.start as usize;
+        if b.len > 0 {
+            path.push((node as u16, start, usize::from(b.len)));
+            if b.prev == FROM_START {
+                break;
             }
-            era
+            node = b.prev as usize;
         }
-        None if year >= 1000 => Era::Western,
-        None => return None,
+        // A skipped speck keeps its slot, one atom back.
+        i = start;
+    }
+    path.reverse();
+    let mut nodes = Zeroizing::new(Vec::with_capacity(path.len()));
+    let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
+    let mut centres = Vec::with_capacity(path.len());
+    for &(node, start, len) in path.iter() {
+        let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
+            return None;
+        };
+        let g = scores.best_of(&grammar.nodes[usize::from(node)].allowed)?;
+        nodes.push(node);
+        guesses.push(g);
+        centres.push((atoms[start].0 + atoms[start + len - 1].1) as f32 / 2.0);
+    }
+    Some(LineRead {
+        nodes,
+        guesses,
+        centres,
+    })
+}
+
+/// A field's value with its confidences: of the month and day digits
+/// (which the birth and expiry lines repeat) and of everything else.
+struct FieldRead<T: Zeroize> {
+    value: T,
+    anchors: f32,
+    month_day: f32,
+    rest: f32,
+}
+
+impl<T: Zeroize> Drop for FieldRead<T> {
+    fn drop(&mut self) {
+        self.value.zeroize();
+    }
+}
+
+impl<T: Zeroize> FieldRead<T> {
+    fn confidence(&self) -> f32 {
+        self.anchors.min(self.month_day).min(self.rest)
+    }
+}
+
+/// Spells out a decoded line's digits by role.
+struct Spelled {
+    era: Option<Era>,
+    gannen: bool,
+    year: (u16, usize),
+    month: (u16, usize),
+    day: (u16, usize),
+    code: [u8; 4],
+    code_len: usize,
+    anchors: f32,
+    month_day: f32,
+    rest: f32,
+}
+
+impl Drop for Spelled {
+    fn drop(&mut self) {
+        self.year.zeroize();
+        self.month.zeroize();
+        self.day.zeroize();
+        self.code.zeroize();
+    }
+}
+
+fn spell(grammar: &Grammar, read: &LineRead) -> Spelled {
+    let mut s = Spelled {
+        era: None,
+        gannen: false,
+        year: (0, 0),
+        month: (0, 0),
+        day: (0, 0),
+        code: [0; 4],
+        code_len: 0,
+        anchors: 1.0,
+        month_day: 1.0,
+        rest: 1.0,
     };
-    Some((
-        EraDate {
+    // Centres of the 4-digit runs (the expiry year, the code): digits are
+    // set on a fixed pitch in every Japanese typeface.
+    let mut run: Vec<f32> = Vec::new();
+    for ((node, g), x) in read
+        .nodes
+        .iter()
+        .zip(read.guesses.iter())
+        .zip(&read.centres)
+    {
+        let c = g.confidence();
+        if matches!(
+            grammar.nodes[usize::from(*node)].role,
+            Role::Code | Role::Year
+        ) {
+            run.push(*x);
+        }
+        let d = u16::from(g.digit().unwrap_or(0));
+        let push = |v: &mut (u16, usize)| {
+            v.0 = v.0 * 10 + d;
+            v.1 += 1;
+        };
+        match grammar.nodes[usize::from(*node)].role {
+            Role::Era(era) => {
+                s.era = Some(era);
+                s.anchors = s.anchors.min(c);
+            }
+            Role::Anchor => s.anchors = s.anchors.min(c),
+            Role::Gannen => {
+                s.gannen = true;
+                s.rest = s.rest.min(c);
+            }
+            Role::Year => {
+                push(&mut s.year);
+                s.rest = s.rest.min(c);
+            }
+            Role::Month => {
+                push(&mut s.month);
+                s.month_day = s.month_day.min(c);
+            }
+            Role::Day => {
+                push(&mut s.day);
+                s.month_day = s.month_day.min(c);
+            }
+            Role::Code => {
+                if let Some(slot) = s.code.get_mut(s.code_len) {
+                    *slot = g.digit().unwrap_or(0);
+                }
+                s.code_len += 1;
+                s.rest = s.rest.min(c);
+            }
+        }
+    }
+    if run.len() == 4 && !evenly_spaced(&run) {
+        // Glyphs cut at the wrong places (digits run together by motion
+        // blur): each may look like a digit, but not these four.
+        s.rest = s.rest.min(0.1);
+    }
+    s
+}
+
+/// Whether glyph centres sit on an even pitch (within a fifth of it).
+fn evenly_spaced(centres: &[f32]) -> bool {
+    let pitches: Vec<f32> = centres.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = pitches.iter().sum::<f32>() / pitches.len().max(1) as f32;
+    mean > 0.0
+        && pitches
+            .iter()
+            .all(|p| (p - mean).abs() <= mean * PITCH_TOLERANCE)
+}
+
+/// How far a digit may sit off the even pitch, as a share of it.
+const PITCH_TOLERANCE: f32 = 0.2;
+
+fn birth_of(s: &Spelled) -> Option<FieldRead<EraDate>> {
+    let (era, year) = match (s.era, s.gannen) {
+        (Some(era), true) => (era, 1),
+        (Some(era), false) if s.year.1 <= 2 => (era, s.year.0),
+        (None, false) if s.year.1 == 4 => (Era::Western, s.year.0),
+        _ => return None,
+    };
+    Some(FieldRead {
+        value: EraDate {
             era,
             year,
-            month: month as u8,
-            day: day as u8,
+            month: s.month.0 as u8,
+            day: s.day.0 as u8,
         },
-        conf,
-    ))
+        anchors: s.anchors,
+        month_day: s.month_day,
+        rest: s.rest,
+    })
 }
 
-/// 「YYYY年{m}月{d}日まで有効」.
-fn parse_expiry(chars: &[Guess]) -> Option<((u16, u8, u8), f32)> {
-    let yu = chars.windows(4).rposition(|w| {
-        w[0].class == 'ま' && w[1].class == 'で' && w[2].class == '有' && w[3].class == '効'
-    })?;
-    let mut conf = chars[yu..yu + 4]
-        .iter()
-        .map(Guess::confidence)
-        .fold(1.0, f32::min);
-    let at = |i: usize, c: char| chars.get(i).is_some_and(|g| g.class == c);
-    let nichi = yu.checked_sub(1)?;
-    if !at(nichi, '日') {
-        return None;
-    }
-    let (day, s, c) = number_before(chars, nichi, 2)?;
-    conf = conf.min(c);
-    let tsuki = s.checked_sub(1)?;
-    if !at(tsuki, '月') {
-        return None;
-    }
-    let (month, s, c) = number_before(chars, tsuki, 2)?;
-    conf = conf.min(c);
-    let nen = s.checked_sub(1)?;
-    if !at(nen, '年') {
-        return None;
-    }
-    let (year, s, c) = number_before(chars, nen, 4)?;
-    if nen - s != 4 {
-        return None;
-    }
-    conf = conf
-        .min(c)
-        .min(chars[nen].confidence())
-        .min(chars[tsuki].confidence())
-        .min(chars[nichi].confidence());
-    Some(((year, month as u8, day as u8), conf))
+fn expiry_of(s: &Spelled) -> Option<FieldRead<(u16, u8, u8)>> {
+    (s.year.1 == 4).then(|| FieldRead {
+        value: (s.year.0, s.month.0 as u8, s.day.0 as u8),
+        anchors: s.anchors,
+        month_day: s.month_day,
+        rest: s.rest,
+    })
 }
 
-/// Exactly four digits alone on their line.
-fn parse_code(chars: &[Guess]) -> Option<([u8; 4], f32)> {
-    if chars.len() != 4 {
-        return None;
-    }
-    let mut out = [0u8; 4];
-    let mut conf = 1f32;
-    for (o, g) in out.iter_mut().zip(chars) {
-        *o = b'0' + digit(g)? as u8;
-        conf = conf.min(g.confidence());
-    }
-    Some((out, conf))
+fn code_of(s: &Spelled) -> Option<FieldRead<[u8; 4]>> {
+    (s.code_len == 4).then(|| FieldRead {
+        value: s.code.map(|d| b'0' + d),
+        anchors: s.anchors,
+        month_day: 1.0,
+        rest: s.rest,
+    })
 }
 
-/// Reads every line of a band and keeps the one parse; several different
-/// parses (a look-alike matched too) count as not found.
-fn find<T: PartialEq>(
+/// Least anchor confidence for a line to count as the field (below it the
+/// line is another text the grammar was forced onto: the 追記欄's
+/// 「…日転居」, the certificate dates, the serial).
+const ANCHOR_ACCEPT: f32 = 0.25;
+
+/// Reads every line of a band under the field's grammar and keeps the one
+/// that is the field; two lines that both look like it but disagree count
+/// as not found.
+fn find<T: PartialEq + Zeroize>(
     model: &GlyphModel,
+    grammar: &Grammar,
     band: &Band,
-    parse: impl Fn(&[Guess]) -> Option<(T, f32)>,
-) -> Option<(T, f32)> {
+    interpret: impl Fn(&Spelled) -> Option<FieldRead<T>>,
+) -> Option<FieldRead<T>> {
     let ink = ink_map(band);
-    let mut found: Option<(T, f32)> = None;
+    let mut found: Option<FieldRead<T>> = None;
+    #[cfg(test)]
+    if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+        let rows: Vec<usize> = (0..band.h)
+            .map(|y| {
+                ink[y * band.w..(y + 1) * band.w]
+                    .iter()
+                    .filter(|&&v| v > 0.5)
+                    .count()
+            })
+            .collect();
+        eprintln!(
+            " band {}x{} lines {:?} rows {:?}",
+            band.w,
+            band.h,
+            lines(&ink, band.w, band.h),
+            rows
+        );
+    }
     for line in lines(&ink, band.w, band.h) {
-        let read = read_line(model, ink.as_slice(), band.w, line);
+        let Some(read) = read_line(model, grammar, ink.as_slice(), band.w, line) else {
+            continue;
+        };
         #[cfg(test)]
         if std::env::var_os("CARDFRONT_DEBUG").is_some() {
-            let text: String = read.chars.iter().map(|g| g.class).collect();
+            // Test frames only: generated cards, not a patient's.
+            let text: String = read.guesses.iter().map(Guess::char).collect();
             let conf: Vec<String> = read
-                .chars
+                .guesses
                 .iter()
                 .map(|g| format!("{:.2}", g.confidence()))
                 .collect();
-            eprintln!("line {line:?}: {text} {}", conf.join(" "));
+            eprintln!("  line {line:?}: {text} {}", conf.join(" "));
         }
-        if let Some((v, c)) = parse(&read.chars) {
-            match &found {
-                Some((prev, _)) if *prev != v => return None,
-                Some((_, pc)) if *pc >= c => {}
-                _ => found = Some((v, c)),
-            }
+        let spelled = spell(grammar, &read);
+        let Some(field) = interpret(&spelled) else {
+            continue;
+        };
+        if field.anchors < ANCHOR_ACCEPT {
+            continue;
+        }
+        match &found {
+            Some(prev) if prev.value != field.value => return None,
+            Some(prev) if prev.confidence() >= field.confidence() => {}
+            _ => found = Some(field),
         }
     }
     found
+}
+
+/// Confidence of a value read twice, on two lines (the month and day of
+/// the birth and of the expiry): both reads would have to be wrong in the
+/// same way. Errors in one font and one blur are correlated, so the second
+/// read counts for half of an independent one.
+fn agreeing(a: f32, b: f32) -> f32 {
+    let (hi, lo) = (a.max(b), a.min(b));
+    (hi + (1.0 - hi) * lo * 0.5).min(1.0)
 }
 
 /// Reads and checks the three fields.
@@ -505,45 +895,56 @@ pub(super) fn read_fields(
     bands: &[Band; 3],
     upside_down: bool,
 ) -> Result<FrontRead, Refusal> {
-    let (birth, mut cb) =
-        find(model, &bands[0], parse_birth).ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
-    let (expiry, mut ce) =
-        find(model, &bands[1], parse_expiry).ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
-    let (code, cc) =
-        find(model, &bands[2], parse_code).ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
-    let code = Zeroizing::new(code);
-    if birth.era == Era::Western && settings.western_birth == WesternBirthRule::Refuse {
+    let birth = find(model, &Grammar::birth(), &bands[0], birth_of)
+        .ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
+    let expiry = find(
+        model,
+        &Grammar::expiry(settings.expiry_years),
+        &bands[1],
+        expiry_of,
+    )
+    .ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
+    let code = find(model, &Grammar::code(), &bands[2], code_of)
+        .ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    let b = birth.value;
+    let e = expiry.value;
+    if b.era == Era::Western && settings.western_birth == WesternBirthRule::Refuse {
         return Err(Refusal::WesternBirth);
     }
-    if !birth.is_real() {
+    if !b.is_real() {
         return Err(Refusal::Implausible(FieldKind::Birth));
     }
     let expiry_date = EraDate {
         era: Era::Western,
-        year: expiry.0,
-        month: expiry.1,
-        day: expiry.2,
+        year: e.0,
+        month: e.1,
+        day: e.2,
     };
     let (lo, hi) = settings.expiry_years;
-    if !expiry_date.is_real() || expiry.0 < lo || expiry.0 > hi {
+    if !expiry_date.is_real() || e.0 < lo || e.0 > hi {
         return Err(Refusal::Implausible(FieldKind::Expiry));
     }
-    if birth.western_year() >= expiry.0 {
+    if b.western_year() >= e.0 {
         return Err(Refusal::Implausible(FieldKind::Birth));
     }
-    if settings.expiry_matches_birth
-        && birth.era != Era::Western
-        && (birth.month, birth.day) != (expiry.1, expiry.2)
-    {
-        // A misread month or day on one of the two: trust neither.
-        cb = cb.min(0.1);
-        ce = ce.min(0.1);
+    let (mut cb, mut ce) = (birth.confidence(), expiry.confidence());
+    if settings.expiry_matches_birth && b.era != Era::Western {
+        if (b.month, b.day) == (e.1, e.2) {
+            // Month and day read alike on both lines.
+            let md = agreeing(birth.month_day, expiry.month_day);
+            cb = birth.anchors.min(birth.rest).min(md);
+            ce = expiry.anchors.min(expiry.rest).min(md);
+        } else {
+            // A misread month or day on one of the two: trust neither.
+            cb = cb.min(0.1);
+            ce = ce.min(0.1);
+        }
     }
     let read = FrontRead {
-        birth,
-        expiry,
-        code,
-        confidence: [cb, ce, cc],
+        birth: b,
+        expiry: e,
+        code: Zeroizing::new(code.value),
+        confidence: [cb, ce, code.confidence()],
         upside_down,
     };
     if read.confidence() < settings.min_confidence {

@@ -13,6 +13,9 @@ pub const CARD_W: f32 = 856.0;
 /// Canonical card height.
 pub const CARD_H: f32 = 540.0;
 const ASPECT: f32 = CARD_W / CARD_H;
+/// Dark/light switches per row above which the photo box holds a pattern
+/// (the back's QR code), not a portrait.
+const MAX_PHOTO_SWITCHES: f32 = 6.0;
 
 /// A luma plane, wiped on drop (it is a picture of the card).
 pub struct Luma {
@@ -478,12 +481,49 @@ impl<'a> Rectifier<'a> {
             b.px.iter().filter(|&&p| p < paper * 0.72).count() as f32 / b.px.len() as f32
         };
         let (right, left) = (dark(photo), dark(&mirror));
-        if right > 0.2 && right > left * 1.6 {
-            Ok(false)
+        let upside_down = if right > 0.2 && right > left * 1.6 {
+            false
         } else if left > 0.2 && left > right * 1.6 {
-            Ok(true)
+            true
         } else {
-            Err(Refusal::NoPhoto)
+            return Err(Refusal::NoPhoto);
+        };
+        // The back's QR code is as dark as a photo but busy: a portrait's
+        // rows cross hair, face and clothes a few times, a QR code's rows
+        // switch between dark and light at almost every module.
+        let b = self.band_scaled(if upside_down { &mirror } else { photo }, 0.5);
+        // With hysteresis: skin and a pale backdrop sit between the two
+        // levels, and noise there must not count. Along rows and along
+        // columns, the busier of the two (motion blur smears one way).
+        let (dark_below, light_above) = (paper * 0.55, paper * 0.8);
+        let switches = |line: &mut dyn Iterator<Item = f32>| {
+            let (mut state, mut n) = (None, 0usize);
+            for p in line {
+                let now = if p < dark_below {
+                    Some(true)
+                } else if p > light_above {
+                    Some(false)
+                } else {
+                    state
+                };
+                if state.is_some() && now != state {
+                    n += 1;
+                }
+                state = now;
+            }
+            n
+        };
+        let (w, h) = (b.w.max(1), b.h.max(1));
+        let rows: usize = (0..h)
+            .map(|y| switches(&mut (0..w).map(|x| b.px.get(y * w + x).copied().unwrap_or(0.0))))
+            .sum();
+        let cols: usize = (0..w)
+            .map(|x| switches(&mut (0..h).map(|y| b.px.get(y * w + x).copied().unwrap_or(0.0))))
+            .sum();
+        let busy = (rows as f32 / h as f32).max(cols as f32 / w as f32);
+        if busy > MAX_PHOTO_SWITCHES {
+            return Err(Refusal::NoPhoto);
         }
+        Ok(upside_down)
     }
 }

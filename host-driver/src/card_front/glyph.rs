@@ -3,20 +3,31 @@
 //! nearest-template model trained from font bytes at start-up — no weights
 //! to ship or license, and any Japanese font on the machine adds templates.
 
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
 /// Side of the feature grid.
 const GRID: usize = 16;
 /// Feature length: the grid, then aspect and relative height.
 const FEAT: usize = GRID * GRID;
 
 /// The characters the fields are made of, plus neighbours that may enter a
-/// search band (性別, 男, 女) so they are not forced into a digit.
-pub const ALPHABET: &str = "0123456789年月日生元大正昭和平成令明治まで有効性別男女";
+/// search band (性別, 男, 女) so they are not forced into a digit. Digits
+/// first: class `i < 10` is the digit `i`.
+pub const CLASSES: [char; NCLASS] = [
+    '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '年', '月', '日', '生', '元', '大', '正',
+    '昭', '和', '平', '成', '令', '明', '治', 'ま', 'で', '有', '効', '性', '別', '男', '女',
+];
+/// Number of classes.
+pub const NCLASS: usize = 32;
 
-/// Font-size ratios: full-width digits are matched with the same templates
-/// as half-width ones (the shape is normalised), so only the shapes count.
+/// Font sizes the templates are rasterised at (pixels per em).
+const TEMPLATE_PX: [f32; 3] = [16.0, 24.0, 36.0];
+
+/// One rendered glyph's features. Full-width digits are matched with the
+/// same classes as half-width ones (the shape is normalised).
 #[derive(Clone)]
 struct Template {
-    class: char,
+    class: u8,
     feat: [f32; FEAT],
     aspect: f32,
     height: f32,
@@ -32,6 +43,8 @@ pub struct GlyphModel {
 
 /// Classes compared in full after the prototype stage.
 const SHORTLIST: usize = 6;
+/// Digits compared in full after the prototype stage.
+const DIGIT_SHORTLIST: usize = 4;
 
 /// A glyph's ink: coverage 0..1, row-major, tight or not.
 pub struct Ink<'a> {
@@ -43,11 +56,20 @@ pub struct Ink<'a> {
     pub px: &'a [f32],
 }
 
-/// Features of one glyph, relative to its text line's height.
+/// Features of one glyph, relative to its text line's height (a picture of
+/// a read character: wiped on drop).
 pub struct Features {
     feat: [f32; FEAT],
     aspect: f32,
     height: f32,
+}
+
+impl Drop for Features {
+    fn drop(&mut self) {
+        self.feat.zeroize();
+        self.aspect.zeroize();
+        self.height.zeroize();
+    }
 }
 
 /// Computes features from a glyph's ink and the line height; `None` when
@@ -135,22 +157,86 @@ fn blur3(g: &mut [f32; FEAT]) {
     }
 }
 
-/// The best and the runner-up class for a glyph (a read digit: no `Debug`).
-#[derive(Clone, Copy)]
+/// A glyph's distance to every class ([`CLASSES`] order; `INFINITY` for
+/// the classes the prototype stage left out). Wiped on drop: the near
+/// classes of a digit are the digit.
+pub struct Scores(Zeroizing<[f32; NCLASS]>);
+
+impl Scores {
+    /// Distance to class `i`.
+    pub fn dist(&self, i: usize) -> f32 {
+        self.0.get(i).copied().unwrap_or(f32::INFINITY)
+    }
+
+    /// The best class among `allowed`, with its distance, the next best
+    /// allowed class's distance, and the best distance of any class outside
+    /// `allowed` (how much the glyph looks like something the grammar does
+    /// not expect here). `None` when no allowed class was evaluated.
+    pub fn best_of(&self, allowed: &[u8]) -> Option<Guess> {
+        let (mut best, mut d1, mut d2) = (None, f32::INFINITY, f32::INFINITY);
+        for &c in allowed {
+            let d = self.dist(usize::from(c));
+            if d < d1 {
+                d2 = d1;
+                d1 = d;
+                best = Some(c);
+            } else if d < d2 {
+                d2 = d;
+            }
+        }
+        let class = best?;
+        let outside = (0..NCLASS)
+            .filter(|i| !allowed.contains(&(*i as u8)))
+            .map(|i| self.dist(i))
+            .fold(f32::INFINITY, f32::min);
+        // A slot with one allowed class has no rival within the grammar
+        // (the 0 of 20xx cannot be an 8): what remains to check is that
+        // the glyph is near its class and not nearer another, which
+        // `confidence` does with `outside`.
+        let runner_up = if allowed.len() == 1 { 2.0 } else { d2 };
+        Some(Guess {
+            class,
+            dist: d1,
+            runner_up: runner_up.min(2.0),
+            outside: outside.min(2.0),
+        })
+    }
+}
+
+/// A glyph read in a grammar slot: the best allowed class, its distance,
+/// the runner-up allowed class's distance, and the nearest class outside
+/// the slot's (a read digit: wiped on drop, no `Debug`).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Guess {
-    /// The best class.
-    pub class: char,
+    /// The best allowed class (index into [`CLASSES`]).
+    pub class: u8,
     /// Its distance (0 = identical).
     pub dist: f32,
-    /// The nearest other class's distance.
+    /// The nearest other allowed class's distance.
     pub runner_up: f32,
+    /// The nearest class outside the slot's.
+    pub outside: f32,
 }
 
 impl Guess {
-    /// Confidence from the margin to the runner-up (0..1).
+    /// The class as a character.
+    pub fn char(&self) -> char {
+        CLASSES.get(usize::from(self.class)).copied().unwrap_or('?')
+    }
+
+    /// The digit value, for digit classes.
+    pub fn digit(&self) -> Option<u8> {
+        (self.class < 10).then_some(self.class)
+    }
+
+    /// Confidence (0..1): the margin to the runner-up, lowered for a far
+    /// match and for a glyph that looks more like a class the grammar does
+    /// not allow here (a segmentation or line error rather than a digit).
     pub fn confidence(&self) -> f32 {
-        (((self.runner_up - self.dist) / 0.12).min(1.0) * (1.0 - (self.dist - 0.35).max(0.0) * 2.5))
-            .clamp(0.0, 1.0)
+        let margin = ((self.runner_up - self.dist) / 0.12).min(1.0);
+        let near = 1.0 - (self.dist - 0.35).max(0.0) * 2.5;
+        let foreign = 1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0;
+        (margin * near * foreign).clamp(0.0, 1.0)
     }
 }
 
@@ -168,6 +254,21 @@ impl GlyphModel {
         self.templates.len()
     }
 
+    /// The mean height of a digit relative to the line (a 年), from the
+    /// trained digits; 1 for an untrained model.
+    pub fn digit_height(&self) -> f32 {
+        let (sum, n) = self
+            .prototypes
+            .iter()
+            .filter(|p| p.class < 10)
+            .fold((0.0, 0.0), |(s, n), p| (s + p.height, n + 1.0));
+        if n > 0.0 {
+            (sum / n).clamp(0.5, 1.2)
+        } else {
+            1.0
+        }
+    }
+
     /// Whether there are no templates.
     pub fn is_empty(&self) -> bool {
         self.templates.is_empty()
@@ -183,38 +284,49 @@ impl GlyphModel {
             else {
                 continue;
             };
-            if ALPHABET.chars().any(|c| font.lookup_glyph_index(c) == 0) {
+            if CLASSES.iter().any(|&c| font.lookup_glyph_index(c) == 0) {
                 continue;
             }
-            for px in [15.0f32, 20.0, 28.0, 40.0] {
+            for px in TEMPLATE_PX {
                 // The line height of the template's font: its 年 glyph.
                 let (m, _) = font.rasterize('年', px);
                 let line_h = m.height as f32;
-                let mut chars: Vec<char> = ALPHABET.chars().collect();
-                chars.extend("０１２３４５６７８９".chars());
+                let chars = CLASSES
+                    .iter()
+                    .copied()
+                    .chain("０１２３４５６７８９".chars());
                 for c in chars {
                     let (m, cov) = font.rasterize(c, px);
-                    // The same contrast curve as the reader's ink map
-                    // (dark ink on paper: coverage 0.13 reads as no ink).
-                    let ink: Vec<f32> = cov
-                        .iter()
-                        .map(|&v| (f32::from(v) / 255.0 * 1.9 - 0.25).clamp(0.0, 1.0))
-                        .collect();
-                    let class = fullwidth_to_ascii(c);
-                    for bold in [false, true] {
-                        let ink = if bold {
-                            dilate(&ink, m.width, m.height)
-                        } else {
-                            ink.clone()
+                    let Some(class) = class_index(fullwidth_to_ascii(c)) else {
+                        continue;
+                    };
+                    let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+                    // Sharp, bold (blur and JPEG thicken strokes) and
+                    // defocused (small cards: the blur is a large share of
+                    // a stroke) variants.
+                    for variant in 0..5 {
+                        let (w, h, cov) = match variant {
+                            0 => (m.width, m.height, cov.clone()),
+                            1 => (m.width, m.height, dilate(&cov, m.width, m.height)),
+                            2 => defocus(&cov, m.width, m.height, line_h * 0.06, 0),
+                            3 => defocus(&cov, m.width, m.height, line_h * 0.11, 0),
+                            // Motion along the tray (spec §5: up to ~6 px,
+                            // a third of a small card's line).
+                            _ => defocus(
+                                &cov,
+                                m.width,
+                                m.height,
+                                line_h * 0.04,
+                                (line_h * 0.25) as usize,
+                            ),
                         };
-                        if let Some(f) = features(
-                            &Ink {
-                                w: m.width,
-                                h: m.height,
-                                px: &ink,
-                            },
-                            line_h,
-                        ) {
+                        // The same contrast curve as the reader's ink map
+                        // (dark ink on paper: coverage 0.13 reads as no ink).
+                        let ink: Vec<f32> = cov
+                            .iter()
+                            .map(|&v| (v * 1.9 - 0.25).clamp(0.0, 1.0))
+                            .collect();
+                        if let Some(f) = features(&Ink { w, h, px: &ink }, line_h) {
                             templates.push(Template {
                                 class,
                                 feat: f.feat,
@@ -261,61 +373,121 @@ impl GlyphModel {
     fn distance(t: &Template, f: &Features) -> f32 {
         let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
             + 0.5 * (t.height - f.height).abs().min(1.0);
-        let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
-        (1.0 - dot) + penalty
+        (1.0 - dot(&t.feat, &f.feat)) + penalty
     }
 
-    /// Classifies one glyph.
-    pub fn classify(&self, f: &Features) -> Option<Guess> {
-        let mut best: Vec<(char, f32)> = Vec::new();
-        // The two best distances of different classes so far: a template
-        // whose shape penalty alone exceeds the second is skipped (the
-        // correlation term is never negative).
-        let mut by_proto: Vec<(char, f32)> = self
+    /// Distances of a glyph to the classes worth comparing in full: the
+    /// nearest [`SHORTLIST`] by prototype, and the nearest
+    /// [`DIGIT_SHORTLIST`] digits (a digit slot needs its two best digits
+    /// even when the glyph looks like a kanji).
+    pub fn scores(&self, f: &Features) -> Scores {
+        let mut by_proto: Vec<(u8, f32)> = self
             .prototypes
             .iter()
             .map(|p| (p.class, Self::distance(p, f)))
             .collect();
         by_proto.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let shortlist: Vec<char> = by_proto.iter().take(SHORTLIST).map(|p| p.0).collect();
-        let mut second = f32::INFINITY;
-        for t in self
-            .templates
-            .iter()
-            .filter(|t| shortlist.contains(&t.class))
-        {
-            let penalty = 0.25 * (t.aspect - f.aspect).abs().min(2.0)
-                + 0.5 * (t.height - f.height).abs().min(1.0);
-            if penalty >= second {
+        let mut wanted = [false; NCLASS];
+        for p in by_proto.iter().take(SHORTLIST) {
+            wanted[usize::from(p.0)] = true;
+        }
+        for p in by_proto.iter().filter(|p| p.0 < 10).take(DIGIT_SHORTLIST) {
+            wanted[usize::from(p.0)] = true;
+        }
+        let mut dist = Zeroizing::new([f32::INFINITY; NCLASS]);
+        for t in &self.templates {
+            let i = usize::from(t.class);
+            if !wanted[i] {
                 continue;
             }
-            let dot: f32 = t.feat.iter().zip(f.feat.iter()).map(|(a, b)| a * b).sum();
-            let d = (1.0 - dot) + penalty;
-            match best.iter_mut().find(|(c, _)| *c == t.class) {
-                Some(slot) => slot.1 = slot.1.min(d),
-                None => best.push((t.class, d)),
-            }
-            if best.len() >= 2 {
-                let (mut m1, mut m2) = (f32::INFINITY, f32::INFINITY);
-                for &(_, v) in &best {
-                    if v < m1 {
-                        m2 = m1;
-                        m1 = v;
-                    } else if v < m2 {
-                        m2 = v;
-                    }
-                }
-                second = m2;
+            let d = Self::distance(t, f);
+            if d < dist[i] {
+                dist[i] = d;
             }
         }
-        best.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let first = best.first()?;
-        Some(Guess {
-            class: first.0,
-            dist: first.1,
-            runner_up: best.get(1).map_or(2.0, |s| s.1),
-        })
+        Scores(dist)
     }
+}
+
+/// A dot product in eight lanes, which the compiler turns into vector
+/// instructions (a single running sum stays scalar: float addition does
+/// not reassociate) — this is where the reader spends its time.
+fn dot(a: &[f32; FEAT], b: &[f32; FEAT]) -> f32 {
+    let mut acc = [0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum()
+}
+
+/// Index of a class character in [`CLASSES`].
+pub fn class_index(c: char) -> Option<u8> {
+    CLASSES.iter().position(|&k| k == c).map(|i| i as u8)
+}
+
+/// A Gaussian defocus (σ) and a horizontal motion smear (`motion` pixels)
+/// of a coverage map, padded so the blurred rim fits.
+fn defocus(cov: &[f32], w: usize, h: usize, sigma: f32, motion: usize) -> (usize, usize, Vec<f32>) {
+    let r = (sigma * 2.5).ceil().max(1.0) as usize;
+    let k: Vec<f32> = (0..=2 * r)
+        .map(|i| {
+            let x = i as f32 - r as f32;
+            (-(x * x) / (2.0 * sigma * sigma)).exp()
+        })
+        .collect();
+    let kx: Vec<f32> = if motion > 1 {
+        let mut out = vec![0f32; k.len() + motion - 1];
+        for (i, a) in k.iter().enumerate() {
+            for o in out[i..i + motion].iter_mut() {
+                *o += a;
+            }
+        }
+        out
+    } else {
+        k.clone()
+    };
+    let ksum: f32 = k.iter().sum();
+    let kxsum: f32 = kx.iter().sum();
+    let rx = kx.len() / 2;
+    let (pw, ph) = (w + 2 * rx, h + 2 * r);
+    let mut pad = vec![0f32; pw * ph];
+    for y in 0..h {
+        pad[(y + r) * pw + rx..(y + r) * pw + rx + w].copy_from_slice(&cov[y * w..(y + 1) * w]);
+    }
+    let mut tmp = vec![0f32; pw * ph];
+    for y in 0..ph {
+        for x in 0..pw {
+            let mut s = 0.0;
+            for (i, kv) in kx.iter().enumerate() {
+                if let Some(xx) = (x + i).checked_sub(rx).filter(|&xx| xx < pw) {
+                    s += kv * pad[y * pw + xx];
+                }
+            }
+            tmp[y * pw + x] = s / kxsum;
+        }
+    }
+    let mut out = vec![0f32; pw * ph];
+    for y in 0..ph {
+        for x in 0..pw {
+            let mut s = 0.0;
+            for (i, kv) in k.iter().enumerate() {
+                if let Some(yy) = (y + i).checked_sub(r).filter(|&yy| yy < ph) {
+                    s += kv * tmp[yy * pw + x];
+                }
+            }
+            // Defocus spreads the ink and lowers its peak; the reader's
+            // ink map rescales by the band's strongest contrast, so do the
+            // same here.
+            out[y * pw + x] = s / ksum;
+        }
+    }
+    let peak = out.iter().copied().fold(0.0, f32::max).max(1e-3);
+    for v in out.iter_mut() {
+        *v = (*v / peak).min(1.0);
+    }
+    (pw, ph, out)
 }
 
 fn fullwidth_to_ascii(c: char) -> char {

@@ -6,9 +6,10 @@
 //! CLI, the tests and the bench).
 //!
 //! Owns: localisation and rectification ([`geom`]), the glyph classifier
-//! ([`glyph`]), the field grammar and plausibility checks ([`fields`]), and
-//! the frame generator the tests, the simulator and the bench share
-//! ([`synth`]). See `shared/spec/card-front.md`.
+//! ([`glyph`]) and the field grammar and plausibility checks ([`fields`]).
+//! The frames its tests and bench read come from the `card-front-synth`
+//! crate, which the reader simulator's card camera shares. See
+//! `shared/spec/card-front.md`.
 //!
 //! Why a classical pipeline: the three fields sit at known places on a card
 //! whose outline is easy to find, and their alphabet is ~30 glyphs; a nearest
@@ -21,7 +22,6 @@ pub mod fields;
 pub mod fonts;
 pub mod geom;
 pub mod glyph;
-pub mod synth;
 
 use zeroize::Zeroizing;
 
@@ -87,7 +87,9 @@ pub enum WesternBirthRule {
 impl Default for CardFrontSettings {
     fn default() -> Self {
         CardFrontSettings {
-            min_confidence: 0.2,
+            // The most confident wrong read seen: 0.15, with a font left
+            // out of training (0.11 with all fonts) over 700 + 360 frames.
+            min_confidence: 0.25,
             expiry_years: (2016, 2040),
             expiry_matches_birth: true,
             western_birth: WesternBirthRule::Refuse,

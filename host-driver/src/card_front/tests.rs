@@ -1,5 +1,7 @@
 //! The card-front reader against generated frames (fonts from the system;
-//! see `fonts`). Frame count: `CARDFRONT_FRAMES` (default 60; the bench and a longer run use more), first seed
+//! see `fonts`). Frame count: `CARDFRONT_FRAMES` (default 30: a frame takes
+//! ~1.4 s in the unoptimised test build; the bench and a longer run use
+//! more), first seed
 //! `CARDFRONT_FIRST`; `CARDFRONT_MINCONF` overrides the threshold (for
 //! calibration), `CARDFRONT_DUMP=DIR` saves wrong and refused frames, and
 //! `CARDFRONT_DEBUG` prints each line read.
@@ -8,10 +10,10 @@ use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
-use super::fields::{Era, EraDate};
-use super::synth::{self, CardSpec, Conditions};
 use super::*;
 use crate::face::image::RgbFrame;
+use card_front_synth as synth;
+use synth::{CardSpec, Conditions, Era, EraDate};
 
 struct Kit {
     reader: CardFrontReader,
@@ -71,7 +73,7 @@ fn generated_frames_are_read_exactly_or_refused() {
     let n: u64 = std::env::var("CARDFRONT_FRAMES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(30);
     let (mut right, mut wrong, mut refused) = (0, 0, 0);
     let mut stages = Vec::new();
     let first: u64 = std::env::var("CARDFRONT_FIRST")
@@ -114,10 +116,12 @@ fn generated_frames_are_read_exactly_or_refused() {
     );
     assert_eq!(wrong, 0, "confident wrong 照合番号B");
     // The target is 98% exact; on the full spec §5 mix (small
-    // cards with blur σ 1.5, glare, 30% exposure, JPEG 40) this reader
-    // reaches ~70% (141 of the default 200) and refuses the rest. This
-    // floor guards against regressions; raise it as the reader improves.
-    assert!(right * 100 >= n * 65, "only {right} of {n} read");
+    // cards with blur σ 1.5, motion, glare, 30% exposure, JPEG 40) this
+    // reader reaches ~81% at its threshold (22 of the default 30 frames,
+    // 155 of seeds 0..200, 410 of seeds 200..700) with no wrong read, and
+    // refuses the rest. This floor guards against regressions; raise it as
+    // the reader improves.
+    assert!(right * 100 >= n * 70, "only {right} of {n} read");
 }
 
 fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRead, Refusal> {
@@ -168,7 +172,7 @@ fn era_edge_cases_are_read_as_printed() {
         for font in 0..2 {
             let read = read_spec(&s, &cond, font).expect("a clean card is read");
             assert_eq!(b_of(&read), want, "font {font}");
-            assert_eq!(read.birth().era, s.birth.era);
+            assert_eq!(read.birth().era.name(), s.birth.era.name());
         }
     }
 }
@@ -246,15 +250,147 @@ fn no_card_two_cards_and_a_licence_are_refused() {
 #[test]
 fn the_back_side_is_refused_with_turn_over() {
     let Some(kit) = kit() else { return };
-    // A card face with no photo: pale all over, as the back's text side.
-    let back = image::RgbImage::from_pixel(856, 540, image::Rgb([232, 234, 228]));
+    // A blank card: no photo on either side.
+    let blank = image::RgbImage::from_pixel(856, 540, image::Rgb([232, 234, 228]));
     let cond = Conditions::default();
     let r = kit
         .reader
-        .read(&frame(&synth::compose(&[(&back, &cond)], &cond)));
+        .read(&frame(&synth::compose(&[(&blank, &cond)], &cond)));
     assert_eq!(r.err(), Some(Refusal::NoPhoto));
     assert_eq!(Refusal::NoPhoto.hint(), PatientHint::TurnOver);
+    // The back: 個人番号, chip contacts and a QR code where the photo would
+    // be, at random positions, angles and lights, upside down too. Never
+    // read; mostly told apart by the QR code (a small card under the
+    // strongest defocus blurs the code into a grey patch and is refused as
+    // unreadable instead: 38 of seeds 0..40).
+    let mut turn_over = 0;
+    for seed in 0..8u64 {
+        let mut rng = rand::SeedableRng::seed_from_u64(seed);
+        let mut cond = Conditions::random(&mut rng);
+        cond.thumb = None;
+        let back = synth::render_back(&kit.fonts[seed as usize % kit.fonts.len()], &mut rng);
+        let img = synth::compose(&[(&back, &cond)], &cond);
+        match kit.reader.read(&frame(&img)) {
+            Err(r) => turn_over += usize::from(r.hint() == PatientHint::TurnOver),
+            Ok(_) => panic!("seed {seed}: the back side was read"),
+        }
+        if seed < 4 {
+            dump(&format!("back-{seed}"), &img);
+        }
+    }
+    assert!(
+        turn_over >= 6,
+        "only {turn_over} of 8 backs asked to turn over"
+    );
 }
+
+#[test]
+fn a_thumb_on_a_corner_is_read_and_on_a_field_refused() {
+    if kit().is_none() {
+        return;
+    }
+    let s = spec(Era::Showa, 55, 2, 17, 2035);
+    for (i, thumb) in [
+        synth::Thumb::TopLeft,
+        synth::Thumb::TopRight,
+        synth::Thumb::BottomLeft,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let cond = Conditions {
+            thumb: Some(thumb),
+            angle: 6.0 - 5.0 * i as f32,
+            upside_down: i == 1,
+            jpeg: Some((75, false)),
+            seed: i as u64,
+            ..Conditions::default()
+        };
+        let read = read_spec(&s, &cond, i).expect("a thumb on a corner leaves the fields");
+        assert_eq!(b_of(&read), "55021720350429", "{thumb:?}");
+    }
+    for (i, thumb) in [synth::Thumb::OverDates, synth::Thumb::OverCode]
+        .into_iter()
+        .enumerate()
+    {
+        for seed in 0..4u64 {
+            let cond = Conditions {
+                thumb: Some(thumb),
+                angle: seed as f32 * 3.0 - 4.0,
+                jpeg: Some((75, false)),
+                seed,
+                ..Conditions::default()
+            };
+            let r = read_spec(&s, &cond, i + seed as usize);
+            assert!(r.is_err(), "{thumb:?} seed {seed}: read through a thumb");
+        }
+    }
+}
+
+/// Templates without one font, frames drawn in that font only: the reader
+/// meets a typeface it was not trained on (the real card's face is not a
+/// font we ship). `CARDFRONT_LOFO_ALL` leaves out each font in turn.
+#[test]
+fn an_unseen_font_gives_no_wrong_read() {
+    if kit().is_none() {
+        return;
+    }
+    let files = fonts::load(&[]);
+    let n: u64 = std::env::var("CARDFRONT_LOFO_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let left_out: Vec<usize> = if std::env::var_os("CARDFRONT_LOFO_ALL").is_some() {
+        (0..files.len()).collect()
+    } else {
+        // The hardest face to do without: BIZ UD Mincho (its nearest kin,
+        // IPA Mincho, is the only other mincho), so the default run trains
+        // one model, not six.
+        files
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| name == "BIZUDMincho-Regular")
+            .map(|(i, _)| i)
+            .collect()
+    };
+    for f in left_out {
+        let bytes: Vec<Vec<u8>> = files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != f)
+            .map(|(_, (_, b))| b.clone())
+            .collect();
+        let reader = CardFrontReader::new(GlyphModel::train(&bytes), CardFrontSettings::default());
+        let font = synth::parse_fonts(&files[f..=f]);
+        let (mut right, mut wrong) = (0u64, 0u64);
+        for seed in 0..n {
+            let s = synth::sample(50_000 + seed, &font).expect("font");
+            match reader.read(&frame(&s.frame)) {
+                Ok(read) if b_of(&read) == s.spec.collation_b() => right += 1,
+                Ok(read) => {
+                    wrong += 1;
+                    eprintln!(
+                        "{} seed {seed}: WRONG at {:.2}",
+                        files[f].0,
+                        read.confidence()
+                    );
+                    dump(&format!("lofo-wrong-{}-{seed}", files[f].0), &s.frame);
+                }
+                Err(_) => {}
+            }
+        }
+        eprintln!(
+            "without {}: {right} right, {wrong} wrong, {} refused of {n}",
+            files[f].0,
+            n - right - wrong
+        );
+        assert_eq!(wrong, 0, "a confident wrong read in an unseen font");
+        assert!(right * 100 >= n * LOFO_FLOOR, "only {right} of {n} read");
+    }
+}
+
+/// Least exact share (percent) in an unseen font.
+const LOFO_FLOOR: u64 = 30;
 
 #[test]
 fn fuzz_entry_survives_odd_bytes() {

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mynareader::card_front::synth::Conditions;
+use card_front_synth::Conditions;
 use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::{Kiosk, KioskEvent, KioskPorts, Observer, PortSettings};

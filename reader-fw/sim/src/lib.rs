@@ -271,14 +271,14 @@ pub struct CardFace {
 
 /// The card camera's view of a card drawn with a real font: which font,
 /// where and how the card lies, and the light (see
-/// `mynareader::card_front::synth::Conditions`).
+/// `card_front_synth::Conditions`).
 #[derive(Clone)]
 pub struct CardCamera {
     /// TrueType/OpenType bytes of the card's typeface.
     pub font: std::sync::Arc<Vec<u8>>,
     /// Position, angle, upside down, perspective, blur, glare, exposure,
     /// noise, JPEG.
-    pub conditions: mynareader::card_front::synth::Conditions,
+    pub conditions: card_front_synth::Conditions,
 }
 
 impl std::fmt::Debug for CardCamera {
@@ -314,7 +314,7 @@ pub fn card_front(face: &CardFace) -> image::RgbImage {
 /// A 1280×720 frame from the shared generator; `None` when the font does
 /// not parse or a field is not a number.
 fn card_camera_frame(face: &CardFace, camera: &CardCamera) -> Option<image::RgbImage> {
-    use mynareader::card_front::synth::{self, CardSpec};
+    use card_front_synth::{self as synth, CardSpec};
     use rand_core::SeedableRng as _;
     let font = fontdue_font(&camera.font)?;
     let (by, bm, bd) = face.birth;
@@ -345,8 +345,8 @@ fn card_camera_frame(face: &CardFace, camera: &CardCamera) -> Option<image::RgbI
     ))
 }
 
-fn fontdue_font(bytes: &[u8]) -> Option<mynareader::card_front::synth::Font> {
-    mynareader::card_front::synth::font_from_bytes(bytes)
+fn fontdue_font(bytes: &[u8]) -> Option<card_front_synth::Font> {
+    card_front_synth::font_from_bytes(bytes)
 }
 
 /// Draws a card front (856×540, the ID-1 card at 10 px/mm) with the same

@@ -79,6 +79,10 @@ struct Args {
     /// JPEG quality of the card-camera frame (none when absent).
     #[arg(long)]
     card_jpeg: Option<u8>,
+    /// A thumb over the card: top-left, top-right, bottom-left (corners the
+    /// reader reads around), over-dates or over-code (it must refuse).
+    #[arg(long)]
+    card_thumb: Option<String>,
     /// Seed for the PIN pad shuffle (default: the OS RNG).
     #[arg(long)]
     seed: Option<u64>,
@@ -112,6 +116,20 @@ fn boot_id() -> u32 {
     rand_core::RngCore::next_u32(&mut rand_core::OsRng).max(1)
 }
 
+fn thumb(name: &str) -> Result<card_front_synth::Thumb> {
+    use card_front_synth::Thumb;
+    Ok(match name {
+        "top-left" => Thumb::TopLeft,
+        "top-right" => Thumb::TopRight,
+        "bottom-left" => Thumb::BottomLeft,
+        "over-dates" => Thumb::OverDates,
+        "over-code" => Thumb::OverCode,
+        other => anyhow::bail!(
+            "--card-thumb {other}: one of top-left, top-right, bottom-left, over-dates, over-code"
+        ),
+    })
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let camera = match &args.card_font {
@@ -120,7 +138,7 @@ fn main() -> Result<()> {
             let (x, y) = args.card_at.split_once(',').context("--card-at X,Y")?;
             Some(reader_sim::CardCamera {
                 font: std::sync::Arc::new(font),
-                conditions: mynareader::card_front::synth::Conditions {
+                conditions: card_front_synth::Conditions {
                     scale: args.card_scale,
                     centre: (x.trim().parse()?, y.trim().parse()?),
                     angle: args.card_angle,
@@ -129,6 +147,7 @@ fn main() -> Result<()> {
                     exposure: args.card_exposure,
                     glare: args.card_glare,
                     jpeg: args.card_jpeg.map(|q| (q, false)),
+                    thumb: args.card_thumb.as_deref().map(thumb).transpose()?,
                     ..Default::default()
                 },
             })

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use mynareader::card_front::synth::Conditions;
+use card_front_synth::Conditions;
 use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
 use mynareader::face::image::RgbFrame;
 use reader_sim::{card_front, CardCamera, CardFace};

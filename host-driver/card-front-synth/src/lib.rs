@@ -1,8 +1,15 @@
-//! A generator of card-camera frames for the tests, the simulator and the
-//! bench: a card front with random fields drawn in a given font, placed in a
-//! 1280×720 frame at a random position, angle and tilt (upside down too),
-//! then blurred, glared, dimmed, noised and JPEG-compressed as spec §5 lists.
-//! Also the negatives: no card, two cards, a card without the fields.
+//! A generator of card-camera frames for the card-front reader's tests and
+//! bench (`mynareader`, as a dev-dependency) and the reader simulator's card
+//! camera (`reader-sim`): a My Number Card front with random fields drawn in
+//! a given font, placed in a 1280×720 frame at a random position, angle and
+//! tilt (upside down too), a thumb over a corner or a field, then blurred,
+//! glared, dimmed, noised and JPEG-compressed as `shared/spec/card-front.md`
+//! §5 lists. Also the negatives: no card, two cards, a card without the
+//! fields, the card's back side.
+//!
+//! Owns its own small date and homography types so that neither user has to
+//! depend on the other: the reader's tests compare 照合番号B strings, never
+//! types.
 
 pub use fontdue::Font;
 use image::{Rgb, RgbImage};
@@ -10,8 +17,104 @@ use rand::rngs::StdRng;
 pub use rand::rngs::StdRng as Rng;
 use rand::{Rng as _, SeedableRng};
 
-use super::fields::{Era, EraDate};
-use super::geom::{Homography, CARD_H, CARD_W};
+/// Canonical card size: ID-1 at 10 px/mm (the reader rectifies to the same).
+pub const CARD_W: f32 = 856.0;
+/// Canonical card height.
+pub const CARD_H: f32 = 540.0;
+
+/// A Japanese era (元号), as printed on the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Era {
+    /// 明治.
+    Meiji,
+    /// 大正.
+    Taisho,
+    /// 昭和.
+    Showa,
+    /// 平成.
+    Heisei,
+    /// 令和.
+    Reiwa,
+}
+
+impl Era {
+    /// The era's name as printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Era::Meiji => "明治",
+            Era::Taisho => "大正",
+            Era::Showa => "昭和",
+            Era::Heisei => "平成",
+            Era::Reiwa => "令和",
+        }
+    }
+}
+
+/// A birth date as printed: era, era year (1 = 元年), month, day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EraDate {
+    /// The era.
+    pub era: Era,
+    /// Year within the era (1 for 元年).
+    pub year: u16,
+    /// Month.
+    pub month: u8,
+    /// Day.
+    pub day: u8,
+}
+
+impl EraDate {
+    /// The two digits 照合番号B takes: the era year (元年 = 1).
+    pub fn yymmdd_year(&self) -> u16 {
+        self.year % 100
+    }
+}
+
+/// A homography: (u, v) → (x, y), from four point pairs.
+#[derive(Clone, Copy)]
+struct Homography([f32; 9]);
+
+impl Homography {
+    fn from_points(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<Homography> {
+        let mut m = [[0f64; 9]; 8];
+        for i in 0..4 {
+            let (u, v) = (f64::from(from[i].0), f64::from(from[i].1));
+            let (x, y) = (f64::from(to[i].0), f64::from(to[i].1));
+            m[2 * i] = [u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x];
+            m[2 * i + 1] = [0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y];
+        }
+        for col in 0..8 {
+            let pivot = (col..8).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;
+            if m[pivot][col].abs() < 1e-9 {
+                return None;
+            }
+            m.swap(col, pivot);
+            let pivot_row = m[col];
+            for (row, r) in m.iter_mut().enumerate() {
+                if row != col {
+                    let f = r[col] / pivot_row[col];
+                    for (a, b) in r[col..].iter_mut().zip(&pivot_row[col..]) {
+                        *a -= f * b;
+                    }
+                }
+            }
+        }
+        let mut h = [1f32; 9];
+        for i in 0..8 {
+            h[i] = (m[i][8] / m[i][i]) as f32;
+        }
+        Some(Homography(h))
+    }
+
+    fn map(&self, u: f32, v: f32) -> (f32, f32) {
+        let h = &self.0;
+        let w = h[6] * u + h[7] * v + h[8];
+        (
+            (h[0] * u + h[1] * v + h[2]) / w,
+            (h[3] * u + h[4] * v + h[5]) / w,
+        )
+    }
+}
 
 /// Frame size of the card camera.
 pub const FRAME: (u32, u32) = (1280, 720);
@@ -61,7 +164,7 @@ impl CardSpec {
             let birth = to_era(y, m, d);
             let issue = rng.gen_range(2016..=2025u16).max(y + 1);
             let expiry_year = issue + if issue - y < 20 { 5 } else { 10 };
-            if expiry_year > 2040 || !birth.is_real() {
+            if expiry_year > 2040 {
                 continue;
             }
             return CardSpec {
@@ -129,8 +232,41 @@ pub struct Conditions {
     pub noise: f32,
     /// JPEG quality, and whether encoded twice.
     pub jpeg: Option<(u8, bool)>,
+    /// A thumb over part of the card.
+    pub thumb: Option<Thumb>,
     /// Seed for the rest (glare direction, noise, cast).
     pub seed: u64,
+}
+
+/// Where a thumb (a skin-coloured blob coming from outside the card) lies
+/// over the card, upright card's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thumb {
+    /// Over the top-left corner (the title).
+    TopLeft,
+    /// Over the top-right corner (part of the photo).
+    TopRight,
+    /// Over the bottom-left corner (certificate box, 臓器提供意思).
+    BottomLeft,
+    /// Over the birth and expiry lines (they cannot be read).
+    OverDates,
+    /// Over the security code.
+    OverCode,
+}
+
+impl Thumb {
+    /// The thumb's ellipse in card fractions: centre, semi-axes, and the
+    /// size jitter the seed picks within.
+    fn ellipse(self, jitter: f32) -> ((f32, f32), (f32, f32)) {
+        let k = 0.85 + 0.3 * jitter;
+        match self {
+            Thumb::TopLeft => ((-0.01, -0.02), (0.11 * k, 0.20 * k)),
+            Thumb::TopRight => ((1.01, -0.02), (0.11 * k, 0.20 * k)),
+            Thumb::BottomLeft => ((-0.01, 1.02), (0.11 * k, 0.20 * k)),
+            Thumb::OverDates => ((0.22 + 0.1 * jitter, 0.90), (0.07, 0.36)),
+            Thumb::OverCode => ((0.90, 1.02), (0.09, 0.30)),
+        }
+    }
 }
 
 impl Default for Conditions {
@@ -147,6 +283,7 @@ impl Default for Conditions {
             exposure: 1.0,
             noise: 0.0,
             jpeg: None,
+            thumb: None,
             seed: 0,
         }
     }
@@ -175,6 +312,13 @@ impl Conditions {
             exposure: rng.gen_range(0.3..1.0),
             noise: rng.gen_range(1.0..5.0),
             jpeg: Some((rng.gen_range(40..=90), rng.gen_bool(0.2))),
+            // Corners only: spec §5's thumb leaves the three fields visible.
+            thumb: match rng.gen_range(0..20) {
+                0 => Some(Thumb::TopLeft),
+                1 => Some(Thumb::TopRight),
+                2 => Some(Thumb::BottomLeft),
+                _ => None,
+            },
             seed: rng.gen(),
         }
     }
@@ -480,6 +624,99 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
     img
 }
 
+/// The card's back side upright at canonical size: 個人番号 in large print,
+/// name and birth date, the chip's gold contacts on the left and a QR code
+/// on the right — no photo, so the reader must ask for the card to be
+/// turned over (and never read it: the back carries the 個人番号).
+pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
+    let tint = [
+        rng.gen_range(226..242u8),
+        rng.gen_range(228..244u8),
+        rng.gen_range(230..246u8),
+    ];
+    let mut img = RgbImage::from_fn(CARD_W as u32, CARD_H as u32, |x, y| {
+        let g = ((x as f32 * 0.05 + (y as f32 * 0.04).sin() * 5.0).sin()) * 3.0;
+        Rgb(tint.map(|t| (f32::from(t) + g).clamp(0.0, 255.0) as u8))
+    });
+    let number: String = (0..12)
+        .map(|i| {
+            let d = char::from(b'0' + rng.gen_range(0..10u8));
+            if i % 4 == 3 && i < 11 {
+                format!("{d} ")
+            } else {
+                d.to_string()
+            }
+        })
+        .collect();
+    draw_field(&mut img, font, "個人番号", 0.05, 0.30, 0.12, 0.045, false);
+    draw_field(&mut img, font, &number, 0.05, 0.62, 0.25, 0.075, false);
+    draw_field(
+        &mut img,
+        font,
+        "氏名　番号　花子",
+        0.30,
+        0.65,
+        0.42,
+        0.050,
+        false,
+    );
+    draw_field(
+        &mut img,
+        font,
+        "生年月日　昭和55年2月17日",
+        0.30,
+        0.65,
+        0.55,
+        0.045,
+        false,
+    );
+    // Gold contacts: a rounded pad split into eight segments.
+    let (cx0, cy0, cx1, cy1) = (0.07 * CARD_W, 0.36 * CARD_H, 0.21 * CARD_W, 0.60 * CARD_H);
+    for y in cy0 as u32..cy1 as u32 {
+        for x in cx0 as u32..cx1 as u32 {
+            let (fx, fy) = (
+                (x as f32 - cx0) / (cx1 - cx0),
+                (y as f32 - cy0) / (cy1 - cy0),
+            );
+            let seam =
+                (fx - 0.5).abs() < 0.02 || ((fy * 4.0).fract() < 0.05 && (fx - 0.5).abs() > 0.15);
+            let c = if seam { [120, 100, 50] } else { [205, 175, 95] };
+            img.put_pixel(x, y, Rgb(c));
+        }
+    }
+    // A QR code: three finder squares and random modules on a 29 grid.
+    let n = 29u32;
+    let side = 0.23 * CARD_W;
+    let (qx, qy) = (0.71 * CARD_W, 0.34 * CARD_H);
+    let module = side / n as f32;
+    let modules: Vec<bool> = (0..n * n).map(|_| rng.gen_bool(0.5)).collect();
+    let finder = |mx: u32, my: u32| -> Option<bool> {
+        for (fx, fy) in [(0, 0), (n - 7, 0), (0, n - 7)] {
+            if (fx..fx + 8).contains(&mx) && (fy..fy + 8).contains(&my) {
+                let (dx, dy) = (mx.abs_diff(fx + 3), my.abs_diff(fy + 3));
+                let r = dx.max(dy);
+                return Some(r != 2 && r < 4);
+            }
+        }
+        None
+    };
+    for my in 0..n {
+        for mx in 0..n {
+            let dark = finder(mx, my).unwrap_or(modules[(my * n + mx) as usize]);
+            if !dark {
+                continue;
+            }
+            let (x0, y0) = (qx + mx as f32 * module, qy + my as f32 * module);
+            for y in y0 as u32..(y0 + module) as u32 {
+                for x in x0 as u32..(x0 + module) as u32 {
+                    img.put_pixel(x, y, Rgb([25, 25, 30]));
+                }
+            }
+        }
+    }
+    img
+}
+
 fn code_text(code: &str, spec: &CardSpec) -> String {
     if spec.fullwidth {
         code.chars()
@@ -641,6 +878,58 @@ fn place(frame: &mut RgbImage, card: &RgbImage, cond: &Conditions, on_card: &mut
             }
             frame.put_pixel(x, y, Rgb(out));
             on_card[(y * FRAME.0 + x) as usize] = true;
+        }
+    }
+    if let Some(thumb) = cond.thumb {
+        draw_thumb(frame, quad, &inv, thumb, cond.seed, on_card);
+    }
+}
+
+/// A thumb: a skin-coloured ellipse in card coordinates (so it follows the
+/// card's angle and perspective and reaches past its edge), shaded darker
+/// towards its rim.
+fn draw_thumb(
+    frame: &mut RgbImage,
+    quad: [(f32, f32); 4],
+    inv: &Homography,
+    thumb: Thumb,
+    seed: u64,
+    on_card: &mut [bool],
+) {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x7407);
+    let ((cu, cv), (au, av)) = thumb.ellipse(rng.gen_range(0.0..1.0));
+    let skin = [
+        rng.gen_range(185..230u8),
+        rng.gen_range(135..175u8),
+        rng.gen_range(110..145u8),
+    ];
+    let canon = [(0.0, 0.0), (CARD_W, 0.0), (CARD_W, CARD_H), (0.0, CARD_H)];
+    let Some(fwd) = Homography::from_points(canon, quad) else {
+        return;
+    };
+    // The frame box of the ellipse's bounding box.
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for (su, sv) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)] {
+        let (x, y) = fwd.map((cu + su * au) * CARD_W, (cv + sv * av) * CARD_H);
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    let (fw, fh) = (FRAME.0 as f32, FRAME.1 as f32);
+    for y in (y0.max(0.0) as u32)..(y1.min(fh - 1.0).max(0.0) as u32) {
+        for x in (x0.max(0.0) as u32)..(x1.min(fw - 1.0).max(0.0) as u32) {
+            let (u, v) = inv.map(x as f32 + 0.5, y as f32 + 0.5);
+            let (du, dv) = ((u / CARD_W - cu) / au, (v / CARD_H - cv) / av);
+            let r2 = du * du + dv * dv;
+            if r2 >= 1.0 {
+                continue;
+            }
+            let shade = 1.0 - 0.35 * r2 * r2;
+            let c = skin.map(|v| (f32::from(v) * shade).clamp(0.0, 255.0) as u8);
+            frame.put_pixel(x, y, Rgb(c));
+            // Skin is matte: no laminate glare on it.
+            on_card[(y * FRAME.0 + x) as usize] = false;
         }
     }
 }
