@@ -122,6 +122,15 @@ fn yes(value: &serde_json::Value) -> bool {
     value == true
 }
 
+/// The hidden fields every change form posts: the session's CSRF token
+/// and the page's language (the answer comes back in it).
+fn form_fields(session: &Session, lang: Lang) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(session.csrf);
+        input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+    }
+}
+
 /// What staff read for each reason (the code is the reason's own).
 fn reason_words(reason: VisualReason) -> (&'static str, &'static str) {
     match reason {
@@ -182,8 +191,7 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                 h2 { (t(lang, "目視による本人確認", "Visual identity check (目視)")) }
                 p { (t(lang, "顔と券面の写真を見比べて本人と確認したときに、次の1回の受付を目視モードにします。暗証番号・照合番号Bの回数は変わりません。", "After comparing the face with the card photo yourself, switch the next reception to visual check. No PIN or 照合番号B counter changes.")) }
                 form method="post" action="/visual-check" {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+                    (form_fields(session, lang))
                     @if visual {
                         input type="hidden" name="state" value="off";
                         button.secondary type="submit" id="visual-off" { (t(lang, "目視モードを取り消す", "Switch visual check off")) }
@@ -202,8 +210,7 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                 h2 { (t(lang, "文字の大きさ", "Text size")) }
                 p { (t(lang, "読みにくそうな患者さんのために、この受付のあいだ読み取り機の文字を大きくします。カードを取ると元に戻ります。", "For a patient who finds the reader hard to read: larger text on the reader for this reception. It goes back when the card is taken.")) }
                 form method="post" action="/large-text" {
-                    input type="hidden" name="csrf" value=(session.csrf);
-                    input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+                    (form_fields(session, lang))
                     button type="submit" name="state" value="on" id="large-on" { (t(lang, "文字を大きくする", "Larger text")) }
                     " "
                     button.secondary type="submit" name="state" value="off" id="large-off" { (t(lang, "元に戻す", "Normal text")) }
@@ -214,8 +221,7 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                     h2 { (t(lang, "同意の代理入力", "Relay consent")) }
                     p { (t(lang, "読み取り機を操作できない患者さんが口頭で答えたときに、その答えを入力します。記録には入力した職員が残ります。", "When a patient who cannot reach the reader answers aloud, enter the answers here; the record names you.")) }
                     form method="post" action="/consent" {
-                        input type="hidden" name="csrf" value=(session.csrf);
-                        input type="hidden" name="lang" value=(t(lang, "ja", "en"));
+                        (form_fields(session, lang))
                         @for topic in topics {
                             @let code = topic.as_str().unwrap_or("");
                             label for=(format!("topic-{code}")) { (topic_words(lang, code)) }
