@@ -2,7 +2,10 @@
 //! median milliseconds, exact 照合番号B / wrong / refused counts, and — when
 //! the `tesseract` binary with `jpn` is installed — Tesseract on the same
 //! frames (fields right out of 100: birth YYMMDD, expiry year, code).
-//! `CARDFRONT_FRAMES=N` sets the frame count (default 100).
+//! `CARDFRONT_FRAMES=N` sets the frame count (default 100);
+//! `CARDFRONT_MINCONF` overrides the threshold (for calibration);
+//! `CARDFRONT_VERBOSE=1` lists every frame not read exactly with its
+//! conditions and the refusal (generated cards only, never a patient's).
 
 // Bench code: a failed write or spawn ends the bench.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -82,12 +85,20 @@ fn main() {
     let t = Instant::now();
     let model = GlyphModel::train(&bytes);
     let train_ms = t.elapsed().as_secs_f64() * 1e3;
-    let reader = CardFrontReader::new(model, CardFrontSettings::default());
+    let mut settings = CardFrontSettings::default();
+    if let Some(c) = std::env::var("CARDFRONT_MINCONF")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        settings.min_confidence = c;
+    }
+    let reader = CardFrontReader::new(model, settings);
     let fonts = synth::parse_fonts(&files);
     let tesseract = Command::new("tesseract")
         .arg("--list-langs")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("jpn"));
+    let verbose = std::env::var_os("CARDFRONT_VERBOSE").is_some();
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut right, mut wrong, mut refused) = (0u32, 0u32, 0u32);
     let (mut tb, mut te, mut tc, mut tall) = (0u32, 0u32, 0u32, 0u32);
@@ -109,10 +120,47 @@ fn main() {
         rectify.push(st.rectify_ms);
         read.push(st.read_ms);
         let want = s.spec.collation_b();
-        match result {
-            Ok(r) if r.collation_b_bytes().as_slice() == want.as_bytes() => right += 1,
-            Ok(_) => wrong += 1,
-            Err(_) => refused += 1,
+        let outcome = match &result {
+            Ok(r) if r.collation_b_bytes().as_slice() == want.as_bytes() => {
+                right += 1;
+                verbose.then(|| format!("right at {:.2}", r.confidence()))
+            }
+            Ok(r) => {
+                wrong += 1;
+                let got = r.collation_b_bytes();
+                let fields: Vec<&str> = [("birth", 0..6), ("expiry", 6..10), ("code", 10..14)]
+                    .into_iter()
+                    .filter(|(_, at)| got.get(at.clone()) != want.as_bytes().get(at.clone()))
+                    .map(|(name, _)| name)
+                    .collect();
+                Some(format!(
+                    "WRONG at {:.2} ({})",
+                    r.confidence(),
+                    fields.join(", ")
+                ))
+            }
+            Err(refusal) => {
+                refused += 1;
+                Some(refusal.to_string())
+            }
+        };
+        if let (true, Some(outcome)) = (verbose, outcome) {
+            let c = &s.conditions;
+            println!(
+                "  seed {} font {} scale {:.2} angle {:.0}{} blur {:.2} motion {} glare {:.0} exposure {:.2} noise {:.1} jpeg {:?} thumb {:?}: {outcome}",
+                1_000_000 + seed,
+                s.font,
+                c.scale,
+                c.angle,
+                if c.upside_down { " upside-down" } else { "" },
+                c.blur,
+                c.motion,
+                c.glare,
+                c.exposure,
+                c.noise,
+                c.jpeg,
+                c.thumb,
+            );
         }
         if tesseract {
             let path = dir.path().join("frame.png");

@@ -386,6 +386,9 @@ impl Grammar {
 struct LineRead {
     nodes: Zeroizing<Vec<u16>>,
     guesses: Zeroizing<Vec<Guess>>,
+    /// Per trained font, the summed distance of the read glyphs to their
+    /// classes in that font: which font the card is printed in.
+    font_cost: Zeroizing<Vec<f32>>,
     /// Each glyph's ink centre along the line.
     centres: Vec<f32>,
 }
@@ -428,6 +431,7 @@ fn read_line(
     ink: &[f32],
     w: usize,
     (y0, y1): (usize, usize),
+    only: Option<u8>,
 ) -> Option<LineRead> {
     // Widths are judged against a line of kanji (the templates' 年); a line
     // of digits alone is only as tall as a digit. The classifier's height
@@ -508,7 +512,7 @@ fn read_line(
             },
             lh_measured,
         )?;
-        Some(model.scores(&f))
+        Some(model.scores(&f, only))
     };
     // Scores of each candidate glyph (start atom, 1–3 atoms), computed
     // when first needed.
@@ -630,11 +634,15 @@ fn read_line(
     let mut nodes = Zeroizing::new(Vec::with_capacity(path.len()));
     let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
     let mut centres = Vec::with_capacity(path.len());
+    let mut font_cost = Zeroizing::new(vec![0f32; model.font_count()]);
     for &(node, start, len) in path.iter() {
         let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
             return None;
         };
         let g = scores.best_of(&grammar.nodes[usize::from(node)].allowed)?;
+        for (font, c) in font_cost.iter_mut().enumerate() {
+            *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
+        }
         nodes.push(node);
         guesses.push(g);
         centres.push((atoms[start].0 + atoms[start + len - 1].1) as f32 / 2.0);
@@ -642,6 +650,7 @@ fn read_line(
     Some(LineRead {
         nodes,
         guesses,
+        font_cost,
         centres,
     })
 }
@@ -653,6 +662,8 @@ struct FieldRead<T: Zeroize> {
     anchors: f32,
     month_day: f32,
     rest: f32,
+    /// The line's [`LineRead::font_cost`].
+    font_cost: Zeroizing<Vec<f32>>,
 }
 
 impl<T: Zeroize> Drop for FieldRead<T> {
@@ -793,6 +804,7 @@ fn birth_of(s: &Spelled) -> Option<FieldRead<EraDate>> {
         anchors: s.anchors,
         month_day: s.month_day,
         rest: s.rest,
+        font_cost: Zeroizing::new(Vec::new()),
     })
 }
 
@@ -802,6 +814,7 @@ fn expiry_of(s: &Spelled) -> Option<FieldRead<(u16, u8, u8)>> {
         anchors: s.anchors,
         month_day: s.month_day,
         rest: s.rest,
+        font_cost: Zeroizing::new(Vec::new()),
     })
 }
 
@@ -811,6 +824,7 @@ fn code_of(s: &Spelled) -> Option<FieldRead<[u8; 4]>> {
         anchors: s.anchors,
         month_day: 1.0,
         rest: s.rest,
+        font_cost: Zeroizing::new(Vec::new()),
     })
 }
 
@@ -827,6 +841,7 @@ fn find<T: PartialEq + Zeroize>(
     grammar: &Grammar,
     band: &Band,
     interpret: impl Fn(&Spelled) -> Option<FieldRead<T>>,
+    only: Option<u8>,
 ) -> Option<FieldRead<T>> {
     let ink = ink_map(band);
     let mut found: Option<FieldRead<T>> = None;
@@ -849,7 +864,7 @@ fn find<T: PartialEq + Zeroize>(
         );
     }
     for line in lines(&ink, band.w, band.h) {
-        let Some(read) = read_line(model, grammar, ink.as_slice(), band.w, line) else {
+        let Some(read) = read_line(model, grammar, ink.as_slice(), band.w, line, only) else {
             continue;
         };
         #[cfg(test)]
@@ -864,9 +879,10 @@ fn find<T: PartialEq + Zeroize>(
             eprintln!("  line {line:?}: {text} {}", conf.join(" "));
         }
         let spelled = spell(grammar, &read);
-        let Some(field) = interpret(&spelled) else {
+        let Some(mut field) = interpret(&spelled) else {
             continue;
         };
+        field.font_cost = Zeroizing::new(read.font_cost.to_vec());
         if field.anchors < ANCHOR_ACCEPT {
             continue;
         }
@@ -895,17 +911,36 @@ pub(super) fn read_fields(
     bands: &[Band; 3],
     upside_down: bool,
 ) -> Result<FrontRead, Refusal> {
-    let birth = find(model, &Grammar::birth(), &bands[0], birth_of)
+    let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None)
         .ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
     let expiry = find(
         model,
         &Grammar::expiry(settings.expiry_years),
         &bands[1],
         expiry_of,
+        None,
     )
     .ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
-    let code = find(model, &Grammar::code(), &bands[2], code_of)
+    // The card's font: the one that explains the birth and expiry lines
+    // best. The code has no grammar to check it, so it is read against
+    // that font alone, where a blurred 6 need not also be far from every
+    // other font's 8.
+    let font = birth
+        .font_cost
+        .iter()
+        .zip(expiry.font_cost.iter())
+        .map(|(a, b)| a + b)
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .and_then(|(i, _)| u8::try_from(i).ok());
+    let code = find(model, &Grammar::code(), &bands[2], code_of, font)
         .ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    if std::env::var_os("CARDFRONT_CODE_AGREE").is_some() {
+        let any = find(model, &Grammar::code(), &bands[2], code_of, None);
+        if any.as_ref().is_none_or(|a| a.value != code.value) {
+            return Err(Refusal::LowConfidence(FieldKind::SecurityCode, 0.0));
+        }
+    }
     let b = birth.value;
     let e = expiry.value;
     if b.era == Era::Western && settings.western_birth == WesternBirthRule::Refuse {
@@ -948,7 +983,12 @@ pub(super) fn read_fields(
         upside_down,
     };
     if read.confidence() < settings.min_confidence {
-        return Err(Refusal::LowConfidence(read.confidence()));
+        let kinds = [FieldKind::Birth, FieldKind::Expiry, FieldKind::SecurityCode];
+        let (kind, least) = kinds
+            .into_iter()
+            .zip(read.confidence)
+            .fold((FieldKind::Birth, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        return Err(Refusal::LowConfidence(kind, least));
     }
     Ok(read)
 }

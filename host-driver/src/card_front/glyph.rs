@@ -5,10 +5,18 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// Side of the feature grid.
+/// Side of the ink grid.
 const GRID: usize = 16;
-/// Feature length: the grid, then aspect and relative height.
-const FEAT: usize = GRID * GRID;
+/// Side of the fine grid the ink and its strokes' directions are sampled on.
+const FINE: usize = 32;
+/// Side of the direction grid (each cell pools FINE/DGRID fine cells).
+const DGRID: usize = 8;
+/// Stroke directions (edge normals, dark ink on light paper: 8 directed).
+const DIRS: usize = 8;
+/// Feature length: the ink grid, then the direction planes.
+const FEAT: usize = GRID * GRID + DIRS * DGRID * DGRID;
+/// Where the direction part starts.
+const DIR_AT: usize = GRID * GRID;
 
 /// The characters the fields are made of, plus neighbours that may enter a
 /// search band (性別, 男, 女) so they are not forced into a digit. Digits
@@ -28,6 +36,8 @@ const TEMPLATE_PX: [f32; 3] = [16.0, 24.0, 36.0];
 #[derive(Clone)]
 struct Template {
     class: u8,
+    /// Which trained font it was drawn in.
+    font: u8,
     feat: [f32; FEAT],
     aspect: f32,
     height: f32,
@@ -39,6 +49,8 @@ struct Template {
 pub struct GlyphModel {
     templates: Vec<Template>,
     prototypes: Vec<Template>,
+    /// Number of fonts the templates were drawn in.
+    fonts: usize,
 }
 
 /// Classes compared in full after the prototype stage.
@@ -91,13 +103,14 @@ pub fn features(ink: &Ink<'_>, line_h: f32) -> Option<Features> {
     }
     let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
     let side = bw.max(bh);
-    // Centre the box in a square of its longer side, then area-sample.
+    // Centre the box in a square of its longer side, then area-sample a
+    // fine grid.
     let (ox, oy) = (x0 as f32 - (side - bw) / 2.0, y0 as f32 - (side - bh) / 2.0);
-    let cell = side / GRID as f32;
-    let mut feat = [0f32; FEAT];
-    let sub = 3;
-    for gy in 0..GRID {
-        for gx in 0..GRID {
+    let cell = side / FINE as f32;
+    let mut fine = Zeroizing::new([0f32; FINE * FINE]);
+    let sub = 2;
+    for gy in 0..FINE {
+        for gx in 0..FINE {
             let mut s = 0.0;
             for sy in 0..sub {
                 for sx in 0..sub {
@@ -111,19 +124,75 @@ pub fn features(ink: &Ink<'_>, line_h: f32) -> Option<Features> {
                     }
                 }
             }
-            feat[gy * GRID + gx] = s / (sub * sub) as f32;
+            fine[gy * FINE + gx] = s / (sub * sub) as f32;
         }
     }
-    blur3(&mut feat);
-    let mean = feat.iter().sum::<f32>() / FEAT as f32;
-    let mut norm = 0.0;
-    for f in feat.iter_mut() {
-        *f -= mean;
-        norm += *f * *f;
+    let mut feat = [0f32; FEAT];
+    // The ink grid: the fine grid pooled 2×2, lightly blurred.
+    let mut grid = [0f32; GRID * GRID];
+    let k = FINE / GRID;
+    for (i, v) in grid.iter_mut().enumerate() {
+        let (gx, gy) = (i % GRID, i / GRID);
+        let mut s = 0.0;
+        for dy in 0..k {
+            for dx in 0..k {
+                s += fine[(gy * k + dy) * FINE + gx * k + dx];
+            }
+        }
+        *v = s / (k * k) as f32;
     }
-    let norm = norm.sqrt().max(1e-6);
-    for f in feat.iter_mut() {
-        *f /= norm;
+    blur3(&mut grid);
+    feat[..DIR_AT].copy_from_slice(&grid);
+    grid.zeroize();
+    // Stroke directions: the gradient of the fine grid, its angle shared
+    // between the two nearest of eight directions, pooled into an 8×8 grid.
+    // Edges keep their direction under blur and low contrast, where the
+    // ink's own shape (a 6 against an 8) fades.
+    let at = |x: i32, y: i32| -> f32 {
+        if x < 0 || y < 0 || x >= FINE as i32 || y >= FINE as i32 {
+            0.0
+        } else {
+            fine[y as usize * FINE + x as usize]
+        }
+    };
+    let pool = FINE / DGRID;
+    for y in 0..FINE as i32 {
+        for x in 0..FINE as i32 {
+            let gx = (at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1))
+                - (at(x - 1, y - 1) + 2.0 * at(x - 1, y) + at(x - 1, y + 1));
+            let gy = (at(x - 1, y + 1) + 2.0 * at(x, y + 1) + at(x + 1, y + 1))
+                - (at(x - 1, y - 1) + 2.0 * at(x, y - 1) + at(x + 1, y - 1));
+            let mag = (gx * gx + gy * gy).sqrt();
+            if mag < 1e-3 {
+                continue;
+            }
+            let turn = gy.atan2(gx).rem_euclid(std::f32::consts::TAU)
+                / (std::f32::consts::TAU / DIRS as f32);
+            let lo = (turn as usize) % DIRS;
+            let hi = (lo + 1) % DIRS;
+            let w_hi = turn - turn.floor();
+            let c = (y as usize / pool) * DGRID + x as usize / pool;
+            feat[DIR_AT + lo * DGRID * DGRID + c] += mag * (1.0 - w_hi);
+            feat[DIR_AT + hi * DGRID * DGRID + c] += mag * w_hi;
+        }
+    }
+    for plane in feat[DIR_AT..].chunks_exact_mut(DGRID * DGRID) {
+        blur_plane(plane, DGRID);
+    }
+    // Each part centred and normalised on its own, so each weighs half of
+    // the distance.
+    let (ink_part, dir_part) = feat.split_at_mut(DIR_AT);
+    for part in [ink_part, dir_part] {
+        let mean = part.iter().sum::<f32>() / part.len() as f32;
+        let mut norm = 0.0;
+        for f in part.iter_mut() {
+            *f -= mean;
+            norm += *f * *f;
+        }
+        let norm = (2.0 * norm).sqrt().max(1e-6);
+        for f in part.iter_mut() {
+            *f /= norm;
+        }
     }
     Some(Features {
         feat,
@@ -133,12 +202,17 @@ pub fn features(ink: &Ink<'_>, line_h: f32) -> Option<Features> {
 }
 
 /// A light blur of the grid so that one-cell stroke shifts cost little.
-fn blur3(g: &mut [f32; FEAT]) {
-    let src = *g;
-    for y in 0..GRID {
-        for x in 0..GRID {
+fn blur3(g: &mut [f32; GRID * GRID]) {
+    blur_plane(g, GRID);
+}
+
+/// [`blur3`] for any square plane of side `n`.
+fn blur_plane(g: &mut [f32], n: usize) {
+    let src = Zeroizing::new(g.to_vec());
+    for y in 0..n {
+        for x in 0..n {
             let mut s = 0.0;
-            let mut n = 0.0;
+            let mut k = 0.0;
             for (dx, dy, wt) in [
                 (0i32, 0i32, 2.0f32),
                 (-1, 0, 1.0),
@@ -147,12 +221,12 @@ fn blur3(g: &mut [f32; FEAT]) {
                 (0, 1, 1.0),
             ] {
                 let (xx, yy) = (x as i32 + dx, y as i32 + dy);
-                if xx >= 0 && yy >= 0 && (xx as usize) < GRID && (yy as usize) < GRID {
-                    s += wt * src[yy as usize * GRID + xx as usize];
-                    n += wt;
+                if xx >= 0 && yy >= 0 && (xx as usize) < n && (yy as usize) < n {
+                    s += wt * src[yy as usize * n + xx as usize];
+                    k += wt;
                 }
             }
-            g[y * GRID + x] = s / n;
+            g[y * n + x] = s / k;
         }
     }
 }
@@ -160,12 +234,24 @@ fn blur3(g: &mut [f32; FEAT]) {
 /// A glyph's distance to every class ([`CLASSES`] order; `INFINITY` for
 /// the classes the prototype stage left out). Wiped on drop: the near
 /// classes of a digit are the digit.
-pub struct Scores(Zeroizing<[f32; NCLASS]>);
+pub struct Scores {
+    dist: Zeroizing<[f32; NCLASS]>,
+    /// The same per font: `font * NCLASS + class`.
+    by_font: Zeroizing<Vec<f32>>,
+}
 
 impl Scores {
+    /// Distance to class `i` among font `font`'s templates only.
+    pub fn font_dist(&self, font: usize, i: usize) -> f32 {
+        self.by_font
+            .get(font * NCLASS + i)
+            .copied()
+            .unwrap_or(f32::INFINITY)
+    }
+
     /// Distance to class `i`.
     pub fn dist(&self, i: usize) -> f32 {
-        self.0.get(i).copied().unwrap_or(f32::INFINITY)
+        self.dist.get(i).copied().unwrap_or(f32::INFINITY)
     }
 
     /// The best class among `allowed`, with its distance, the next best
@@ -246,7 +332,13 @@ impl GlyphModel {
         GlyphModel {
             templates: Vec::new(),
             prototypes: Vec::new(),
+            fonts: 0,
         }
+    }
+
+    /// Number of fonts the model was trained on.
+    pub fn font_count(&self) -> usize {
+        self.fonts
     }
 
     /// Number of templates.
@@ -278,13 +370,14 @@ impl GlyphModel {
     /// parse or lack the alphabet are skipped.
     pub fn train(fonts: &[Vec<u8>]) -> GlyphModel {
         let mut templates = Vec::new();
+        let mut font_index: u8 = 0;
         for bytes in fonts {
             let Ok(font) =
                 fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
             else {
                 continue;
             };
-            if CLASSES.iter().any(|&c| font.lookup_glyph_index(c) == 0) {
+            if CLASSES.iter().any(|&c| font.lookup_glyph_index(c) == 0) || font_index == u8::MAX {
                 continue;
             }
             for px in TEMPLATE_PX {
@@ -329,6 +422,7 @@ impl GlyphModel {
                         if let Some(f) = features(&Ink { w, h, px: &ink }, line_h) {
                             templates.push(Template {
                                 class,
+                                font: font_index,
                                 feat: f.feat,
                                 aspect: f.aspect,
                                 height: f.height,
@@ -337,6 +431,7 @@ impl GlyphModel {
                     }
                 }
             }
+            font_index += 1;
         }
         let mut prototypes: Vec<(Template, f32)> = Vec::new();
         for t in &templates {
@@ -367,6 +462,7 @@ impl GlyphModel {
         GlyphModel {
             templates,
             prototypes,
+            fonts: usize::from(font_index),
         }
     }
 
@@ -379,8 +475,10 @@ impl GlyphModel {
     /// Distances of a glyph to the classes worth comparing in full: the
     /// nearest [`SHORTLIST`] by prototype, and the nearest
     /// [`DIGIT_SHORTLIST`] digits (a digit slot needs its two best digits
-    /// even when the glyph looks like a kanji).
-    pub fn scores(&self, f: &Features) -> Scores {
+    /// even when the glyph looks like a kanji). With `only`, the class
+    /// distances use that font's templates alone (the per-font distances
+    /// are always kept).
+    pub fn scores(&self, f: &Features, only: Option<u8>) -> Scores {
         let mut by_proto: Vec<(u8, f32)> = self
             .prototypes
             .iter()
@@ -395,17 +493,21 @@ impl GlyphModel {
             wanted[usize::from(p.0)] = true;
         }
         let mut dist = Zeroizing::new([f32::INFINITY; NCLASS]);
+        let mut by_font = Zeroizing::new(vec![f32::INFINITY; self.fonts * NCLASS]);
         for t in &self.templates {
             let i = usize::from(t.class);
             if !wanted[i] {
                 continue;
             }
             let d = Self::distance(t, f);
-            if d < dist[i] {
+            if let Some(slot) = by_font.get_mut(usize::from(t.font) * NCLASS + i) {
+                *slot = slot.min(d);
+            }
+            if only.is_none_or(|o| o == t.font) && d < dist[i] {
                 dist[i] = d;
             }
         }
-        Scores(dist)
+        Scores { dist, by_font }
     }
 }
 

@@ -119,9 +119,10 @@ pub enum Refusal {
     /// A Western birth date, and [`WesternBirthRule::Refuse`].
     #[error("a Western-calendar birth date (rule unconfirmed)")]
     WesternBirth,
-    /// Everything was found but not surely enough.
-    #[error("the read is not sure enough (confidence {0:.2})")]
-    LowConfidence(f32),
+    /// Everything was found but not surely enough: the least sure field
+    /// and its confidence.
+    #[error("the {0} read is not sure enough (confidence {1:.2})")]
+    LowConfidence(FieldKind, f32),
     /// The frame is not an image of a usable size.
     #[error("the frame is too small or malformed")]
     BadFrame,
@@ -168,7 +169,7 @@ impl Refusal {
             Refusal::FieldMissing(_) => "CF_FIELD_MISSING",
             Refusal::Implausible(_) => "CF_IMPLAUSIBLE",
             Refusal::WesternBirth => "CF_WESTERN_BIRTH",
-            Refusal::LowConfidence(_) => "CF_LOW_CONFIDENCE",
+            Refusal::LowConfidence(..) => "CF_LOW_CONFIDENCE",
             Refusal::BadFrame => "CF_BAD_FRAME",
         }
     }
