@@ -123,7 +123,10 @@ fn main() {
         let outcome = match &result {
             Ok(r) if r.collation_b_bytes().as_slice() == want.as_bytes() => {
                 right += 1;
-                verbose.then(|| format!("right at {:.2}", r.confidence()))
+                verbose.then(|| {
+                    let [b, e, c] = r.field_confidence();
+                    format!("right at {:.2} (birth {b:.2}, expiry {e:.2}, code {c:.2})", r.confidence())
+                })
             }
             Ok(r) => {
                 wrong += 1;
@@ -133,8 +136,9 @@ fn main() {
                     .filter(|(_, at)| got.get(at.clone()) != want.as_bytes().get(at.clone()))
                     .map(|(name, _)| name)
                     .collect();
+                let [b, e, c] = r.field_confidence();
                 Some(format!(
-                    "WRONG at {:.2} ({})",
+                    "WRONG at {:.2} ({}; birth {b:.2}, expiry {e:.2}, code {c:.2})",
                     r.confidence(),
                     fields.join(", ")
                 ))

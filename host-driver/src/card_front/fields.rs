@@ -512,7 +512,7 @@ fn read_line(
             },
             lh_measured,
         )?;
-        Some(model.scores(&f, only))
+        Some(model.scores(f, only))
     };
     // Scores of each candidate glyph (start atom, 1–3 atoms), computed
     // when first needed.
@@ -565,7 +565,7 @@ fn read_line(
             if cache[slot].is_none() {
                 cache[slot] = Some(glyph_scores(i, len));
             }
-            let Some(Some(scores)) = &cache[slot] else {
+            let Some(Some(scores)) = &mut cache[slot] else {
                 continue;
             };
             for &(from, c) in &sources {
@@ -581,7 +581,13 @@ fn read_line(
                     if digit_slot && width > lh * MAX_DIGIT_WIDTH {
                         continue;
                     }
-                    let Some(g) = scores.best_of(&grammar.nodes[t].allowed) else {
+                    let allowed = &grammar.nodes[t].allowed;
+                    if scores.best_of(allowed).is_none() {
+                        for &class in allowed {
+                            model.fill(scores, class, only);
+                        }
+                    }
+                    let Some(g) = scores.best_of(allowed) else {
                         continue;
                     };
                     let total = c + g.dist + GLYPH_COST;
@@ -639,7 +645,18 @@ fn read_line(
         let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
             return None;
         };
-        let g = scores.best_of(&grammar.nodes[usize::from(node)].allowed)?;
+        let allowed = &grammar.nodes[usize::from(node)].allowed;
+        let mut g = scores.best_of(allowed)?;
+        if allowed.len() > 1 && allowed.iter().all(|&c| c < 10) {
+            if let Some(v) = model.judge_digit(&scores.features, allowed, only) {
+                if std::env::var_os("CF_LDA_ADOPT").is_some() {
+                    g.class = v.digit;
+                    g.judged = v.margin;
+                } else {
+                    g.judged = if v.digit == g.class { v.margin } else { 0.0 };
+                }
+            }
+        }
         for (font, c) in font_cost.iter_mut().enumerate() {
             *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
         }
@@ -874,7 +891,7 @@ fn find<T: PartialEq + Zeroize>(
             let conf: Vec<String> = read
                 .guesses
                 .iter()
-                .map(|g| format!("{:.2}", g.confidence()))
+                .map(|g| format!("{:.2}[{:.3} {:.3} {:.3} {:.1}]", g.confidence(), g.dist, g.runner_up, g.outside, g.judged))
                 .collect();
             eprintln!("  line {line:?}: {text} {}", conf.join(" "));
         }

@@ -5,6 +5,8 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use super::digits::{DigitDiscriminant, Verdict};
+
 /// Side of the ink grid.
 const GRID: usize = 16;
 /// Side of the fine grid the ink and its strokes' directions are sampled on.
@@ -14,7 +16,7 @@ const DGRID: usize = 8;
 /// Stroke directions (edge normals, dark ink on light paper: 8 directed).
 const DIRS: usize = 8;
 /// Feature length: the ink grid, then the direction planes.
-const FEAT: usize = GRID * GRID + DIRS * DGRID * DGRID;
+pub(super) const FEAT: usize = GRID * GRID + DIRS * DGRID * DGRID;
 /// Where the direction part starts.
 const DIR_AT: usize = GRID * GRID;
 
@@ -51,6 +53,8 @@ pub struct GlyphModel {
     prototypes: Vec<Template>,
     /// Number of fonts the templates were drawn in.
     fonts: usize,
+    /// The digit discriminant (`None` untrained).
+    digits: Option<DigitDiscriminant>,
 }
 
 /// Classes compared in full after the prototype stage.
@@ -235,6 +239,8 @@ fn blur_plane(g: &mut [f32], n: usize) {
 /// the classes the prototype stage left out). Wiped on drop: the near
 /// classes of a digit are the digit.
 pub struct Scores {
+    /// The glyph's features (for the digit discriminant).
+    pub features: Features,
     dist: Zeroizing<[f32; NCLASS]>,
     /// The same per font: `font * NCLASS + class`.
     by_font: Zeroizing<Vec<f32>>,
@@ -285,6 +291,7 @@ impl Scores {
             dist: d1,
             runner_up: runner_up.min(2.0),
             outside: outside.min(2.0),
+            judged: -1.0,
         })
     }
 }
@@ -302,6 +309,9 @@ pub struct Guess {
     pub runner_up: f32,
     /// The nearest class outside the slot's.
     pub outside: f32,
+    /// The digit discriminant's margin for this class (0 when it prefers
+    /// another digit); negative when not judged.
+    pub judged: f32,
 }
 
 impl Guess {
@@ -319,11 +329,30 @@ impl Guess {
     /// match and for a glyph that looks more like a class the grammar does
     /// not allow here (a segmentation or line error rather than a digit).
     pub fn confidence(&self) -> f32 {
-        let margin = ((self.runner_up - self.dist) / 0.12).min(1.0);
+        let mut margin = ((self.runner_up - self.dist) / 0.12).min(1.0);
+        if self.judged >= 0.0 {
+            let (mode, scale) = lda_mode();
+            let lda = (self.judged / scale).min(1.0);
+            margin = match mode {
+                1 => lda,
+                2 => margin.min(lda),
+                3 => margin.max(lda) * if self.judged > 0.0 { 1.0 } else { 0.0 },
+                _ => margin,
+            };
+        }
         let near = 1.0 - (self.dist - 0.35).max(0.0) * 2.5;
         let foreign = 1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0;
         (margin * near * foreign).clamp(0.0, 1.0)
     }
+}
+
+fn lda_mode() -> (u8, f32) {
+    static M: std::sync::OnceLock<(u8, f32)> = std::sync::OnceLock::new();
+    *M.get_or_init(|| {
+        let m = std::env::var("CF_LDA").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+        let s = std::env::var("CF_LDA_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(20.0);
+        (m, s)
+    })
 }
 
 impl GlyphModel {
@@ -333,6 +362,31 @@ impl GlyphModel {
             templates: Vec::new(),
             prototypes: Vec::new(),
             fonts: 0,
+            digits: None,
+        }
+    }
+
+    /// The digit discriminant's verdict on a glyph in a digit slot.
+    pub fn judge_digit(&self, f: &Features, allowed: &[u8], font: Option<u8>) -> Option<Verdict> {
+        self.digits.as_ref()?.judge(&f.feat, allowed, font)
+    }
+
+    /// Computes the distances to `class` that the prototype stage left out
+    /// (a grammar slot needs its class even when the glyph's blur hid it
+    /// from the shortlist).
+    pub fn fill(&self, scores: &mut Scores, class: u8, only: Option<u8>) {
+        let i = usize::from(class);
+        if scores.dist.get(i).is_none_or(|d| d.is_finite()) {
+            return;
+        }
+        for t in self.templates.iter().filter(|t| t.class == class) {
+            let d = Self::distance(t, &scores.features);
+            if let Some(slot) = scores.by_font.get_mut(usize::from(t.font) * NCLASS + i) {
+                *slot = slot.min(d);
+            }
+            if only.is_none_or(|o| o == t.font) && d < scores.dist[i] {
+                scores.dist[i] = d;
+            }
         }
     }
 
@@ -459,10 +513,17 @@ impl GlyphModel {
                 p
             })
             .collect();
+        let digit_samples: Vec<(u8, u8, &[f32; FEAT])> = templates
+            .iter()
+            .filter(|t| t.class < 10)
+            .map(|t| (t.font, t.class, &t.feat))
+            .collect();
+        let digits = DigitDiscriminant::train(&digit_samples);
         GlyphModel {
             templates,
             prototypes,
             fonts: usize::from(font_index),
+            digits,
         }
     }
 
@@ -478,11 +539,11 @@ impl GlyphModel {
     /// even when the glyph looks like a kanji). With `only`, the class
     /// distances use that font's templates alone (the per-font distances
     /// are always kept).
-    pub fn scores(&self, f: &Features, only: Option<u8>) -> Scores {
+    pub fn scores(&self, f: Features, only: Option<u8>) -> Scores {
         let mut by_proto: Vec<(u8, f32)> = self
             .prototypes
             .iter()
-            .map(|p| (p.class, Self::distance(p, f)))
+            .map(|p| (p.class, Self::distance(p, &f)))
             .collect();
         by_proto.sort_by(|a, b| a.1.total_cmp(&b.1));
         let mut wanted = [false; NCLASS];
@@ -499,7 +560,7 @@ impl GlyphModel {
             if !wanted[i] {
                 continue;
             }
-            let d = Self::distance(t, f);
+            let d = Self::distance(t, &f);
             if let Some(slot) = by_font.get_mut(usize::from(t.font) * NCLASS + i) {
                 *slot = slot.min(d);
             }
@@ -507,14 +568,18 @@ impl GlyphModel {
                 dist[i] = d;
             }
         }
-        Scores { dist, by_font }
+        Scores {
+            features: f,
+            dist,
+            by_font,
+        }
     }
 }
 
 /// A dot product in eight lanes, which the compiler turns into vector
 /// instructions (a single running sum stays scalar: float addition does
 /// not reassociate) — this is where the reader spends its time.
-fn dot(a: &[f32; FEAT], b: &[f32; FEAT]) -> f32 {
+pub(super) fn dot(a: &[f32; FEAT], b: &[f32; FEAT]) -> f32 {
     let mut acc = [0f32; 8];
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         for i in 0..8 {

@@ -18,6 +18,7 @@
 //! and its margins give an honest per-character confidence — which matters
 //! more than raw accuracy, because every wrong 照合番号B spends a card try.
 
+pub mod digits;
 pub mod fields;
 pub mod fonts;
 pub mod geom;
