@@ -565,7 +565,7 @@ fn read_line(
             if cache[slot].is_none() {
                 cache[slot] = Some(glyph_scores(i, len));
             }
-            let Some(Some(scores)) = &mut cache[slot] else {
+            let Some(Some(scores)) = &cache[slot] else {
                 continue;
             };
             for &(from, c) in &sources {
@@ -581,13 +581,7 @@ fn read_line(
                     if digit_slot && width > lh * MAX_DIGIT_WIDTH {
                         continue;
                     }
-                    let allowed = &grammar.nodes[t].allowed;
-                    if scores.best_of(allowed).is_none() {
-                        for &class in allowed {
-                            model.fill(scores, class, only);
-                        }
-                    }
-                    let Some(g) = scores.best_of(allowed) else {
+                    let Some(g) = scores.best_of(&grammar.nodes[t].allowed) else {
                         continue;
                     };
                     let total = c + g.dist + GLYPH_COST;
@@ -648,13 +642,14 @@ fn read_line(
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         let mut g = scores.best_of(allowed)?;
         if allowed.len() > 1 && allowed.iter().all(|&c| c < 10) {
+            // The discriminant decides the digit; the template distance
+            // to that digit still says whether the glyph is a digit at all.
             if let Some(v) = model.judge_digit(&scores.features, allowed, only) {
-                if std::env::var_os("CF_LDA_ADOPT").is_some() {
+                if v.digit != g.class {
                     g.class = v.digit;
-                    g.judged = v.margin;
-                } else {
-                    g.judged = if v.digit == g.class { v.margin } else { 0.0 };
+                    g.dist = scores.dist(usize::from(v.digit));
                 }
+                g.judged = v.margin;
             }
         }
         for (font, c) in font_cost.iter_mut().enumerate() {
@@ -928,16 +923,16 @@ pub(super) fn read_fields(
     bands: &[Band; 3],
     upside_down: bool,
 ) -> Result<FrontRead, Refusal> {
-    let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None)
-        .ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
-    let expiry = find(
-        model,
-        &Grammar::expiry(settings.expiry_years),
-        &bands[1],
-        expiry_of,
-        None,
-    )
-    .ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
+    // The birth and expiry lines on two threads: a kiosk has at least
+    // two cores, and the read is most of a frame's time.
+    let expiry_grammar = Grammar::expiry(settings.expiry_years);
+    let (birth, expiry) = std::thread::scope(|scope| {
+        let expiry = scope.spawn(|| find(model, &expiry_grammar, &bands[1], expiry_of, None));
+        let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None);
+        (birth, expiry.join().ok().flatten())
+    });
+    let birth = birth.ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
+    let expiry = expiry.ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
     // The card's font: the one that explains the birth and expiry lines
     // best. The code has no grammar to check it, so it is read against
     // that font alone, where a blurred 6 need not also be far from every

@@ -309,8 +309,8 @@ pub struct Guess {
     pub runner_up: f32,
     /// The nearest class outside the slot's.
     pub outside: f32,
-    /// The digit discriminant's margin for this class (0 when it prefers
-    /// another digit); negative when not judged.
+    /// The digit discriminant's margin for this class over the next
+    /// allowed digit; negative when not judged (a kanji, a one-digit slot).
     pub judged: f32,
 }
 
@@ -329,31 +329,22 @@ impl Guess {
     /// match and for a glyph that looks more like a class the grammar does
     /// not allow here (a segmentation or line error rather than a digit).
     pub fn confidence(&self) -> f32 {
-        let mut margin = ((self.runner_up - self.dist) / 0.12).min(1.0);
-        if self.judged >= 0.0 {
-            let (mode, scale) = lda_mode();
-            let lda = (self.judged / scale).min(1.0);
-            margin = match mode {
-                1 => lda,
-                2 => margin.min(lda),
-                3 => margin.max(lda) * if self.judged > 0.0 { 1.0 } else { 0.0 },
-                _ => margin,
-            };
-        }
+        // A digit's margin is the discriminant's where it judged it (the
+        // templates' own margin between digits is thin under blur).
+        let margin = if self.judged >= 0.0 {
+            (self.judged / DISCRIMINANT_MARGIN).min(1.0)
+        } else {
+            ((self.runner_up - self.dist) / 0.12).min(1.0)
+        };
         let near = 1.0 - (self.dist - 0.35).max(0.0) * 2.5;
         let foreign = 1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0;
         (margin * near * foreign).clamp(0.0, 1.0)
     }
 }
 
-fn lda_mode() -> (u8, f32) {
-    static M: std::sync::OnceLock<(u8, f32)> = std::sync::OnceLock::new();
-    *M.get_or_init(|| {
-        let m = std::env::var("CF_LDA").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-        let s = std::env::var("CF_LDA_SCALE").ok().and_then(|v| v.parse().ok()).unwrap_or(20.0);
-        (m, s)
-    })
-}
+/// The discriminant margin (squared Mahalanobis units) that counts as a
+/// sure digit; calibrated on generated frames (see `CardFrontSettings`).
+const DISCRIMINANT_MARGIN: f32 = 100.0;
 
 impl GlyphModel {
     /// A model with no templates: classifies nothing (the fuzz entry).
@@ -369,25 +360,6 @@ impl GlyphModel {
     /// The digit discriminant's verdict on a glyph in a digit slot.
     pub fn judge_digit(&self, f: &Features, allowed: &[u8], font: Option<u8>) -> Option<Verdict> {
         self.digits.as_ref()?.judge(&f.feat, allowed, font)
-    }
-
-    /// Computes the distances to `class` that the prototype stage left out
-    /// (a grammar slot needs its class even when the glyph's blur hid it
-    /// from the shortlist).
-    pub fn fill(&self, scores: &mut Scores, class: u8, only: Option<u8>) {
-        let i = usize::from(class);
-        if scores.dist.get(i).is_none_or(|d| d.is_finite()) {
-            return;
-        }
-        for t in self.templates.iter().filter(|t| t.class == class) {
-            let d = Self::distance(t, &scores.features);
-            if let Some(slot) = scores.by_font.get_mut(usize::from(t.font) * NCLASS + i) {
-                *slot = slot.min(d);
-            }
-            if only.is_none_or(|o| o == t.font) && d < scores.dist[i] {
-                scores.dist[i] = d;
-            }
-        }
     }
 
     /// Number of fonts the model was trained on.
