@@ -3,6 +3,7 @@
 //! the `tesseract` binary with `jpn` is installed — Tesseract on the same
 //! frames (fields right out of 100: birth YYMMDD, expiry year, code).
 //! `CARDFRONT_FRAMES=N` sets the frame count (default 100);
+//! `CARDFRONT_FIRST` the first seed (default 1000000, away from the tests');
 //! `CARDFRONT_MINCONF` overrides the threshold (for calibration);
 //! `CARDFRONT_VERBOSE=1` lists every frame not read exactly with its
 //! conditions and the refusal (generated cards only, never a patient's).
@@ -99,13 +100,17 @@ fn main() {
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("jpn"));
     let verbose = std::env::var_os("CARDFRONT_VERBOSE").is_some();
+    let first: u64 = std::env::var("CARDFRONT_FIRST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut right, mut wrong, mut refused) = (0u32, 0u32, 0u32);
     let (mut tb, mut te, mut tc, mut tall) = (0u32, 0u32, 0u32, 0u32);
     let (mut locate, mut rectify, mut read, mut total, mut tess_ms) =
         (vec![], vec![], vec![], vec![], vec![]);
     for seed in 0..n {
-        let s = synth::sample(1_000_000 + seed, &fonts).expect("fonts");
+        let s = synth::sample(first + seed, &fonts).expect("fonts");
         let frame = RgbFrame::from_rgb(
             s.frame.width(),
             s.frame.height(),
@@ -152,7 +157,7 @@ fn main() {
             let c = &s.conditions;
             println!(
                 "  seed {} font {} scale {:.2} angle {:.0}{} blur {:.2} motion {} glare {:.0} exposure {:.2} noise {:.1} jpeg {:?} thumb {:?}: {outcome}",
-                1_000_000 + seed,
+                first + seed,
                 s.font,
                 c.scale,
                 c.angle,

@@ -645,11 +645,11 @@ fn read_line(
             // The discriminant decides the digit; the template distance
             // to that digit still says whether the glyph is a digit at all.
             if let Some(v) = model.judge_digit(&scores.features, allowed, only) {
+                g.judged = v.margin;
                 if v.digit != g.class {
                     g.class = v.digit;
                     g.dist = scores.dist(usize::from(v.digit));
                 }
-                g.judged = v.margin;
             }
         }
         for (font, c) in font_cost.iter_mut().enumerate() {

@@ -397,6 +397,7 @@ impl GlyphModel {
     pub fn train(fonts: &[Vec<u8>]) -> GlyphModel {
         let mut templates = Vec::new();
         let mut font_index: u8 = 0;
+        let mut extra_digits: Vec<(u8, u8, [f32; FEAT])> = Vec::new();
         for bytes in fonts {
             let Ok(font) =
                 fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
@@ -423,29 +424,21 @@ impl GlyphModel {
                     // Sharp, bold (blur and JPEG thicken strokes) and
                     // defocused (small cards: the blur is a large share of
                     // a stroke) variants.
-                    for variant in 0..5 {
-                        let (w, h, cov) = match variant {
-                            0 => (m.width, m.height, cov.clone()),
-                            1 => (m.width, m.height, dilate(&cov, m.width, m.height)),
-                            2 => defocus(&cov, m.width, m.height, line_h * 0.06, 0),
-                            3 => defocus(&cov, m.width, m.height, line_h * 0.11, 0),
-                            // Motion along the tray (spec §5: up to ~6 px,
-                            // a third of a small card's line).
-                            _ => defocus(
-                                &cov,
-                                m.width,
-                                m.height,
-                                line_h * 0.04,
-                                (line_h * 0.25) as usize,
-                            ),
-                        };
+                    // Digits get more variants, seen only by the digit
+                    // discriminant (training time, not reading time).
+                    let variants = if class < 10 { VARIANTS + EXTRA_DIGIT_VARIANTS } else { VARIANTS };
+                    for variant in 0..variants {
+                        let (w, h, cov) = degrade(&cov, m.width, m.height, line_h, variant);
                         // The same contrast curve as the reader's ink map
                         // (dark ink on paper: coverage 0.13 reads as no ink).
                         let ink: Vec<f32> = cov
                             .iter()
                             .map(|&v| (v * 1.9 - 0.25).clamp(0.0, 1.0))
                             .collect();
-                        if let Some(f) = features(&Ink { w, h, px: &ink }, line_h) {
+                        let Some(f) = features(&Ink { w, h, px: &ink }, line_h) else {
+                            continue;
+                        };
+                        if variant < VARIANTS {
                             templates.push(Template {
                                 class,
                                 font: font_index,
@@ -453,6 +446,8 @@ impl GlyphModel {
                                 aspect: f.aspect,
                                 height: f.height,
                             });
+                        } else {
+                            extra_digits.push((font_index, class, f.feat));
                         }
                     }
                 }
@@ -489,6 +484,7 @@ impl GlyphModel {
             .iter()
             .filter(|t| t.class < 10)
             .map(|t| (t.font, t.class, &t.feat))
+            .chain(extra_digits.iter().map(|(f, c, x)| (*f, *c, x)))
             .collect();
         let digits = DigitDiscriminant::train(&digit_samples);
         GlyphModel {
@@ -564,6 +560,28 @@ pub(super) fn dot(a: &[f32; FEAT], b: &[f32; FEAT]) -> f32 {
 /// Index of a class character in [`CLASSES`].
 pub fn class_index(c: char) -> Option<u8> {
     CLASSES.iter().position(|&k| k == c).map(|i| i as u8)
+}
+
+/// Template variants of every glyph: sharp, bold, two defocus levels and a
+/// motion smear.
+const VARIANTS: usize = 5;
+/// Further variants of the digits, seen by the discriminant only: a long
+/// motion smear (spec §5: ~6 px is almost half a small card's line; with
+/// it the discriminant stops taking a smeared 4 for an 8).
+const EXTRA_DIGIT_VARIANTS: usize = 1;
+
+/// A glyph's coverage degraded as variant `v` (see [`VARIANTS`] and
+/// [`EXTRA_DIGIT_VARIANTS`]).
+fn degrade(cov: &[f32], w: usize, h: usize, line_h: f32, v: usize) -> (usize, usize, Vec<f32>) {
+    match v {
+        0 => (w, h, cov.to_vec()),
+        1 => (w, h, dilate(cov, w, h)),
+        2 => defocus(cov, w, h, line_h * 0.06, 0),
+        3 => defocus(cov, w, h, line_h * 0.11, 0),
+        // Motion along the tray.
+        4 => defocus(cov, w, h, line_h * 0.04, (line_h * 0.25) as usize),
+        _ => defocus(cov, w, h, line_h * 0.06, (line_h * 0.45) as usize),
+    }
 }
 
 /// A Gaussian defocus (σ) and a horizontal motion smear (`motion` pixels)
