@@ -130,7 +130,10 @@ fn main() {
                 right += 1;
                 verbose.then(|| {
                     let [b, e, c] = r.field_confidence();
-                    format!("right at {:.2} (birth {b:.2}, expiry {e:.2}, code {c:.2})", r.confidence())
+                    format!(
+                        "right at {:.2} (birth {b:.2}, expiry {e:.2}, code {c:.2})",
+                        r.confidence()
+                    )
                 })
             }
             Ok(r) => {

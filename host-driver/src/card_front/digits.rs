@@ -13,7 +13,7 @@ use super::glyph::FEAT;
 
 /// Share of the covariance replaced by its mean variance: the templates are
 /// a few hundred samples in FEAT dimensions, too few for a full estimate.
-const SHRINK: f32 = 0.2;
+const SHRINK: f32 = 0.05;
 
 /// Class means in the discriminant's terms: for each (font, digit),
 /// `w = Σ⁻¹ μ` and `b = ½ μᵀ Σ⁻¹ μ`, so that the squared Mahalanobis

@@ -886,7 +886,16 @@ fn find<T: PartialEq + Zeroize>(
             let conf: Vec<String> = read
                 .guesses
                 .iter()
-                .map(|g| format!("{:.2}[{:.3} {:.3} {:.3} {:.1}]", g.confidence(), g.dist, g.runner_up, g.outside, g.judged))
+                .map(|g| {
+                    format!(
+                        "{:.2}[{:.3} {:.3} {:.3} {:.1}]",
+                        g.confidence(),
+                        g.dist,
+                        g.runner_up,
+                        g.outside,
+                        g.judged
+                    )
+                })
                 .collect();
             eprintln!("  line {line:?}: {text} {}", conf.join(" "));
         }
@@ -996,10 +1005,10 @@ pub(super) fn read_fields(
     };
     if read.confidence() < settings.min_confidence {
         let kinds = [FieldKind::Birth, FieldKind::Expiry, FieldKind::SecurityCode];
-        let (kind, least) = kinds
-            .into_iter()
-            .zip(read.confidence)
-            .fold((FieldKind::Birth, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        let (kind, least) = kinds.into_iter().zip(read.confidence).fold(
+            (FieldKind::Birth, f32::INFINITY),
+            |a, b| if b.1 < a.1 { b } else { a },
+        );
         return Err(Refusal::LowConfidence(kind, least));
     }
     Ok(read)

@@ -336,9 +336,17 @@ impl Guess {
         } else {
             ((self.runner_up - self.dist) / 0.12).min(1.0)
         };
-        let near = 1.0 - (self.dist - 0.35).max(0.0) * 2.5;
-        let foreign = 1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0;
-        (margin * near * foreign).clamp(0.0, 1.0)
+        // Each factor clamped on its own: two negative factors (a glyph far
+        // from its class and nearer a foreign one) must not multiply into a
+        // sure read.
+        let near = (1.0 - (self.dist - 0.35).max(0.0) * 2.5).clamp(0.0, 1.0);
+        let foreign = (1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0).clamp(0.0, 1.0);
+        let margin = if margin.is_nan() {
+            0.0
+        } else {
+            margin.clamp(0.0, 1.0)
+        };
+        margin * near * foreign
     }
 }
 
@@ -426,7 +434,11 @@ impl GlyphModel {
                     // a stroke) variants.
                     // Digits get more variants, seen only by the digit
                     // discriminant (training time, not reading time).
-                    let variants = if class < 10 { VARIANTS + EXTRA_DIGIT_VARIANTS } else { VARIANTS };
+                    let variants = if class < 10 {
+                        VARIANTS + EXTRA_DIGIT_VARIANTS
+                    } else {
+                        VARIANTS
+                    };
                     for variant in 0..variants {
                         let (w, h, cov) = degrade(&cov, m.width, m.height, line_h, variant);
                         // The same contrast curve as the reader's ink map
@@ -669,4 +681,93 @@ fn dilate(ink: &[f32], w: usize, h: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guess(dist: f32, runner_up: f32, outside: f32, judged: f32) -> Guess {
+        Guess {
+            class: 4,
+            dist,
+            runner_up,
+            outside,
+            judged,
+        }
+    }
+
+    #[test]
+    fn confidence_needs_every_factor() {
+        // A clear template read, and a clear discriminant read.
+        assert!(guess(0.10, 0.30, 2.0, -1.0).confidence() > 0.99);
+        assert!(guess(0.10, 0.12, 2.0, DISCRIMINANT_MARGIN).confidence() > 0.99);
+        // The discriminant's margin replaces the templates' thin one.
+        let thin = guess(0.10, 0.12, 2.0, DISCRIMINANT_MARGIN * 0.3).confidence();
+        assert!((thin - 0.3).abs() < 1e-4, "{thin}");
+        // A digit the templates never compared (outside the shortlist):
+        // far and foreign at once, which must not multiply into a sure read.
+        assert_eq!(
+            guess(f32::INFINITY, 0.4, 0.8, DISCRIMINANT_MARGIN * 5.0).confidence(),
+            0.0
+        );
+        assert_eq!(guess(0.9, 2.0, 0.3, DISCRIMINANT_MARGIN).confidence(), 0.0);
+    }
+
+    #[test]
+    fn the_discriminant_learns_where_digits_differ() {
+        // Two "digits" differ in one cell by 0.4; every sample also moves
+        // along two shared directions (boldness, blur) by far more than
+        // that, in that cell too. A nearest-mean rule is at chance; the
+        // discriminant projects the shared movement out.
+        let mut rng = 0x9e37_79b9_u32;
+        let mut noise = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            (rng as f32 / u32::MAX as f32) - 0.5
+        };
+        let dirs: Vec<[f32; FEAT]> = (0..2)
+            .map(|_| {
+                let mut d = [0f32; FEAT];
+                for v in d.iter_mut() {
+                    *v = if noise() > 0.0 { 1.0 } else { -1.0 };
+                }
+                d
+            })
+            .collect();
+        let sample = |digit: u8, noise: &mut dyn FnMut() -> f32| {
+            let (a, b) = (noise() * 6.0, noise() * 6.0);
+            let mut x = [0f32; FEAT];
+            for (i, v) in x.iter_mut().enumerate() {
+                *v = a * dirs[0][i] + b * dirs[1][i] + noise() * 0.04;
+            }
+            x[7] += if digit == 6 { 0.2 } else { -0.2 };
+            x
+        };
+        let train: Vec<(u8, u8, [f32; FEAT])> = (0..600)
+            .map(|i| {
+                let d = if i % 2 == 0 { 6 } else { 8 };
+                (0, d, sample(d, &mut noise))
+            })
+            .collect();
+        let refs: Vec<(u8, u8, &[f32; FEAT])> = train.iter().map(|(f, d, x)| (*f, *d, x)).collect();
+        let lda = DigitDiscriminant::train(&refs).expect("trained");
+        let mut right = 0;
+        for i in 0..200 {
+            let d = if i % 2 == 0 { 6 } else { 8 };
+            let v = lda
+                .judge(&sample(d, &mut noise), &[6, 8], None)
+                .expect("judged");
+            assert!(v.margin >= 0.0);
+            right += usize::from(v.digit == d);
+        }
+        assert!(right >= 190, "{right} of 200");
+        // Only the allowed digits compete, and one allowed digit is no
+        // contest at all.
+        assert!(lda.judge(&sample(6, &mut noise), &[6], None).is_none());
+        assert!(lda
+            .judge(&sample(6, &mut noise), &[6, 8], Some(3))
+            .is_none());
+    }
 }
