@@ -649,6 +649,7 @@ fn read_line(
                 if v.digit != g.class {
                     g.class = v.digit;
                     g.dist = scores.dist(usize::from(v.digit));
+                    g.judged *= super::glyph::OVERRULED;
                 }
             }
         }

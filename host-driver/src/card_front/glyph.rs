@@ -339,7 +339,15 @@ impl Guess {
         // Each factor clamped on its own: two negative factors (a glyph far
         // from its class and nearer a foreign one) must not multiply into a
         // sure read.
-        let near = (1.0 - (self.dist - 0.35).max(0.0) * 2.5).clamp(0.0, 1.0);
+        // The discriminant's margins hold for glyphs like those it was
+        // trained on: a digit far from every template of its class (a
+        // typeface unlike any trained one) gets little credit from them.
+        let near = if self.judged >= 0.0 {
+            1.0 - (self.dist - JUDGED_NEAR).max(0.0) * 5.0
+        } else {
+            1.0 - (self.dist - 0.35).max(0.0) * 2.5
+        }
+        .clamp(0.0, 1.0);
         let foreign = (1.0 - (self.dist - self.outside - 0.04).max(0.0) * 5.0).clamp(0.0, 1.0);
         let margin = if margin.is_nan() {
             0.0
@@ -353,6 +361,12 @@ impl Guess {
 /// The discriminant margin (squared Mahalanobis units) that counts as a
 /// sure digit; calibrated on generated frames (see `CardFrontSettings`).
 const DISCRIMINANT_MARGIN: f32 = 100.0;
+/// Template distance up to which a judged digit gets full credit (sure
+/// reads of trained fonts sit at 0.05–0.17).
+const JUDGED_NEAR: f32 = 0.18;
+/// Share of the discriminant's margin kept when the templates preferred
+/// another digit: it is then the only witness.
+pub(super) const OVERRULED: f32 = 0.5;
 
 impl GlyphModel {
     /// A model with no templates: classifies nothing (the fuzz entry).
