@@ -877,7 +877,7 @@ fn find<T: PartialEq + Zeroize>(
         );
     }
     for line in lines(&ink, band.w, band.h) {
-        let Some(read) = read_line(model, grammar, ink.as_slice(), band.w, line, only) else {
+        let Some(mut read) = read_line(model, grammar, ink.as_slice(), band.w, line, only) else {
             continue;
         };
         #[cfg(test)]
@@ -904,7 +904,7 @@ fn find<T: PartialEq + Zeroize>(
         let Some(mut field) = interpret(&spelled) else {
             continue;
         };
-        field.font_cost = Zeroizing::new(read.font_cost.to_vec());
+        field.font_cost = std::mem::take(&mut read.font_cost);
         if field.anchors < ANCHOR_ACCEPT {
             continue;
         }

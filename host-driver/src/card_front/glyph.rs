@@ -145,7 +145,7 @@ pub fn features(ink: &Ink<'_>, line_h: f32) -> Option<Features> {
         }
         *v = s / (k * k) as f32;
     }
-    blur3(&mut grid);
+    blur_plane(&mut grid, GRID);
     feat[..DIR_AT].copy_from_slice(&grid);
     grid.zeroize();
     // Stroke directions: the gradient of the fine grid, its angle shared
@@ -205,12 +205,8 @@ pub fn features(ink: &Ink<'_>, line_h: f32) -> Option<Features> {
     })
 }
 
-/// A light blur of the grid so that one-cell stroke shifts cost little.
-fn blur3(g: &mut [f32; GRID * GRID]) {
-    blur_plane(g, GRID);
-}
-
-/// [`blur3`] for any square plane of side `n`.
+/// A light blur of a square plane of side `n`, so that one-cell stroke
+/// shifts cost little.
 fn blur_plane(g: &mut [f32], n: usize) {
     let src = Zeroizing::new(g.to_vec());
     for y in 0..n {
@@ -548,19 +544,24 @@ impl GlyphModel {
         for p in by_proto.iter().filter(|p| p.0 < 10).take(DIGIT_SHORTLIST) {
             wanted[usize::from(p.0)] = true;
         }
-        let mut dist = Zeroizing::new([f32::INFINITY; NCLASS]);
         let mut by_font = Zeroizing::new(vec![f32::INFINITY; self.fonts * NCLASS]);
-        for t in &self.templates {
-            let i = usize::from(t.class);
-            if !wanted[i] {
-                continue;
+        for t in self
+            .templates
+            .iter()
+            .filter(|t| wanted[usize::from(t.class)])
+        {
+            let slot = usize::from(t.font) * NCLASS + usize::from(t.class);
+            if let Some(best) = by_font.get_mut(slot) {
+                *best = best.min(Self::distance(t, &f));
             }
-            let d = Self::distance(t, &f);
-            if let Some(slot) = by_font.get_mut(usize::from(t.font) * NCLASS + i) {
-                *slot = slot.min(d);
-            }
-            if only.is_none_or(|o| o == t.font) && d < dist[i] {
-                dist[i] = d;
+        }
+        // A class's distance: its nearest template among the fonts allowed.
+        let mut dist = Zeroizing::new([f32::INFINITY; NCLASS]);
+        for (font, row) in by_font.chunks_exact(NCLASS).enumerate() {
+            if only.is_none_or(|o| usize::from(o) == font) {
+                for (d, v) in dist.iter_mut().zip(row) {
+                    *d = d.min(*v);
+                }
             }
         }
         Scores {
