@@ -13,6 +13,7 @@ use std::process::Command;
 
 use mynareader::face::image::{decode, ImageError};
 use mynareader::face::models::{self, ModelEntry, ModelError, Runnable};
+use mynareader::face::surgery;
 use mynareader::face::{eval, FaceEngine, FaceError, FaceSettings};
 use prost::Message;
 use tract_onnx::pb;
@@ -109,13 +110,190 @@ fn prelu_surgery_keeps_the_function() {
     for slopes in [[0.25, -0.5, 1.0], [0.25, 3.0, -2.0]] {
         let bytes = tiny_prelu_model(slopes);
         let mut proto = pb::ModelProto::decode(&bytes[..]).unwrap();
-        let rewritten = models::prelu_as_max(&mut proto);
+        let rewritten = surgery::prelu_as_max(&mut proto);
         // Rewritten only where every slope is at most 1.
         assert_eq!(rewritten, usize::from(slopes.iter().all(|s| *s <= 1.0)));
         let model = Runnable::from_onnx("tiny", &bytes, &[1, 3, 4, 4]).unwrap();
         let out = model.run(&[1, 3, 4, 4], &input).unwrap();
         assert_eq!(out[0], expected(slopes), "slopes {slopes:?}");
     }
+}
+
+/// A float initializer.
+fn weights(name: &str, dims: &[i64], values: &[f32]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: pb::tensor_proto::DataType::Float as i32,
+        raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ..Default::default()
+    }
+}
+
+fn conv(name: &str, input: &str, output: &str, kernel: i64, group: i64) -> pb::NodeProto {
+    let int = |n: &str, i: i64| pb::AttributeProto {
+        name: n.into(),
+        r#type: pb::attribute_proto::AttributeType::Int as i32,
+        i,
+        ..Default::default()
+    };
+    let ints = |n: &str, v: Vec<i64>| pb::AttributeProto {
+        name: n.into(),
+        r#type: pb::attribute_proto::AttributeType::Ints as i32,
+        ints: v,
+        ..Default::default()
+    };
+    let pad = kernel / 2;
+    pb::NodeProto {
+        name: name.into(),
+        op_type: "Conv".into(),
+        input: vec![input.into(), format!("{name}.w"), format!("{name}.b")],
+        output: vec![output.into()],
+        attribute: vec![
+            int("group", group),
+            ints("kernel_shape", vec![kernel, kernel]),
+            ints("pads", vec![pad; 4]),
+        ],
+        ..Default::default()
+    }
+}
+
+fn prelu(name: &str, input: &str, output: &str) -> pb::NodeProto {
+    pb::NodeProto {
+        name: name.into(),
+        op_type: "PRelu".into(),
+        input: vec![input.into(), format!("{name}.s")],
+        output: vec![output.into()],
+        ..Default::default()
+    }
+}
+
+/// MobileFaceNet's pattern, small: conv 3×3 (2 → 3 channels) → PRelu →
+/// depthwise 3×3 → PRelu → conv 1×1 (3 → 2), with slopes above 1, below 0
+/// and in between, on [1, 2, 5, 5].
+fn tiny_conv_prelu_model() -> Vec<u8> {
+    let mut model = pb::ModelProto::decode(&tiny_relu_model()[..]).unwrap();
+    let graph = model.graph.as_mut().unwrap();
+    let dim = |d: i64| pb::tensor_shape_proto::Dimension {
+        value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d)),
+        ..Default::default()
+    };
+    if let Some(pb::type_proto::Value::TensorType(t)) = graph.input[0]
+        .r#type
+        .as_mut()
+        .and_then(|t| t.value.as_mut())
+    {
+        t.shape = Some(pb::TensorShapeProto {
+            dim: vec![dim(1), dim(2), dim(5), dim(5)],
+        });
+    }
+    graph.output[0].r#type = None;
+    // Deterministic, varied weights.
+    let values = |n: usize, seed: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| (i as f32 * 0.37 + seed).sin() * 0.8)
+            .collect()
+    };
+    graph.node = vec![
+        conv("c1", "input", "a", 3, 1),
+        prelu("p1", "a", "b"),
+        conv("dw", "b", "c", 3, 3),
+        prelu("p2", "c", "d"),
+        conv("c2", "d", "output", 1, 1),
+    ];
+    graph.initializer = vec![
+        weights("c1.w", &[3, 2, 3, 3], &values(54, 0.1)),
+        weights("c1.b", &[3], &[0.1, -0.2, 0.05]),
+        weights("p1.s", &[3, 1, 1], &[0.5, 2.0, -1.5]),
+        weights("dw.w", &[3, 1, 3, 3], &values(27, 1.3)),
+        weights("dw.b", &[3], &[-0.1, 0.3, 0.0]),
+        weights("p2.s", &[3, 1, 1], &[3.0, 0.25, 1.5]),
+        weights("c2.w", &[2, 3, 1, 1], &values(6, 2.9)),
+        weights("c2.b", &[2], &[0.0, 0.2]),
+    ];
+    model.encode_to_vec()
+}
+
+/// Runs ONNX bytes with tract as they are, no surgery.
+fn run_unchanged(bytes: &[u8], shape: &[usize], input: &[f32]) -> Vec<f32> {
+    use tract_onnx::prelude::*;
+    let model = tract_onnx::onnx()
+        .with_ignore_value_info(true)
+        .with_ignore_output_shapes(true)
+        .model_for_read(&mut std::io::Cursor::new(bytes))
+        .unwrap()
+        .with_input_fact(0, f32::fact(shape).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let input = Tensor::from_shape(shape, input).unwrap();
+    let out = model.run(tvec!(input.into_tvalue())).unwrap();
+    out[0]
+        .to_plain_array_view::<f32>()
+        .unwrap()
+        .iter()
+        .copied()
+        .collect()
+}
+
+fn assert_close(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+            "{what}[{i}]: {x} against {y}"
+        );
+    }
+}
+
+#[test]
+fn prelu_surgery_folds_slopes_above_one_into_the_convolutions() {
+    let bytes = tiny_conv_prelu_model();
+    let mut proto = pb::ModelProto::decode(&bytes[..]).unwrap();
+    // Both PRelus have a slope above 1, and both sit between convolutions.
+    assert_eq!(surgery::prelu_as_max(&mut proto), 2);
+    let input: Vec<f32> = (0..50).map(|i| ((i as f32) * 0.71).cos() * 3.0).collect();
+    let expected = run_unchanged(&bytes, &[1, 2, 5, 5], &input);
+    let model = Runnable::from_onnx("tiny", &bytes, &[1, 2, 5, 5]).unwrap();
+    let out = model.run(&[1, 2, 5, 5], &input).unwrap();
+    assert_close(&out[0], &expected, "folded");
+    // Without folding the signs into the convolutions (the producer's sign
+    // flipped alone), the function changes: the test can see a wrong fold.
+    let mut broken = pb::ModelProto::decode(&bytes[..]).unwrap();
+    surgery::prelu_as_max(&mut broken);
+    let graph = broken.graph.as_mut().unwrap();
+    let c2 = graph
+        .initializer
+        .iter_mut()
+        .find(|t| t.name == "c2.w")
+        .unwrap();
+    let original = pb::ModelProto::decode(&bytes[..]).unwrap();
+    c2.raw_data = original.graph.unwrap().initializer[6].raw_data.clone();
+    let bad = Runnable::from_onnx("bad", &broken.encode_to_vec(), &[1, 2, 5, 5]).unwrap();
+    let out = bad.run(&[1, 2, 5, 5], &input).unwrap();
+    assert!(out[0]
+        .iter()
+        .zip(&expected)
+        .any(|(x, y)| (x - y).abs() > 1e-3));
+}
+
+#[test]
+fn prelu_surgery_keeps_the_paddle_recogniser_exact() {
+    let shared = need_shared!();
+    let entry = models::entry("mobilefacenet-paddle-128").unwrap();
+    let bytes = models::read_verified(&shared.join("models"), &entry).unwrap();
+    let mut proto = pb::ModelProto::decode(&bytes[..]).unwrap();
+    // Every PRelu of the export (33, each with slopes above 1) is rewritten.
+    assert_eq!(surgery::prelu_as_max(&mut proto), 33);
+    let shape = [1, 3, 112, 112];
+    let input: Vec<f32> = (0..3 * 112 * 112)
+        .map(|i| ((i as f32) * 0.013).sin())
+        .collect();
+    let expected = run_unchanged(&bytes, &shape, &input);
+    let model = Runnable::from_onnx("paddle", &bytes, &shape).unwrap();
+    assert_close(&model.run(&shape, &input).unwrap()[0], &expected, "paddle");
 }
 
 #[test]
@@ -348,12 +526,16 @@ fn the_dev_sets_separate_as_measured() {
             "{set}: AUC {:?}",
             report.auc
         );
-        // The threshold stays above every impostor of the dev sets.
+        // The threshold stays above every impostor of the dev sets, with a
+        // margin, and at about the goal of 1 false accept in 10,000 by a
+        // normal fitted to them (docs/face-threshold.md).
         assert_eq!(report.false_accepts_at_threshold, 0, "{set}");
         assert!(
-            report.max_impostor.unwrap() < engine.threshold() - 0.1,
+            report.max_impostor.unwrap() < engine.threshold() - 0.05,
             "{set}: margin"
         );
+        let far = report.operating_point.estimated_far_normal_fit.unwrap();
+        assert!(far <= 1e-4, "{set}: estimated FAR {far}");
         assert!(report.tar_at_far["0.001"].is_none() && report.tar_at_zero_false_accepts.is_some());
     }
 }
@@ -377,7 +559,9 @@ fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
     assert_eq!(op.impostors, "all-cross-identity");
     // Zero false accepts among every cross-identity pair, with a margin.
     assert_eq!(report.false_accepts_at_threshold, 0);
-    assert!(op.margin.unwrap() > 0.0, "{:?}", op.margin);
+    assert!(op.margin.unwrap() > 0.05, "{:?}", op.margin);
+    let far = op.estimated_far_normal_fit.unwrap();
+    assert!(far <= 1e-4, "estimated FAR {far}");
     assert!(op.impostor_p999.unwrap() <= op.impostor_max.unwrap());
     assert!(
         report.tar_at_far["0.001"].is_some(),
@@ -622,8 +806,17 @@ fn the_recogniser_and_pad_follow_the_weights_present() {
     assert_eq!(engine.recogniser_name(), "mobilefacenet-128");
     assert_eq!(
         engine.threshold(),
-        mynareader::face::DEFAULT_MATCH_THRESHOLD
+        mynareader::face::MOBILEFACENET_MATCH_THRESHOLD
     );
+    // The preferred development recogniser, once its weights are present.
+    std::fs::copy(
+        shared.join("models/mobilefacenet_paddle_128.onnx"),
+        dir.path().join("mobilefacenet_paddle_128.onnx"),
+    )
+    .unwrap();
+    let engine = FaceEngine::load(settings(PadMode::Off)).unwrap();
+    assert_eq!(engine.recogniser_name(), "mobilefacenet-paddle-128");
+    assert_eq!(engine.threshold(), mynareader::face::PADDLE_MATCH_THRESHOLD);
     assert!(matches!(
         FaceEngine::load(settings(PadMode::Enforce)),
         Err(FaceError::Model(ModelError::Missing { .. }))

@@ -189,6 +189,42 @@ pub fn quantile(scores: &[f32], q: f64) -> Option<f32> {
     Some(sorted[rank - 1])
 }
 
+/// The probability that a normal variable lies `z` standard deviations or
+/// more above its mean (the complementary error function of Numerical
+/// Recipes' `erfcc`, relative error below 1.2e-7).
+pub fn normal_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let poly = -1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * (-x * x + poly).exp();
+    0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
+}
+
+/// The false-accept rate at `threshold` of a normal distribution fitted to
+/// the impostor scores: an estimate of rates far below what the pairs can
+/// show (1 in 10,000 needs tens of thousands of impostors to be seen).
+/// `None` below 100 impostors.
+pub fn normal_fit_far(impostor: &[f32], threshold: f32) -> Option<f64> {
+    if impostor.len() < 100 {
+        return None;
+    }
+    let n = impostor.len() as f64;
+    let mean = impostor.iter().map(|s| f64::from(*s)).sum::<f64>() / n;
+    let var = impostor
+        .iter()
+        .map(|s| (f64::from(*s) - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    (var > 0.0).then(|| normal_tail((f64::from(threshold) - mean) / var.sqrt()))
+}
+
 /// The share of receptions that succeed within `attempts` captures: for
 /// each card photo, its genuine live frames in list order are the captures
 /// of one reception, which succeeds when one of the first `attempts` is
@@ -232,6 +268,9 @@ pub struct OperatingPoint {
     pub impostor_mean: Option<f32>,
     /// Threshold minus the highest impostor (negative: false accepts).
     pub margin: Option<f32>,
+    /// False-accept rate at the threshold of a normal fitted to the
+    /// impostors (null below 100 impostors): the goal is at most 1e-4.
+    pub estimated_far_normal_fit: Option<f64>,
     /// Share of genuine pairs accepted on one capture.
     pub one_capture_acceptance: Option<f64>,
     /// Captures a reception allows.
@@ -378,6 +417,7 @@ pub fn evaluate_with(
         impostor_mean: (!impostor.is_empty())
             .then(|| impostor.iter().sum::<f32>() / impostor.len() as f32),
         margin: max_impostor.map(|m| threshold - m),
+        estimated_far_normal_fit: normal_fit_far(&impostor, threshold),
         one_capture_acceptance: one_capture,
         max_attempts: options.max_attempts,
         receptions_within_max_attempts: receptions_within(
@@ -415,6 +455,28 @@ pub fn evaluate_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_normal_tail_matches_its_table() {
+        for (z, p) in [
+            (0.0, 0.5),
+            (1.959_964, 0.025),
+            (3.090_232, 1e-3),
+            (3.719_016, 1e-4),
+            (-1.644_854, 0.95),
+        ] {
+            let got = normal_tail(z);
+            assert!((got - p).abs() <= p * 1e-5, "z {z}: {got} against {p}");
+        }
+        // Impostors of mean 0 and standard deviation 0.1: a threshold of
+        // 0.3 sits 3 deviations out.
+        let impostor: Vec<f32> = (0..1000)
+            .map(|i| if i % 2 == 0 { 0.1 } else { -0.1 })
+            .collect();
+        let far = normal_fit_far(&impostor, 0.3).unwrap();
+        assert!((far - normal_tail(3.0)).abs() < 1e-5, "{far}");
+        assert!(normal_fit_far(&impostor[..99], 0.3).is_none());
+    }
 
     #[test]
     fn parses_pair_lists_and_refuses_bad_rows() {

@@ -132,68 +132,6 @@ pub fn read_verified(dir: &Path, entry: &ModelEntry) -> Result<Vec<u8>, ModelErr
     Ok(bytes)
 }
 
-/// The values of a float32 initializer, if `name` is one.
-fn initializer_f32(graph: &tract_onnx::pb::GraphProto, name: &str) -> Option<Vec<f32>> {
-    let t = graph.initializer.iter().find(|t| t.name == name)?;
-    if t.data_type != tract_onnx::pb::tensor_proto::DataType::Float as i32 {
-        return None;
-    }
-    if !t.float_data.is_empty() {
-        return Some(t.float_data.clone());
-    }
-    if t.raw_data.len() % 4 != 0 {
-        return None;
-    }
-    Some(
-        t.raw_data
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect(),
-    )
-}
-
-/// Model surgery at load time: `PRelu(x, s)` becomes `Max(x, Mul(x, s))`,
-/// the same function wherever every slope is at most 1 (checked; a PRelu
-/// with a larger slope is left alone). tract expands PRelu into three
-/// passes over the tensor (compare, multiply, select); this is two. Returns
-/// the number of nodes rewritten.
-pub fn prelu_as_max(proto: &mut tract_onnx::pb::ModelProto) -> usize {
-    let Some(graph) = proto.graph.as_mut() else {
-        return 0;
-    };
-    let mut nodes = Vec::with_capacity(graph.node.len());
-    let mut rewritten = 0;
-    for node in std::mem::take(&mut graph.node) {
-        let slopes_ok = node.op_type == "PRelu"
-            && node.input.len() == 2
-            && node.output.len() == 1
-            && initializer_f32(graph, &node.input[1])
-                .is_some_and(|s| !s.is_empty() && s.iter().all(|v| *v <= 1.0));
-        if !slopes_ok {
-            nodes.push(node);
-            continue;
-        }
-        let scaled = format!("{}.prelu-scaled", node.output[0]);
-        nodes.push(tract_onnx::pb::NodeProto {
-            name: format!("{}.mul", node.name),
-            op_type: "Mul".into(),
-            input: node.input.clone(),
-            output: vec![scaled.clone()],
-            ..Default::default()
-        });
-        nodes.push(tract_onnx::pb::NodeProto {
-            name: format!("{}.max", node.name),
-            op_type: "Max".into(),
-            input: vec![node.input[0].clone(), scaled],
-            output: node.output.clone(),
-            ..Default::default()
-        });
-        rewritten += 1;
-    }
-    graph.node = nodes;
-    rewritten
-}
-
 /// How tract runs the models: the same for every model of an engine.
 #[derive(Debug, Clone, Default)]
 pub struct Tuning {
@@ -261,7 +199,7 @@ impl Runnable {
         let mut proto = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(load)?;
-        prelu_as_max(&mut proto);
+        super::surgery::prelu_as_max(&mut proto);
         let model = onnx
             .model_for_proto_model(&proto)
             .map_err(load)?

@@ -21,7 +21,7 @@ pub struct FaceArgs {
     /// Decision threshold (cosine similarity; default: the recogniser's own).
     #[arg(long)]
     threshold: Option<f32>,
-    /// Recogniser from models/manifest.json (default: sface when fetched, else mobilefacenet-128).
+    /// Recogniser from models/manifest.json (default: sface when fetched, else mobilefacenet-paddle-128).
     #[arg(long)]
     recogniser: Option<String>,
     /// Grey the live frame like the card photo before comparing.
@@ -33,6 +33,9 @@ pub struct FaceArgs {
     /// Detector input side in pixels (a multiple of 32).
     #[arg(long, default_value_t = FaceSettings::default().detector_size)]
     detector_size: usize,
+    /// Detector input side of a second pass when the first finds no face (0: none).
+    #[arg(long, default_value_t = FaceSettings::default().fallback_detector_size)]
+    fallback_detector_size: usize,
     /// Detector input long side for card photos (a multiple of 32).
     #[arg(long, default_value_t = FaceSettings::default().card_detector_size)]
     card_detector_size: usize,
@@ -107,6 +110,7 @@ fn engine(args: &FaceArgs) -> Result<FaceEngine, Failure> {
         recogniser: args.recogniser.clone(),
         live_as_card: args.live_as_card,
         detector_size: args.detector_size,
+        fallback_detector_size: args.fallback_detector_size,
         card_detector_size: args.card_detector_size,
         refine_size: args.refine_size,
         threads: args.threads,
