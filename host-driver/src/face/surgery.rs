@@ -133,8 +133,11 @@ fn fold_signs(graph: &mut GraphProto, prelu: usize, slopes: &[f32]) -> bool {
         };
         plans.push((node.input[1].clone(), dims, groups));
     }
+    // The new values are all computed before any is written, so a check
+    // that fails leaves the graph as it was.
+    let mut updates: Vec<(String, Vec<f32>)> = Vec::new();
     // The producer: its output channel c (weights and bias) negated.
-    let producer_node = graph.node[producer].clone();
+    let producer_node = &graph.node[producer];
     for name in producer_node.input[1..].iter().filter(|n| !n.is_empty()) {
         let Some(mut values) = initializer_f32(graph, name) else {
             return false;
@@ -148,7 +151,7 @@ fn fold_signs(graph: &mut GraphProto, prelu: usize, slopes: &[f32]) -> bool {
                 chunk.iter_mut().for_each(|v| *v = -*v);
             }
         }
-        set_initializer_f32(graph, name, &values);
+        updates.push((name.clone(), values));
     }
     // Each consumer: the weights reading input channel c negated.
     for (name, dims, groups) in plans {
@@ -168,6 +171,9 @@ fn fold_signs(graph: &mut GraphProto, prelu: usize, slopes: &[f32]) -> bool {
                 values[at..at + kernel].iter_mut().for_each(|v| *v = -*v);
             }
         }
+        updates.push((name, values));
+    }
+    for (name, values) in updates {
         set_initializer_f32(graph, &name, &values);
     }
     true
