@@ -187,20 +187,22 @@ pub fn prelu_as_max(proto: &mut tract_onnx::pb::ModelProto) -> usize {
     let Some(graph) = proto.graph.as_mut() else {
         return 0;
     };
-    let mut rewrite = vec![false; graph.node.len()];
-    for i in 0..graph.node.len() {
-        let node = &graph.node[i];
-        if node.op_type != "PRelu" || node.input.len() != 2 || node.output.len() != 1 {
-            continue;
-        }
-        let Some(slopes) = initializer_f32(graph, &node.input[1]) else {
-            continue;
-        };
-        if slopes.is_empty() || slopes.iter().any(|s| !s.is_finite()) {
-            continue;
-        }
-        rewrite[i] = slopes.iter().all(|s| *s <= 1.0) || fold_signs(graph, i, &slopes);
-    }
+    // Node by node, as folding may change the weights the next one reads.
+    let rewrite: Vec<bool> = (0..graph.node.len())
+        .map(|i| {
+            let node = &graph.node[i];
+            if node.op_type != "PRelu" || node.input.len() != 2 || node.output.len() != 1 {
+                return false;
+            }
+            let Some(slopes) = initializer_f32(graph, &node.input[1]) else {
+                return false;
+            };
+            if slopes.is_empty() || slopes.iter().any(|s| !s.is_finite()) {
+                return false;
+            }
+            slopes.iter().all(|s| *s <= 1.0) || fold_signs(graph, i, &slopes)
+        })
+        .collect();
     let mut nodes = Vec::with_capacity(graph.node.len());
     let mut rewritten = 0;
     for (node, rewrite) in std::mem::take(&mut graph.node).into_iter().zip(rewrite) {
