@@ -225,20 +225,20 @@ fn components(mask: &[bool], w: usize, h: usize, min_area: usize) -> Vec<Compone
     out
 }
 
-/// Fits the card quadrilateral to a component's edge points: the minimum
-/// area rectangle's sides select the points of each edge (corners left out,
-/// they are rounded), a line is fitted to each, and adjacent lines meet at
-/// the corners — so mild perspective is followed.
-fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
-    let pts = &c.edge;
-    let n = pts.len() as f32;
-    let (cx, cy) = pts
-        .iter()
-        .fold((0.0, 0.0), |(sx, sy), p| (sx + p.0 / n, sy + p.1 / n));
-    // Minimum-area bounding rectangle over 1° steps.
+/// The rectangle angles tried: 0° to 90° in half-degree steps (a rectangle
+/// repeats every 90°; the long side is decided afterwards).
+const RECT_STEPS: usize = 180;
+
+fn rect_angle(step: usize) -> f32 {
+    (step as f32).to_radians() * 0.5
+}
+
+/// The minimum-area bounding rectangle of `pts` about (cx, cy): its angle
+/// and its extents (u0, u1, v0, v1) along and across that angle.
+fn min_area_rect(pts: &[(f32, f32)], cx: f32, cy: f32) -> Option<(f32, [f32; 4])> {
     let mut best: Option<(f32, f32, [f32; 4])> = None;
-    for step in 0..180 {
-        let th = (step as f32).to_radians() * 0.5;
+    for step in 0..RECT_STEPS {
+        let th = rect_angle(step);
         let (s, co) = th.sin_cos();
         let (mut u0, mut u1, mut v0, mut v1) = (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
         for p in pts {
@@ -255,7 +255,97 @@ fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
             best = Some((th, area, [u0, u1, v0, v1]));
         }
     }
-    let (mut th, rect_area, [mut u0, mut u1, mut v0, mut v1]) = best?;
+    best.map(|(th, _, e)| (th, e))
+}
+
+/// The rectangle whose four sides gather the most edge points: at each
+/// angle, the densest 3-pixel band of u in each half and of v in each half.
+/// A straight card edge puts hundreds of edge points in one band; a thumb
+/// over a corner, pale enough to join the card's component, spreads its
+/// few over many. This is the fit when the bounding rectangle fails.
+fn densest_sides_rect(pts: &[(f32, f32)], cx: f32, cy: f32) -> Option<(f32, [f32; 4])> {
+    let mut best: Option<(usize, f32, [f32; 4])> = None;
+    let (mut us, mut vs) = (Vec::with_capacity(pts.len()), Vec::with_capacity(pts.len()));
+    for step in 0..RECT_STEPS {
+        let th = rect_angle(step);
+        let (s, co) = th.sin_cos();
+        us.clear();
+        vs.clear();
+        for p in pts {
+            let (dx, dy) = (p.0 - cx, p.1 - cy);
+            us.push(dx * co + dy * s);
+            vs.push(-dx * s + dy * co);
+        }
+        let (Some((lo_u, n0)), Some((hi_u, n1))) =
+            (densest_band(&us, true), densest_band(&us, false))
+        else {
+            continue;
+        };
+        let (Some((lo_v, n2)), Some((hi_v, n3))) =
+            (densest_band(&vs, true), densest_band(&vs, false))
+        else {
+            continue;
+        };
+        let score = n0 + n1 + n2 + n3;
+        if best.is_none_or(|b| score > b.0) {
+            best = Some((score, th, [lo_u, hi_u, lo_v, hi_v]));
+        }
+    }
+    best.map(|(_, th, e)| (th, e))
+}
+
+/// The centre and point count of the densest 3-pixel band of `values` in
+/// their lower (or upper) half.
+fn densest_band(values: &[f32], lower: bool) -> Option<(f32, usize)> {
+    let (min, max) = values
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    if !(max - min).is_finite() || max - min < 8.0 {
+        return None;
+    }
+    let bins = (max - min).ceil() as usize + 1;
+    let mut hist = vec![0usize; bins];
+    for v in values {
+        hist[(v - min) as usize] += 1;
+    }
+    let half = bins / 2;
+    let range = if lower { 1..half } else { half..bins - 1 };
+    range
+        .map(|i| (i, hist[i - 1] + hist[i] + hist[i + 1]))
+        .max_by_key(|(_, n)| *n)
+        .map(|(i, n)| (min + i as f32 + 0.5, n))
+}
+
+/// Fits the card quadrilateral to a component's edge points: a rectangle
+/// selects the points of each edge (corners left out, they are rounded), a
+/// line is fitted to each, and adjacent lines meet at the corners — so mild
+/// perspective is followed. The rectangle is the minimum-area bounding one,
+/// or, where that is not card-shaped (a thumb joined the component), the
+/// one whose sides gather the most edge points.
+fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
+    let pts = &c.edge;
+    let n = pts.len() as f32;
+    let (cx, cy) = pts
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), p| (sx + p.0 / n, sy + p.1 / n));
+    let (th, extents) = min_area_rect(pts, cx, cy)?;
+    quad_from_rect(c, frame_w, (cx, cy), th, extents).or_else(|| {
+        let (th, extents) = densest_sides_rect(pts, cx, cy)?;
+        quad_from_rect(c, frame_w, (cx, cy), th, extents)
+    })
+}
+
+/// The card quadrilateral from a rectangle about `centre` (angle `th`,
+/// extents u0, u1, v0, v1), when the rectangle is card-shaped.
+fn quad_from_rect(
+    c: &Component,
+    frame_w: f32,
+    (cx, cy): (f32, f32),
+    mut th: f32,
+    [mut u0, mut u1, mut v0, mut v1]: [f32; 4],
+) -> Option<Quad> {
+    let pts = &c.edge;
+    let rect_area = (u1 - u0) * (v1 - v0);
     // Make u the long axis.
     if u1 - u0 < v1 - v0 {
         th += std::f32::consts::FRAC_PI_2;
@@ -291,13 +381,15 @@ fn fit_quad(c: &Component, frame_w: f32) -> Option<Quad> {
         let (u, v) = to_uv(p);
         let mid_u = u > u0 + len * 0.12 && u < u1 - len * 0.12;
         let mid_v = v > v0 + wid * 0.15 && v < v1 - wid * 0.15;
-        if mid_u && v - v0 < tol_v {
+        // Distances both ways: a rectangle fitted to the densest sides
+        // leaves a thumb's edge points outside it.
+        if mid_u && (v - v0).abs() < tol_v {
             sides[0].push(*p); // top
-        } else if mid_v && u1 - u < tol_u {
+        } else if mid_v && (u1 - u).abs() < tol_u {
             sides[1].push(*p); // right
-        } else if mid_u && v1 - v < tol_v {
+        } else if mid_u && (v1 - v).abs() < tol_v {
             sides[2].push(*p); // bottom
-        } else if mid_v && u - u0 < tol_u {
+        } else if mid_v && (u - u0).abs() < tol_u {
             sides[3].push(*p); // left
         }
     }

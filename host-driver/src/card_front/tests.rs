@@ -327,6 +327,36 @@ fn a_thumb_on_a_corner_is_read_and_on_a_field_refused() {
     }
 }
 
+/// Frames of the generator where a pale thumb over a corner joins the
+/// card's component, so that its bounding rectangle is not card-shaped
+/// (each was refused as "no card" before the densest-sides fit): the card
+/// is still found, its corners where the generator put them.
+#[test]
+fn a_pale_thumb_joined_to_the_card_does_not_hide_it() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    for seed in [288u64, 511, 543, 598, 787, 821, 842, 896] {
+        let sample = synth::sample(seed, &kit.fonts).expect("a sample");
+        assert!(sample.conditions.thumb.is_some(), "seed {seed}");
+        let luma = geom::Luma::from_frame(&frame(&sample.frame)).expect("a frame");
+        let quad = geom::locate_card(&luma).unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
+        let truth = synth::corners(&sample.conditions, sample.conditions.seed);
+        let length = ((truth[1].0 - truth[0].0).powi(2) + (truth[1].1 - truth[0].1).powi(2)).sqrt();
+        for t in truth {
+            let nearest = quad
+                .0
+                .iter()
+                .map(|q| ((q.0 - t.0).powi(2) + (q.1 - t.1).powi(2)).sqrt())
+                .fold(f32::MAX, f32::min);
+            assert!(
+                nearest < length * 0.03,
+                "seed {seed}: corner {t:?} is {nearest} px from the nearest found"
+            );
+        }
+    }
+}
+
 /// Templates without one font, frames drawn in that font only: the reader
 /// meets a typeface it was not trained on (the real card's face is not a
 /// font we ship). `CARDFRONT_LOFO_ALL` leaves out each font in turn,
