@@ -583,9 +583,10 @@ fn the_detector_input_follows_the_source() {
     let engine = engine(&shared);
     let shapes = engine.detector().shapes();
     // The card photo runs on the 192 square (faster in tract than its
-    // 160×192 portrait), a 4:3 frame on 320×256.
+    // 160×192 portrait), a 4:3 frame on 160×128 first and 320×256 when
+    // that finds no face.
     assert!(!shapes.contains(&(160, 192)), "{shapes:?}");
-    for shape in [(192, 192), (320, 256), (320, 320)] {
+    for shape in [(160, 128), (192, 192), (320, 256), (320, 320)] {
         assert!(shapes.contains(&shape), "{shapes:?}");
     }
     // The card photo found on its own small input matches the square one.
@@ -601,6 +602,44 @@ fn the_detector_input_follows_the_source() {
             "{a:?} vs {b:?}"
         );
     }
+}
+
+#[test]
+fn a_face_too_small_for_the_first_pass_is_found_by_the_fallback() {
+    let shared = need_shared!();
+    let engine = engine(&shared);
+    // A dev photo shrunk into a corner of a large frame: its face is about
+    // 10 pixels wide at the first pass's 160, 20 at the fallback's 320.
+    let photo = image::open(shared.join("faces/dev-card/deepface_p02/deepface_p02_02.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let small = image::imageops::resize(
+        &photo,
+        200,
+        200 * photo.height() / photo.width(),
+        image::imageops::FilterType::Triangle,
+    );
+    let mut canvas = image::RgbImage::from_pixel(1280, 960, image::Rgb([40, 40, 40]));
+    image::imageops::overlay(&mut canvas, &small, 100, 100);
+    let frame = mynareader::face::image::RgbFrame::from_rgb(
+        1280,
+        960,
+        zeroize::Zeroizing::new(canvas.into_raw()),
+    )
+    .unwrap();
+    assert!(engine.detector().detect_at(&frame, 160).unwrap().is_empty());
+    let found = engine.detect(&frame).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let face = found[0];
+    assert!(face.bbox[0] > 100.0 && face.bbox[0] < 300.0, "{face:?}");
+    // Without a fallback the frame has no face.
+    let first_only = FaceEngine::load(FaceSettings {
+        models_dir: Some(shared.join("models")),
+        fallback_detector_size: 0,
+        ..FaceSettings::default()
+    })
+    .unwrap();
+    assert!(first_only.detect(&frame).unwrap().is_empty());
 }
 
 #[test]

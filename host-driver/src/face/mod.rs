@@ -45,7 +45,7 @@ pub struct FaceSettings {
     /// is exported at 640×640 but runs at any multiple of 32. A kiosk frame
     /// holds one large face: 160 finds it, and the refining pass on a crop
     /// around it gives the landmarks their precision back (as accurate on
-    /// both dev sets as 320, at a quarter of the first pass's time).
+    /// both dev sets as 320, at under a third of the first pass's time).
     pub detector_size: usize,
     /// Detector input side of a second first pass when the first finds no
     /// face (a face far from the camera); 0: none.
