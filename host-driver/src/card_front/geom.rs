@@ -503,6 +503,28 @@ pub struct Band {
     pub px: Zeroizing<Vec<f32>>,
 }
 
+/// An unsharp mask: the band plus `amount` times its difference from a
+/// 3×3 box blur of itself.
+pub fn sharpen(band: &Band, amount: f32) -> Band {
+    let (w, h) = (band.w, band.h);
+    let mut px = Zeroizing::new(vec![0f32; w * h]);
+    for y in 0..h {
+        for x in 0..w {
+            let mut sum = 0.0;
+            let mut n = 0.0;
+            for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                    sum += band.px[yy * w + xx];
+                    n += 1.0;
+                }
+            }
+            let v = band.px[y * w + x];
+            px[y * w + x] = (v + amount * (v - sum / n)).clamp(0.0, 255.0);
+        }
+    }
+    Band { w, h, px }
+}
+
 /// Samples the card through its homography.
 pub struct Rectifier<'a> {
     luma: &'a Luma,
