@@ -36,6 +36,13 @@ pub struct Heads<'a> {
     pub kps: &'a [f32],
 }
 
+impl Detection {
+    /// The box's area: the largest face is the patient's.
+    pub fn area(&self) -> f32 {
+        self.bbox[2] * self.bbox[3]
+    }
+}
+
 /// Decodes the heads of a `width`×`height` input into detections above
 /// `threshold`, in input coordinates.
 pub fn decode(width: usize, height: usize, heads: &[Heads<'_>], threshold: f32) -> Vec<Detection> {

@@ -395,7 +395,7 @@ impl FaceEngine {
         let largest = |found: Vec<Detection>| {
             found
                 .into_iter()
-                .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
+                .max_by(|a, b| a.area().total_cmp(&b.area()))
         };
         let first = largest(found).ok_or(FaceError::NoFace)?;
         let side = first.bbox[2].max(first.bbox[3]) * 2.0;
@@ -467,7 +467,7 @@ impl FaceEngine {
         let detection = self.locate_among(live, faces.clone(), size)?;
         if let Some(largest) = faces
             .iter_mut()
-            .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))
+            .max_by(|a, b| a.area().total_cmp(&b.area()))
         {
             *largest = detection;
         }

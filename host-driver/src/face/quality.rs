@@ -72,9 +72,7 @@ pub fn check_geometry(
     faces: &[Detection],
     limits: &QualityLimits,
 ) -> Option<Hint> {
-    let largest = faces
-        .iter()
-        .max_by(|a, b| (a.bbox[2] * a.bbox[3]).total_cmp(&(b.bbox[2] * b.bbox[3])))?;
+    let largest = faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()))?;
     let size = |f: &Detection| (f.bbox[2].max(0.0) * f.bbox[3].max(0.0)).sqrt();
     let largest_size = size(largest);
     if faces
