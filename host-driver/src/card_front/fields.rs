@@ -868,6 +868,14 @@ fn find<T: PartialEq + Zeroize>(
                     .count()
             })
             .collect();
+        if let Ok(dir) = std::env::var("CARDFRONT_DUMP") {
+            let mut buf = format!("P5 {} {} 255\n", band.w, band.h).into_bytes();
+            buf.extend(ink.iter().map(|v| 255 - (v * 255.0) as u8));
+            let _ = std::fs::write(format!("{dir}/ink-{}x{}.pgm", band.w, band.h), &buf);
+            let mut buf = format!("P5 {} {} 255\n", band.w, band.h).into_bytes();
+            buf.extend(band.px.iter().map(|v| v.clamp(0.0, 255.0) as u8));
+            let _ = std::fs::write(format!("{dir}/band-{}x{}.pgm", band.w, band.h), &buf);
+        }
         eprintln!(
             " band {}x{} lines {:?} rows {:?}",
             band.w,
@@ -926,6 +934,10 @@ fn agreeing(a: f32, b: f32) -> f32 {
     (hi + (1.0 - hi) * lo * 0.5).min(1.0)
 }
 
+/// How much more than the best font a font's cost on the date lines may
+/// be for the code to be read in it too.
+const FONT_TIE: f32 = 0.3;
+
 /// Confidence under which a date line is read again in the card's font.
 const CARD_FONT_BELOW: f32 = 0.5;
 
@@ -959,20 +971,39 @@ pub(super) fn read_fields(
     });
     let birth = birth.ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
     let expiry = expiry.ok_or(Refusal::FieldMissing(FieldKind::Expiry))?;
-    // The card's font: the one that explains the birth and expiry lines
-    // best. The code has no grammar to check it, so it is read against
-    // that font alone, where a blurred 6 need not also be far from every
-    // other font's 8.
-    let font = birth
+    // The card's font: the one that explains all three lines best. The
+    // birth and expiry lines name the candidates, every font within
+    // `FONT_TIE` of the best (two typefaces can be near twins). The code,
+    // which no grammar checks, is read against each candidate alone, where
+    // a blurred 6 need not also be far from every other font's 8; the font
+    // whose three lines cost least decides, and its code read is kept.
+    let dates: Vec<f32> = birth
         .font_cost
         .iter()
         .zip(expiry.font_cost.iter())
         .map(|(a, b)| a + b)
-        .enumerate()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .and_then(|(i, _)| u8::try_from(i).ok());
-    let code = find(model, &Grammar::code(), &bands[2], code_of, font)
-        .ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+        .collect();
+    let best = dates.iter().copied().fold(f32::INFINITY, f32::min);
+    let mut chosen: Option<(f32, u8, FieldRead<[u8; 4]>)> = None;
+    for (i, &cost) in dates.iter().enumerate() {
+        let Ok(font) = u8::try_from(i) else { break };
+        if cost > best + FONT_TIE {
+            continue;
+        }
+        let Some(code) = find(model, &Grammar::code(), &bands[2], code_of, Some(font)) else {
+            continue;
+        };
+        let total = cost + code.font_cost.get(i).copied().unwrap_or(f32::INFINITY);
+        if chosen.as_ref().is_none_or(|(t, _, _)| total < *t) {
+            chosen = Some((total, font, code));
+        }
+    }
+    let (_, font, code) = chosen.ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    let font = Some(font);
+    #[cfg(test)]
+    if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+        eprintln!(" font {font:?} dates {dates:?}");
+    }
     // A date line not sure enough against every font is read once more
     // against the card's font alone, as the code always is: a blurred 0
     // need then only be nearer that font's 0 than its 6 and 8, not also
