@@ -856,6 +856,7 @@ fn find<T: PartialEq + Zeroize>(
     band: &Band,
     interpret: impl Fn(&Spelled) -> Option<FieldRead<T>>,
     only: Option<u8>,
+    split: f32,
 ) -> Option<FieldRead<T>> {
     let ink = ink_map(band);
     let mut found: Option<FieldRead<T>> = None;
@@ -885,65 +886,57 @@ fn find<T: PartialEq + Zeroize>(
             rows
         );
     }
-    // Run-together glyphs wider than `split` line heights are cut at their
-    // faintest column before the grammar sees them (it may join the parts
-    // again). A field not found is looked for once more with narrower
-    // cuts: small print under blur runs two digits of a year together.
-    for (pass, split) in [SPLIT_WIDTH, SPLIT_SECOND].into_iter().enumerate() {
-        if pass > 0 && found.is_some() {
-            break;
+    for line in lines(&ink, band.w, band.h) {
+        let Some(mut read) = read_line(model, grammar, ink.as_slice(), band.w, line, only, split)
+        else {
+            continue;
+        };
+        #[cfg(test)]
+        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+            // Test frames only: generated cards, not a patient's.
+            let text: String = read.guesses.iter().map(Guess::char).collect();
+            let conf: Vec<String> = read
+                .guesses
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{:.2}[{:.3} {:.3} {:.3} {:.1}]",
+                        g.confidence(),
+                        g.dist,
+                        g.runner_up,
+                        g.outside,
+                        g.judged
+                    )
+                })
+                .collect();
+            eprintln!("  line {line:?}: {text} {}", conf.join(" "));
         }
-        for line in lines(&ink, band.w, band.h) {
-            let Some(mut read) =
-                read_line(model, grammar, ink.as_slice(), band.w, line, only, split)
-            else {
-                continue;
-            };
-            #[cfg(test)]
-            if std::env::var_os("CARDFRONT_DEBUG").is_some() {
-                // Test frames only: generated cards, not a patient's.
-                let text: String = read.guesses.iter().map(Guess::char).collect();
-                let conf: Vec<String> = read
-                    .guesses
-                    .iter()
-                    .map(|g| {
-                        format!(
-                            "{:.2}[{:.3} {:.3} {:.3} {:.1}]",
-                            g.confidence(),
-                            g.dist,
-                            g.runner_up,
-                            g.outside,
-                            g.judged
-                        )
-                    })
-                    .collect();
-                eprintln!("  line {line:?}: {text} {}", conf.join(" "));
-            }
-            let spelled = spell(grammar, &read);
-            let Some(mut field) = interpret(&spelled) else {
-                continue;
-            };
-            field.font_cost = std::mem::take(&mut read.font_cost);
-            if field.anchors < ANCHOR_ACCEPT {
-                continue;
-            }
-            match &found {
-                Some(prev) if prev.value != field.value => return None,
-                Some(prev) if prev.confidence() >= field.confidence() => {}
-                _ => found = Some(field),
-            }
+        let spelled = spell(grammar, &read);
+        let Some(mut field) = interpret(&spelled) else {
+            continue;
+        };
+        field.font_cost = std::mem::take(&mut read.font_cost);
+        if field.anchors < ANCHOR_ACCEPT {
+            continue;
+        }
+        match &found {
+            Some(prev) if prev.value != field.value => return None,
+            Some(prev) if prev.confidence() >= field.confidence() => {}
+            _ => found = Some(field),
         }
     }
     found
 }
 
-/// Width, in line heights, above which a run of ink is cut in two before
-/// the grammar reads it.
-const SPLIT_WIDTH: f32 = 0.8;
+/// Width, in line heights, above which a run of ink is cut in two at its
+/// faintest column before the grammar reads it (which may join the parts
+/// again).
+pub(super) const SPLIT_WIDTH: f32 = 0.8;
 
-/// The narrower cut of the second look for a field not found (0.45–0.55
-/// measured alike: +1 exact of 1,000 frames, no wrong read).
-const SPLIT_SECOND: f32 = 0.55;
+/// The narrower cut of the last look for a field not found: small print
+/// under blur runs two digits of a year together (0.45–0.55 measured
+/// alike).
+pub(super) const SPLIT_NARROW: f32 = 0.55;
 
 /// Confidence of a value read twice, on two lines (the month and day of
 /// the birth and of the expiry): both reads would have to be wrong in the
@@ -974,19 +967,22 @@ fn in_card_font<T: Zeroize>(
     again().unwrap_or(first)
 }
 
-/// Reads and checks the three fields.
+/// Reads and checks the three fields, cutting run-together glyphs wider
+/// than `split` line heights.
 pub(super) fn read_fields(
     model: &GlyphModel,
     settings: &CardFrontSettings,
     bands: &[Band; 3],
     upside_down: bool,
+    split: f32,
 ) -> Result<FrontRead, Refusal> {
     // The birth and expiry lines on two threads: a kiosk has at least
     // two cores, and the read is most of a frame's time.
     let expiry_grammar = Grammar::expiry(settings.expiry_years);
     let (birth, expiry) = std::thread::scope(|scope| {
-        let expiry = scope.spawn(|| find(model, &expiry_grammar, &bands[1], expiry_of, None));
-        let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None);
+        let expiry =
+            scope.spawn(|| find(model, &expiry_grammar, &bands[1], expiry_of, None, split));
+        let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None, split);
         (birth, expiry.join().ok().flatten())
     });
     let birth = birth.ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
@@ -1010,7 +1006,14 @@ pub(super) fn read_fields(
         if cost > best + FONT_TIE {
             continue;
         }
-        let Some(code) = find(model, &Grammar::code(), &bands[2], code_of, Some(font)) else {
+        let Some(code) = find(
+            model,
+            &Grammar::code(),
+            &bands[2],
+            code_of,
+            Some(font),
+            split,
+        ) else {
             continue;
         };
         let total = cost + code.font_cost.get(i).copied().unwrap_or(f32::INFINITY);
@@ -1030,10 +1033,10 @@ pub(super) fn read_fields(
     // far from every other font's (+10 exact of 1,000 frames, no wrong
     // read, none with a font left out of training).
     let birth = in_card_font(birth, || {
-        find(model, &Grammar::birth(), &bands[0], birth_of, font)
+        find(model, &Grammar::birth(), &bands[0], birth_of, font, split)
     });
     let expiry = in_card_font(expiry, || {
-        find(model, &expiry_grammar, &bands[1], expiry_of, font)
+        find(model, &expiry_grammar, &bands[1], expiry_of, font, split)
     });
     let b = birth.value;
     let e = expiry.value;

@@ -342,13 +342,20 @@ impl CardFrontReader {
         ];
         times.rectify_ms = t1.elapsed().as_secs_f64() * 1e3;
         let t2 = std::time::Instant::now();
-        let mut result = fields::read_fields(&self.model, &self.settings, &bands, upside_down);
+        let read = |bands: &[geom::Band; 3], split| {
+            fields::read_fields(&self.model, &self.settings, bands, upside_down, split)
+        };
+        let mut result = read(&bands, fields::SPLIT_WIDTH);
         // A field not found is mostly small print under blur, where the
-        // line's characters run together: one more look, sharpened. The
-        // second read passes the same confidence and plausibility checks.
+        // line's characters run together: one more look, sharpened, and a
+        // last one that cuts narrower runs of ink. Each passes the same
+        // confidence and plausibility checks.
         if matches!(result, Err(Refusal::FieldMissing(_))) {
             let sharp = bands.each_ref().map(|b| geom::sharpen(b, SHARPEN_AMOUNT));
-            result = fields::read_fields(&self.model, &self.settings, &sharp, upside_down);
+            result = read(&sharp, fields::SPLIT_WIDTH);
+        }
+        if matches!(result, Err(Refusal::FieldMissing(_))) {
+            result = read(&bands, fields::SPLIT_NARROW);
         }
         times.read_ms = t2.elapsed().as_secs_f64() * 1e3;
         result
