@@ -870,6 +870,8 @@ fn find<T: PartialEq + Zeroize>(
                     .count()
             })
             .collect();
+        // Test builds only, on generated cards: the band and its ink map
+        // as images, to see why a line was not found.
         if let Ok(dir) = std::env::var("CARDFRONT_DUMP") {
             let mut buf = format!("P5 {} {} 255\n", band.w, band.h).into_bytes();
             buf.extend(ink.iter().map(|v| 255 - (v * 255.0) as u8));

@@ -117,11 +117,11 @@ fn generated_frames_are_read_exactly_or_refused() {
     assert_eq!(wrong, 0, "confident wrong 照合番号B");
     // The target is 98% exact; on the full spec §5 mix (small
     // cards with blur σ 1.5, 6 px motion, glare, 30% exposure, JPEG 40)
-    // this reader reads 91% exactly at its threshold (27 of the default 30
-    // frames, 178 of seeds 0..200, 910 of seeds 0..1000) with no wrong
+    // this reader reads 93.5% exactly at its threshold (29 of the default
+    // 30 frames, 185 of seeds 0..200, 935 of seeds 0..1000) with no wrong
     // read, and refuses the rest. This floor guards against regressions;
     // raise it as the reader improves.
-    assert!(right * 100 >= n * 80, "only {right} of {n} read");
+    assert!(right * 100 >= n * 90, "only {right} of {n} read");
 }
 
 fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRead, Refusal> {
