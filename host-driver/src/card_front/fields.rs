@@ -9,6 +9,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::geom::Band;
 use super::glyph::{class_index, features, GlyphModel, Guess, Ink, Scores};
+use super::render;
 use super::{CardFrontSettings, FieldKind, FrontRead, Refusal, WesternBirthRule};
 
 /// A Japanese era (元号).
@@ -420,6 +421,10 @@ struct Back {
 
 const FROM_START: u32 = u32::MAX;
 
+/// Confidence under which a digit read in the card's font is drawn and
+/// compared ([`render`]).
+const RENDER_BELOW: f32 = 0.5;
+
 /// Segments and reads a line under a grammar: ink columns give atoms
 /// (glyphs that touch are cut at their faintest column, kanji such as 明
 /// fall apart into pieces), and a dynamic programme over (atom, grammar
@@ -428,12 +433,13 @@ const FROM_START: u32 = u32::MAX;
 fn read_line(
     model: &GlyphModel,
     grammar: &Grammar,
+    band: &Band,
     ink: &[f32],
-    w: usize,
     (y0, y1): (usize, usize),
     only: Option<u8>,
     split: f32,
 ) -> Option<LineRead> {
+    let (w, luma) = (band.w, band.px.as_slice());
     // Widths are judged against a line of kanji (the templates' 年); a line
     // of digits alone is only as tall as a digit. The classifier's height
     // feature keeps the measured height: on the code line every digit then
@@ -636,13 +642,18 @@ fn read_line(
     let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
     let mut centres = Vec::with_capacity(path.len());
     let mut font_cost = Zeroizing::new(vec![0f32; model.font_count()]);
+    // Digits in a slot of several (what the grammar cannot check).
+    let digit_slot = |node: u16| {
+        let allowed = &grammar.nodes[usize::from(node)].allowed;
+        allowed.len() > 1 && allowed.iter().all(|&c| c < 10)
+    };
     for &(node, start, len) in path.iter() {
         let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
             return None;
         };
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         let mut g = scores.best_of(allowed)?;
-        if allowed.len() > 1 && allowed.iter().all(|&c| c < 10) {
+        if digit_slot(node) {
             // The discriminant decides the digit; the template distance
             // to that digit still says whether the glyph is a digit at all.
             if let Some(v) = model.judge_digit(&scores.features, allowed, only) {
@@ -654,12 +665,54 @@ fn read_line(
                 }
             }
         }
-        for (font, c) in font_cost.iter_mut().enumerate() {
-            *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
-        }
         nodes.push(node);
         guesses.push(g);
         centres.push((atoms[start].0 + atoms[start + len - 1].1) as f32 / 2.0);
+    }
+    // In the card's font, a line with a digit in doubt has its digits
+    // drawn and compared: every digit not fully sure, not only the one in
+    // doubt, so that a second witness also checks the digits that were
+    // sure enough alone.
+    let face = only.and_then(|f| model.face(f));
+    let in_doubt = nodes
+        .iter()
+        .zip(guesses.iter())
+        .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
+    if let (Some(face), true) = (face, in_doubt) {
+        for (&(node, start, len), g) in path.iter().zip(guesses.iter_mut()) {
+            if !digit_slot(node) || g.confidence() >= 1.0 {
+                continue;
+            }
+            let allowed = &grammar.nodes[usize::from(node)].allowed;
+            let span = (atoms[start].0, atoms[start + len - 1].1);
+            let Some(r) = render::judge(face, ink, luma, w, span, (y0, y1), allowed) else {
+                continue;
+            };
+            let c = r.confidence();
+            if r.digit == g.class {
+                g.rendered = c;
+            } else if c > g.confidence() {
+                let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
+                    return None;
+                };
+                g.class = r.digit;
+                g.dist = scores.dist(usize::from(r.digit));
+                g.judged = 0.0;
+                g.rendered = c * super::glyph::OVERRULED;
+            } else {
+                // Two witnesses disagree: the classifier's digit stands,
+                // with the rendering's doubt.
+                g.contradicted = c;
+            }
+        }
+    }
+    for (&(_, start, len), g) in path.iter().zip(guesses.iter()) {
+        let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
+            return None;
+        };
+        for (font, c) in font_cost.iter_mut().enumerate() {
+            *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
+        }
     }
     Some(LineRead {
         nodes,
@@ -889,7 +942,7 @@ fn find<T: PartialEq + Zeroize>(
         );
     }
     for line in lines(&ink, band.w, band.h) {
-        let Some(mut read) = read_line(model, grammar, ink.as_slice(), band.w, line, only, split)
+        let Some(mut read) = read_line(model, grammar, band, ink.as_slice(), line, only, split)
         else {
             continue;
         };
@@ -902,12 +955,13 @@ fn find<T: PartialEq + Zeroize>(
                 .iter()
                 .map(|g| {
                     format!(
-                        "{:.2}[{:.3} {:.3} {:.3} {:.1}]",
+                        "{:.2}[{:.3} {:.3} {:.3} {:.1} {:.2}]",
                         g.confidence(),
                         g.dist,
                         g.runner_up,
                         g.outside,
-                        g.judged
+                        g.judged,
+                        g.rendered
                     )
                 })
                 .collect();

@@ -55,6 +55,9 @@ pub struct GlyphModel {
     fonts: usize,
     /// The digit discriminant (`None` untrained).
     digits: Option<DigitDiscriminant>,
+    /// The trained fonts themselves, to draw a digit in the card's font
+    /// ([`super::render`]).
+    faces: Vec<fontdue::Font>,
 }
 
 /// Classes compared in full after the prototype stage.
@@ -288,6 +291,8 @@ impl Scores {
             runner_up: runner_up.min(2.0),
             outside: outside.min(2.0),
             judged: -1.0,
+            rendered: -1.0,
+            contradicted: 0.0,
         })
     }
 }
@@ -308,6 +313,13 @@ pub struct Guess {
     /// The digit discriminant's margin for this class over the next
     /// allowed digit; negative when not judged (a kanji, a one-digit slot).
     pub judged: f32,
+    /// The rendering's confidence in this class ([`super::render`]);
+    /// negative when it did not judge.
+    pub rendered: f32,
+    /// The rendering's confidence in another digit, which it was not
+    /// sure enough of to overrule this one (0 when it agreed or did not
+    /// judge).
+    pub contradicted: f32,
 }
 
 impl Guess {
@@ -350,7 +362,19 @@ impl Guess {
         } else {
             margin.clamp(0.0, 1.0)
         };
-        margin * near * foreign
+        let classified = margin * near * foreign * (1.0 - self.contradicted.clamp(0.0, 1.0));
+        if self.rendered >= 0.0 {
+            // The drawing in the card's font is a witness of its own: its
+            // fit already says the glyph is this digit, so only the
+            // foreign check still applies. A drawing that agrees but is
+            // not sure of it also lowers the classifier's credit: in a
+            // typeface unlike any trained one the classifier can be sure
+            // and wrong, the drawing then fits no digit well.
+            let rendered = self.rendered.min(1.0);
+            (classified * (RENDER_DOUBT + (1.0 - RENDER_DOUBT) * rendered)).max(rendered * foreign)
+        } else {
+            classified
+        }
     }
 }
 
@@ -361,6 +385,9 @@ const DISCRIMINANT_MARGIN: f32 = 180.0;
 /// Template distance up to which a judged digit gets full credit (sure
 /// reads of trained fonts sit at 0.05–0.17).
 const JUDGED_NEAR: f32 = 0.18;
+/// Share of a digit's classifier confidence kept when its drawing
+/// agrees with no confidence at all ([`Guess::confidence`]).
+const RENDER_DOUBT: f32 = 0.4;
 /// Share of the discriminant's margin kept when the templates preferred
 /// another digit: it is then the only witness.
 pub(super) const OVERRULED: f32 = 0.5;
@@ -373,12 +400,18 @@ impl GlyphModel {
             prototypes: Vec::new(),
             fonts: 0,
             digits: None,
+            faces: Vec::new(),
         }
     }
 
     /// The digit discriminant's verdict on a glyph in a digit slot.
     pub fn judge_digit(&self, f: &Features, allowed: &[u8], font: Option<u8>) -> Option<Verdict> {
         self.digits.as_ref()?.judge(&f.feat, allowed, font)
+    }
+
+    /// Trained font `font`, to draw glyphs in.
+    pub(super) fn face(&self, font: u8) -> Option<&fontdue::Font> {
+        self.faces.get(usize::from(font))
     }
 
     /// Number of fonts the model was trained on.
@@ -417,6 +450,7 @@ impl GlyphModel {
         let mut templates = Vec::new();
         let mut font_index: u8 = 0;
         let mut extra_digits: Vec<(u8, u8, [f32; FEAT])> = Vec::new();
+        let mut faces = Vec::new();
         for bytes in fonts {
             let Ok(font) =
                 fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default())
@@ -475,6 +509,7 @@ impl GlyphModel {
                     }
                 }
             }
+            faces.push(font);
             font_index += 1;
         }
         let mut prototypes: Vec<(Template, f32)> = Vec::new();
@@ -515,6 +550,7 @@ impl GlyphModel {
             prototypes,
             fonts: usize::from(font_index),
             digits,
+            faces,
         }
     }
 
@@ -710,6 +746,8 @@ mod tests {
             runner_up,
             outside,
             judged,
+            rendered: -1.0,
+            contradicted: 0.0,
         }
     }
 

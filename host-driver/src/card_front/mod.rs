@@ -27,6 +27,7 @@ pub mod fields;
 pub mod fonts;
 pub mod geom;
 pub mod glyph;
+mod render;
 
 use zeroize::Zeroizing;
 

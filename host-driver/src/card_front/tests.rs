@@ -421,6 +421,21 @@ fn a_field_not_found_gets_a_last_look_with_narrower_cuts() {
     assert_eq!(read_seeds(kit, &[597, 787]), (2, 0));
 }
 
+/// Frames of the generator (small cards under blur, motion smear) whose
+/// code or date digits the classifier was not sure of: drawn in the card's
+/// font, blurred and smeared like the band, one digit fits and its rivals
+/// do not. Each was refused ("not sure") without the drawing.
+#[test]
+fn a_digit_in_doubt_is_judged_by_its_drawing_in_the_cards_font() {
+    let Some(kit) = kit() else {
+        return;
+    };
+    let seeds = [52, 61, 66, 73, 147, 184, 228, 244, 247, 278];
+    let (right, wrong) = read_seeds(kit, &seeds);
+    assert_eq!(wrong, 0);
+    assert!(right >= 8, "{right} of {} read", seeds.len());
+}
+
 #[test]
 fn sharpening_steepens_an_edge_and_leaves_flat_ground() {
     // A blurred step: 50 → 200 over four columns.
@@ -496,6 +511,10 @@ fn an_unseen_font_gives_no_wrong_read() {
                         files[f].0,
                         read.confidence()
                     );
+                    if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+                        // A generated card's digits, to see which field.
+                        eprintln!("  read {} printed {}", b_of(&read), s.spec.collation_b());
+                    }
                     dump(&format!("lofo-wrong-{}-{seed}", files[f].0), &s.frame);
                 }
                 Err(_) => {}

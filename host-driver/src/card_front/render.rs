@@ -1,0 +1,411 @@
+//! Digits judged by rendering (analysis by synthesis): a digit glyph the
+//! classifier is not sure of is compared, pixel by pixel, with every
+//! allowed digit drawn in the card's font at the glyph's height and blurred
+//! as much as the band is. Owns only that comparison.
+//!
+//! Why: the classifier's features normalise a glyph to its ink box and
+//! compare shapes, which under blur on small print leaves a 6, an 8 and a
+//! 3 close together. Drawing the candidates in the font the card was
+//! printed in and blurring them the same way models the blur instead of
+//! fighting it: of a blurred 6 and a blurred 8, only one fits the pixels.
+//! Its verdict counts only when the best drawing fits the glyph closely (a
+//! typeface unlike the card's fits no digit well).
+
+use zeroize::Zeroizing;
+
+/// Scales of the drawing against the glyph's measured height besides 1
+/// (blur and the ink threshold move the measured height a little).
+const SCALES: [f32; 2] = [0.94, 1.06];
+/// Blurs tried, as a share of the glyph's height (σ): sharp print on a
+/// large card to a small card under the strongest defocus.
+const SIGMAS: [f32; 5] = [0.02, 0.05, 0.08, 0.11, 0.14];
+/// Horizontal motion smears tried, as a share of the glyph's height (the
+/// card slides along the tray: spec §5, up to half a small card's line).
+const MOTIONS: [f32; 4] = [0.0, 0.15, 0.3, 0.45];
+/// Horizontal and vertical shifts tried around the centroid match (pixels).
+const SHIFT_X: i32 = 2;
+const SHIFT_Y: i32 = 1;
+/// Margin of band pixels kept around the glyph's columns.
+const PAD: usize = 3;
+
+/// The rendering's verdict on one glyph.
+pub(super) struct Rendered {
+    /// The digit whose drawing fits best.
+    pub digit: u8,
+    /// Its fit (normalised cross-correlation, up to 1).
+    pub fit: f32,
+    /// The best fit of any other allowed digit.
+    pub rival: f32,
+}
+
+/// The fit at and above which the best drawing counts fully, and the fit
+/// under which it does not count (a typeface unlike the card's).
+const FIT_SURE: f32 = 0.92;
+const FIT_LOW: f32 = 0.8;
+/// The [`Rendered::ratio`] that counts as a sure digit.
+const RATIO_SURE: f32 = 2.0;
+
+impl Rendered {
+    /// Confidence (0..1): how much better the best digit fits than its
+    /// rival, scaled down for a poor fit.
+    pub fn confidence(&self) -> f32 {
+        let margin = ((self.ratio() - 1.0) / (RATIO_SURE - 1.0)).clamp(0.0, 1.0);
+        let fit = ((self.fit - FIT_LOW) / (FIT_SURE - FIT_LOW)).clamp(0.0, 1.0);
+        margin * fit
+    }
+
+    /// How many times more of the glyph the rival leaves unexplained than
+    /// the best digit: 1 is a tie.
+    pub fn ratio(&self) -> f32 {
+        (1.0 - self.rival).max(1e-4) / (1.0 - self.fit).max(1e-4)
+    }
+}
+
+/// A window of the band's ink map around one glyph (a picture of a read
+/// digit: wiped on drop).
+struct Window {
+    w: usize,
+    h: usize,
+    px: Zeroizing<Vec<f32>>,
+    sum: f64,
+    sumsq: f64,
+    /// Ink centroid.
+    cx: f32,
+    cy: f32,
+}
+
+/// Judges the glyph whose ink spans columns `span` of the text line `line`
+/// of a band (its ink map and its luma, `w` wide) among the `allowed`
+/// digits drawn in `font`; `None` when the glyph has too little ink to
+/// judge. The drawing is compared with the luma, which is linear in the
+/// ink's coverage (the ink map is not: it is rescaled and clipped).
+pub(super) fn judge(
+    font: &fontdue::Font,
+    ink: &[f32],
+    luma: &[f32],
+    w: usize,
+    span: (usize, usize),
+    line: (usize, usize),
+    allowed: &[u8],
+) -> Option<Rendered> {
+    // The glyph's own rows: its height sets the drawing's size.
+    let h = ink.len() / w.max(1);
+    if luma.len() != ink.len() {
+        return None;
+    }
+    let (gx0, gx1) = span;
+    let ry0 = line.0.saturating_sub(2);
+    let ry1 = (line.1 + 2).min(h);
+    let rows: Vec<usize> = (ry0..ry1)
+        .filter(|&y| ink[y * w + gx0..y * w + gx1].iter().any(|&v| v > 0.5))
+        .collect();
+    let (&top, &bottom) = (rows.first()?, rows.last()?);
+    let gh = (bottom + 1 - top) as f32;
+    if gh < 5.0 {
+        return None;
+    }
+    let win = window(luma, w, h, span, (top, bottom + 1))?;
+    // Every allowed digit, half and full width, as the font draws it.
+    let mut shapes: Vec<(u8, char, f32)> = Vec::new();
+    for &d in allowed.iter().filter(|&&d| d < 10) {
+        for c in [
+            char::from(b'0' + d),
+            char::from_u32('０' as u32 + u32::from(d)).unwrap_or('0'),
+        ] {
+            let unit = font.metrics(c, 100.0).bounds.height / 100.0;
+            if font.lookup_glyph_index(c) != 0 && unit > 0.0 {
+                shapes.push((d, c, gh / unit));
+            }
+        }
+    }
+    let mut best = [f32::NEG_INFINITY; 10];
+    // First every blur at the measured size: the blur that lets some digit
+    // fit best is the band's. Then the other sizes at that blur.
+    let mut blur = (f32::NEG_INFINITY, 0.3, 0.0);
+    let drawn: Vec<(u8, usize, usize, Vec<f32>)> = shapes
+        .iter()
+        .filter_map(|&(d, c, px)| {
+            let (m, cov) = font.rasterize(c, px);
+            (m.width > 0 && m.height > 0).then(|| {
+                let cov = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+                (d, m.width, m.height, cov)
+            })
+        })
+        .collect();
+    for sigma in SIGMAS {
+        for motion in MOTIONS {
+            let (sigma, motion) = ((gh * sigma).max(0.3), gh * motion);
+            for (d, mw, mh, cov) in &drawn {
+                let (bw, bh, model) = blurred(cov, *mw, *mh, sigma, motion);
+                let fit = best_fit(&win, &model, bw, bh);
+                let slot = &mut best[usize::from(*d)];
+                *slot = slot.max(fit);
+                if fit > blur.0 {
+                    blur = (fit, sigma, motion);
+                }
+            }
+        }
+    }
+    for &(d, c, px) in &shapes {
+        for s in SCALES {
+            let (m, cov) = font.rasterize(c, px * s);
+            if m.width == 0 || m.height == 0 {
+                continue;
+            }
+            let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+            let (bw, bh, model) = blurred(&cov, m.width, m.height, blur.1, blur.2);
+            let slot = &mut best[usize::from(d)];
+            *slot = slot.max(best_fit(&win, &model, bw, bh));
+        }
+    }
+    let mut order: Vec<u8> = allowed.iter().copied().filter(|&d| d < 10).collect();
+    order.sort_by(|&a, &b| best[usize::from(b)].total_cmp(&best[usize::from(a)]));
+    let digit = *order.first()?;
+    let fit = best[usize::from(digit)];
+    let rival = order.get(1).map_or(-1.0, |&d| best[usize::from(d)]);
+    #[cfg(test)]
+    if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+        // Test builds only, on generated cards.
+        eprintln!(
+            "   drawn: {digit} fit {fit:.3} rival {rival:.3} blur {:.1}/{:.1} h {gh}",
+            blur.1, blur.2
+        );
+    }
+    fit.is_finite().then_some(Rendered { digit, fit, rival })
+}
+
+/// The darkness (255 − luma) around a glyph, with its sums and ink
+/// centroid.
+fn window(
+    luma: &[f32],
+    w: usize,
+    h: usize,
+    (gx0, gx1): (usize, usize),
+    (top, bottom): (usize, usize),
+) -> Option<Window> {
+    let x0 = gx0.saturating_sub(PAD);
+    let x1 = (gx1 + PAD).min(w);
+    let y0 = top.saturating_sub(PAD);
+    let y1 = (bottom + PAD).min(h);
+    let (ww, wh) = (x1.checked_sub(x0)?, y1.checked_sub(y0)?);
+    let mut px = Zeroizing::new(vec![0f32; ww * wh]);
+    for y in 0..wh {
+        for x in 0..ww {
+            px[y * ww + x] = 255.0 - luma[(y0 + y) * w + x0 + x];
+        }
+    }
+    // The centroid of the ink above the paper (the window's faintest).
+    let paper = px.iter().copied().fold(f32::INFINITY, f32::min);
+    let (mut sum, mut sumsq, mut ink, mut mx, mut my) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    for y in 0..wh {
+        for x in 0..ww {
+            let v = px[y * ww + x];
+            sum += f64::from(v);
+            sumsq += f64::from(v) * f64::from(v);
+            let a = f64::from(v - paper);
+            ink += a;
+            mx += a * x as f64;
+            my += a * y as f64;
+        }
+    }
+    if ink <= 1e-3 {
+        return None;
+    }
+    Some(Window {
+        w: ww,
+        h: wh,
+        px,
+        sum,
+        sumsq,
+        cx: (mx / ink) as f32,
+        cy: (my / ink) as f32,
+    })
+}
+
+/// A drawn glyph's coverage blurred by `sigma` and smeared by `motion`
+/// pixels, padded so the blurred rim fits.
+fn blurred(cov: &[f32], w: usize, h: usize, sigma: f32, motion: f32) -> (usize, usize, Vec<f32>) {
+    let r = (sigma * 2.5).ceil().max(1.0) as usize;
+    let k: Vec<f32> = (0..=2 * r)
+        .map(|i| {
+            let x = i as f32 - r as f32;
+            (-(x * x) / (2.0 * sigma * sigma)).exp()
+        })
+        .collect();
+    // The horizontal kernel: the Gaussian smeared over `motion` pixels.
+    let smear = (motion.round() as usize).max(1);
+    let mut kx = vec![0f32; k.len() + smear - 1];
+    for (i, a) in k.iter().enumerate() {
+        for o in kx[i..i + smear].iter_mut() {
+            *o += a;
+        }
+    }
+    let ks: f32 = k.iter().sum();
+    let kxs: f32 = kx.iter().sum();
+    let rx = kx.len() / 2;
+    let (pw, ph) = (w + 2 * rx, h + 2 * r);
+    let mut tmp = vec![0f32; pw * h];
+    for y in 0..h {
+        for x in 0..pw {
+            let mut s = 0.0;
+            for (i, kv) in kx.iter().enumerate() {
+                // Source column x + i - 2·rx in the unpadded glyph.
+                if let Some(sx) = (x + i).checked_sub(2 * rx).filter(|&sx| sx < w) {
+                    s += kv * cov[y * w + sx];
+                }
+            }
+            tmp[y * pw + x] = s / kxs;
+        }
+    }
+    let mut out = vec![0f32; pw * ph];
+    for y in 0..ph {
+        for x in 0..pw {
+            let mut s = 0.0;
+            for (i, kv) in k.iter().enumerate() {
+                if let Some(sy) = (y + i).checked_sub(2 * r).filter(|&sy| sy < h) {
+                    s += kv * tmp[sy * pw + x];
+                }
+            }
+            out[y * pw + x] = s / ks;
+        }
+    }
+    (pw, ph, out)
+}
+
+/// The best normalised cross-correlation of a drawing with the window,
+/// centroids matched, then shifted a little either way.
+fn best_fit(win: &Window, model: &[f32], mw: usize, mh: usize) -> f32 {
+    let (mut msum, mut mx, mut my) = (0f64, 0f64, 0f64);
+    for y in 0..mh {
+        for x in 0..mw {
+            let v = f64::from(model[y * mw + x]);
+            msum += v;
+            mx += v * x as f64;
+            my += v * y as f64;
+        }
+    }
+    if msum <= 1e-3 {
+        return f32::NEG_INFINITY;
+    }
+    let (mcx, mcy) = ((mx / msum) as f32, (my / msum) as f32);
+    let ox0 = (win.cx - mcx).round() as i32;
+    let oy0 = (win.cy - mcy).round() as i32;
+    let n = (win.w * win.h) as f64;
+    let ovar = win.sumsq - win.sum * win.sum / n;
+    if ovar <= 1e-9 {
+        return f32::NEG_INFINITY;
+    }
+    let mut best = f32::NEG_INFINITY;
+    for dy in -SHIFT_Y..=SHIFT_Y {
+        for dx in -SHIFT_X..=SHIFT_X {
+            let (ox, oy) = (ox0 + dx, oy0 + dy);
+            // The drawing's pixels inside the window (the rest falls
+            // outside the glyph's window and is left out of both).
+            let (mut sm, mut smm, mut som) = (0f64, 0f64, 0f64);
+            for y in 0..mh {
+                let wy = y as i32 + oy;
+                if wy < 0 || wy >= win.h as i32 {
+                    continue;
+                }
+                let wrow = &win.px[wy as usize * win.w..(wy as usize + 1) * win.w];
+                let mrow = &model[y * mw..(y + 1) * mw];
+                for (x, &m) in mrow.iter().enumerate() {
+                    let wx = x as i32 + ox;
+                    if wx < 0 || wx >= win.w as i32 || m == 0.0 {
+                        continue;
+                    }
+                    let m = f64::from(m);
+                    sm += m;
+                    smm += m * m;
+                    som += m * f64::from(wrow[wx as usize]);
+                }
+            }
+            let mvar = smm - sm * sm / n;
+            if mvar <= 1e-9 {
+                continue;
+            }
+            let ncc = (som - win.sum * sm / n) / (ovar * mvar).sqrt();
+            best = best.max(ncc as f32);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn font() -> Option<fontdue::Font> {
+        let files = super::super::fonts::load(&[]);
+        let (_, bytes) = files.first()?;
+        fontdue::Font::from_bytes(bytes.as_slice(), fontdue::FontSettings::default()).ok()
+    }
+
+    /// Draws `text` into an ink map with the same blur the judge models.
+    fn line_of(
+        font: &fontdue::Font,
+        text: &str,
+        px: f32,
+        sigma: f32,
+    ) -> (usize, usize, Vec<f32>, Vec<(usize, usize)>) {
+        let (w, h) = ((px * text.len() as f32) as usize + 20, (px * 1.6) as usize);
+        let mut ink = vec![0f32; w * h];
+        let mut spans = Vec::new();
+        let mut pen = 10usize;
+        let base = (px * 1.2) as i32;
+        for c in text.chars() {
+            let (m, cov) = font.rasterize(c, px);
+            let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+            let (bw, bh, b) = blurred(&cov, m.width, m.height, sigma, 0.0);
+            let r = (bw - m.width) / 2;
+            let top = base - m.height as i32 - m.ymin - r as i32;
+            for y in 0..bh {
+                for x in 0..bw {
+                    let (xx, yy) = (pen + x, top + y as i32);
+                    if yy >= 0 && (yy as usize) < h && xx < w {
+                        let v = &mut ink[yy as usize * w + xx];
+                        *v = v.max(b[y * bw + x]);
+                    }
+                }
+            }
+            spans.push((pen + r, pen + r + m.width));
+            pen += m.advance_width.ceil() as usize + 2 * r;
+        }
+        (w, h, ink, spans)
+    }
+
+    #[test]
+    fn a_blurred_digit_is_judged_by_its_drawing() {
+        let Some(font) = font() else {
+            eprintln!("render test skipped: no Japanese fonts (run scripts/setup-debian)");
+            return;
+        };
+        let all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        for sigma in [0.5, 1.5, 2.5] {
+            let (w, h, ink, spans) = line_of(&font, "6830", 22.0, sigma);
+            let peak = ink.iter().copied().fold(0.0, f32::max);
+            let lines: Vec<usize> = (0..h)
+                .filter(|&y| ink[y * w..(y + 1) * w].iter().any(|&v| v > 0.5 * peak))
+                .collect();
+            let line = (lines[0], lines[lines.len() - 1] + 1);
+            for (span, want) in spans.iter().zip([6u8, 8, 3, 0]) {
+                // The band's luma is linear in the blurred coverage; its ink
+                // map is rescaled to its strongest ink and clipped.
+                let luma: Vec<f32> = ink.iter().map(|v| 230.0 - 180.0 * v).collect();
+                let peak = ink.iter().copied().fold(0.0, f32::max);
+                let ink: Vec<f32> = ink
+                    .iter()
+                    .map(|v| (v / peak * 1.25 - 0.25).clamp(0.0, 1.0))
+                    .collect();
+                let r = judge(&font, &ink, &luma, w, *span, line, &all).expect("a verdict");
+                assert_eq!(r.digit, want, "σ {sigma}");
+                assert!(
+                    r.fit > 0.9 && r.ratio() > 1.5,
+                    "σ {sigma}: fit {} ratio {}",
+                    r.fit,
+                    r.ratio()
+                );
+            }
+        }
+    }
+}
