@@ -651,6 +651,26 @@ fn degrade(cov: &[f32], w: usize, h: usize, line_h: f32, v: usize) -> (usize, us
 /// A Gaussian defocus (σ) and a horizontal motion smear (`motion` pixels)
 /// of a coverage map, padded so the blurred rim fits.
 fn defocus(cov: &[f32], w: usize, h: usize, sigma: f32, motion: usize) -> (usize, usize, Vec<f32>) {
+    let (pw, ph, mut out) = smear(cov, w, h, sigma, motion);
+    // Defocus spreads the ink and lowers its peak; the reader's ink map
+    // rescales by the band's strongest contrast, so do the same here.
+    let peak = out.iter().copied().fold(0.0, f32::max).max(1e-3);
+    for v in out.iter_mut() {
+        *v = (*v / peak).min(1.0);
+    }
+    (pw, ph, out)
+}
+
+/// A coverage map blurred by a Gaussian (σ) and smeared horizontally over
+/// `motion` pixels, padded so the blurred rim fits (linear: the drawn
+/// digits of [`super::render`] are compared with the band's luma).
+pub(super) fn smear(
+    cov: &[f32],
+    w: usize,
+    h: usize,
+    sigma: f32,
+    motion: usize,
+) -> (usize, usize, Vec<f32>) {
     let r = (sigma * 2.5).ceil().max(1.0) as usize;
     let k: Vec<f32> = (0..=2 * r)
         .map(|i| {
@@ -698,15 +718,8 @@ fn defocus(cov: &[f32], w: usize, h: usize, sigma: f32, motion: usize) -> (usize
                     s += kv * tmp[yy * pw + x];
                 }
             }
-            // Defocus spreads the ink and lowers its peak; the reader's
-            // ink map rescales by the band's strongest contrast, so do the
-            // same here.
             out[y * pw + x] = s / ksum;
         }
-    }
-    let peak = out.iter().copied().fold(0.0, f32::max).max(1e-3);
-    for v in out.iter_mut() {
-        *v = (*v / peak).min(1.0);
     }
     (pw, ph, out)
 }

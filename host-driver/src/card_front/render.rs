@@ -13,6 +13,8 @@
 
 use zeroize::Zeroizing;
 
+use super::glyph::smear;
+
 /// Scales of the drawing against the glyph's measured height besides 1
 /// (blur and the ink threshold move the measured height a little).
 const SCALES: [f32; 2] = [0.94, 1.06];
@@ -136,7 +138,7 @@ pub(super) fn judge(
         for motion in MOTIONS {
             let (sigma, motion) = ((gh * sigma).max(0.3), gh * motion);
             for (d, mw, mh, cov) in &drawn {
-                let (bw, bh, model) = blurred(cov, *mw, *mh, sigma, motion);
+                let (bw, bh, model) = smear(cov, *mw, *mh, sigma, motion.round() as usize);
                 let fit = best_fit(&win, &model, bw, bh);
                 let slot = &mut best[usize::from(*d)];
                 *slot = slot.max(fit);
@@ -153,7 +155,7 @@ pub(super) fn judge(
                 continue;
             }
             let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
-            let (bw, bh, model) = blurred(&cov, m.width, m.height, blur.1, blur.2);
+            let (bw, bh, model) = smear(&cov, m.width, m.height, blur.1, blur.2.round() as usize);
             let slot = &mut best[usize::from(d)];
             *slot = slot.max(best_fit(&win, &model, bw, bh));
         }
@@ -220,56 +222,6 @@ fn window(
         cx: (mx / ink) as f32,
         cy: (my / ink) as f32,
     })
-}
-
-/// A drawn glyph's coverage blurred by `sigma` and smeared by `motion`
-/// pixels, padded so the blurred rim fits.
-fn blurred(cov: &[f32], w: usize, h: usize, sigma: f32, motion: f32) -> (usize, usize, Vec<f32>) {
-    let r = (sigma * 2.5).ceil().max(1.0) as usize;
-    let k: Vec<f32> = (0..=2 * r)
-        .map(|i| {
-            let x = i as f32 - r as f32;
-            (-(x * x) / (2.0 * sigma * sigma)).exp()
-        })
-        .collect();
-    // The horizontal kernel: the Gaussian smeared over `motion` pixels.
-    let smear = (motion.round() as usize).max(1);
-    let mut kx = vec![0f32; k.len() + smear - 1];
-    for (i, a) in k.iter().enumerate() {
-        for o in kx[i..i + smear].iter_mut() {
-            *o += a;
-        }
-    }
-    let ks: f32 = k.iter().sum();
-    let kxs: f32 = kx.iter().sum();
-    let rx = kx.len() / 2;
-    let (pw, ph) = (w + 2 * rx, h + 2 * r);
-    let mut tmp = vec![0f32; pw * h];
-    for y in 0..h {
-        for x in 0..pw {
-            let mut s = 0.0;
-            for (i, kv) in kx.iter().enumerate() {
-                // Source column x + i - 2·rx in the unpadded glyph.
-                if let Some(sx) = (x + i).checked_sub(2 * rx).filter(|&sx| sx < w) {
-                    s += kv * cov[y * w + sx];
-                }
-            }
-            tmp[y * pw + x] = s / kxs;
-        }
-    }
-    let mut out = vec![0f32; pw * ph];
-    for y in 0..ph {
-        for x in 0..pw {
-            let mut s = 0.0;
-            for (i, kv) in k.iter().enumerate() {
-                if let Some(sy) = (y + i).checked_sub(2 * r).filter(|&sy| sy < h) {
-                    s += kv * tmp[sy * pw + x];
-                }
-            }
-            out[y * pw + x] = s / ks;
-        }
-    }
-    (pw, ph, out)
 }
 
 /// The best normalised cross-correlation of a drawing with the window,
@@ -356,7 +308,7 @@ mod tests {
         for c in text.chars() {
             let (m, cov) = font.rasterize(c, px);
             let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
-            let (bw, bh, b) = blurred(&cov, m.width, m.height, sigma, 0.0);
+            let (bw, bh, b) = smear(&cov, m.width, m.height, sigma, 0);
             let r = (bw - m.width) / 2;
             let top = base - m.height as i32 - m.ymin - r as i32;
             for y in 0..bh {
