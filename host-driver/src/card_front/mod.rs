@@ -6,7 +6,9 @@
 //! CLI, the tests and the bench).
 //!
 //! Owns: localisation and rectification ([`geom`]), the glyph classifier
-//! ([`glyph`], with the digit discriminant [`digits`]) and the field grammar and plausibility checks ([`fields`]).
+//! ([`glyph`], with the digit discriminant [`digits`] and, for digits in
+//! doubt, the drawing of each candidate in the card's font, `render`) and
+//! the field grammar and plausibility checks ([`fields`]).
 //! The frames its tests and bench read come from the `card-front-synth`
 //! crate, which the reader simulator's card camera shares. See
 //! `shared/spec/card-front.md`.
