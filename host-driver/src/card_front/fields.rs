@@ -642,15 +642,18 @@ fn read_line(
     let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
     let mut centres = Vec::with_capacity(path.len());
     let mut font_cost = Zeroizing::new(vec![0f32; model.font_count()]);
+    // The scores of a glyph on the path (computed by the programme).
+    let scores_at = |start: usize, len: usize| match &cache[start * MAX_ATOMS + len - 1] {
+        Some(Some(scores)) => Some(scores),
+        _ => None,
+    };
     // Digits in a slot of several (what the grammar cannot check).
     let digit_slot = |node: u16| {
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         allowed.len() > 1 && allowed.iter().all(|&c| c < 10)
     };
     for &(node, start, len) in path.iter() {
-        let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
-            return None;
-        };
+        let scores = scores_at(start, len)?;
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         let mut g = scores.best_of(allowed)?;
         if digit_slot(node) {
@@ -692,9 +695,7 @@ fn read_line(
             if r.digit == g.class {
                 g.rendered = c;
             } else if c > g.confidence() {
-                let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
-                    return None;
-                };
+                let scores = scores_at(start, len)?;
                 g.class = r.digit;
                 g.dist = scores.dist(usize::from(r.digit));
                 g.judged = 0.0;
@@ -707,9 +708,7 @@ fn read_line(
         }
     }
     for (&(_, start, len), g) in path.iter().zip(guesses.iter()) {
-        let Some(Some(scores)) = &cache[start * MAX_ATOMS + len - 1] else {
-            return None;
-        };
+        let scores = scores_at(start, len)?;
         for (font, c) in font_cost.iter_mut().enumerate() {
             *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
         }

@@ -11,7 +11,7 @@
 //! Its verdict counts only when the best drawing fits the glyph closely (a
 //! typeface unlike the card's fits no digit well).
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::glyph::smear;
 
@@ -30,7 +30,9 @@ const SHIFT_Y: i32 = 1;
 /// Margin of band pixels kept around the glyph's columns.
 const PAD: usize = 3;
 
-/// The rendering's verdict on one glyph.
+/// The rendering's verdict on one glyph (a read digit: wiped on drop, no
+/// `Debug`).
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub(super) struct Rendered {
     /// The digit whose drawing fits best.
     pub digit: u8,
@@ -63,8 +65,8 @@ impl Rendered {
     }
 }
 
-/// A window of the band's ink map around one glyph (a picture of a read
-/// digit: wiped on drop).
+/// The band's darkness (255 − luma) around one glyph (a picture of a
+/// read digit: wiped on drop).
 struct Window {
     w: usize,
     h: usize,
@@ -120,18 +122,16 @@ pub(super) fn judge(
             }
         }
     }
-    let mut best = [f32::NEG_INFINITY; 10];
+    // Each digit's best fit (which digit the glyph is: wiped on drop).
+    let mut best = Zeroizing::new([f32::NEG_INFINITY; 10]);
     // First every blur at the measured size: the blur that lets some digit
     // fit best is the band's. Then the other sizes at that blur.
     let mut blur = (f32::NEG_INFINITY, 0.3, 0.0);
     let drawn: Vec<(u8, usize, usize, Vec<f32>)> = shapes
         .iter()
         .filter_map(|&(d, c, px)| {
-            let (m, cov) = font.rasterize(c, px);
-            (m.width > 0 && m.height > 0).then(|| {
-                let cov = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
-                (d, m.width, m.height, cov)
-            })
+            let (mw, mh, cov) = draw(font, c, px)?;
+            Some((d, mw, mh, cov))
         })
         .collect();
     for sigma in SIGMAS {
@@ -150,12 +150,10 @@ pub(super) fn judge(
     }
     for &(d, c, px) in &shapes {
         for s in SCALES {
-            let (m, cov) = font.rasterize(c, px * s);
-            if m.width == 0 || m.height == 0 {
+            let Some((mw, mh, cov)) = draw(font, c, px * s) else {
                 continue;
-            }
-            let cov: Vec<f32> = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
-            let (bw, bh, model) = smear(&cov, m.width, m.height, blur.1, blur.2.round() as usize);
+            };
+            let (bw, bh, model) = smear(&cov, mw, mh, blur.1, blur.2.round() as usize);
             let slot = &mut best[usize::from(d)];
             *slot = slot.max(best_fit(&win, &model, bw, bh));
         }
@@ -174,6 +172,16 @@ pub(super) fn judge(
         );
     }
     fit.is_finite().then_some(Rendered { digit, fit, rival })
+}
+
+/// Character `c` drawn at `px` pixels per em: its coverage (0..1) and size;
+/// `None` for an empty drawing.
+fn draw(font: &fontdue::Font, c: char, px: f32) -> Option<(usize, usize, Vec<f32>)> {
+    let (m, cov) = font.rasterize(c, px);
+    (m.width > 0 && m.height > 0).then(|| {
+        let cov = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
+        (m.width, m.height, cov)
+    })
 }
 
 /// The darkness (255 − luma) around a glyph, with its sums and ink
