@@ -437,7 +437,7 @@ fn read_line(
     ink: &[f32],
     (y0, y1): (usize, usize),
     only: Option<u8>,
-    split: f32,
+    look: Look,
 ) -> Option<LineRead> {
     let (w, luma) = (band.w, band.px.as_slice());
     // Widths are judged against a line of kanji (the templates' 年); a line
@@ -477,7 +477,7 @@ fn read_line(
     let mut i = 0;
     while i < atoms.len() {
         let (a, b) = atoms[i];
-        if (b - a) as f32 > lh * split {
+        if (b - a) as f32 > lh * look.split {
             let lo = a + (b - a) * 3 / 10;
             let hi = a + (b - a) * 7 / 10;
             if let Some(cut) = (lo..hi).min_by(|&p, &q| col_sum[p].total_cmp(&col_sum[q])) {
@@ -572,7 +572,7 @@ fn read_line(
             if cache[slot].is_none() {
                 cache[slot] = Some(glyph_scores(i, len));
             }
-            let Some(Some(scores)) = &cache[slot] else {
+            let Some(Some(scores)) = &mut cache[slot] else {
                 continue;
             };
             for &(from, c) in &sources {
@@ -587,6 +587,9 @@ fn read_line(
                     let digit_slot = grammar.nodes[t].allowed.iter().all(|&c| c < 10);
                     if digit_slot && width > lh * MAX_DIGIT_WIDTH {
                         continue;
+                    }
+                    if look.thorough {
+                        model.compare(scores, &grammar.nodes[t].allowed);
                     }
                     let Some(g) = scores.best_of(&grammar.nodes[t].allowed) else {
                         continue;
@@ -908,7 +911,7 @@ fn find<T: PartialEq + Zeroize>(
     band: &Band,
     interpret: impl Fn(&Spelled) -> Option<FieldRead<T>>,
     only: Option<u8>,
-    split: f32,
+    look: Look,
 ) -> Option<FieldRead<T>> {
     let ink = ink_map(band);
     let mut found: Option<FieldRead<T>> = None;
@@ -941,7 +944,7 @@ fn find<T: PartialEq + Zeroize>(
         );
     }
     for line in lines(&ink, band.w, band.h) {
-        let Some(mut read) = read_line(model, grammar, band, ink.as_slice(), line, only, split)
+        let Some(mut read) = read_line(model, grammar, band, ink.as_slice(), line, only, look)
         else {
             continue;
         };
@@ -983,15 +986,38 @@ fn find<T: PartialEq + Zeroize>(
     found
 }
 
-/// Width, in line heights, above which a run of ink is cut in two at its
-/// faintest column before the grammar reads it (which may join the parts
-/// again).
-pub(super) const SPLIT_WIDTH: f32 = 0.8;
+/// How a band's lines are segmented and classified: one look at the card.
+#[derive(Clone, Copy)]
+pub(super) struct Look {
+    /// Width, in line heights, above which a run of ink is cut in two at
+    /// its faintest column before the grammar reads it (which may join the
+    /// parts again).
+    pub split: f32,
+    /// Whether each glyph is compared with every class a grammar slot asks
+    /// for, not only with the classes its prototype stage shortlisted.
+    pub thorough: bool,
+}
 
-/// The narrower cut of the last look for a field not found: small print
-/// under blur runs two digits of a year together (0.45–0.55 measured
-/// alike).
-pub(super) const SPLIT_NARROW: f32 = 0.55;
+impl Look {
+    /// The first look.
+    pub(super) const FIRST: Look = Look {
+        split: 0.8,
+        thorough: false,
+    };
+    /// For a field not found: under heavy blur a kanji anchor (で, 有)
+    /// can fall out of a glyph's shortlist, and its line does not parse.
+    pub(super) const THOROUGH: Look = Look {
+        split: 0.8,
+        thorough: true,
+    };
+    /// The narrower cut of the last look for a field not found: small
+    /// print under blur runs two digits of a year together (0.45–0.55
+    /// measured alike).
+    pub(super) const NARROW: Look = Look {
+        split: 0.55,
+        thorough: false,
+    };
+}
 
 /// Confidence of a value read twice, on two lines (the month and day of
 /// the birth and of the expiry): both reads would have to be wrong in the
@@ -1022,22 +1048,20 @@ fn in_card_font<T: Zeroize>(
     again().unwrap_or(first)
 }
 
-/// Reads and checks the three fields, cutting run-together glyphs wider
-/// than `split` line heights.
+/// Reads and checks the three fields in one [`Look`].
 pub(super) fn read_fields(
     model: &GlyphModel,
     settings: &CardFrontSettings,
     bands: &[Band; 3],
     upside_down: bool,
-    split: f32,
+    look: Look,
 ) -> Result<FrontRead, Refusal> {
     // The birth and expiry lines on two threads: a kiosk has at least
     // two cores, and the read is most of a frame's time.
     let expiry_grammar = Grammar::expiry(settings.expiry_years);
     let (birth, expiry) = std::thread::scope(|scope| {
-        let expiry =
-            scope.spawn(|| find(model, &expiry_grammar, &bands[1], expiry_of, None, split));
-        let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None, split);
+        let expiry = scope.spawn(|| find(model, &expiry_grammar, &bands[1], expiry_of, None, look));
+        let birth = find(model, &Grammar::birth(), &bands[0], birth_of, None, look);
         (birth, expiry.join().ok().flatten())
     });
     let birth = birth.ok_or(Refusal::FieldMissing(FieldKind::Birth))?;
@@ -1067,7 +1091,7 @@ pub(super) fn read_fields(
             &bands[2],
             code_of,
             Some(font),
-            split,
+            look,
         ) else {
             continue;
         };
@@ -1088,10 +1112,10 @@ pub(super) fn read_fields(
     // far from every other font's (+10 exact of 1,000 frames, no wrong
     // read, none with a font left out of training).
     let birth = in_card_font(birth, || {
-        find(model, &Grammar::birth(), &bands[0], birth_of, font, split)
+        find(model, &Grammar::birth(), &bands[0], birth_of, font, look)
     });
     let expiry = in_card_font(expiry, || {
-        find(model, &expiry_grammar, &bands[1], expiry_of, font, split)
+        find(model, &expiry_grammar, &bands[1], expiry_of, font, look)
     });
     let b = birth.value;
     let e = expiry.value;

@@ -29,6 +29,8 @@ pub const CLASSES: [char; NCLASS] = [
 ];
 /// Number of classes.
 pub const NCLASS: usize = 32;
+// [`Scores`] keeps the classes it compared as the bits of a `u32`.
+const _: () = assert!(NCLASS <= 32);
 
 /// Font sizes the templates are rasterised at (pixels per em).
 const TEMPLATE_PX: [f32; 3] = [16.0, 24.0, 36.0];
@@ -235,14 +237,19 @@ fn blur_plane(g: &mut [f32], n: usize) {
 }
 
 /// A glyph's distance to every class ([`CLASSES`] order; `INFINITY` for
-/// the classes the prototype stage left out). Wiped on drop: the near
-/// classes of a digit are the digit.
+/// the classes not compared yet: those the prototype stage left out, until
+/// a grammar slot asks for them with [`GlyphModel::compare`]). Wiped on
+/// drop: the near classes of a digit are the digit.
 pub struct Scores {
     /// The glyph's features (for the digit discriminant).
     pub features: Features,
     dist: Zeroizing<[f32; NCLASS]>,
     /// The same per font: `font * NCLASS + class`.
     by_font: Zeroizing<Vec<f32>>,
+    /// The classes compared so far, one bit each.
+    compared: u32,
+    /// The font the class distances are restricted to.
+    only: Option<u8>,
 }
 
 impl Scores {
@@ -573,37 +580,60 @@ impl GlyphModel {
             .map(|p| (p.class, Self::distance(p, &f)))
             .collect();
         by_proto.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let mut wanted = [false; NCLASS];
-        for p in by_proto.iter().take(SHORTLIST) {
-            wanted[usize::from(p.0)] = true;
+        let mut wanted: Vec<u8> = by_proto.iter().take(SHORTLIST).map(|p| p.0).collect();
+        wanted.extend(
+            by_proto
+                .iter()
+                .filter(|p| p.0 < 10)
+                .take(DIGIT_SHORTLIST)
+                .map(|p| p.0),
+        );
+        let mut scores = Scores {
+            features: f,
+            dist: Zeroizing::new([f32::INFINITY; NCLASS]),
+            by_font: Zeroizing::new(vec![f32::INFINITY; self.fonts * NCLASS]),
+            compared: 0,
+            only,
+        };
+        self.compare(&mut scores, &wanted);
+        scores
+    }
+
+    /// Compares a glyph in full with the classes among `classes` it was
+    /// not compared with yet. A grammar slot asks for its classes: under
+    /// heavy blur a kanji such as で can fall out of the prototype stage's
+    /// shortlist, and the line it anchors would not be found.
+    pub fn compare(&self, scores: &mut Scores, classes: &[u8]) {
+        let mut wanted = 0u32;
+        for &c in classes {
+            if usize::from(c) < NCLASS {
+                wanted |= 1 << c;
+            }
         }
-        for p in by_proto.iter().filter(|p| p.0 < 10).take(DIGIT_SHORTLIST) {
-            wanted[usize::from(p.0)] = true;
+        wanted &= !scores.compared;
+        if wanted == 0 {
+            return;
         }
-        let mut by_font = Zeroizing::new(vec![f32::INFINITY; self.fonts * NCLASS]);
+        scores.compared |= wanted;
         for t in self
             .templates
             .iter()
-            .filter(|t| wanted[usize::from(t.class)])
+            .filter(|t| wanted & (1 << t.class) != 0)
         {
             let slot = usize::from(t.font) * NCLASS + usize::from(t.class);
-            if let Some(best) = by_font.get_mut(slot) {
-                *best = best.min(Self::distance(t, &f));
+            if let Some(best) = scores.by_font.get_mut(slot) {
+                *best = best.min(Self::distance(t, &scores.features));
             }
         }
         // A class's distance: its nearest template among the fonts allowed.
-        let mut dist = Zeroizing::new([f32::INFINITY; NCLASS]);
-        for (font, row) in by_font.chunks_exact(NCLASS).enumerate() {
-            if only.is_none_or(|o| usize::from(o) == font) {
-                for (d, v) in dist.iter_mut().zip(row) {
-                    *d = d.min(*v);
+        for (font, row) in scores.by_font.chunks_exact(NCLASS).enumerate() {
+            if scores.only.is_none_or(|o| usize::from(o) == font) {
+                for (class, (d, v)) in scores.dist.iter_mut().zip(row).enumerate() {
+                    if wanted & (1 << class) != 0 {
+                        *d = d.min(*v);
+                    }
                 }
             }
-        }
-        Scores {
-            features: f,
-            dist,
-            by_font,
         }
     }
 }

@@ -345,20 +345,25 @@ impl CardFrontReader {
         ];
         times.rectify_ms = t1.elapsed().as_secs_f64() * 1e3;
         let t2 = std::time::Instant::now();
-        let read = |bands: &[geom::Band; 3], split| {
-            fields::read_fields(&self.model, &self.settings, bands, upside_down, split)
+        let read = |bands: &[geom::Band; 3], look| {
+            fields::read_fields(&self.model, &self.settings, bands, upside_down, look)
         };
-        let mut result = read(&bands, fields::SPLIT_WIDTH);
+        let mut result = read(&bands, fields::Look::FIRST);
         // A field not found is mostly small print under blur, where the
-        // line's characters run together: one more look, sharpened, and a
-        // last one that cuts narrower runs of ink. Each passes the same
+        // line's characters run together or its anchors fall out of the
+        // glyphs' shortlists: one more look, sharpened, one that cuts
+        // narrower runs of ink, and a last one comparing every glyph with
+        // each class its grammar slot asks for. Each passes the same
         // confidence and plausibility checks.
         if matches!(result, Err(Refusal::FieldMissing(_))) {
             let sharp = bands.each_ref().map(|b| geom::sharpen(b, SHARPEN_AMOUNT));
-            result = read(&sharp, fields::SPLIT_WIDTH);
+            result = read(&sharp, fields::Look::FIRST);
         }
         if matches!(result, Err(Refusal::FieldMissing(_))) {
-            result = read(&bands, fields::SPLIT_NARROW);
+            result = read(&bands, fields::Look::NARROW);
+        }
+        if matches!(result, Err(Refusal::FieldMissing(_))) {
+            result = read(&bands, fields::Look::THOROUGH);
         }
         times.read_ms = t2.elapsed().as_secs_f64() * 1e3;
         result
