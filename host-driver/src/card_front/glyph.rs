@@ -727,28 +727,33 @@ pub(super) fn smear(
     for y in 0..h {
         pad[(y + r) * pw + rx..(y + r) * pw + rx + w].copy_from_slice(&cov[y * w..(y + 1) * w]);
     }
+    // Each sum runs over the taps that fall inside the padded map, in
+    // tap order (the bounds are worked out once per column or row, not
+    // tested per tap: this is most of a drawn digit's cost).
     let mut tmp = vec![0f32; pw * ph];
-    for y in 0..ph {
-        for x in 0..pw {
+    for (row, dst) in pad.chunks_exact(pw).zip(tmp.chunks_exact_mut(pw)) {
+        for (x, d) in dst.iter_mut().enumerate() {
+            let lo = rx.saturating_sub(x);
+            let hi = kx.len().min(pw + rx - x);
             let mut s = 0.0;
-            for (i, kv) in kx.iter().enumerate() {
-                if let Some(xx) = (x + i).checked_sub(rx).filter(|&xx| xx < pw) {
-                    s += kv * pad[y * pw + xx];
-                }
+            for (kv, p) in kx[lo..hi].iter().zip(&row[x + lo - rx..]) {
+                s += kv * p;
             }
-            tmp[y * pw + x] = s / kxsum;
+            *d = s / kxsum;
         }
     }
     let mut out = vec![0f32; pw * ph];
-    for y in 0..ph {
-        for x in 0..pw {
-            let mut s = 0.0;
-            for (i, kv) in k.iter().enumerate() {
-                if let Some(yy) = (y + i).checked_sub(r).filter(|&yy| yy < ph) {
-                    s += kv * tmp[yy * pw + x];
-                }
+    for (y, dst) in out.chunks_exact_mut(pw).enumerate() {
+        let lo = r.saturating_sub(y);
+        let hi = k.len().min(ph + r - y);
+        for (i, kv) in k.iter().enumerate().take(hi).skip(lo) {
+            let src = &tmp[(y + i - r) * pw..(y + i - r + 1) * pw];
+            for (d, p) in dst.iter_mut().zip(src) {
+                *d += kv * p;
             }
-            out[y * pw + x] = s / ksum;
+        }
+        for d in dst.iter_mut() {
+            *d /= ksum;
         }
     }
     (pw, ph, out)
