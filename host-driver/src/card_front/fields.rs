@@ -158,64 +158,73 @@ fn ink_map(b: &Band) -> Zeroizing<Vec<f32>> {
 /// Separable running maximum over a (2r+1)² window (wiped: it is a picture
 /// of the card).
 fn running_max(px: &[f32], w: usize, h: usize, r: usize) -> Zeroizing<Vec<f32>> {
+    let mut window = WindowMax::default();
     let mut tmp = Zeroizing::new(vec![0f32; w * h]);
-    let mut line = Zeroizing::new(Vec::new());
-    let mut out = Zeroizing::new(vec![0f32; w * h]);
     for y in 0..h {
-        window_max(&px[y * w..(y + 1) * w], r, &mut line);
-        tmp[y * w..(y + 1) * w].copy_from_slice(&line);
+        tmp[y * w..(y + 1) * w].copy_from_slice(window.run(&px[y * w..(y + 1) * w], r));
     }
+    let mut out = Zeroizing::new(vec![0f32; w * h]);
     let mut column = Zeroizing::new(vec![0f32; h]);
     for x in 0..w {
         for (y, c) in column.iter_mut().enumerate() {
             *c = tmp[y * w + x];
         }
-        window_max(&column, r, &mut line);
-        for (y, v) in line.iter().enumerate() {
+        for (y, v) in window.run(&column, r).iter().enumerate() {
             out[y * w + x] = *v;
         }
     }
     out
 }
 
-/// The maximum of `v` over `[i − r, i + r]` (clipped to `v`) for every
-/// `i`, from the maxima of blocks of `r + 1` samples taken forwards and
-/// backwards (van Herk, Gil and Werman): three comparisons a sample
+/// The maximum of a row or column over `[i − r, i + r]` (clipped) for
+/// every `i`, from the maxima of blocks of `r + 1` samples taken forwards
+/// and backwards (van Herk, Gil and Werman): three comparisons a sample
 /// whatever `r`, where the plain window took `2r + 1`. Maxima are exact,
-/// so the result is the same.
-fn window_max(v: &[f32], r: usize, out: &mut Vec<f32>) {
-    let n = v.len();
-    out.clear();
-    if n == 0 {
-        return;
-    }
-    let block = r + 1;
-    // Within each block of `block` samples: the running maximum from the
-    // block's start (`ahead`) and from its end (`behind`).
-    let mut ahead = Zeroizing::new(vec![0f32; n]);
-    let mut behind = Zeroizing::new(vec![0f32; n]);
-    for (start, chunk) in (0..n).step_by(block).zip(v.chunks(block)) {
-        let mut m = 0f32;
-        for (i, &x) in chunk.iter().enumerate() {
-            m = m.max(x);
-            ahead[start + i] = m;
+/// so the result is the same. Its buffers serve every row and column of a
+/// band (wiped on drop: they are pieces of the card's picture).
+#[derive(Default)]
+struct WindowMax {
+    /// Within each block, the running maximum from the block's start.
+    ahead: Zeroizing<Vec<f32>>,
+    /// Within each block, the running maximum from the block's end.
+    behind: Zeroizing<Vec<f32>>,
+    out: Zeroizing<Vec<f32>>,
+}
+
+impl WindowMax {
+    fn run(&mut self, v: &[f32], r: usize) -> &[f32] {
+        let n = v.len();
+        let (ahead, behind, out) = (&mut self.ahead, &mut self.behind, &mut self.out);
+        ahead.clear();
+        ahead.resize(n, 0.0);
+        behind.clear();
+        behind.resize(n, 0.0);
+        out.clear();
+        let block = r + 1;
+        for (start, chunk) in (0..n).step_by(block).zip(v.chunks(block)) {
+            let mut m = 0f32;
+            for (i, &x) in chunk.iter().enumerate() {
+                m = m.max(x);
+                ahead[start + i] = m;
+            }
+            let mut m = 0f32;
+            for (i, &x) in chunk.iter().enumerate().rev() {
+                m = m.max(x);
+                behind[start + i] = m;
+            }
         }
-        let mut m = 0f32;
-        for (i, &x) in chunk.iter().enumerate().rev() {
-            m = m.max(x);
-            behind[start + i] = m;
+        // [i − r, i] spans at most two blocks: the later one's maximum up
+        // to i, the earlier one's from i − r; the same for [i, i + r].
+        for i in 0..n {
+            let left = match i.checked_sub(r) {
+                Some(lo) => behind[lo].max(ahead[i]),
+                None => ahead[i],
+            };
+            let hi = (i + r).min(n - 1);
+            let right = behind[i].max(ahead[hi]);
+            out.push(left.max(right));
         }
-    }
-    // [i − r, i] spans at most two blocks: the later one's maximum up to
-    // i, the earlier one's from i − r; the same for [i, i + r].
-    for i in 0..n {
-        let left = match i.checked_sub(r) {
-            Some(lo) => behind[lo].max(ahead[i]),
-            None => ahead[i],
-        };
-        let hi = (i + r).min(n - 1);
-        let right = behind[i].max(ahead[hi]);
-        out.push(left.max(right));
+        out
     }
 }
 
@@ -1057,8 +1066,8 @@ impl Look {
     /// For a field not found: under heavy blur a kanji anchor (で, 有)
     /// can fall out of a glyph's shortlist, and its line does not parse.
     pub(super) const THOROUGH: Look = Look {
-        split: 0.8,
         thorough: true,
+        ..Look::FIRST
     };
     /// The narrower cut of the last look for a field not found: small
     /// print under blur runs two digits of a year together (0.45–0.55
