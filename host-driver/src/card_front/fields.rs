@@ -729,13 +729,36 @@ fn read_line(
         .zip(guesses.iter())
         .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
     if let (Some(face), true) = (face, in_doubt) {
-        for (&(node, start, len), g) in path.iter().zip(guesses.iter_mut()) {
+        // Each glyph as first read, and its columns: the neighbours the
+        // drawing of a digit is set between.
+        let span_of =
+            |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
+        let text = render::Text {
+            ink,
+            luma,
+            w,
+            line: (y0, y1),
+        };
+        let read: Vec<render::Beside> = path
+            .iter()
+            .zip(guesses.iter())
+            .map(|(p, g)| render::Beside {
+                c: g.char(),
+                span: span_of(p),
+            })
+            .collect();
+        for (i, (&(node, start, len), g)) in path.iter().zip(guesses.iter_mut()).enumerate() {
             if !digit_slot(node) || g.confidence() >= 1.0 {
                 continue;
             }
             let allowed = &grammar.nodes[usize::from(node)].allowed;
-            let span = (atoms[start].0, atoms[start + len - 1].1);
-            let Some(r) = render::judge(face, ink, luma, w, span, (y0, y1), allowed) else {
+            let span = read[i].span;
+            let beside: Vec<&render::Beside> = [i.checked_sub(1), Some(i + 1)]
+                .into_iter()
+                .flatten()
+                .filter_map(|j| read.get(j))
+                .collect();
+            let Some(r) = render::judge(face, &text, span, allowed, &beside) else {
                 continue;
             };
             let c = r.confidence();

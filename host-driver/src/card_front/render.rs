@@ -65,9 +65,31 @@ impl Rendered {
     }
 }
 
+/// A text line of a band as the judge sees it: the band's ink map and
+/// luma, `w` wide, and the line's rows.
+pub(super) struct Text<'a> {
+    pub ink: &'a [f32],
+    pub luma: &'a [f32],
+    pub w: usize,
+    pub line: (usize, usize),
+}
+
+/// A glyph beside the one judged, as the line was read: its character and
+/// its columns (a read character: wiped on drop, no `Debug`).
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub(super) struct Beside {
+    pub c: char,
+    /// Where it stands (not what it is).
+    #[zeroize(skip)]
+    pub span: (usize, usize),
+}
+
 /// The band's darkness (255 − luma) around one glyph (a picture of a
 /// read digit: wiped on drop).
 struct Window {
+    /// Its top-left corner in the band.
+    x0: usize,
+    y0: usize,
     w: usize,
     h: usize,
     px: Zeroizing<Vec<f32>>,
@@ -78,32 +100,69 @@ struct Window {
     cy: f32,
 }
 
-/// Judges the glyph whose ink spans columns `span` of the text line `line`
-/// of a band (its ink map and its luma, `w` wide) among the `allowed`
+/// What the glyphs beside the judged one put into its window: their
+/// drawings at one blur, where they stand (a picture of read characters:
+/// wiped on drop). Zero when nothing reaches the window.
+struct Background {
+    px: Zeroizing<Vec<f32>>,
+    /// Its sum, its sum of squares and its products with the window.
+    sum: f64,
+    sumsq: f64,
+    dot: f64,
+}
+
+/// A neighbour's drawing in one digit form, unblurred, with where its ink
+/// centroid stands in the band.
+struct Drawn {
+    w: usize,
+    h: usize,
+    cov: Zeroizing<Vec<f32>>,
+    cx: f32,
+    cy: f32,
+}
+
+/// The rows of a line that hold a glyph's ink (first and last).
+fn glyph_rows(
+    ink: &[f32],
+    w: usize,
+    h: usize,
+    (gx0, gx1): (usize, usize),
+    line: (usize, usize),
+) -> Option<(usize, usize)> {
+    let ry0 = line.0.saturating_sub(2);
+    let ry1 = (line.1 + 2).min(h);
+    let gx1 = gx1.min(w);
+    let rows = (ry0..ry1).filter(|&y| {
+        ink[y * w + gx0.min(gx1)..y * w + gx1]
+            .iter()
+            .any(|&v| v > 0.5)
+    });
+    let mut rows = rows.peekable();
+    let top = *rows.peek()?;
+    Some((top, rows.last().unwrap_or(top)))
+}
+
+/// Judges the glyph whose ink spans columns `span` of a text line among the `allowed`
 /// digits drawn in `font`; `None` when the glyph has too little ink to
 /// judge. The drawing is compared with the luma, which is linear in the
-/// ink's coverage (the ink map is not: it is rescaled and clipped).
+/// ink's coverage (the ink map is not: it is rescaled and clipped). The
+/// glyphs `beside` it are drawn too, as read and blurred alike: a motion
+/// smear carries a neighbour's ink into the glyph's window, and a drawing
+/// that left it out would fit every digit worse and tell them apart less.
 pub(super) fn judge(
     font: &fontdue::Font,
-    ink: &[f32],
-    luma: &[f32],
-    w: usize,
+    text: &Text,
     span: (usize, usize),
-    line: (usize, usize),
     allowed: &[u8],
+    beside: &[&Beside],
 ) -> Option<Rendered> {
+    let &Text { ink, luma, w, line } = text;
     // The glyph's own rows: its height sets the drawing's size.
     let h = ink.len() / w.max(1);
     if luma.len() != ink.len() {
         return None;
     }
-    let (gx0, gx1) = span;
-    let ry0 = line.0.saturating_sub(2);
-    let ry1 = (line.1 + 2).min(h);
-    let rows: Vec<usize> = (ry0..ry1)
-        .filter(|&y| ink[y * w + gx0..y * w + gx1].iter().any(|&v| v > 0.5))
-        .collect();
-    let (&top, &bottom) = (rows.first()?, rows.last()?);
+    let (top, bottom) = glyph_rows(ink, w, h, span, line)?;
     let gh = (bottom + 1 - top) as f32;
     if gh < 5.0 {
         return None;
@@ -112,50 +171,74 @@ pub(super) fn judge(
     // Every allowed digit, half and full width, as the font draws it.
     let mut shapes: Vec<(u8, char, f32)> = Vec::new();
     for &d in allowed.iter().filter(|&&d| d < 10) {
-        for c in [
-            char::from(b'0' + d),
-            char::from_u32('０' as u32 + u32::from(d)).unwrap_or('0'),
-        ] {
+        for c in [char::from(b'0' + d), full_width(char::from(b'0' + d))] {
             let unit = font.metrics(c, 100.0).bounds.height / 100.0;
             if font.lookup_glyph_index(c) != 0 && unit > 0.0 {
                 shapes.push((d, c, gh / unit));
             }
         }
     }
+    // The neighbours in both digit forms (a line is set in one).
+    let neighbours: [Vec<Drawn>; 2] = [false, true].map(|full| {
+        beside
+            .iter()
+            .filter_map(|b| {
+                let c = if full { full_width(b.c) } else { b.c };
+                let (nt, nb) = glyph_rows(ink, w, h, b.span, line)?;
+                let unit = font.metrics(c, 100.0).bounds.height / 100.0;
+                if font.lookup_glyph_index(c) == 0 || unit <= 0.0 {
+                    return None;
+                }
+                let (mw, mh, cov) = draw(font, c, (nb + 1 - nt) as f32 / unit)?;
+                let at = window(luma, w, h, b.span, (nt, nb + 1))?;
+                Some(Drawn {
+                    w: mw,
+                    h: mh,
+                    cov: Zeroizing::new(cov),
+                    cx: (at.x0 as f32) + at.cx,
+                    cy: (at.y0 as f32) + at.cy,
+                })
+            })
+            .collect()
+    });
+    let form = |c: char| usize::from(!c.is_ascii_digit());
     // Each digit's best fit (which digit the glyph is: wiped on drop).
     let mut best = Zeroizing::new([f32::NEG_INFINITY; 10]);
     // First every blur at the measured size: the blur that lets some digit
     // fit best is the band's. Then the other sizes at that blur.
     let mut blur = (f32::NEG_INFINITY, 0.3, 0.0);
-    let drawn: Vec<(u8, usize, usize, Vec<f32>)> = shapes
+    let drawn: Vec<(u8, char, usize, usize, Vec<f32>)> = shapes
         .iter()
         .filter_map(|&(d, c, px)| {
             let (mw, mh, cov) = draw(font, c, px)?;
-            Some((d, mw, mh, cov))
+            Some((d, c, mw, mh, cov))
         })
         .collect();
     for sigma in SIGMAS {
         for motion in MOTIONS {
-            let (sigma, motion) = ((gh * sigma).max(0.3), gh * motion);
-            for (d, mw, mh, cov) in &drawn {
-                let (bw, bh, model) = smear(cov, *mw, *mh, sigma, motion.round() as usize);
-                let fit = best_fit(&win, &model, bw, bh);
+            let (sigma, motion) = ((gh * sigma).max(0.3), (gh * motion).round() as usize);
+            let bg = [0, 1].map(|f| background(&win, &neighbours[f], sigma, motion));
+            for (d, c, mw, mh, cov) in &drawn {
+                let (bw, bh, model) = smear(cov, *mw, *mh, sigma, motion);
+                let fit = best_fit(&win, &bg[form(*c)], &model, bw, bh);
                 let slot = &mut best[usize::from(*d)];
                 *slot = slot.max(fit);
                 if fit > blur.0 {
-                    blur = (fit, sigma, motion);
+                    blur = (fit, sigma, motion as f32);
                 }
             }
         }
     }
+    let motion = blur.2 as usize;
+    let bg = [0, 1].map(|f| background(&win, &neighbours[f], blur.1, motion));
     for &(d, c, px) in &shapes {
         for s in SCALES {
             let Some((mw, mh, cov)) = draw(font, c, px * s) else {
                 continue;
             };
-            let (bw, bh, model) = smear(&cov, mw, mh, blur.1, blur.2.round() as usize);
+            let (bw, bh, model) = smear(&cov, mw, mh, blur.1, motion);
             let slot = &mut best[usize::from(d)];
-            *slot = slot.max(best_fit(&win, &model, bw, bh));
+            *slot = slot.max(best_fit(&win, &bg[form(c)], &model, bw, bh));
         }
     }
     let mut order: Vec<u8> = allowed.iter().copied().filter(|&d| d < 10).collect();
@@ -167,11 +250,21 @@ pub(super) fn judge(
     if std::env::var_os("CARDFRONT_DEBUG").is_some() {
         // Test builds only, on generated cards.
         eprintln!(
-            "   drawn: {digit} fit {fit:.3} rival {rival:.3} blur {:.1}/{:.1} h {gh}",
-            blur.1, blur.2
+            "   drawn: {digit} fit {fit:.3} rival {rival:.3} blur {:.1}/{:.1} h {gh} beside {}",
+            blur.1,
+            blur.2,
+            beside.len()
         );
     }
     fit.is_finite().then_some(Rendered { digit, fit, rival })
+}
+
+/// A digit's full-width form; any other character as it is.
+fn full_width(c: char) -> char {
+    match c.to_digit(10) {
+        Some(d) if c.is_ascii_digit() => char::from_u32('０' as u32 + d).unwrap_or(c),
+        _ => c,
+    }
 }
 
 /// Character `c` drawn at `px` pixels per em: its coverage (0..1) and size;
@@ -182,6 +275,61 @@ fn draw(font: &fontdue::Font, c: char, px: f32) -> Option<(usize, usize, Vec<f32
         let cov = cov.iter().map(|&v| f32::from(v) / 255.0).collect();
         (m.width, m.height, cov)
     })
+}
+
+/// The neighbours' drawings, blurred, in the window's pixels: each placed
+/// with its ink centroid on the one measured in the band (a blur keeps
+/// the centroid).
+fn background(win: &Window, neighbours: &[Drawn], sigma: f32, motion: usize) -> Background {
+    let mut px = Zeroizing::new(vec![0f32; win.w * win.h]);
+    for n in neighbours {
+        let (bw, bh, model) = smear(&n.cov, n.w, n.h, sigma, motion);
+        let model = Zeroizing::new(model);
+        let Some((mcx, mcy)) = centroid(&model, bw, bh) else {
+            continue;
+        };
+        let ox = (n.cx - win.x0 as f32 - mcx).round() as i64;
+        let oy = (n.cy - win.y0 as f32 - mcy).round() as i64;
+        for y in 0..bh {
+            let wy = y as i64 + oy;
+            if wy < 0 || wy >= win.h as i64 {
+                continue;
+            }
+            for x in 0..bw {
+                let wx = x as i64 + ox;
+                if wx >= 0 && wx < win.w as i64 {
+                    px[wy as usize * win.w + wx as usize] += model[y * bw + x];
+                }
+            }
+        }
+    }
+    let (mut sum, mut sumsq, mut dot) = (0f64, 0f64, 0f64);
+    for (&b, &o) in px.iter().zip(win.px.iter()) {
+        let b = f64::from(b);
+        sum += b;
+        sumsq += b * b;
+        dot += b * f64::from(o);
+    }
+    Background {
+        px,
+        sum,
+        sumsq,
+        dot,
+    }
+}
+
+/// The centroid of a drawing; `None` when it is empty.
+fn centroid(model: &[f32], mw: usize, mh: usize) -> Option<(f32, f32)> {
+    let (mut msum, mut mx, mut my) = (0f64, 0f64, 0f64);
+    for y in 0..mh {
+        for x in 0..mw {
+            let v = f64::from(model[y * mw + x]);
+            msum += v;
+            mx += v * x as f64;
+            my += v * y as f64;
+        }
+    }
+    (msum > 1e-3).then(|| ((mx / msum) as f32, (my / msum) as f32))
 }
 
 /// The darkness (255 − luma) around a glyph, with its sums and ink
@@ -222,6 +370,8 @@ fn window(
         return None;
     }
     Some(Window {
+        x0,
+        y0,
         w: ww,
         h: wh,
         px,
@@ -232,22 +382,13 @@ fn window(
     })
 }
 
-/// The best normalised cross-correlation of a drawing with the window,
-/// centroids matched, then shifted a little either way.
-fn best_fit(win: &Window, model: &[f32], mw: usize, mh: usize) -> f32 {
-    let (mut msum, mut mx, mut my) = (0f64, 0f64, 0f64);
-    for y in 0..mh {
-        for x in 0..mw {
-            let v = f64::from(model[y * mw + x]);
-            msum += v;
-            mx += v * x as f64;
-            my += v * y as f64;
-        }
-    }
-    if msum <= 1e-3 {
+/// The best normalised cross-correlation of a drawing, over what its
+/// neighbours put into the window, with the window: centroids matched,
+/// then shifted a little either way.
+fn best_fit(win: &Window, bg: &Background, model: &[f32], mw: usize, mh: usize) -> f32 {
+    let Some((mcx, mcy)) = centroid(model, mw, mh) else {
         return f32::NEG_INFINITY;
-    }
-    let (mcx, mcy) = ((mx / msum) as f32, (my / msum) as f32);
+    };
     let ox0 = (win.cx - mcx).round() as i32;
     let oy0 = (win.cy - mcy).round() as i32;
     let n = (win.w * win.h) as f64;
@@ -261,13 +402,14 @@ fn best_fit(win: &Window, model: &[f32], mw: usize, mh: usize) -> f32 {
             let (ox, oy) = (ox0 + dx, oy0 + dy);
             // The drawing's pixels inside the window (the rest falls
             // outside the glyph's window and is left out of both).
-            let (mut sm, mut smm, mut som) = (0f64, 0f64, 0f64);
+            let (mut sm, mut smm, mut som, mut smb) = (0f64, 0f64, 0f64, 0f64);
             for y in 0..mh {
                 let wy = y as i32 + oy;
                 if wy < 0 || wy >= win.h as i32 {
                     continue;
                 }
-                let wrow = &win.px[wy as usize * win.w..(wy as usize + 1) * win.w];
+                let row = wy as usize * win.w..(wy as usize + 1) * win.w;
+                let (wrow, brow) = (&win.px[row.clone()], &bg.px[row]);
                 let mrow = &model[y * mw..(y + 1) * mw];
                 for (x, &m) in mrow.iter().enumerate() {
                     let wx = x as i32 + ox;
@@ -278,8 +420,11 @@ fn best_fit(win: &Window, model: &[f32], mw: usize, mh: usize) -> f32 {
                     sm += m;
                     smm += m * m;
                     som += m * f64::from(wrow[wx as usize]);
+                    smb += m * f64::from(brow[wx as usize]);
                 }
             }
+            // The window's model is the drawing plus its neighbours'.
+            let (sm, smm, som) = (sm + bg.sum, smm + 2.0 * smb + bg.sumsq, som + bg.dot);
             let mvar = smm - sm * sm / n;
             if mvar <= 1e-9 {
                 continue;
@@ -357,7 +502,19 @@ mod tests {
                     .iter()
                     .map(|v| (v / peak * 1.25 - 0.25).clamp(0.0, 1.0))
                     .collect();
-                let r = judge(&font, &ink, &luma, w, *span, line, &all).expect("a verdict");
+                let r = judge(
+                    &font,
+                    &Text {
+                        ink: &ink,
+                        luma: &luma,
+                        w,
+                        line,
+                    },
+                    *span,
+                    &all,
+                    &[],
+                )
+                .expect("a verdict");
                 assert_eq!(r.digit, want, "σ {sigma}");
                 assert!(
                     r.fit > 0.9 && r.ratio() > 1.5,
@@ -366,6 +523,100 @@ mod tests {
                     r.ratio()
                 );
             }
+        }
+    }
+
+    /// Sets `text` sharp at its advances, then blurs and smears the whole
+    /// line at once, as a card sliding in the tray is seen: each glyph's
+    /// smear runs into its neighbours'. Returns the line's luma, its ink
+    /// map, the text line's rows and each glyph's columns.
+    #[allow(clippy::type_complexity)]
+    fn smeared_line(
+        font: &fontdue::Font,
+        text: &str,
+        px: f32,
+        sigma: f32,
+        motion: usize,
+    ) -> (
+        usize,
+        Vec<f32>,
+        Vec<f32>,
+        (usize, usize),
+        Vec<(usize, usize)>,
+    ) {
+        let (w, h) = ((px * text.len() as f32) as usize + 8, (px * 1.6) as usize);
+        let mut cov = vec![0f32; w * h];
+        let mut spans = Vec::new();
+        let mut pen = 4usize;
+        let base = (px * 1.2) as i32;
+        for c in text.chars() {
+            let (m, g) = font.rasterize(c, px);
+            let top = base - m.height as i32 - m.ymin;
+            for y in 0..m.height {
+                for x in 0..m.width {
+                    let (xx, yy) = (pen + x, top + y as i32);
+                    if yy >= 0 && (yy as usize) < h && xx < w {
+                        cov[yy as usize * w + xx] = f32::from(g[y * m.width + x]) / 255.0;
+                    }
+                }
+            }
+            spans.push((pen, pen + m.width));
+            pen += m.advance_width.ceil() as usize;
+        }
+        let (bw, bh, blurred) = smear(&cov, w, h, sigma, motion);
+        let rx = (bw - w) / 2;
+        let spans = spans.iter().map(|&(a, b)| (a + rx, b + rx)).collect();
+        let peak = blurred.iter().copied().fold(0.0, f32::max);
+        let ink: Vec<f32> = blurred
+            .iter()
+            .map(|v| (v / peak * 1.25 - 0.25).clamp(0.0, 1.0))
+            .collect();
+        let luma = blurred.iter().map(|v| 230.0 - 180.0 * v).collect();
+        let rows: Vec<usize> = (0..bh)
+            .filter(|&y| ink[y * bw..(y + 1) * bw].iter().any(|&v| v > 0.5))
+            .collect();
+        let line = (rows[0], rows[rows.len() - 1] + 1);
+        (bw, ink, luma, line, spans)
+    }
+
+    #[test]
+    fn a_digit_is_drawn_between_its_neighbours() {
+        let Some(font) = font() else {
+            eprintln!("render test skipped: no Japanese fonts (run scripts/setup-debian)");
+            return;
+        };
+        let all = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        let digits = "6806";
+        // A smear of about half a digit's width: each glyph's window holds
+        // its neighbours' ink.
+        let (w, ink, luma, line, spans) = smeared_line(&font, digits, 30.0, 1.0, 6);
+        let text = Text {
+            ink: &ink,
+            luma: &luma,
+            w,
+            line,
+        };
+        let read: Vec<Beside> = digits
+            .chars()
+            .zip(&spans)
+            .map(|(c, &span)| Beside { c, span })
+            .collect();
+        for (i, (span, want)) in spans.iter().zip([6u8, 8, 0, 6]).enumerate() {
+            let beside: Vec<&Beside> = read
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j + 1 == i || j == i + 1)
+                .map(|(_, b)| b)
+                .collect();
+            let alone = judge(&font, &text, *span, &all, &[]).expect("a verdict");
+            let between = judge(&font, &text, *span, &all, &beside).expect("a verdict");
+            assert_eq!(between.digit, want, "digit {i}");
+            assert!(
+                between.fit > 0.95 && between.fit > alone.fit + 0.02,
+                "digit {i}: fit {} between its neighbours, {} alone",
+                between.fit,
+                alone.fit
+            );
         }
     }
 }
