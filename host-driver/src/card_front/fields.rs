@@ -733,11 +733,17 @@ fn read_line(
         // drawing of a digit is set between.
         let span_of =
             |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
+        let digit_spans = path
+            .iter()
+            .zip(guesses.iter())
+            .filter(|(_, g)| g.digit().is_some())
+            .map(|(p, _)| span_of(p));
         let text = render::Text {
             ink,
             luma,
             w,
             line: (y0, y1),
+            digit_height: render::digit_height(ink, w, (y0, y1), digit_spans),
         };
         let read: Vec<render::Beside> = path
             .iter()

@@ -72,6 +72,28 @@ pub(super) struct Text<'a> {
     pub luma: &'a [f32],
     pub w: usize,
     pub line: (usize, usize),
+    /// The line's digit height ([`digit_height`]), when it has digits.
+    pub digit_height: Option<f32>,
+}
+
+/// The height of a line's digits: the median of the heights measured on
+/// its digit glyphs (columns `spans`). Digits are set at one height in a
+/// typeface, but the ink threshold shortens a faint or thin one under
+/// blur: a 0 whose arcs fade measures a fifth shorter than the 3 beside
+/// it, and drawn at that height it fits no digit well.
+pub(super) fn digit_height(
+    ink: &[f32],
+    w: usize,
+    line: (usize, usize),
+    spans: impl Iterator<Item = (usize, usize)>,
+) -> Option<f32> {
+    let h = ink.len() / w.max(1);
+    let mut heights: Vec<usize> = spans
+        .filter_map(|span| glyph_rows(ink, w, h, span, line))
+        .map(|(top, bottom)| bottom + 1 - top)
+        .collect();
+    heights.sort_unstable();
+    heights.get(heights.len() / 2).map(|&v| v as f32)
 }
 
 /// A glyph beside the one judged, as the line was read: its character and
@@ -156,17 +178,23 @@ pub(super) fn judge(
     allowed: &[u8],
     beside: &[&Beside],
 ) -> Option<Rendered> {
-    let &Text { ink, luma, w, line } = text;
+    let &Text {
+        ink, luma, w, line, ..
+    } = text;
     // The glyph's own rows: its height sets the drawing's size.
     let h = ink.len() / w.max(1);
     if luma.len() != ink.len() {
         return None;
     }
     let (top, bottom) = glyph_rows(ink, w, h, span, line)?;
-    let gh = (bottom + 1 - top) as f32;
+    let gh = text.digit_height.unwrap_or((bottom + 1 - top) as f32);
     if gh < 5.0 {
         return None;
     }
+    // The window holds the whole drawing's height about the glyph's rows.
+    let mid = (top + bottom + 1) as f32 / 2.0;
+    let top = top.min((mid - gh / 2.0).max(0.0) as usize);
+    let bottom = bottom.max((mid + gh / 2.0).ceil() as usize - 1);
     let win = window(luma, w, h, span, (top, bottom + 1))?;
     // Every allowed digit, half and full width, as the font draws it.
     let mut shapes: Vec<(u8, char, f32)> = Vec::new();
@@ -189,7 +217,11 @@ pub(super) fn judge(
                 if font.lookup_glyph_index(c) == 0 || unit <= 0.0 {
                     return None;
                 }
-                let (mw, mh, cov) = draw(font, c, (nb + 1 - nt) as f32 / unit)?;
+                let nh = match text.digit_height {
+                    Some(dh) if b.c.is_ascii_digit() => dh,
+                    _ => (nb + 1 - nt) as f32,
+                };
+                let (mw, mh, cov) = draw(font, c, nh / unit)?;
                 let at = window(luma, w, h, b.span, (nt, nb + 1))?;
                 Some(Drawn {
                     w: mw,
@@ -502,19 +534,14 @@ mod tests {
                     .iter()
                     .map(|v| (v / peak * 1.25 - 0.25).clamp(0.0, 1.0))
                     .collect();
-                let r = judge(
-                    &font,
-                    &Text {
-                        ink: &ink,
-                        luma: &luma,
-                        w,
-                        line,
-                    },
-                    *span,
-                    &all,
-                    &[],
-                )
-                .expect("a verdict");
+                let text = Text {
+                    ink: &ink,
+                    luma: &luma,
+                    w,
+                    line,
+                    digit_height: None,
+                };
+                let r = judge(&font, &text, *span, &all, &[]).expect("a verdict");
                 assert_eq!(r.digit, want, "σ {sigma}");
                 assert!(
                     r.fit > 0.9 && r.ratio() > 1.5,
@@ -595,6 +622,7 @@ mod tests {
             luma: &luma,
             w,
             line,
+            digit_height: digit_height(&ink, w, line, spans.iter().copied()),
         };
         let read: Vec<Beside> = digits
             .chars()
