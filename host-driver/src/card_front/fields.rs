@@ -436,6 +436,10 @@ struct LineRead {
     font_cost: Zeroizing<Vec<f32>>,
     /// Each glyph's ink centre along the line.
     centres: Vec<f32>,
+    /// Each glyph as read, with its columns, and the line's rows: to draw
+    /// the line in a candidate font.
+    glyphs: Vec<render::Beside>,
+    rows: (usize, usize),
 }
 
 /// Most atoms in one glyph: a mincho 日 under blur loses its thin
@@ -764,7 +768,7 @@ fn read_line(
                 .flatten()
                 .filter_map(|j| read.get(j))
                 .collect();
-            let Some(r) = render::judge(face, &text, span, allowed, &beside) else {
+            let Some(r) = render::judge(face, &text, span, allowed, &beside, None) else {
                 continue;
             };
             let c = r.confidence();
@@ -789,11 +793,21 @@ fn read_line(
             *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
         }
     }
+    let glyphs = path
+        .iter()
+        .zip(guesses.iter())
+        .map(|(&(_, start, len), g)| render::Beside {
+            c: g.char(),
+            span: (atoms[start].0, atoms[start + len - 1].1),
+        })
+        .collect();
     Some(LineRead {
         nodes,
         guesses,
         font_cost,
         centres,
+        glyphs,
+        rows: (y0, y1),
     })
 }
 
@@ -804,8 +818,10 @@ struct FieldRead<T: Zeroize> {
     anchors: f32,
     month_day: f32,
     rest: f32,
-    /// The line's [`LineRead::font_cost`].
+    /// The line's [`LineRead::font_cost`], glyphs and rows.
     font_cost: Zeroizing<Vec<f32>>,
+    glyphs: Vec<render::Beside>,
+    rows: (usize, usize),
 }
 
 impl<T: Zeroize> Drop for FieldRead<T> {
@@ -947,6 +963,8 @@ fn birth_of(s: &Spelled) -> Option<FieldRead<EraDate>> {
         month_day: s.month_day,
         rest: s.rest,
         font_cost: Zeroizing::new(Vec::new()),
+        glyphs: Vec::new(),
+        rows: (0, 0),
     })
 }
 
@@ -957,6 +975,8 @@ fn expiry_of(s: &Spelled) -> Option<FieldRead<(u16, u8, u8)>> {
         month_day: s.month_day,
         rest: s.rest,
         font_cost: Zeroizing::new(Vec::new()),
+        glyphs: Vec::new(),
+        rows: (0, 0),
     })
 }
 
@@ -967,6 +987,8 @@ fn code_of(s: &Spelled) -> Option<FieldRead<[u8; 4]>> {
         month_day: 1.0,
         rest: s.rest,
         font_cost: Zeroizing::new(Vec::new()),
+        glyphs: Vec::new(),
+        rows: (0, 0),
     })
 }
 
@@ -1062,6 +1084,8 @@ fn find<T: PartialEq + Zeroize>(
             continue;
         };
         field.font_cost = std::mem::take(&mut read.font_cost);
+        field.glyphs = std::mem::take(&mut read.glyphs);
+        field.rows = read.rows;
         if field.anchors < ANCHOR_ACCEPT {
             continue;
         }
@@ -1120,6 +1144,61 @@ fn agreeing(a: f32, b: f32) -> f32 {
 /// be for the code to be read in it too.
 const FONT_TIE: f32 = 0.3;
 
+/// The difference of mean drawn fits under which two candidate fonts are
+/// twins (TakaoGothic and IPA Gothic draw alike) and the template costs
+/// decide.
+const DRAWN_TIE: f32 = 0.002;
+
+/// The mean fit of both date lines' digits drawn in `font`.
+#[allow(clippy::type_complexity)]
+fn drawn<A: Zeroize, B: Zeroize>(
+    model: &GlyphModel,
+    font: u8,
+    (birth, expiry): ((&Inked<'_>, &FieldRead<A>), (&Inked<'_>, &FieldRead<B>)),
+    blurs: &mut [Option<render::Blur>; 2],
+) -> Option<f32> {
+    let face = model.face(font)?;
+    let (b, e) = (
+        drawn_fit(face, birth.0, &birth.1.glyphs, birth.1.rows, &mut blurs[0]),
+        drawn_fit(
+            face,
+            expiry.0,
+            &expiry.1.glyphs,
+            expiry.1.rows,
+            &mut blurs[1],
+        ),
+    );
+    let n = b.1 + e.1;
+    (n > 0).then(|| (b.0 + e.0) / n as f32)
+}
+
+/// The weakest field confidence under which the candidate fonts are told
+/// apart by drawing.
+const DRAWN_BELOW: f32 = 0.5;
+
+/// A date line's digits drawn in `face` ([`render::line_fit`]).
+fn drawn_fit(
+    face: &fontdue::Font,
+    page: &Inked<'_>,
+    glyphs: &[render::Beside],
+    rows: (usize, usize),
+    blur: &mut Option<render::Blur>,
+) -> (f32, usize) {
+    let (ink, w) = (page.ink.as_slice(), page.band.w);
+    let digits = glyphs
+        .iter()
+        .filter(|g| g.c.is_ascii_digit())
+        .map(|g| g.span);
+    let text = render::Text {
+        ink,
+        luma: &page.band.px,
+        w,
+        line: rows,
+        digit_height: render::digit_height(ink, w, rows, digits),
+    };
+    render::line_fit(face, &text, glyphs, blur)
+}
+
 /// Confidence under which a date line is read again in the card's font.
 const CARD_FONT_BELOW: f32 = 0.5;
 
@@ -1174,12 +1253,13 @@ pub(super) fn read_fields(
         .map(|(a, b)| a + b)
         .collect();
     let best = dates.iter().copied().fold(f32::INFINITY, f32::min);
-    let mut chosen: Option<(f32, u8, FieldRead<[u8; 4]>)> = None;
-    for (i, &cost) in dates.iter().enumerate() {
-        let Ok(font) = u8::try_from(i) else { break };
-        if cost > best + FONT_TIE {
-            continue;
-        }
+    let candidates: Vec<u8> = (0..dates.len())
+        .filter(|&i| dates[i] <= best + FONT_TIE)
+        .filter_map(|i| u8::try_from(i).ok())
+        .collect();
+    let mut reads: Vec<(f32, u8, FieldRead<[u8; 4]>)> = Vec::new();
+    for &font in &candidates {
+        let i = usize::from(font);
         let Some(code) = find(
             model,
             &Grammar::code(),
@@ -1190,16 +1270,67 @@ pub(super) fn read_fields(
         ) else {
             continue;
         };
-        let total = cost + code.font_cost.get(i).copied().unwrap_or(f32::INFINITY);
-        if chosen.as_ref().is_none_or(|(t, _, _)| total < *t) {
-            chosen = Some((total, font, code));
-        }
+        let total = dates[i] + code.font_cost.get(i).copied().unwrap_or(f32::INFINITY);
+        reads.push((total, font, code));
     }
-    let (_, font, code) = chosen.ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    let by_cost = reads
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+        .map(|(k, _)| k)
+        .ok_or(Refusal::FieldMissing(FieldKind::SecurityCode))?;
+    // When that leaves a field in doubt, the date lines' digits drawn in
+    // each candidate font are a second witness, and a sharper one than the
+    // template distances (which blur pulls together): the font they fit
+    // best is the card's. Only then, because drawing costs milliseconds.
+    let unsure = reads[by_cost]
+        .2
+        .confidence()
+        .min(birth.confidence())
+        .min(expiry.confidence())
+        < DRAWN_BELOW;
+    let pick = if unsure && reads.len() > 1 {
+        // Each line's blur, found in the font the costs chose; each
+        // drawing once for twin fonts.
+        let mut blurs = [None, None];
+        let mut memo: Vec<(u8, Option<f32>)> = Vec::new();
+        let order = std::iter::once(by_cost).chain((0..reads.len()).filter(|&k| k != by_cost));
+        let mut fits = vec![None; reads.len()];
+        for k in order {
+            let twin = model.twin(reads[k].1);
+            fits[k] = match memo.iter().find(|(t, _)| *t == twin) {
+                Some((_, fit)) => *fit,
+                None => {
+                    let lines = ((&birth_page, &birth), (&expiry_page, &expiry));
+                    let fit = drawn(model, twin, lines, &mut blurs);
+                    memo.push((twin, fit));
+                    fit
+                }
+            };
+        }
+        #[cfg(test)]
+        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+            eprintln!(" drawn fits {fits:?}");
+        }
+        let mut pick = by_cost;
+        for k in 0..reads.len() {
+            let better = match (fits[k], fits[pick]) {
+                (Some(a), Some(b)) if (a - b).abs() > DRAWN_TIE => a > b,
+                _ => reads[k].0 < reads[pick].0,
+            };
+            if better {
+                pick = k;
+            }
+        }
+        pick
+    } else {
+        by_cost
+    };
+    let (_, font, code) = reads.swap_remove(pick);
     let font = Some(font);
     #[cfg(test)]
     if std::env::var_os("CARDFRONT_DEBUG").is_some() {
-        eprintln!(" font {font:?} dates {dates:?}");
+        eprintln!(" font {font:?} dates {dates:?} candidates {candidates:?}");
     }
     // A date line not sure enough against every font is read once more
     // against the card's font alone, as the code always is: a blurred 0

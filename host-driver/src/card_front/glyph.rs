@@ -60,6 +60,24 @@ pub struct GlyphModel {
     /// The trained fonts themselves, to draw a digit in the card's font
     /// ([`super::render`]).
     faces: Vec<fontdue::Font>,
+    /// For each font, the first font that draws the card's characters
+    /// exactly alike (TakaoGothic is IPA Gothic under another name).
+    twin: Vec<u8>,
+}
+
+/// Characters compared to find twin fonts.
+const TWIN_PROBE: &str = "0123456789年月日生有効";
+
+/// A font's drawing of [`TWIN_PROBE`]: sizes and coverage.
+fn drawing(font: &fontdue::Font) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in TWIN_PROBE.chars() {
+        let (m, cov) = font.rasterize(c, 32.0);
+        out.extend((m.width as u32).to_le_bytes());
+        out.extend((m.height as u32).to_le_bytes());
+        out.extend(cov);
+    }
+    out
 }
 
 /// Classes compared in full after the prototype stage.
@@ -408,6 +426,7 @@ impl GlyphModel {
             fonts: 0,
             digits: None,
             faces: Vec::new(),
+            twin: Vec::new(),
         }
     }
 
@@ -419,6 +438,12 @@ impl GlyphModel {
     /// Trained font `font`, to draw glyphs in.
     pub(super) fn face(&self, font: u8) -> Option<&fontdue::Font> {
         self.faces.get(usize::from(font))
+    }
+
+    /// The first trained font that draws like `font` (itself when none
+    /// before it does).
+    pub(super) fn twin(&self, font: u8) -> u8 {
+        self.twin.get(usize::from(font)).copied().unwrap_or(font)
     }
 
     /// Number of fonts the model was trained on.
@@ -552,12 +577,20 @@ impl GlyphModel {
             .chain(extra_digits.iter().map(|(f, c, x)| (*f, *c, x)))
             .collect();
         let digits = DigitDiscriminant::train(&digit_samples);
+        let drawings: Vec<Vec<u8>> = faces.iter().map(drawing).collect();
+        let twin = (0..faces.len())
+            .map(|i| {
+                let first = (0..i).find(|&j| drawings[j] == drawings[i]).unwrap_or(i);
+                u8::try_from(first).unwrap_or(u8::MAX)
+            })
+            .collect();
         GlyphModel {
             templates,
             prototypes,
             fonts: usize::from(font_index),
             digits,
             faces,
+            twin,
         }
     }
 

@@ -40,6 +40,17 @@ pub(super) struct Rendered {
     pub fit: f32,
     /// The best fit of any other allowed digit.
     pub rival: f32,
+    /// The blur the best drawing was judged under.
+    #[zeroize(skip)]
+    pub blur: Blur,
+}
+
+/// A blur of the band: a defocus (σ, pixels) and a horizontal motion smear
+/// (pixels).
+#[derive(Clone, Copy)]
+pub(super) struct Blur {
+    pub sigma: f32,
+    pub motion: usize,
 }
 
 /// The fit at and above which the best drawing counts fully, and the fit
@@ -177,6 +188,7 @@ pub(super) fn judge(
     span: (usize, usize),
     allowed: &[u8],
     beside: &[&Beside],
+    at: Option<Blur>,
 ) -> Option<Rendered> {
     let &Text {
         ink, luma, w, line, ..
@@ -236,9 +248,21 @@ pub(super) fn judge(
     let form = |c: char| usize::from(!c.is_ascii_digit());
     // Each digit's best fit (which digit the glyph is: wiped on drop).
     let mut best = Zeroizing::new([f32::NEG_INFINITY; 10]);
-    // First every blur at the measured size: the blur that lets some digit
-    // fit best is the band's. Then the other sizes at that blur.
+    // First every blur at the measured size (or the one given): the blur
+    // that lets some digit fit best is the band's. Then the other sizes at
+    // that blur.
     let mut blur = (f32::NEG_INFINITY, 0.3, 0.0);
+    let blurs: Vec<(f32, usize)> = match at {
+        Some(b) => vec![(b.sigma, b.motion)],
+        None => SIGMAS
+            .iter()
+            .flat_map(|s| {
+                MOTIONS
+                    .iter()
+                    .map(move |m| ((gh * s).max(0.3), (gh * m).round() as usize))
+            })
+            .collect(),
+    };
     let drawn: Vec<(u8, char, usize, usize, Vec<f32>)> = shapes
         .iter()
         .filter_map(|&(d, c, px)| {
@@ -246,18 +270,15 @@ pub(super) fn judge(
             Some((d, c, mw, mh, cov))
         })
         .collect();
-    for sigma in SIGMAS {
-        for motion in MOTIONS {
-            let (sigma, motion) = ((gh * sigma).max(0.3), (gh * motion).round() as usize);
-            let bg = [0, 1].map(|f| background(&win, &neighbours[f], sigma, motion));
-            for (d, c, mw, mh, cov) in &drawn {
-                let (bw, bh, model) = smear(cov, *mw, *mh, sigma, motion);
-                let fit = best_fit(&win, &bg[form(*c)], &model, bw, bh);
-                let slot = &mut best[usize::from(*d)];
-                *slot = slot.max(fit);
-                if fit > blur.0 {
-                    blur = (fit, sigma, motion as f32);
-                }
+    for (sigma, motion) in blurs {
+        let bg = [0, 1].map(|f| background(&win, &neighbours[f], sigma, motion));
+        for (d, c, mw, mh, cov) in &drawn {
+            let (bw, bh, model) = smear(cov, *mw, *mh, sigma, motion);
+            let fit = best_fit(&win, &bg[form(*c)], &model, bw, bh);
+            let slot = &mut best[usize::from(*d)];
+            *slot = slot.max(fit);
+            if fit > blur.0 {
+                blur = (fit, sigma, motion as f32);
             }
         }
     }
@@ -288,7 +309,44 @@ pub(super) fn judge(
             beside.len()
         );
     }
-    fit.is_finite().then_some(Rendered { digit, fit, rival })
+    fit.is_finite().then_some(Rendered {
+        digit,
+        fit,
+        rival,
+        blur: Blur {
+            sigma: blur.1,
+            motion,
+        },
+    })
+}
+
+/// How well a line's digits, as read, fit when drawn in `font` between
+/// their neighbours: the sum of their fits and how many were drawn. They
+/// are drawn under `blur`; when it is `None`, the first digit finds the
+/// line's blur and sets it.
+pub(super) fn line_fit(
+    font: &fontdue::Font,
+    text: &Text,
+    glyphs: &[Beside],
+    blur: &mut Option<Blur>,
+) -> (f32, usize) {
+    let (mut sum, mut n) = (0.0, 0);
+    for (i, g) in glyphs.iter().enumerate() {
+        let Some(d) = g.c.to_digit(10).filter(|_| g.c.is_ascii_digit()) else {
+            continue;
+        };
+        let beside: Vec<&Beside> = [i.checked_sub(1), Some(i + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| glyphs.get(j))
+            .collect();
+        if let Some(r) = judge(font, text, g.span, &[d as u8], &beside, *blur) {
+            sum += r.fit;
+            n += 1;
+            *blur = Some(r.blur);
+        }
+    }
+    (sum, n)
 }
 
 /// A digit's full-width form; any other character as it is.
@@ -541,7 +599,7 @@ mod tests {
                     line,
                     digit_height: None,
                 };
-                let r = judge(&font, &text, *span, &all, &[]).expect("a verdict");
+                let r = judge(&font, &text, *span, &all, &[], None).expect("a verdict");
                 assert_eq!(r.digit, want, "σ {sigma}");
                 assert!(
                     r.fit > 0.9 && r.ratio() > 1.5,
@@ -636,8 +694,8 @@ mod tests {
                 .filter(|&(j, _)| j + 1 == i || j == i + 1)
                 .map(|(_, b)| b)
                 .collect();
-            let alone = judge(&font, &text, *span, &all, &[]).expect("a verdict");
-            let between = judge(&font, &text, *span, &all, &beside).expect("a verdict");
+            let alone = judge(&font, &text, *span, &all, &[], None).expect("a verdict");
+            let between = judge(&font, &text, *span, &all, &beside, None).expect("a verdict");
             assert_eq!(between.digit, want, "digit {i}");
             assert!(
                 between.fit > 0.95 && between.fit > alone.fit + 0.02,
