@@ -732,11 +732,12 @@ fn read_line(
         .iter()
         .zip(guesses.iter())
         .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
+    // A glyph's columns.
+    let span_of =
+        |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
     if let (Some(face), true) = (face, in_doubt) {
         // Each glyph as first read, and its columns: the neighbours the
         // drawing of a digit is set between.
-        let span_of =
-            |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
         let digit_spans = path
             .iter()
             .zip(guesses.iter())
@@ -796,9 +797,9 @@ fn read_line(
     let glyphs = path
         .iter()
         .zip(guesses.iter())
-        .map(|(&(_, start, len), g)| render::Beside {
+        .map(|(p, g)| render::Beside {
             c: g.char(),
-            span: (atoms[start].0, atoms[start + len - 1].1),
+            span: span_of(p),
         })
         .collect();
     Some(LineRead {
@@ -1144,9 +1145,8 @@ fn agreeing(a: f32, b: f32) -> f32 {
 /// be for the code to be read in it too.
 const FONT_TIE: f32 = 0.3;
 
-/// The difference of mean drawn fits under which two candidate fonts are
-/// twins (TakaoGothic and IPA Gothic draw alike) and the template costs
-/// decide.
+/// The difference of mean drawn fits under which the template costs
+/// decide between two candidate fonts.
 const DRAWN_TIE: f32 = 0.002;
 
 /// The mean fit of both date lines' digits drawn in `font`.

@@ -1,7 +1,7 @@
 //! The card-front reader against generated frames (fonts from the system;
-//! see `fonts`). Frame count: `CARDFRONT_FRAMES` (default 30: a frame takes
-//! ~1.4 s in the unoptimised test build; the bench and a longer run use
-//! more), first seed
+//! see `fonts`). Frame count: `CARDFRONT_FRAMES` (default 100: a frame
+//! takes ~1.5 s in the unoptimised test build; the bench and a longer run
+//! use more), first seed
 //! `CARDFRONT_FIRST`; `CARDFRONT_MINCONF` overrides the threshold (for
 //! calibration), `CARDFRONT_DUMP=DIR` saves wrong and refused frames, and
 //! `CARDFRONT_DEBUG` prints each line read.
@@ -73,7 +73,7 @@ fn generated_frames_are_read_exactly_or_refused() {
     let n: u64 = std::env::var("CARDFRONT_FRAMES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(100);
     let (mut right, mut wrong, mut refused) = (0, 0, 0);
     let mut stages = Vec::new();
     let first: u64 = std::env::var("CARDFRONT_FIRST")
@@ -115,13 +115,11 @@ fn generated_frames_are_read_exactly_or_refused() {
         median(|t| t.read_ms)
     );
     assert_eq!(wrong, 0, "confident wrong 照合番号B");
-    // The target is 98% exact; on the full spec §5 mix (small
-    // cards with blur σ 1.5, 6 px motion, glare, 30% exposure, JPEG 40)
-    // this reader reads 93.5% exactly at its threshold (29 of the default
-    // 30 frames, 185 of seeds 0..200, 935 of seeds 0..1000) with no wrong
-    // read, and refuses the rest. This floor guards against regressions;
-    // raise it as the reader improves.
-    assert!(right * 100 >= n * 90, "only {right} of {n} read");
+    // At least 98% exact, on the full spec §5 mix (small cards with blur
+    // σ 1.5, 6 px motion, glare, 30% exposure, JPEG 40). This reader reads
+    // 99 of the default 100 frames (198 of seeds 0..200, 984 of seeds
+    // 0..1000) with no wrong read, and refuses the rest.
+    assert!(right * 100 >= n * 98, "only {right} of {n} read");
 }
 
 fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRead, Refusal> {
