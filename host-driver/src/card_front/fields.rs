@@ -732,9 +732,18 @@ fn read_line(
         .iter()
         .zip(guesses.iter())
         .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
-    // A glyph's columns.
+    // A glyph's columns, and every glyph as read with its columns.
     let span_of =
         |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
+    let as_read = |guesses: &[Guess]| -> Vec<render::Beside> {
+        path.iter()
+            .zip(guesses)
+            .map(|(p, g)| render::Beside {
+                c: g.char(),
+                span: span_of(p),
+            })
+            .collect()
+    };
     if let (Some(face), true) = (face, in_doubt) {
         // Each glyph as first read, and its columns: the neighbours the
         // drawing of a digit is set between.
@@ -750,25 +759,14 @@ fn read_line(
             line: (y0, y1),
             digit_height: render::digit_height(ink, w, (y0, y1), digit_spans),
         };
-        let read: Vec<render::Beside> = path
-            .iter()
-            .zip(guesses.iter())
-            .map(|(p, g)| render::Beside {
-                c: g.char(),
-                span: span_of(p),
-            })
-            .collect();
+        let read = as_read(&guesses);
         for (i, (&(node, start, len), g)) in path.iter().zip(guesses.iter_mut()).enumerate() {
             if !digit_slot(node) || g.confidence() >= 1.0 {
                 continue;
             }
             let allowed = &grammar.nodes[usize::from(node)].allowed;
             let span = read[i].span;
-            let beside: Vec<&render::Beside> = [i.checked_sub(1), Some(i + 1)]
-                .into_iter()
-                .flatten()
-                .filter_map(|j| read.get(j))
-                .collect();
+            let beside = render::beside(&read, i);
             let Some(r) = render::judge(face, &text, span, allowed, &beside, None) else {
                 continue;
             };
@@ -794,14 +792,7 @@ fn read_line(
             *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
         }
     }
-    let glyphs = path
-        .iter()
-        .zip(guesses.iter())
-        .map(|(p, g)| render::Beside {
-            c: g.char(),
-            span: span_of(p),
-        })
-        .collect();
+    let glyphs = as_read(&guesses);
     Some(LineRead {
         nodes,
         guesses,

@@ -320,6 +320,15 @@ pub(super) fn judge(
     })
 }
 
+/// The glyphs on either side of glyph `i` of a line.
+pub(super) fn beside(glyphs: &[Beside], i: usize) -> Vec<&Beside> {
+    [i.checked_sub(1), Some(i + 1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| glyphs.get(j))
+        .collect()
+}
+
 /// How well a line's digits, as read, fit when drawn in `font` between
 /// their neighbours: the sum of their fits and how many were drawn. They
 /// are drawn under `blur`; when it is `None`, the first digit finds the
@@ -335,12 +344,7 @@ pub(super) fn line_fit(
         let Some(d) = g.c.to_digit(10).filter(|_| g.c.is_ascii_digit()) else {
             continue;
         };
-        let beside: Vec<&Beside> = [i.checked_sub(1), Some(i + 1)]
-            .into_iter()
-            .flatten()
-            .filter_map(|j| glyphs.get(j))
-            .collect();
-        if let Some(r) = judge(font, text, g.span, &[d as u8], &beside, *blur) {
+        if let Some(r) = judge(font, text, g.span, &[d as u8], &beside(glyphs, i), *blur) {
             sum += r.fit;
             n += 1;
             *blur = Some(r.blur);
