@@ -551,8 +551,7 @@ fn read_line(
             b - a <= 3 && (rows as f32) < lh * 0.4
         })
         .collect();
-    let glyph_scores = |start: usize, len: usize| -> Option<Scores> {
-        let (gx0, gx1) = (atoms[start].0, atoms[start + len - 1].1);
+    let scores_of = |(gx0, gx1): (usize, usize)| -> Option<Scores> {
         let (gw, gh) = (gx1 - gx0, y1 - y0);
         let mut px = Zeroizing::new(vec![0f32; gw * gh]);
         for yy in 0..gh {
@@ -569,6 +568,8 @@ fn read_line(
         )?;
         Some(model.scores(f, only))
     };
+    let glyph_scores =
+        |start: usize, len: usize| scores_of((atoms[start].0, atoms[start + len - 1].1));
     // Scores of each candidate glyph (start atom, 1–3 atoms), computed
     // when first needed.
     let mut cache: Vec<Option<Option<Scores>>> = (0..n * MAX_ATOMS).map(|_| None).collect();
@@ -689,22 +690,159 @@ fn read_line(
         i = start;
     }
     path.reverse();
-    let mut nodes = Zeroizing::new(Vec::with_capacity(path.len()));
-    let mut guesses = Zeroizing::new(Vec::with_capacity(path.len()));
-    let mut centres = Vec::with_capacity(path.len());
-    let mut font_cost = Zeroizing::new(vec![0f32; model.font_count()]);
     // The scores of a glyph on the path (computed by the programme).
-    let scores_at = |start: usize, len: usize| match &cache[start * MAX_ATOMS + len - 1] {
-        Some(Some(scores)) => Some(scores),
-        _ => None,
+    let cuts: Vec<Cut<'_>> = path
+        .iter()
+        .map(
+            |&(node, start, len)| match &cache[start * MAX_ATOMS + len - 1] {
+                Some(Some(scores)) => Some(Cut {
+                    node,
+                    span: (atoms[start].0, atoms[start + len - 1].1),
+                    scores,
+                }),
+                _ => None,
+            },
+        )
+        .collect::<Option<_>>()?;
+    let line = LineInk {
+        ink,
+        luma,
+        w,
+        rows: (y0, y1),
     };
+    let read = read_glyphs(model, grammar, &line, &cuts, only, Drawn::InDoubt)?;
+    // The code's four digits stand on one pitch. Where its read is in
+    // doubt, the ink may have been cut in the wrong places (digits run
+    // together by motion blur): the line is read again on four cells of
+    // one pitch, and the surer read kept.
+    let doubt = spell(grammar, &read).rest;
+    if grammar.junk || only.is_none() || doubt >= CELLS_BELOW {
+        return Some(read);
+    }
+    let (Some(first), Some(last)) = (cuts.first(), cuts.last()) else {
+        return Some(read);
+    };
+    let cells = even_cells(&col_sum, (first.span.0, last.span.1), cuts.len())?;
+    let scores: Vec<Scores> = cells
+        .iter()
+        .map(|&span| scores_of(span))
+        .collect::<Option<_>>()?;
+    let cells: Vec<Cut<'_>> = cuts
+        .iter()
+        .zip(cells)
+        .zip(&scores)
+        .map(|((cut, span), scores)| Cut {
+            node: cut.node,
+            span,
+            scores,
+        })
+        .collect();
+    // Cells are a guess at where the digits stand, and the classifier can
+    // be sure of a digit cut from its neighbours' ink: every digit is drawn.
+    let again = read_glyphs(model, grammar, &line, &cells, only, Drawn::Every);
+    #[cfg(test)]
+    if let (Some(a), true) = (&again, std::env::var_os("CARDFRONT_DEBUG").is_some()) {
+        let text: String = a.guesses.iter().map(Guess::char).collect();
+        let spans: Vec<_> = cells.iter().map(|c| c.span).collect();
+        eprintln!(
+            "   cells {spans:?}: {text} {:.2} (was {doubt:.2})",
+            spell(grammar, a).rest
+        );
+    }
+    match again {
+        Some(again) if spell(grammar, &again).rest > doubt => Some(again),
+        _ => Some(read),
+    }
+}
+
+/// Confidence of the code under which its line is read again on cells
+/// of one pitch ([`even_cells`]).
+const CELLS_BELOW: f32 = 0.5;
+/// How far a cell's edge may move off the even pitch to the faintest
+/// column near it, as a share of the pitch.
+const CELL_SLACK: f32 = 0.15;
+
+/// Columns `x0..x1` cut into `n` cells of one pitch, each inner edge moved
+/// to the faintest column within [`CELL_SLACK`] of the pitch (the gap
+/// between two digits, where there is one). `None` when the cells would be
+/// too narrow to hold a digit.
+fn even_cells(col_sum: &[f32], (x0, x1): (usize, usize), n: usize) -> Option<Vec<(usize, usize)>> {
+    let pitch = x1.checked_sub(x0)? as f32 / n.max(1) as f32;
+    if pitch < 3.0 || x1 > col_sum.len() {
+        return None;
+    }
+    let mut edges = vec![x0];
+    for i in 1..n {
+        let at = x0 as f32 + pitch * i as f32;
+        let lo = (at - pitch * CELL_SLACK).round() as usize;
+        let hi = (at + pitch * CELL_SLACK).round() as usize;
+        // The faintest column; of equally faint ones, the nearest the pitch.
+        let edge = (lo.max(x0 + 1)..=hi.min(x1 - 1)).min_by(|&p, &q| {
+            col_sum[p]
+                .total_cmp(&col_sum[q])
+                .then((p as f32 - at).abs().total_cmp(&(q as f32 - at).abs()))
+        })?;
+        edges.push(edge);
+    }
+    edges.push(x1);
+    Some(edges.windows(2).map(|e| (e[0], e[1])).collect())
+}
+
+/// The rows of a band a line is read from.
+struct LineInk<'a> {
+    ink: &'a [f32],
+    luma: &'a [f32],
+    w: usize,
+    rows: (usize, usize),
+}
+
+/// A glyph of a segmented line: its grammar slot, its columns and its
+/// scores.
+struct Cut<'s> {
+    node: u16,
+    span: (usize, usize),
+    scores: &'s Scores,
+}
+
+/// Which digits of a line are drawn in the card's font ([`render`]).
+#[derive(Clone, Copy, PartialEq)]
+enum Drawn {
+    /// When a digit is in doubt, every digit not fully sure.
+    InDoubt,
+    /// Every digit, and the classifier's digit never stands against the
+    /// drawing's.
+    Every,
+}
+
+/// Reads the glyphs of a segmented line in their grammar slots: each
+/// glyph's best allowed class, the digit discriminant's verdict on the
+/// digits, and, in the card's font, the drawing's on the digits `drawn`
+/// says.
+fn read_glyphs(
+    model: &GlyphModel,
+    grammar: &Grammar,
+    line: &LineInk<'_>,
+    cuts: &[Cut<'_>],
+    only: Option<u8>,
+    drawn: Drawn,
+) -> Option<LineRead> {
+    let &LineInk {
+        ink,
+        luma,
+        w,
+        rows: (y0, y1),
+    } = line;
+    let mut nodes = Zeroizing::new(Vec::with_capacity(cuts.len()));
+    let mut guesses = Zeroizing::new(Vec::with_capacity(cuts.len()));
+    let mut centres = Vec::with_capacity(cuts.len());
+    let mut font_cost = Zeroizing::new(vec![0f32; model.font_count()]);
     // Digits in a slot of several (what the grammar cannot check).
     let digit_slot = |node: u16| {
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         allowed.len() > 1 && allowed.iter().all(|&c| c < 10)
     };
-    for &(node, start, len) in path.iter() {
-        let scores = scores_at(start, len)?;
+    for cut in cuts {
+        let (node, scores) = (cut.node, cut.scores);
         let allowed = &grammar.nodes[usize::from(node)].allowed;
         let mut g = scores.best_of(allowed)?;
         if digit_slot(node) {
@@ -721,37 +859,36 @@ fn read_line(
         }
         nodes.push(node);
         guesses.push(g);
-        centres.push((atoms[start].0 + atoms[start + len - 1].1) as f32 / 2.0);
+        centres.push((cut.span.0 + cut.span.1) as f32 / 2.0);
     }
     // In the card's font, a line with a digit in doubt has its digits
     // drawn and compared: every digit not fully sure, not only the one in
     // doubt, so that a second witness also checks the digits that were
     // sure enough alone.
     let face = only.and_then(|f| model.face(f));
-    let in_doubt = nodes
-        .iter()
-        .zip(guesses.iter())
-        .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
-    // A glyph's columns, and every glyph as read with its columns.
-    let span_of =
-        |&(_, start, len): &(u16, usize, usize)| (atoms[start].0, atoms[start + len - 1].1);
+    let in_doubt = drawn == Drawn::Every
+        || nodes
+            .iter()
+            .zip(guesses.iter())
+            .any(|(&n, g)| digit_slot(n) && g.confidence() < RENDER_BELOW);
+    // Every glyph as read, with its columns.
     let as_read = |guesses: &[Guess]| -> Vec<render::Beside> {
-        path.iter()
+        cuts.iter()
             .zip(guesses)
-            .map(|(p, g)| render::Beside {
+            .map(|(cut, g)| render::Beside {
                 c: g.char(),
-                span: span_of(p),
+                span: cut.span,
             })
             .collect()
     };
     if let (Some(face), true) = (face, in_doubt) {
         // Each glyph as first read, and its columns: the neighbours the
         // drawing of a digit is set between.
-        let digit_spans = path
+        let digit_spans = cuts
             .iter()
             .zip(guesses.iter())
             .filter(|(_, g)| g.digit().is_some())
-            .map(|(p, _)| span_of(p));
+            .map(|(cut, _)| cut.span);
         let text = render::Text {
             ink,
             luma,
@@ -760,25 +897,27 @@ fn read_line(
             digit_height: render::digit_height(ink, w, (y0, y1), digit_spans),
         };
         let read = as_read(&guesses);
-        for (i, (&(node, start, len), g)) in path.iter().zip(guesses.iter_mut()).enumerate() {
-            if !digit_slot(node) || g.confidence() >= 1.0 {
+        for (i, (cut, g)) in cuts.iter().zip(guesses.iter_mut()).enumerate() {
+            if !digit_slot(cut.node) || (drawn == Drawn::InDoubt && g.confidence() >= 1.0) {
                 continue;
             }
-            let allowed = &grammar.nodes[usize::from(node)].allowed;
-            let span = read[i].span;
+            let allowed = &grammar.nodes[usize::from(cut.node)].allowed;
             let beside = render::beside(&read, i);
-            let Some(r) = render::judge(face, &text, span, allowed, &beside, None) else {
+            let Some(r) = render::judge(face, &text, cut.span, allowed, &beside, None) else {
                 continue;
             };
             let c = r.confidence();
             if r.digit == g.class {
                 g.rendered = c;
             } else if c > g.confidence() {
-                let scores = scores_at(start, len)?;
                 g.class = r.digit;
-                g.dist = scores.dist(usize::from(r.digit));
+                g.dist = cut.scores.dist(usize::from(r.digit));
                 g.judged = 0.0;
                 g.rendered = c * super::glyph::OVERRULED;
+            } else if drawn == Drawn::Every {
+                // On cells the classifier's digit does not stand against
+                // the drawing.
+                g.contradicted = 1.0;
             } else {
                 // Two witnesses disagree: the classifier's digit stands,
                 // with the rendering's doubt.
@@ -786,10 +925,9 @@ fn read_line(
             }
         }
     }
-    for (&(_, start, len), g) in path.iter().zip(guesses.iter()) {
-        let scores = scores_at(start, len)?;
+    for (cut, g) in cuts.iter().zip(guesses.iter()) {
         for (font, c) in font_cost.iter_mut().enumerate() {
-            *c += scores.font_dist(font, usize::from(g.class)).min(1.0);
+            *c += cut.scores.font_dist(font, usize::from(g.class)).min(1.0);
         }
     }
     let glyphs = as_read(&guesses);
@@ -1397,6 +1535,32 @@ mod tests {
             month,
             day,
         }
+    }
+
+    /// Four digits run together: the inner edges go to the faintest
+    /// column near the even pitch, never further than the slack.
+    #[test]
+    fn even_cells_cut_at_the_faint_columns_near_the_pitch() {
+        // Columns 10..90: ink everywhere, faint at 29, 52 and 68.
+        let mut col_sum = vec![0f32; 100];
+        for (x, v) in col_sum.iter_mut().enumerate().take(90).skip(10) {
+            *v = match x {
+                29 | 52 | 68 => 1.0,
+                // Fainter still, but more than the slack (3 columns) off
+                // the pitch's 30.
+                25 => 0.5,
+                _ => 5.0,
+            };
+        }
+        let cells = even_cells(&col_sum, (10, 90), 4).expect("wide enough");
+        assert_eq!(cells, vec![(10, 29), (29, 52), (52, 68), (68, 90)]);
+        // Evenly inked: the pitch itself.
+        let flat = vec![3f32; 100];
+        let cells = even_cells(&flat, (10, 90), 4).expect("wide enough");
+        assert_eq!(cells, vec![(10, 30), (30, 50), (50, 70), (70, 90)]);
+        // Too narrow for four digits, or beyond the columns.
+        assert!(even_cells(&flat, (10, 20), 4).is_none());
+        assert!(even_cells(&flat, (10, 120), 4).is_none());
     }
 
     #[test]
