@@ -477,7 +477,8 @@ const RENDER_BELOW: f32 = 0.5;
 /// (glyphs that touch are cut at their faintest column, kanji such as 明
 /// fall apart into pieces), and a dynamic programme over (atom, grammar
 /// slot) groups 1–5 atoms into each glyph at the least total distance,
-/// classifying each glyph only among the classes its slot allows.
+/// classifying each glyph only among the classes its slot allows. A code
+/// left in doubt is read again on cells of one pitch ([`even_cells`]).
 fn read_line(
     model: &GlyphModel,
     grammar: &Grammar,
@@ -719,14 +720,20 @@ fn read_line(
     if grammar.junk || only.is_none() || doubt >= CELLS_BELOW {
         return Some(read);
     }
+    // Where no cells can be cut or scored, the first read stands.
     let (Some(first), Some(last)) = (cuts.first(), cuts.last()) else {
         return Some(read);
     };
-    let cells = even_cells(&col_sum, (first.span.0, last.span.1), cuts.len())?;
-    let scores: Vec<Scores> = cells
+    let Some(cells) = even_cells(&col_sum, (first.span.0, last.span.1), cuts.len()) else {
+        return Some(read);
+    };
+    let Some(scores) = cells
         .iter()
         .map(|&span| scores_of(span))
-        .collect::<Option<_>>()?;
+        .collect::<Option<Vec<Scores>>>()
+    else {
+        return Some(read);
+    };
     let cells: Vec<Cut<'_>> = cuts
         .iter()
         .zip(cells)
