@@ -717,7 +717,8 @@ fn read_line(
     // together by motion blur): the line is read again on four cells of
     // one pitch, and the surer read kept.
     let doubt = spell(grammar, &read).rest;
-    if grammar.junk || only.is_none() || doubt >= CELLS_BELOW {
+    // Only where the card's font can draw the cells' digits.
+    if grammar.junk || only.and_then(|f| model.face(f)).is_none() || doubt >= CELLS_BELOW {
         return Some(read);
     }
     // Where no cells can be cut or scored, the first read stands.
@@ -817,7 +818,7 @@ enum Drawn {
     /// When a digit is in doubt, every digit not fully sure.
     InDoubt,
     /// Every digit, and the classifier's digit never stands against the
-    /// drawing's.
+    /// drawing's, nor without it.
     Every,
 }
 
@@ -911,6 +912,11 @@ fn read_glyphs(
             let allowed = &grammar.nodes[usize::from(cut.node)].allowed;
             let beside = render::beside(&read, i);
             let Some(r) = render::judge(face, &text, cut.span, allowed, &beside, None) else {
+                if drawn == Drawn::Every {
+                    // On cells, a digit the drawing cannot judge has no
+                    // second witness.
+                    g.contradicted = 1.0;
+                }
                 continue;
             };
             let c = r.confidence();
