@@ -569,6 +569,22 @@ fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
     );
     let one = op.one_capture_acceptance.unwrap();
     assert!(op.receptions_within_max_attempts.unwrap() >= one);
+    // Every rejected genuine pair is in the per-identity count, once.
+    let rejected: usize = op
+        .genuine_rejected_by_identity
+        .iter()
+        .map(|r| r.rejected)
+        .sum();
+    assert_eq!(
+        rejected,
+        report.genuine - (one * report.genuine as f64).round() as usize,
+        "{:?}",
+        op.genuine_rejected_by_identity
+    );
+    assert!(op
+        .genuine_rejected_by_identity
+        .iter()
+        .all(|r| r.rejected <= r.genuine && r.genuine > 0));
 }
 
 #[test]

@@ -253,6 +253,50 @@ pub fn receptions_within(genuine: &[(String, f32)], threshold: f32, attempts: u8
     Some(ok as f64 / by_card.len() as f64)
 }
 
+/// Genuine pairs of one identity rejected at the threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IdentityRejections {
+    /// The identity (the images' folder).
+    pub identity: String,
+    /// Its genuine pairs below the threshold.
+    pub rejected: usize,
+    /// Its genuine pairs.
+    pub genuine: usize,
+}
+
+/// The genuine pairs rejected at `threshold`, per identity (of the card
+/// photo): the identities with any rejection, most rejections first (then
+/// by name). Rejections that crowd into one or two people say the set's
+/// acceptance hangs on them, not on the threshold alone.
+pub fn rejections_by_identity(
+    genuine: &[(String, f32)],
+    threshold: f32,
+) -> Vec<IdentityRejections> {
+    let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (card, score) in genuine {
+        let entry = by.entry(identity(card)).or_default();
+        entry.1 += 1;
+        if *score < threshold {
+            entry.0 += 1;
+        }
+    }
+    let mut out: Vec<IdentityRejections> = by
+        .into_iter()
+        .filter(|(_, (rejected, _))| *rejected > 0)
+        .map(|(identity, (rejected, genuine))| IdentityRejections {
+            identity: identity.to_string(),
+            rejected,
+            genuine,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.rejected
+            .cmp(&a.rejected)
+            .then(a.identity.cmp(&b.identity))
+    });
+    out
+}
+
 /// The operating point of the threshold in force.
 #[derive(Debug, Clone, Serialize)]
 pub struct OperatingPoint {
@@ -280,6 +324,8 @@ pub struct OperatingPoint {
     pub receptions_within_max_attempts: Option<f64>,
     /// The same if captures failed independently at the one-capture rate.
     pub receptions_within_max_attempts_if_independent: Option<f64>,
+    /// Where the rejected genuine pairs are: per identity, most first.
+    pub genuine_rejected_by_identity: Vec<IdentityRejections>,
 }
 
 /// The report of `face eval`.
@@ -427,6 +473,7 @@ pub fn evaluate_with(
         ),
         receptions_within_max_attempts_if_independent: one_capture
             .map(|p| 1.0 - (1.0 - p).powi(i32::from(options.max_attempts.max(1)))),
+        genuine_rejected_by_identity: rejections_by_identity(&genuine_by_card, threshold),
     };
     Ok(EvalReport {
         pairs: pairs.len(),
@@ -552,6 +599,30 @@ mod tests {
             p("b/1.jpg", "a/2.jpg", false),
         ];
         assert_eq!(all_impostor_pairs(&listed).len(), 2);
+    }
+
+    #[test]
+    fn rejections_are_counted_per_identity_most_first() {
+        let g = |card: &str, score: f32| (card.to_string(), score);
+        let genuine = [
+            g("b/1_card.jp2", 0.2),
+            g("b/1_card.jp2", 0.5),
+            g("a/1_card.jp2", 0.1),
+            g("c/1_card.jp2", 0.3),
+            g("c/2_card.jp2", 0.35),
+            g("c/2_card.jp2", 0.4),
+            g("d/1_card.jp2", 0.9),
+        ];
+        let by = rejections_by_identity(&genuine, 0.4);
+        let want = |identity: &str, rejected, genuine| IdentityRejections {
+            identity: identity.into(),
+            rejected,
+            genuine,
+        };
+        // At the threshold is accepted; d has no rejection and is left out;
+        // a and b tie on one and go by name.
+        assert_eq!(by, vec![want("c", 2, 3), want("a", 1, 1), want("b", 1, 2)]);
+        assert!(rejections_by_identity(&genuine, 0.0).is_empty());
     }
 
     #[test]

@@ -260,6 +260,14 @@ fn evaluate(
         op.max_attempts,
         show(op.receptions_within_max_attempts_if_independent)
     );
+    if !op.genuine_rejected_by_identity.is_empty() {
+        let who: Vec<String> = op
+            .genuine_rejected_by_identity
+            .iter()
+            .map(|r| format!("{} {} of {}", r.identity, r.rejected, r.genuine))
+            .collect();
+        println!("rejected, by who: {}", who.join(", "));
+    }
     println!("no face:          {:?}", report.no_face);
     println!(
         "ms per image:     {:.1} (median, detect+align+embed)",
