@@ -319,6 +319,24 @@ fn the_manifest_names_verified_licensed_production_models() {
             m.name
         );
     }
+    // Every recogniser the manifest names can be used: its input
+    // preparation and its threshold are known.
+    for m in manifest.iter().filter(|m| m.role == "recogniser") {
+        assert!(
+            mynareader::face::embed::preprocess_for(&m.name).is_some(),
+            "{}",
+            m.name
+        );
+        assert!(
+            mynareader::face::default_threshold(&m.name).is_some(),
+            "{}",
+            m.name
+        );
+    }
+    // Each development recogniser is in the manifest.
+    for name in mynareader::face::DEVELOPMENT_RECOGNISERS {
+        assert!(manifest.iter().any(|m| m.name == name), "{name}");
+    }
 }
 
 #[test]
@@ -765,6 +783,51 @@ fn the_paddle_recogniser_loads_after_surgery_and_separates_the_dev_sets() {
     assert!(report.auc.unwrap() >= 0.995, "{:?}", report.auc);
 }
 
+/// EdgeFace-XS, where `models/convert-edgeface` has made it: the folder
+/// `$MYNAREADER_MODELS`, holding the other models too.
+#[test]
+fn edgeface_once_converted_separates_the_dev_sets_at_its_threshold() {
+    let shared = need_shared!();
+    let Some(dir) = std::env::var_os("MYNAREADER_MODELS")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("edgeface_xs.onnx").exists())
+    else {
+        eprintln!(
+            "SKIPPED: no edgeface_xs.onnx in $MYNAREADER_MODELS (make it with models/convert-edgeface)"
+        );
+        return;
+    };
+    let engine = FaceEngine::load(FaceSettings {
+        models_dir: Some(dir),
+        ..FaceSettings::default()
+    })
+    .unwrap();
+    assert_eq!(engine.recogniser_name(), "edgeface-xs");
+    assert_eq!(
+        engine.threshold(),
+        mynareader::face::EDGEFACE_MATCH_THRESHOLD
+    );
+    let options = eval::EvalOptions {
+        all_impostors: true,
+        max_attempts: 3,
+    };
+    for (set, one_capture, at_zero_fa) in [("dev-card", 0.85, 0.95), ("dev", 0.99, 0.99)] {
+        let root = shared.join("faces").join(set);
+        let pairs =
+            eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+        let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
+        let op = &report.operating_point;
+        assert_eq!(report.false_accepts_at_threshold, 0, "{set}");
+        assert!(op.margin.unwrap() > 0.02, "{set}: margin {:?}", op.margin);
+        let far = op.estimated_far_normal_fit.unwrap();
+        assert!(far <= 1e-4, "{set}: estimated FAR {far}");
+        let one = op.one_capture_acceptance.unwrap();
+        assert!(one >= one_capture, "{set}: one capture {one}");
+        let zero = report.tar_at_zero_false_accepts.unwrap();
+        assert!(zero >= at_zero_fa, "{set}: TAR at 0 FA {zero}");
+    }
+}
+
 #[test]
 fn the_same_person_matches_and_another_does_not() {
     let shared = need_shared!();
@@ -876,6 +939,18 @@ fn the_recogniser_and_pad_follow_the_weights_present() {
         FaceEngine::load(settings(PadMode::Enforce)),
         Err(FaceError::Model(ModelError::Missing { .. }))
     ));
+    // EdgeFace comes first once converted; a file that is not it is refused
+    // by name, not passed over.
+    let edgeface = dir.path().join("edgeface_xs.onnx");
+    std::fs::write(&edgeface, b"not edgeface").unwrap();
+    match FaceEngine::load(settings(PadMode::Off)) {
+        Err(FaceError::Model(ModelError::Mismatch { path, .. })) => {
+            assert!(path.ends_with("edgeface_xs.onnx"))
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a fake EdgeFace file was accepted"),
+    }
+    std::fs::remove_file(&edgeface).unwrap();
     // Fetched production weights win; a file that is not SFace is refused by name.
     std::fs::write(
         dir.path().join("face_recognition_sface_2021dec.onnx"),

@@ -32,6 +32,11 @@ pub fn preprocess_for(name: &str) -> Option<Preprocess> {
             mean: 127.5,
             scale: 128.0,
         }),
+        "edgeface-xs" => Some(Preprocess {
+            bgr: false,
+            mean: 127.5,
+            scale: 127.5,
+        }),
         "sface" => Some(Preprocess {
             bgr: false,
             mean: 0.0,

@@ -153,12 +153,25 @@ pub const MOBILEFACENET_MATCH_THRESHOLD: f32 = 0.55;
 /// `docs/face-threshold.md`.
 pub const PADDLE_MATCH_THRESHOLD: f32 = 0.43;
 
+/// The decision threshold of `edgeface-xs`, by the same rule as
+/// [`PADDLE_MATCH_THRESHOLD`]: 0.068 above the highest cross-identity
+/// impostor of `dev-card` and 0.031 above that of `dev`. See
+/// `docs/face-threshold.md`.
+pub const EDGEFACE_MATCH_THRESHOLD: f32 = 0.34;
+
 /// The recognisers when the production one (SFace) is not fetched, in
 /// order of preference: the first whose weights are present is used.
-/// `mobilefacenet-paddle-128` separates the dev sets best and, with its
-/// PRelus rewritten ([`surgery`]), runs as fast as the other.
-/// Development only: neither set of weights carries a licence.
-pub const DEVELOPMENT_RECOGNISERS: [&str; 2] = ["mobilefacenet-paddle-128", "mobilefacenet-128"];
+/// `edgeface-xs` (made by `models/convert-edgeface`, not in
+/// `../shared/models`) accepts the most genuine pairs at every estimated
+/// false-accept rate; `mobilefacenet-paddle-128` is next and, with its
+/// PRelus rewritten ([`surgery`]), runs as fast as `mobilefacenet-128`.
+/// Development only: the MobileFaceNets carry no licence, and EdgeFace's
+/// training faces were not checked.
+pub const DEVELOPMENT_RECOGNISERS: [&str; 3] = [
+    "edgeface-xs",
+    "mobilefacenet-paddle-128",
+    "mobilefacenet-128",
+];
 
 /// How much larger the refining pass must see a face than the first pass
 /// did to be worth running.
@@ -171,6 +184,7 @@ pub fn default_threshold(recogniser: &str) -> Option<f32> {
     match recogniser {
         "mobilefacenet-128" => Some(MOBILEFACENET_MATCH_THRESHOLD),
         "mobilefacenet-paddle-128" => Some(PADDLE_MATCH_THRESHOLD),
+        "edgeface-xs" => Some(EDGEFACE_MATCH_THRESHOLD),
         "sface" => Some(0.363),
         _ => None,
     }
@@ -284,7 +298,8 @@ impl FaceEngine {
                     DEVELOPMENT_RECOGNISERS
                         .iter()
                         .find(|name| models::entry(name).is_ok_and(|e| dir.join(&e.file).exists()))
-                        .unwrap_or(&DEVELOPMENT_RECOGNISERS[0])
+                        // None present: name the one `../shared/models` holds.
+                        .unwrap_or(&DEVELOPMENT_RECOGNISERS[1])
                         .to_string()
                 }
             }
