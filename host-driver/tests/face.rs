@@ -507,6 +507,11 @@ fn corrupt_and_truncated_images_are_typed_errors() {
     }
 }
 
+/// The pair list of a dev set.
+fn pairs_of(root: &Path) -> Vec<eval::Pair> {
+    eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap()
+}
+
 fn engine(shared: &Path) -> FaceEngine {
     FaceEngine::load(FaceSettings {
         models_dir: Some(shared.join("models")),
@@ -535,8 +540,7 @@ fn the_dev_sets_separate_as_measured() {
     let engine = engine(&shared);
     for (set, min_auc) in [("dev", 0.999), ("dev-card", 0.99)] {
         let root = shared.join("faces").join(set);
-        let pairs =
-            eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+        let pairs = pairs_of(&root);
         let report = eval::evaluate(&engine, &pairs, &root).unwrap();
         assert!(report.no_face.is_empty(), "{set}: {:?}", report.no_face);
         assert!(
@@ -563,8 +567,7 @@ fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
     let shared = need_shared!();
     let engine = engine(&shared);
     let root = shared.join("faces/dev-card");
-    let pairs =
-        eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+    let pairs = pairs_of(&root);
     let options = eval::EvalOptions {
         all_impostors: true,
         max_attempts: 3,
@@ -772,8 +775,7 @@ fn the_paddle_recogniser_loads_after_surgery_and_separates_the_dev_sets() {
     .unwrap();
     assert_eq!(engine.threshold(), mynareader::face::PADDLE_MATCH_THRESHOLD);
     let root = shared.join("faces/dev-card");
-    let pairs =
-        eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+    let pairs = pairs_of(&root);
     let options = eval::EvalOptions {
         all_impostors: true,
         max_attempts: 3,
@@ -813,8 +815,7 @@ fn edgeface_once_converted_separates_the_dev_sets_at_its_threshold() {
     };
     for (set, one_capture, at_zero_fa) in [("dev-card", 0.85, 0.95), ("dev", 0.99, 0.99)] {
         let root = shared.join("faces").join(set);
-        let pairs =
-            eval::parse_pairs(&std::fs::read_to_string(root.join("pairs.csv")).unwrap()).unwrap();
+        let pairs = pairs_of(&root);
         let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
         let op = &report.operating_point;
         assert_eq!(report.false_accepts_at_threshold, 0, "{set}");

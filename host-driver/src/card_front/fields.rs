@@ -722,16 +722,14 @@ fn read_line(
         return Some(read);
     }
     // Where no cells can be cut or scored, the first read stands.
-    let (Some(first), Some(last)) = (cuts.first(), cuts.last()) else {
-        return Some(read);
-    };
-    let Some(cells) = even_cells(&col_sum, (first.span.0, last.span.1), cuts.len()) else {
-        return Some(read);
-    };
-    let Some(scores) = cells
-        .iter()
-        .map(|&span| scores_of(span))
-        .collect::<Option<Vec<Scores>>>()
+    let Some((cells, scores)) = cuts
+        .first()
+        .zip(cuts.last())
+        .and_then(|(first, last)| even_cells(&col_sum, (first.span.0, last.span.1), cuts.len()))
+        .and_then(|cells| {
+            let scores: Option<Vec<Scores>> = cells.iter().map(|&span| scores_of(span)).collect();
+            Some((cells, scores?))
+        })
     else {
         return Some(read);
     };
