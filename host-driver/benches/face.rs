@@ -2,10 +2,13 @@
 //! images): decode, detect (+ refining pass), align, embed, PAD, and a whole
 //! capture (gate + compare + PAD) for a genuine and an impostor card.
 //!
-//! `cargo bench -p mynareader --bench face [-- --layers] [-- --threads N]`
-//! (needs ../shared; says so if absent). `--layers` adds a per-layer profile
-//! of every model (median over runs, grouped by operator). Side by side with
-//! the onnxruntime reference: `scripts/face-vs-reference`.
+//! `cargo bench -p mynareader --bench face [-- --layers] [-- --threads N]
+//! [-- --models DIR --recogniser NAME]` (needs ../shared; says so if
+//! absent). `--layers` adds a per-layer profile of every model (median over
+//! runs, grouped by operator); `--models` loads the models from DIR instead
+//! of ../shared/models (EdgeFace-XS, once converted, sits there beside the
+//! others). Side by side with the onnxruntime reference:
+//! `scripts/face-vs-reference`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,7 +95,11 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(defaults.threads);
     let start = Instant::now();
     let engine = FaceEngine::load(FaceSettings {
-        models_dir: Some(shared.join("models")),
+        models_dir: Some(
+            arg_value("--models")
+                .map(Into::into)
+                .unwrap_or_else(|| shared.join("models")),
+        ),
         threads,
         recogniser: arg_value("--recogniser"),
         ..defaults
