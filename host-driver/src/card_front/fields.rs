@@ -727,8 +727,11 @@ fn read_line(
         .zip(cuts.last())
         .and_then(|(first, last)| even_cells(&col_sum, (first.span.0, last.span.1), cuts.len()))
         .and_then(|cells| {
-            let scores: Option<Vec<Scores>> = cells.iter().map(|&span| scores_of(span)).collect();
-            Some((cells, scores?))
+            let scores = cells
+                .iter()
+                .map(|&span| scores_of(span))
+                .collect::<Option<Vec<Scores>>>()?;
+            Some((cells, scores))
         })
     else {
         return Some(read);
