@@ -6,7 +6,9 @@
 //! `CARDFRONT_FIRST` the first seed (default 1000000, away from the tests');
 //! `CARDFRONT_MINCONF` overrides the threshold (for calibration);
 //! `CARDFRONT_VERBOSE=1` lists every frame not read exactly with its
-//! conditions and the refusal (generated cards only, never a patient's).
+//! conditions and the refusal (generated cards only, never a patient's);
+//! `CARDFRONT_SAVE=DIR` writes the frames as PNG with `truth.csv` (file,
+//! 照合番号B), the set `scripts/card-front-vs-reference` reads.
 
 // Bench code: a failed write or spawn ends the bench.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -15,7 +17,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use card_front_synth as synth;
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel, StageTimes};
+use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings, StageTimes};
 use mynareader::face::image::RgbFrame;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -82,10 +84,7 @@ fn main() {
         eprintln!("card_front bench: no Japanese fonts (run scripts/setup-debian)");
         return;
     }
-    let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
     let t = Instant::now();
-    let model = GlyphModel::train(&bytes);
-    let train_ms = t.elapsed().as_secs_f64() * 1e3;
     let mut settings = CardFrontSettings::default();
     if let Some(c) = std::env::var("CARDFRONT_MINCONF")
         .ok()
@@ -93,7 +92,17 @@ fn main() {
     {
         settings.min_confidence = c;
     }
-    let reader = CardFrontReader::new(model, settings);
+    let models = ocr::text_models_dir(None);
+    let reader = match CardFrontReader::load(&models, settings, 2) {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("card_front bench: {e} (run models/fetch --only text)");
+            return;
+        }
+    };
+    let load_ms = t.elapsed().as_secs_f64() * 1e3;
+    let save = std::env::var_os("CARDFRONT_SAVE").map(std::path::PathBuf::from);
+    let mut truth = String::from("file,collation_b\n");
     let fonts = synth::parse_fonts(&files);
     let tesseract = Command::new("tesseract")
         .arg("--list-langs")
@@ -107,8 +116,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut right, mut wrong, mut refused) = (0u32, 0u32, 0u32);
     let (mut tb, mut te, mut tc, mut tall) = (0u32, 0u32, 0u32, 0u32);
-    let (mut locate, mut rectify, mut read, mut total, mut tess_ms) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut locate, mut rectify, mut detect, mut recognise, mut total, mut tess_ms) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut lines = 0usize;
     for seed in 0..n {
         let s = synth::sample(first + seed, &fonts).expect("fonts");
         let frame = RgbFrame::from_rgb(
@@ -123,8 +133,15 @@ fn main() {
         total.push(t.elapsed().as_secs_f64() * 1e3);
         locate.push(st.locate_ms);
         rectify.push(st.rectify_ms);
-        read.push(st.read_ms);
+        detect.push(st.detect_ms);
+        recognise.push(st.recognise_ms);
+        lines += st.lines;
         let want = s.spec.collation_b();
+        if let Some(dir) = &save {
+            let name = format!("frame-{}.png", first + seed);
+            s.frame.save(dir.join(&name)).expect("frame written");
+            truth.push_str(&format!("{name},{want}\n"));
+        }
         let outcome = match &result {
             Ok(r) if r.collation_b_bytes().as_slice() == want.as_bytes() => {
                 right += 1;
@@ -195,8 +212,11 @@ fn main() {
             tall += u32::from(ok_b && ok_e && ok_c);
         }
     }
+    if let Some(dir) = &save {
+        std::fs::write(dir.join("truth.csv"), truth).expect("truth.csv written");
+    }
     println!(
-        "card_front bench: {n} frames, {} fonts, model trained in {train_ms:.0} ms",
+        "card_front bench: {n} frames, {} fonts, text models loaded in {load_ms:.0} ms",
         fonts.len()
     );
     println!(
@@ -204,11 +224,13 @@ fn main() {
         f64::from(right) * 100.0 / n as f64
     );
     println!(
-        "  median ms: locate {:.1}, rectify {:.1}, read {:.1}, total {:.1}",
+        "  median ms: locate {:.1}, rectify {:.1}, detect {:.1}, recognise {:.1}, total {:.1} ({:.1} lines a frame)",
         median(locate),
         median(rectify),
-        median(read),
-        median(total)
+        median(detect),
+        median(recognise),
+        median(total),
+        lines as f64 / n.max(1) as f64
     );
     if tesseract {
         let pct = |v: u32| f64::from(v) * 100.0 / n as f64;

@@ -23,7 +23,7 @@ use crate::upstream::signer::{DeviceSigner, FileSigner};
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Which part (`pcscd`, `reader`, `models`, `fonts`, `device-key`,
+    /// Which part (`pcscd`, `reader`, `models`, `text-models`, `device-key`,
     /// `database`, `upstream`, `clock`).
     pub check: &'static str,
     /// Passed (a part switched off by the settings passes).
@@ -58,7 +58,7 @@ pub fn run(config: &KioskConfig, now_unix: i64) -> Vec<Check> {
         pcscd(config),
         reader(config),
         models(config),
-        fonts(config),
+        text_models(config),
         device_key(Path::new(&config.files.device_key)),
         database(Path::new(&config.files.database)),
         upstream(config),
@@ -161,23 +161,29 @@ fn models(config: &KioskConfig) -> Check {
     }
 }
 
-fn fonts(config: &KioskConfig) -> Check {
+fn text_models(config: &KioskConfig) -> Check {
     if !config.face.enabled {
-        return pass("fonts", "face recognition is off in the settings");
+        return pass("text-models", "face recognition is off in the settings");
     }
-    let dirs: Vec<std::path::PathBuf> = config.face.fonts.iter().map(Into::into).collect();
-    let found = crate::card_front::fonts::find(&dirs);
-    if found.is_empty() {
-        fail(
-            "fonts",
-            "no Japanese font for the card-front reader",
-            "install fonts-morisawa-bizud-gothic and fonts-ipafont (or set [face] fonts)",
-        )
-    } else {
-        pass(
-            "fonts",
-            format!("{} Japanese fonts for the card front", found.len()),
-        )
+    let setting = KioskConfig::path(&config.face.models);
+    let dir = crate::card_front::ocr::text_models_dir(setting.as_deref());
+    match crate::card_front::CardFrontReader::load(
+        &dir,
+        crate::card_front::CardFrontSettings::default(),
+        1,
+    ) {
+        Ok(_) => pass(
+            "text-models",
+            format!(
+                "{}: the card front's detector, recogniser and dictionary match the manifest's sha256 and load",
+                dir.display()
+            ),
+        ),
+        Err(e) => fail(
+            "text-models",
+            format!("{}: {e}", dir.display()),
+            "run models/fetch (it fetches the PP-OCRv5 text models beside the face models), or set [face] models",
+        ),
     }
 }
 

@@ -9,7 +9,7 @@
 use std::process::{Command, Output};
 
 use card_front_synth::{self as synth, CardSpec, Conditions, Era, EraDate};
-use mynareader::card_front::fonts;
+use mynareader::card_front::{fonts, ocr};
 
 fn mynareader(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mynareader"))
@@ -18,14 +18,16 @@ fn mynareader(args: &[&str]) -> Output {
         .expect("the CLI runs")
 }
 
-fn fonts_or_skip() -> Option<Vec<fontdue::Font>> {
+fn fonts_or_skip() -> Option<Vec<synth::Font>> {
     let files = fonts::load(&[]);
-    if files.is_empty() {
+    let models = ocr::text_models_dir(None);
+    let have_models = models.join("ppocrv5_rec.onnx").exists();
+    if files.is_empty() || !have_models {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI: Japanese fonts missing; run scripts/setup-debian"
+            "CI: Japanese fonts or the text models missing; run scripts/setup-debian, models/fetch --only text"
         );
-        eprintln!("skipped: no Japanese fonts (run scripts/setup-debian)");
+        eprintln!("skipped: no Japanese fonts or no text models in {}", models.display());
         return None;
     }
     Some(synth::parse_fonts(&files))
@@ -49,6 +51,7 @@ fn a_card_is_read_and_an_empty_tray_refused() {
         with_fields: true,
         tinted_expiry: false,
         note_date: false,
+        layout: synth::CardLayout::default(),
     };
     let cond = Conditions {
         angle: -6.0,
@@ -97,4 +100,28 @@ fn a_file_that_is_not_an_image_exits_1() {
     let out = mynareader(&["card-front", "read", "/nonexistent/card.png"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("hint:"));
+}
+
+#[test]
+fn missing_text_models_exit_1_with_the_fetch_hint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("card.png");
+    image::RgbImage::from_pixel(320, 200, image::Rgb([240, 240, 240]))
+        .save(&path)
+        .expect("png");
+    let out = Command::new(env!("CARGO_BIN_EXE_mynareader"))
+        .args(["card-front", "read", path.to_str().unwrap(), "--models"])
+        .arg(dir.path())
+        // Neither variable may point the reader elsewhere, and no
+        // ../shared/ocr is reachable from the temporary folder.
+        .env_remove("MYNAREADER_TEXT_MODELS")
+        .env_remove("MYNAREADER_MODELS")
+        .env("HOME", dir.path())
+        .current_dir(dir.path())
+        .output()
+        .expect("the CLI runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ppocrv5_mobile_det.onnx"), "{err}");
+    assert!(err.contains("models/fetch"), "{err}");
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use myna_card_sim::personality::{Personality, Validity};
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::reception::Alert;
 use mynareader::rig::{
@@ -141,11 +141,15 @@ fn face_kit() -> Option<FaceKit> {
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|x| x == "jpg"))?;
         let engine = FaceEngine::load(FaceSettings::default()).ok()?;
-        let fonts: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
-        if fonts.is_empty() {
+        if fonts::find(&[]).is_empty() {
             return None;
         }
-        let reader = CardFrontReader::new(GlyphModel::train(&fonts), CardFrontSettings::default());
+        let reader = CardFrontReader::load(
+            &ocr::text_models_dir(None),
+            CardFrontSettings::default(),
+            2,
+        )
+        .ok()?;
         Some(FaceKit {
             engine: Arc::new(engine),
             reader: Arc::new(reader),
@@ -162,9 +166,9 @@ fn skip_without_face() -> Option<FaceKit> {
     if kit.is_none() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI: face models, dev faces and Japanese fonts must be there"
+            "CI: face models, text models, dev faces and Japanese fonts must be there"
         );
-        eprintln!("skipped: no face models, ../shared/faces/dev-card or Japanese fonts");
+        eprintln!("skipped: no face models, text models, ../shared/faces/dev-card or Japanese fonts");
     }
     kit
 }

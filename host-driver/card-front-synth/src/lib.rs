@@ -10,8 +10,14 @@
 //! Owns its own small date and homography types so that neither user has to
 //! depend on the other: the reader's tests compare 照合番号B strings, never
 //! types.
+//!
+//! Text is drawn by one of two rasterisers, fontdue or ab_glyph (different
+//! coverage, hinting and rounding), chosen per card with the rest of the
+//! layout's variants ([`CardLayout`]): field shifts and sizes, letter
+//! spacing, a heavier stroke, ink colour, the issuer, one- or two-line
+//! address, the 追記欄 and 0–2 certificate dates.
 
-pub use fontdue::Font;
+use ab_glyph::{Font as _, ScaleFont as _};
 use image::{Rgb, RgbImage};
 use rand::rngs::StdRng;
 pub use rand::rngs::StdRng as Rng;
@@ -138,7 +144,12 @@ pub struct CardSpec {
     pub tinted_expiry: bool,
     /// An era date in the 追記欄 (a look-alike without 生).
     pub note_date: bool,
+    /// How the text is drawn and laid out.
+    pub layout: CardLayout,
 }
+
+/// The seed stream [`sample`] draws a card's layout from.
+const LAYOUT_STREAM: u64 = 0x1a70_u64 << 48;
 
 impl CardSpec {
     /// 照合番号B the card should give.
@@ -176,6 +187,7 @@ impl CardSpec {
                 with_fields: true,
                 tinted_expiry: rng.gen_bool(0.3),
                 note_date: rng.gen_bool(0.3),
+                layout: CardLayout::default(),
             };
         }
     }
@@ -334,64 +346,191 @@ fn blend(img: &mut RgbImage, x: i64, y: i64, ink: [u8; 3], a: f32) {
     }
 }
 
-fn text_width(font: &fontdue::Font, text: &str, px: f32) -> f32 {
-    text.chars()
-        .map(|c| font.metrics(c, px).advance_width)
-        .sum()
+/// A font for the generator, parsed for both rasterisers.
+#[derive(Clone)]
+pub struct Font {
+    fontdue: fontdue::Font,
+    ab: ab_glyph::FontArc,
 }
 
-/// Draws text with its baseline at `y`, starting at `x` (or ending there
-/// when `right`).
-fn draw_text(
-    img: &mut RgbImage,
-    font: &fontdue::Font,
-    text: &str,
-    px: f32,
-    x: f32,
-    y: f32,
-    right: bool,
-) {
-    let mut pen = if right {
-        x - text_width(font, text, px)
-    } else {
-        x
-    };
-    for c in text.chars() {
-        let (m, cov) = font.rasterize(c, px);
-        let gx = pen as i64 + i64::from(m.xmin);
-        let gy = y as i64 - i64::from(m.ymin) - m.height as i64;
-        for yy in 0..m.height {
-            for xx in 0..m.width {
-                let a = f32::from(cov[yy * m.width + xx]) / 255.0;
-                if a > 0.0 {
-                    blend(img, gx + xx as i64, gy + yy as i64, [30, 30, 35], a);
+/// Which rasteriser draws a card's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Raster {
+    /// fontdue.
+    #[default]
+    Fontdue,
+    /// ab_glyph.
+    AbGlyph,
+}
+
+/// How a card's text is drawn and laid out: the variants of spec §2–§3
+/// the generator covers. [`CardLayout::default`] is the plain layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardLayout {
+    /// The rasteriser.
+    pub raster: Raster,
+    /// Shift of the birth, expiry and code lines, card fractions (x, y).
+    pub shift: [(f32, f32); 3],
+    /// Text size factor (printers differ).
+    pub size: f32,
+    /// Extra letter spacing, a fraction of the em.
+    pub tracking: f32,
+    /// A heavier stroke (the glyphs drawn twice, a pixel apart).
+    pub heavy: bool,
+    /// Ink colour.
+    pub ink: [u8; 3],
+    /// The issuer beside the expiry (an index into the generator's list).
+    pub issuer: usize,
+    /// The address on two lines.
+    pub two_line_address: bool,
+    /// Certificate expiry dates in their box (0–2).
+    pub cert_dates: u8,
+}
+
+impl Default for CardLayout {
+    fn default() -> Self {
+        CardLayout {
+            raster: Raster::Fontdue,
+            shift: [(0.0, 0.0); 3],
+            size: 1.0,
+            tracking: 0.0,
+            heavy: false,
+            ink: [30, 30, 35],
+            issuer: 0,
+            two_line_address: true,
+            cert_dates: 1,
+        }
+    }
+}
+
+const ISSUERS: [&str; 5] = ["千代田区長", "横浜市長", "札幌市長", "奥多摩町長", "大和郡山市長"];
+
+impl CardLayout {
+    /// A random layout within the spec's variants.
+    pub fn random(rng: &mut StdRng) -> CardLayout {
+        let mut shift = || (rng.gen_range(-0.03..0.03), rng.gen_range(-0.012..0.012));
+        let shift = [shift(), shift(), shift()];
+        CardLayout {
+            raster: if rng.gen_bool(0.5) {
+                Raster::AbGlyph
+            } else {
+                Raster::Fontdue
+            },
+            shift,
+            size: rng.gen_range(0.88..1.12),
+            tracking: if rng.gen_bool(0.3) {
+                rng.gen_range(0.02..0.15)
+            } else {
+                0.0
+            },
+            heavy: rng.gen_bool(0.15),
+            ink: if rng.gen_bool(0.2) {
+                [40, 45, 80]
+            } else {
+                let k = rng.gen_range(10..60u8);
+                [k, k, k + 5]
+            },
+            issuer: rng.gen_range(0..ISSUERS.len()),
+            two_line_address: rng.gen_bool(0.6),
+            cert_dates: rng.gen_range(0..=2),
+        }
+    }
+}
+
+/// How one piece of text is drawn.
+struct Pen<'a> {
+    font: &'a Font,
+    layout: &'a CardLayout,
+}
+
+impl Pen<'_> {
+    fn advance(&self, c: char, px: f32) -> f32 {
+        let base = match self.layout.raster {
+            Raster::Fontdue => self.font.fontdue.metrics(c, px).advance_width,
+            Raster::AbGlyph => {
+                let scaled = self.font.ab.as_scaled(self.ab_scale(px));
+                scaled.h_advance(scaled.glyph_id(c))
+            }
+        };
+        base + self.layout.tracking * px
+    }
+
+    /// ab_glyph scales by the font's height; fontdue by its em.
+    fn ab_scale(&self, px: f32) -> ab_glyph::PxScale {
+        let em = self.font.ab.units_per_em().unwrap_or(1000.0);
+        ab_glyph::PxScale::from(px * self.font.ab.height_unscaled() / em)
+    }
+
+    fn width(&self, text: &str, px: f32) -> f32 {
+        text.chars().map(|c| self.advance(c, px)).sum()
+    }
+
+    /// Draws text with its baseline at `y`, starting at `x` (or ending
+    /// there when `right`).
+    #[allow(clippy::too_many_arguments)]
+    fn text(&self, img: &mut RgbImage, text: &str, px: f32, x: f32, y: f32, right: bool) {
+        let mut pen = if right { x - self.width(text, px) } else { x };
+        let ink = self.layout.ink;
+        let passes: &[i64] = if self.layout.heavy { &[0, 1] } else { &[0] };
+        for c in text.chars() {
+            match self.layout.raster {
+                Raster::Fontdue => {
+                    let (m, cov) = self.font.fontdue.rasterize(c, px);
+                    let gx = pen as i64 + i64::from(m.xmin);
+                    let gy = y as i64 - i64::from(m.ymin) - m.height as i64;
+                    for dx in passes {
+                        for yy in 0..m.height {
+                            for xx in 0..m.width {
+                                let a = f32::from(cov[yy * m.width + xx]) / 255.0;
+                                if a > 0.0 {
+                                    blend(img, gx + xx as i64 + dx, gy + yy as i64, ink, a);
+                                }
+                            }
+                        }
+                    }
+                }
+                Raster::AbGlyph => {
+                    let scale = self.ab_scale(px);
+                    let id = self.font.ab.as_scaled(scale).glyph_id(c);
+                    let glyph = id.with_scale_and_position(scale, ab_glyph::point(pen, y));
+                    if let Some(outline) = self.font.ab.outline_glyph(glyph) {
+                        let b = outline.px_bounds();
+                        let (ox, oy) = (b.min.x as i64, b.min.y as i64);
+                        for dx in passes {
+                            outline.draw(|gx, gy, a| {
+                                if a > 0.0 {
+                                    blend(img, ox + i64::from(gx) + dx, oy + i64::from(gy), ink, a);
+                                }
+                            });
+                        }
+                    }
                 }
             }
+            pen += self.advance(c, px);
         }
-        pen += m.advance_width;
     }
-}
 
-/// Draws text fitted into a box (x0..x1 fractions) with a cap height.
-#[allow(clippy::too_many_arguments)]
-fn draw_field(
-    img: &mut RgbImage,
-    font: &fontdue::Font,
-    text: &str,
-    x0: f32,
-    x1: f32,
-    y_bottom: f32,
-    height: f32,
-    right: bool,
-) {
-    let mut px = height * CARD_H / 0.85;
-    let avail = (x1 - x0) * CARD_W;
-    let w = text_width(font, text, px);
-    if w > avail {
-        px *= avail / w;
+    /// Draws text fitted into a box (x0..x1 fractions) with a cap height.
+    #[allow(clippy::too_many_arguments)]
+    fn field(
+        &self,
+        img: &mut RgbImage,
+        text: &str,
+        x0: f32,
+        x1: f32,
+        y_bottom: f32,
+        height: f32,
+        right: bool,
+    ) {
+        let mut px = height * self.layout.size * CARD_H / 0.85;
+        let avail = (x1 - x0) * CARD_W;
+        let w = self.width(text, px);
+        if w > avail {
+            px *= avail / w;
+        }
+        let x = if right { x1 * CARD_W } else { x0 * CARD_W };
+        self.text(img, text, px, x, y_bottom * CARD_H, right);
     }
-    let x = if right { x1 * CARD_W } else { x0 * CARD_W };
-    draw_text(img, font, text, px, x, y_bottom * CARD_H, right);
 }
 
 fn num(n: u16, spec: &CardSpec, pad: bool) -> String {
@@ -417,7 +556,9 @@ fn num(n: u16, spec: &CardSpec, pad: bool) -> String {
 }
 
 /// The card front upright at canonical size (856×540).
-pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
+pub fn render_card(spec: &CardSpec, font: &Font, rng: &mut StdRng) -> RgbImage {
+    let l = &spec.layout;
+    let pen = Pen { font, layout: l };
     let mut img = RgbImage::new(CARD_W as u32, CARD_H as u32);
     let tint = [
         rng.gen_range(228..245u8),
@@ -434,9 +575,8 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
     }
     let dy = rng.gen_range(-0.012..0.012f32);
     let dx = rng.gen_range(-0.01..0.01f32);
-    draw_field(
+    pen.field(
         &mut img,
-        font,
         "個人番号カード",
         0.03,
         0.40,
@@ -444,9 +584,8 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
         0.046,
         false,
     );
-    draw_field(
+    pen.field(
         &mut img,
-        font,
         "氏名　番号　花子",
         0.03,
         0.60,
@@ -454,30 +593,39 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
         0.060,
         false,
     );
-    draw_field(
-        &mut img,
-        font,
-        "住所　東京都千代田区霞が関2丁目1番2号",
-        0.03,
-        0.68,
-        0.31,
-        0.045,
-        false,
-    );
-    draw_field(
-        &mut img,
-        font,
-        "第3ビル 1204号室",
-        0.12,
-        0.68,
-        0.38,
-        0.045,
-        false,
-    );
-    if spec.note_date {
-        draw_field(
+    if l.two_line_address {
+        pen.field(
             &mut img,
-            font,
+            "住所　東京都千代田区霞が関2丁目1番2号",
+            0.03,
+            0.68,
+            0.31,
+            0.045,
+            false,
+        );
+        pen.field(
+            &mut img,
+            "第3ビル 1204号室",
+            0.12,
+            0.68,
+            0.38,
+            0.045,
+            false,
+        );
+    } else {
+        pen.field(
+            &mut img,
+            "住所　大阪府堺市北区中百舌鳥町5丁151番地",
+            0.03,
+            0.68,
+            0.33,
+            0.045,
+            false,
+        );
+    }
+    if spec.note_date {
+        pen.field(
+            &mut img,
             "令和 5年 4月 1日転居",
             0.03,
             0.45,
@@ -500,19 +648,18 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             num(u16::from(b.month), spec, true),
             num(u16::from(b.day), spec, true)
         );
-        draw_field(
+        let (bx, by) = l.shift[0];
+        pen.field(
             &mut img,
-            font,
             &birth,
-            0.03 + dx,
-            0.47 + dx,
-            0.575 + dy,
+            0.03 + dx + bx.max(-0.02),
+            0.47 + dx + bx,
+            0.575 + dy + by,
             0.060,
             false,
         );
-        draw_field(
+        pen.field(
             &mut img,
-            font,
             "性別　女",
             0.50,
             0.68,
@@ -534,20 +681,19 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             num(u16::from(spec.expiry.1), spec, true),
             num(u16::from(spec.expiry.2), spec, true)
         );
-        draw_field(
+        let (ex, ey) = l.shift[1];
+        pen.field(
             &mut img,
-            font,
             &expiry,
-            0.03 + dx,
-            0.475 + dx,
-            0.675 + dy,
+            0.03 + dx + ex.max(-0.02),
+            0.475 + dx + ex,
+            0.675 + dy + ey,
             0.056,
             false,
         );
-        draw_field(
+        pen.field(
             &mut img,
-            font,
-            "千代田区長",
+            ISSUERS[l.issuer % ISSUERS.len()],
             0.50,
             0.68,
             0.675 + dy,
@@ -555,19 +701,18 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             false,
         );
         let code: String = spec.code.iter().map(|&d| char::from(b'0' + d)).collect();
-        draw_field(
+        let (cx, cy) = l.shift[2];
+        pen.field(
             &mut img,
-            font,
             &code_text(&code, spec),
-            0.80,
-            0.962,
-            0.775,
+            0.80 + cx.min(0.0),
+            0.962 + cx.min(0.02),
+            0.775 + cy,
             0.056,
             true,
         );
-        draw_field(
+        pen.field(
             &mut img,
-            font,
             "0123456789ABCDEF",
             0.705,
             0.962,
@@ -577,9 +722,8 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
         );
     } else {
         // A licence-like card: dates and numbers, but not the fields.
-        draw_field(
+        pen.field(
             &mut img,
-            font,
             "平成30年 5月 1日交付",
             0.03,
             0.47,
@@ -587,9 +731,8 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             0.050,
             false,
         );
-        draw_field(
+        pen.field(
             &mut img,
-            font,
             "第 123456789012 号",
             0.03,
             0.47,
@@ -598,9 +741,8 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
             false,
         );
     }
-    draw_field(
+    pen.field(
         &mut img,
-        font,
         "電子証明書の有効期限",
         0.03,
         0.40,
@@ -608,11 +750,30 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
         0.030,
         false,
     );
-    let cert = format!("{}年{}月{}日", spec.expiry.0, spec.expiry.1, spec.expiry.2);
-    draw_field(&mut img, font, &cert, 0.05, 0.35, 0.835, 0.032, false);
-    draw_field(
+    // The certificates' dates, written in by the office: 0–2 of them, the
+    // first often the card's own expiry date (a look-alike without まで有効).
+    let certs = [
+        format!("{}年{}月{}日", spec.expiry.0, spec.expiry.1, spec.expiry.2),
+        format!(
+            "{}年{}月{}日",
+            spec.expiry.0.saturating_sub(5),
+            spec.expiry.1,
+            spec.expiry.2
+        ),
+    ];
+    for (i, cert) in certs.iter().take(usize::from(l.cert_dates)).enumerate() {
+        pen.field(
+            &mut img,
+            cert,
+            0.05 + 0.28 * i as f32,
+            0.32 + 0.28 * i as f32,
+            0.835,
+            0.032,
+            false,
+        );
+    }
+    pen.field(
         &mut img,
-        font,
         "臓器提供意思　1 2 3",
         0.03,
         0.50,
@@ -628,7 +789,12 @@ pub fn render_card(spec: &CardSpec, font: &fontdue::Font, rng: &mut StdRng) -> R
 /// name and birth date, the chip's gold contacts on the left and a QR code
 /// on the right — no photo, so the reader must ask for the card to be
 /// turned over (and never read it: the back carries the 個人番号).
-pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
+pub fn render_back(font: &Font, rng: &mut StdRng) -> RgbImage {
+    let layout = CardLayout::default();
+    let pen = Pen {
+        font,
+        layout: &layout,
+    };
     let tint = [
         rng.gen_range(226..242u8),
         rng.gen_range(228..244u8),
@@ -648,11 +814,10 @@ pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
             }
         })
         .collect();
-    draw_field(&mut img, font, "個人番号", 0.05, 0.30, 0.12, 0.045, false);
-    draw_field(&mut img, font, &number, 0.05, 0.62, 0.25, 0.075, false);
-    draw_field(
+    pen.field(&mut img, "個人番号", 0.05, 0.30, 0.12, 0.045, false);
+    pen.field(&mut img, &number, 0.05, 0.62, 0.25, 0.075, false);
+    pen.field(
         &mut img,
-        font,
         "氏名　番号　花子",
         0.30,
         0.65,
@@ -660,9 +825,8 @@ pub fn render_back(font: &fontdue::Font, rng: &mut StdRng) -> RgbImage {
         0.050,
         false,
     );
-    draw_field(
+    pen.field(
         &mut img,
-        font,
         "生年月日　昭和55年2月17日",
         0.30,
         0.65,
@@ -1088,9 +1252,12 @@ pub struct Sample {
 }
 
 /// A random sample from a seed, drawn with one of `fonts`.
-pub fn sample(seed: u64, fonts: &[fontdue::Font]) -> Option<Sample> {
+pub fn sample(seed: u64, fonts: &[Font]) -> Option<Sample> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let spec = CardSpec::random(&mut rng);
+    let mut spec = CardSpec::random(&mut rng);
+    // The layout from a stream of its own, so a seed's fields and
+    // conditions stay what they were before layouts varied.
+    spec.layout = CardLayout::random(&mut StdRng::seed_from_u64(seed ^ LAYOUT_STREAM));
     let conditions = Conditions::random(&mut rng);
     let font = rng.gen_range(0..fonts.len().max(1));
     let card = render_card(&spec, fonts.get(font)?, &mut rng);
@@ -1105,15 +1272,13 @@ pub fn sample(seed: u64, fonts: &[fontdue::Font]) -> Option<Sample> {
 
 /// One font from its bytes.
 pub fn font_from_bytes(bytes: &[u8]) -> Option<Font> {
-    Font::from_bytes(bytes, fontdue::FontSettings::default()).ok()
+    Some(Font {
+        fontdue: fontdue::Font::from_bytes(bytes, fontdue::FontSettings::default()).ok()?,
+        ab: ab_glyph::FontArc::try_from_vec(bytes.to_vec()).ok()?,
+    })
 }
 
 /// Parses font bytes for the generator.
-pub fn parse_fonts(fonts: &[(String, Vec<u8>)]) -> Vec<fontdue::Font> {
-    fonts
-        .iter()
-        .filter_map(|(_, b)| {
-            fontdue::Font::from_bytes(b.as_slice(), fontdue::FontSettings::default()).ok()
-        })
-        .collect()
+pub fn parse_fonts(fonts: &[(String, Vec<u8>)]) -> Vec<Font> {
+    fonts.iter().filter_map(|(_, b)| font_from_bytes(b)).collect()
 }

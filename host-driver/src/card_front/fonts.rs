@@ -1,6 +1,7 @@
-//! The Japanese fonts on this machine, for training the glyph model (the
-//! only part of `card_front` that reads files; the CLI, the tests and the
-//! bench call it, the reader itself takes bytes). Debian packages:
+//! The Japanese fonts on this machine, which the generated card fronts of
+//! the tests, the bench, the demo and the reader simulator are drawn in
+//! (the reader itself reads with its text models and needs no font).
+//! Debian packages:
 //! fonts-morisawa-bizud-gothic/-mincho, fonts-ipafont-gothic/-mincho,
 //! fonts-vlgothic, fonts-takao-gothic (`scripts/setup-debian`).
 

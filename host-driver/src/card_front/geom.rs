@@ -503,28 +503,6 @@ pub struct Band {
     pub px: Zeroizing<Vec<f32>>,
 }
 
-/// An unsharp mask: the band plus `amount` times its difference from a
-/// 3×3 box blur of itself.
-pub fn sharpen(band: &Band, amount: f32) -> Band {
-    let (w, h) = (band.w, band.h);
-    let mut px = Zeroizing::new(vec![0f32; w * h]);
-    for y in 0..h {
-        for x in 0..w {
-            let mut sum = 0.0;
-            let mut n = 0.0;
-            for yy in y.saturating_sub(1)..(y + 2).min(h) {
-                for xx in x.saturating_sub(1)..(x + 2).min(w) {
-                    sum += band.px[yy * w + xx];
-                    n += 1.0;
-                }
-            }
-            let v = band.px[y * w + x];
-            px[y * w + x] = (v + amount * (v - sum / n)).clamp(0.0, 255.0);
-        }
-    }
-    Band { w, h, px }
-}
-
 /// Samples the card through its homography.
 pub struct Rectifier<'a> {
     luma: &'a Luma,
@@ -561,9 +539,11 @@ impl<'a> Rectifier<'a> {
         }
     }
 
-    /// A region (fractions x0, y0, x1, y1) at canonical resolution.
-    pub fn band(&self, r: &[f32; 4]) -> Band {
-        self.band_scaled(r, 1.0)
+    /// The frame's colour at card point (u, v) (canonical units,
+    /// [`CARD_W`] × [`CARD_H`]), bilinear; black outside the frame.
+    pub fn rgb(&self, frame: &RgbFrame, u: f32, v: f32) -> [f32; 3] {
+        let (x, y) = self.h.map(u, v);
+        crate::face::detect::sample_rgb(frame, x, y)
     }
 
     fn band_scaled(&self, r: &[f32; 4], scale: f32) -> Band {

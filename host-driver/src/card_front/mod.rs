@@ -24,27 +24,50 @@
 //! ([`digits`]), and the security code — which no grammar checks — is read
 //! against the font the birth and expiry lines were printed in.
 
-pub mod digits;
+//! The card front (券面) read by the card camera: find the My Number Card in
+//! a frame, rectify it, read the birth date, the expiry year and the security
+//! code, and compose 照合番号B — or refuse, with a reason and a hint for the
+//! patient. Sans-IO: frames come in, a read or a refusal goes out; the text
+//! models are loaded once, from files checked against the manifest.
+//!
+//! Owns: localisation, rectification and orientation ([`geom`]), the text
+//! models ([`ocr`]: PP-OCRv5's detector and line recogniser on tract) and
+//! the field grammar and plausibility checks ([`fields`]). The frames its
+//! tests and bench read come from the `card-front-synth` crate, which the
+//! reader simulator's card camera shares; [`fonts`] finds the fonts that
+//! crate draws with. See `shared/spec/card-front.md`.
+//!
+//! Why a pre-trained text model: a reader that learned its glyphs from our
+//! own renderer read our renderer (99 of 100 of our frames, 37 of 120 made
+//! independently). The card's geometry stays ours — the outline is easy to
+//! find, the photo tells which way up it lies, and the three fields sit in
+//! two regions — so the detector runs on those two regions of the rectified
+//! card only, and the recogniser on the lines there that can be a field.
+//! Its per-character probabilities give each field's confidence, which
+//! matters more than raw accuracy: every wrong 照合番号B spends a card try.
+
 pub mod fields;
 pub mod fonts;
 pub mod geom;
-pub mod glyph;
-mod render;
+pub mod ocr;
+
+use std::path::Path;
 
 use zeroize::Zeroizing;
 
 use crate::face::image::RgbFrame;
+use crate::face::models::{ModelError, Tuning};
 use crate::secret::CollationNumberB;
 
 pub use fields::{Era, EraDate};
-pub use glyph::GlyphModel;
+pub use ocr::TextModels;
 
 /// How the reader decides; the spec's [unconfirmed] facts are settings here,
 /// not guesses in the code.
 #[derive(Debug, Clone)]
 pub struct CardFrontSettings {
-    /// Minimum overall confidence to release a read (tuned so that the
-    /// generated test frames give no wrong read).
+    /// Minimum confidence of every field to release a read (tuned so that
+    /// the generated test frames give no wrong read).
     pub min_confidence: f32,
     /// Expiry years a card can carry (spec §4: 2016–2040).
     pub expiry_years: (u16, u16),
@@ -59,14 +82,14 @@ pub struct CardFrontSettings {
     pub layout: Layout,
 }
 
-/// Field search regions, fractions of the upright card (x0, y0, x1, y1).
+/// Regions of the upright card, fractions (x0, y0, x1, y1). The detector
+/// runs on the first two; a line is a field by what it reads, never by
+/// where it lies within them.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
-    /// Where the 「…生」 line is searched.
-    pub birth: [f32; 4],
-    /// Where the 「…まで有効」 line is searched.
-    pub expiry: [f32; 4],
-    /// Where the 4-digit security code is searched.
+    /// Where the 「…生」 and 「…まで有効」 lines are looked for.
+    pub dates: [f32; 4],
+    /// Where the 4-digit security code is looked for.
     pub security_code: [f32; 4],
     /// The photo, which tells which way up the card lies.
     pub photo: [f32; 4],
@@ -74,10 +97,13 @@ pub struct Layout {
 
 impl Default for Layout {
     fn default() -> Self {
+        // Spec §2 puts the birth line at y 0.49–0.58 and the expiry at
+        // 0.60–0.69, x up to 0.48, the code at x 0.80–0.962, y 0.70–0.78:
+        // each region is that with a margin for printers' shifts and the
+        // card outline's error.
         Layout {
-            birth: [0.005, 0.44, 0.53, 0.62],
-            expiry: [0.005, 0.57, 0.53, 0.73],
-            security_code: [0.70, 0.66, 0.985, 0.82],
+            dates: [0.0, 0.42, 0.60, 0.76],
+            security_code: [0.66, 0.64, 1.0, 0.86],
             photo: [0.705, 0.115, 0.962, 0.625],
         }
     }
@@ -135,6 +161,17 @@ pub enum Refusal {
     /// The frame is not an image of a usable size.
     #[error("the frame is too small or malformed")]
     BadFrame,
+    /// A text model failed to run (a fault of the reader, never of the
+    /// card: the patient is asked to place it again, staff see the code).
+    #[error("the text model failed")]
+    ModelFailed,
+}
+
+impl Refusal {
+    fn model(e: ModelError) -> Refusal {
+        tracing::error!(event = "CF_MODEL_FAILED", error = %e, "card-front text model failed");
+        Refusal::ModelFailed
+    }
 }
 
 /// What the patient is asked to do after a refusal.
@@ -180,6 +217,7 @@ impl Refusal {
             Refusal::WesternBirth => "CF_WESTERN_BIRTH",
             Refusal::LowConfidence(..) => "CF_LOW_CONFIDENCE",
             Refusal::BadFrame => "CF_BAD_FRAME",
+            Refusal::ModelFailed => "CF_MODEL_FAILED",
         }
     }
 }
@@ -282,22 +320,146 @@ impl FrontRead {
 pub struct StageTimes {
     /// Finding the card's outline.
     pub locate_ms: f64,
-    /// Rectifying the bands and the orientation check.
+    /// The orientation check and sampling the two regions.
     pub rectify_ms: f64,
-    /// Segmenting, classifying and parsing the fields.
-    pub read_ms: f64,
+    /// The text detector on both regions.
+    pub detect_ms: f64,
+    /// The line recogniser on the candidate lines, and the grammars.
+    pub recognise_ms: f64,
+    /// Lines recognised.
+    pub lines: usize,
 }
 
-/// The reader: a trained glyph model and settings.
+/// The detector's resolution: the upright card this many pixels wide
+/// (ID-1's aspect), so the birth line's characters are about 24 px high.
+const DET_CARD_W: f32 = 640.0;
+/// Longest line given to the recogniser, in its input pixels (the longest
+/// field line, with 性別 beside it, is about 700).
+const MAX_LINE_W: usize = 1280;
+/// A date line is at least this many times as wide as it is high
+/// (「平成元年1月8日生」 with its margins is about 6); shorter boxes — 性別,
+/// the issuer, a lone word — are not recognised.
+const MIN_DATE_ASPECT: f32 = 4.0;
+/// A line of the date region lower than this share of its tallest line is
+/// smaller print than the date lines (spec §2: the 追記欄 at 0.038 of the
+/// card's height, the certificate box at 0.030–0.034, the dates at
+/// 0.058–0.060); the margin allows for a date line joined with 性別 or the
+/// issuer, whose box is up to a third taller than the other's.
+const MIN_DATE_HEIGHT: f32 = 0.55;
+/// See [`join_lines`].
+const JOIN_GAP: f32 = 0.3;
+/// The line given to the recogniser is its box this much taller, centred:
+/// PP-OCRv5 dropped characters (年 4月30日 read 「430」 at 1.00) on long
+/// lines whose print filled the 48 pixels, and read them right with this
+/// margin (also a fifth narrower, so a fifth faster).
+const LINE_MARGIN: f32 = 1.25;
+/// The line given to the recogniser is narrowed by this much: PP-OCRv5
+/// learnt from lines squeezed into 320 pixels, and read square Japanese
+/// print at its own width worse (「1月」 lost its 月 at 1.0 and 1.1, kept
+/// it at 0.9 and 0.8).
+const LINE_SQUEEZE: f32 = 0.8;
+/// The code's box with its margins: four digits are about 2.6 heights
+/// wide; the serial (16 characters) about 9.
+const CODE_ASPECT: (f32, f32) = (1.2, 5.0);
+
+/// The reader: the text models and settings.
 pub struct CardFrontReader {
-    model: GlyphModel,
+    models: TextModels,
     settings: CardFrontSettings,
 }
 
+/// Errors loading the reader.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A text model is missing, not the manifest's, or does not load.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// One region of the card at the detector's resolution.
+struct Region {
+    /// Card units (canonical, [`geom::CARD_W`] wide) of the canvas's top-left.
+    origin: (f32, f32),
+    /// Detector pixels per card unit.
+    scale: f32,
+    /// The canvas size, multiples of 32.
+    size: (usize, usize),
+}
+
+impl Region {
+    fn of(r: &[f32; 4]) -> Region {
+        let scale = DET_CARD_W / geom::CARD_W;
+        let size = |extent: f32| ((extent * scale / 32.0).ceil() as usize).max(1) * 32;
+        Region {
+            origin: (r[0] * geom::CARD_W, r[1] * geom::CARD_H),
+            scale,
+            size: (
+                size((r[2] - r[0]) * geom::CARD_W),
+                size((r[3] - r[1]) * geom::CARD_H),
+            ),
+        }
+    }
+}
+
+/// A line box in card units.
+#[derive(Debug, Clone, Copy)]
+struct CardBox {
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+}
+
+impl CardBox {
+    fn height(&self) -> f32 {
+        self.y1 - self.y0
+    }
+    fn width(&self) -> f32 {
+        self.x1 - self.x0
+    }
+}
+
+/// Joins boxes that lie on one line with a gap of at most
+/// [`JOIN_GAP`] of a line's height between them: the detector can split a
+/// line at a padded number (「昭和55年　2月…」, a gap the boxes' margins
+/// almost close), and the grammar needs the whole. Wider gaps — 性別 or
+/// the issuer beside a date — stay apart: the recogniser reads a long line
+/// with a wide gap in it worse.
+fn join_lines(mut boxes: Vec<CardBox>) -> Vec<CardBox> {
+    boxes.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    let mut out: Vec<CardBox> = Vec::new();
+    for b in boxes {
+        let joined = out.iter_mut().rev().find(|a| {
+            let overlap = a.y1.min(b.y1) - a.y0.max(b.y0);
+            let h = a.height().min(b.height());
+            let gap = b.x0 - a.x1;
+            overlap > 0.6 * h && gap < JOIN_GAP * a.height().max(b.height())
+        });
+        match joined {
+            Some(a) => {
+                a.x0 = a.x0.min(b.x0);
+                a.y0 = a.y0.min(b.y0);
+                a.x1 = a.x1.max(b.x1);
+                a.y1 = a.y1.max(b.y1);
+            }
+            None => out.push(b),
+        }
+    }
+    out
+}
+
 impl CardFrontReader {
-    /// A reader from a trained model.
-    pub fn new(model: GlyphModel, settings: CardFrontSettings) -> Self {
-        CardFrontReader { model, settings }
+    /// Loads the text models from `dir` (checked against the manifest),
+    /// matrix products on `threads` threads.
+    pub fn load(
+        dir: &Path,
+        settings: CardFrontSettings,
+        threads: usize,
+    ) -> Result<CardFrontReader, LoadError> {
+        let l = &settings.layout;
+        let shapes = [Region::of(&l.dates).size, Region::of(&l.security_code).size];
+        let models = TextModels::load(dir, &shapes, &Tuning::with_threads(threads))?;
+        Ok(CardFrontReader { models, settings })
     }
 
     /// The settings in use.
@@ -338,51 +500,140 @@ impl CardFrontReader {
         let upside_down = card.upside_down(&self.settings.layout.photo)?;
         let card = card.oriented(upside_down);
         let l = &self.settings.layout;
-        let bands = [
-            card.band(&l.birth),
-            card.band(&l.expiry),
-            card.band(&l.security_code),
-        ];
+        let regions = [Region::of(&l.dates), Region::of(&l.security_code)];
+        let planes = regions.each_ref().map(|r| {
+            let (w, h) = r.size;
+            ocr::Planes::from_fn(w, h, ocr::Norm::Detector, |x, y| {
+                let u = r.origin.0 + (x as f32 + 0.5) / r.scale;
+                let v = r.origin.1 + (y as f32 + 0.5) / r.scale;
+                card.rgb(frame, u, v)
+            })
+        });
         times.rectify_ms = t1.elapsed().as_secs_f64() * 1e3;
         let t2 = std::time::Instant::now();
-        let read = |bands: &[geom::Band; 3], look| {
-            fields::read_fields(&self.model, &self.settings, bands, upside_down, look)
+        let mut lines: [Vec<CardBox>; 2] = [Vec::new(), Vec::new()];
+        for ((r, p), out) in regions.iter().zip(&planes).zip(lines.iter_mut()) {
+            let boxes = self.models.detect(p).map_err(Refusal::model)?;
+            *out = join_lines(
+                boxes
+                    .iter()
+                    .map(|b| CardBox {
+                        x0: r.origin.0 + b.x0 / r.scale,
+                        y0: r.origin.1 + b.y0 / r.scale,
+                        x1: r.origin.0 + b.x1 / r.scale,
+                        y1: r.origin.1 + b.y1 / r.scale,
+                    })
+                    .collect(),
+            );
+        }
+        drop(planes);
+        #[cfg(test)]
+        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+            eprintln!(" boxes {lines:?}");
+        }
+        let [dates, codes] = lines;
+        let dates: Vec<CardBox> = dates
+            .into_iter()
+            .filter(|b| b.width() >= MIN_DATE_ASPECT * b.height())
+            .collect();
+        // The birth and expiry lines are the region's largest print; the
+        // 追記欄 and the certificate box's label and dates are smaller.
+        let tallest = dates.iter().map(CardBox::height).fold(0.0, f32::max);
+        let dates: Vec<CardBox> = dates
+            .into_iter()
+            .filter(|b| b.height() >= MIN_DATE_HEIGHT * tallest)
+            .collect();
+        let codes: Vec<CardBox> = codes
+            .into_iter()
+            .filter(|b| {
+                let aspect = b.width() / b.height().max(1.0);
+                (CODE_ASPECT.0..=CODE_ASPECT.1).contains(&aspect)
+            })
+            .collect();
+        times.detect_ms = t2.elapsed().as_secs_f64() * 1e3;
+        let t3 = std::time::Instant::now();
+        let read_line = |b: &CardBox| {
+            #[cfg(test)]
+            let margin = std::env::var("CARDFRONT_MARGIN")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(LINE_MARGIN);
+            #[cfg(not(test))]
+            let margin = LINE_MARGIN;
+            let grow = b.height() * (margin - 1.0) / 2.0;
+            let b = &CardBox {
+                y0: b.y0 - grow,
+                y1: b.y1 + grow,
+                ..*b
+            };
+            let s = ocr::LINE_HEIGHT as f32 / b.height().max(1.0);
+            #[cfg(test)]
+            let squeeze = std::env::var("CARDFRONT_SQUEEZE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(LINE_SQUEEZE);
+            #[cfg(not(test))]
+            let squeeze = LINE_SQUEEZE;
+            let sx = s * squeeze;
+            let w = ((b.width() * sx).round() as usize).clamp(8, MAX_LINE_W);
+            let padded = TextModels::line_width(w);
+            // Padded with the normalised zero (mid grey), as PaddleOCR pads.
+            let planes = ocr::Planes::from_fn(padded, ocr::LINE_HEIGHT, ocr::Norm::Recogniser, |x, y| {
+                if x >= w {
+                    return [127.5; 3];
+                }
+                card.rgb(
+                    frame,
+                    b.x0 + (x as f32 + 0.5) / sx,
+                    b.y0 + (y as f32 + 0.5) / s,
+                )
+            });
+            #[cfg(test)]
+            if let Some(dir) = std::env::var_os("CARDFRONT_DUMP_LINES") {
+                let img = image::RgbImage::from_fn(padded as u32, 48, |x, y| {
+                    let at = y as usize * padded + x as usize;
+                    let v = |c: usize| ((planes.data[c * 48 * padded + at] * 0.5 + 0.5) * 255.0) as u8;
+                    image::Rgb([v(2), v(1), v(0)])
+                });
+                let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+                let _ = img.save(std::path::Path::new(&dir).join(format!("line-{n}.png")));
+            }
+            self.models.recognise(&planes).map_err(Refusal::model)
         };
-        let mut result = read(&bands, fields::Look::FIRST);
-        // A field not found is mostly small print under blur, where the
-        // line's characters run together or its anchors fall out of the
-        // glyphs' shortlists: one more look, sharpened, one that cuts
-        // narrower runs of ink, and a last one comparing every glyph with
-        // each class its grammar slot asks for. Each passes the same
-        // confidence and plausibility checks.
-        if matches!(result, Err(Refusal::FieldMissing(_))) {
-            let sharp = bands.each_ref().map(|b| geom::sharpen(b, SHARPEN_AMOUNT));
-            result = read(&sharp, fields::Look::FIRST);
+        let dates = dates.iter().map(read_line).collect::<Result<Vec<_>, _>>()?;
+        let codes = codes.iter().map(read_line).collect::<Result<Vec<_>, _>>()?;
+        times.lines = dates.len() + codes.len();
+        #[cfg(test)]
+        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+            for l in dates.iter().chain(&codes) {
+                let p: Vec<String> = l.0.iter().map(|g| format!("{:.2}", g.p)).collect();
+                eprintln!(" line {:?} {}", l.text().as_str(), p.join(" "));
+            }
         }
-        if matches!(result, Err(Refusal::FieldMissing(_))) {
-            result = read(&bands, fields::Look::NARROW);
-        }
-        if matches!(result, Err(Refusal::FieldMissing(_))) {
-            result = read(&bands, fields::Look::THOROUGH);
-        }
-        times.read_ms = t2.elapsed().as_secs_f64() * 1e3;
+        let result = fields::read_fields(&self.settings, &dates, &codes, upside_down);
+        times.recognise_ms = t3.elapsed().as_secs_f64() * 1e3;
         result
     }
 }
 
-/// The unsharp mask's amount for the second look at a card whose field
-/// was not found (1.0 and 2.0 measured alike on 1,000 frames: +7 and +8
-/// exact reads, no wrong one).
-const SHARPEN_AMOUNT: f32 = 2.0;
-
 /// Entry point for fuzzing the card-front image path: any bytes are decoded
-/// as an image and, if one, read with a model trained on no fonts (which
-/// refuses everything but still runs every stage). Not API.
+/// as an image and, if one, taken through locating, the orientation check
+/// and rectification (the text models are not loaded in a fuzz run). Not
+/// API.
 #[cfg(any(test, feature = "fuzz"))]
 pub fn fuzz_card_front(data: &[u8]) {
     if let Ok(frame) = crate::face::image::decode(data) {
-        let reader = CardFrontReader::new(GlyphModel::untrained(), CardFrontSettings::default());
-        let _ = reader.read(&frame);
+        if let Some(luma) = geom::Luma::from_frame(&frame) {
+            if let Ok(quad) = geom::locate_card(&luma) {
+                if let Some(card) = geom::Rectifier::new(&luma, &quad) {
+                    let photo = Layout::default().photo;
+                    if let Ok(upside_down) = card.upside_down(&photo) {
+                        let card = card.oriented(upside_down);
+                        let _ = card.rgb(&frame, 10.0, 10.0);
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -89,8 +89,9 @@ pub struct FaceConfig {
     pub models: String,
     /// Presentation-attack detection: `off`, `report` or `enforce`.
     pub pad: String,
-    /// Folders of the fonts the card-front reader learns from; empty: the
-    /// system's font folders.
+    /// No longer read: the card front is read with text models from the
+    /// models folder, not learnt from fonts. Accepted so that settings
+    /// written for earlier versions still load.
     pub fonts: Vec<String>,
     /// A second face in the camera counts as a second person (「お一人で…」)
     /// when its size is at least this percentage of the patient's; a carer

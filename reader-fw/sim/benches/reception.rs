@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use card_front_synth::Conditions;
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::{Kiosk, KioskEvent, KioskPorts, Observer, PortSettings};
 use mynareader::link::ReaderLink;
@@ -264,10 +264,13 @@ fn main() {
         })
         .ok()?;
         let font_files = fonts::find(&[]);
-        let font_bytes: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
         let font = std::fs::read(font_files.first()?).ok()?;
-        let reader =
-            CardFrontReader::new(GlyphModel::train(&font_bytes), CardFrontSettings::default());
+        let reader = CardFrontReader::load(
+            &ocr::text_models_dir(models.as_deref()),
+            CardFrontSettings::default(),
+            2,
+        )
+        .ok()?;
         let frame = card_front(&CardFace {
             birth: (1980, 2, 17),
             expiry: (2035, 2, 17),

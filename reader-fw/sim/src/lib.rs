@@ -336,6 +336,7 @@ fn card_camera_frame(face: &CardFace, camera: &CardCamera) -> Option<image::RgbI
         with_fields: true,
         tinted_expiry: false,
         note_date: false,
+        layout: synth::CardLayout::default(),
     };
     let mut rng = synth::Rng::seed_from_u64(camera.conditions.seed);
     let card = synth::render_card(&spec, &font, &mut rng);

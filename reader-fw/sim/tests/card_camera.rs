@@ -1,7 +1,7 @@
 //! The simulator's card camera with a real font: the frames it serves are
 //! read back by the host's card-front reader, at the position, angle and
-//! light asked for. Fonts from the system (skipped with a message when
-//! missing, a failure under CI=true).
+//! light asked for. Fonts from the system and the text models (skipped
+//! with a message when missing, a failure under CI=true).
 
 // Test code: a malformed frame is a failed test.
 #![allow(clippy::expect_used)]
@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use card_front_synth::Conditions;
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::image::RgbFrame;
 use reader_sim::{card_front, CardCamera, CardFace};
 
@@ -25,7 +25,21 @@ fn the_card_camera_serves_frames_the_host_reads() {
         return;
     }
     let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
-    let reader = CardFrontReader::new(GlyphModel::train(&bytes), CardFrontSettings::default());
+    let reader = match CardFrontReader::load(
+        &ocr::text_models_dir(None),
+        CardFrontSettings::default(),
+        2,
+    ) {
+        Ok(reader) => reader,
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI: card-front text models: {e}"
+            );
+            eprintln!("skipped: card-front text models: {e} (run models/fetch --only text)");
+            return;
+        }
+    };
     let flat = card_front(&CardFace::default());
     assert_eq!(
         flat.dimensions(),

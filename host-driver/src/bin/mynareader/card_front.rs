@@ -1,14 +1,13 @@
 //! `mynareader card-front read IMAGE`: read 照合番号B from a card-camera
-//! image. Owns the command's arguments, training the glyph model from the
-//! machine's Japanese fonts, and its output (text and `--json`). The digits
-//! are printed only here: the command exists for technicians checking a
-//! reader's camera.
+//! image. Owns the command's arguments, loading the text models, and its
+//! output (text and `--json`). The digits are printed only here: the
+//! command exists for technicians checking a reader's camera.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Subcommand;
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::image;
 use serde::Serialize;
 
@@ -21,9 +20,13 @@ pub enum CardFrontCommand {
     Read {
         /// The card-camera image (PNG, JPEG, …).
         image: PathBuf,
-        /// Folders with Japanese fonts to train from (default: /usr/share/fonts).
+        /// The folder with the text models (default: $MYNAREADER_MODELS,
+        /// else ../shared/ocr, else where models/fetch puts them).
         #[arg(long)]
-        fonts: Vec<PathBuf>,
+        models: Option<PathBuf>,
+        /// Threads for the models' matrix products.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
         /// Least confidence to accept (default: the reader's own).
         #[arg(long)]
         min_confidence: Option<f32>,
@@ -38,10 +41,11 @@ pub fn run(command: CardFrontCommand) -> Result<(), Failure> {
     match command {
         CardFrontCommand::Read {
             image,
-            fonts,
+            models,
+            threads,
             min_confidence,
             json,
-        } => read(&image, &fonts, min_confidence, json),
+        } => read(&image, models.as_deref(), threads, min_confidence, json),
     }
 }
 
@@ -72,23 +76,25 @@ struct RefusalJson<'a> {
     ms: f64,
 }
 
-fn read(path: &Path, font_dirs: &[PathBuf], min: Option<f32>, json: bool) -> Result<(), Failure> {
+fn read(
+    path: &Path,
+    models: Option<&Path>,
+    threads: usize,
+    min: Option<f32>,
+    json: bool,
+) -> Result<(), Failure> {
     let bytes = zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| {
         Failure::new(format!("cannot read image {}: {e}", path.display())).hint(Hint::CheckPath)
     })?);
     let frame = image::decode(&bytes)
         .map_err(|e| Failure::new(format!("{}: {e}", path.display())).hint(Hint::ImageFormat))?;
-    let fonts: Vec<Vec<u8>> = fonts::load(font_dirs).into_iter().map(|(_, b)| b).collect();
-    let model = GlyphModel::train(&fonts);
-    if model.is_empty() {
-        return Err(Failure::new("no Japanese font to read the card front with")
-            .hint(Hint::InstallJapaneseFonts));
-    }
     let mut settings = CardFrontSettings::default();
     if let Some(min) = min {
         settings.min_confidence = min;
     }
-    let reader = CardFrontReader::new(model, settings);
+    let dir = ocr::text_models_dir(models);
+    let reader = CardFrontReader::load(&dir, settings, threads)
+        .map_err(|e| Failure::new(format!("card-front text models: {e}")).hint(Hint::FetchModels))?;
     let start = Instant::now();
     let result = reader.read(&frame);
     let ms = start.elapsed().as_secs_f64() * 1e3;

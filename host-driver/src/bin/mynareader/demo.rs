@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::Observer;
 use mynareader::reception::{Alert, PatientScreen};
@@ -272,24 +272,32 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     out!("  output: {}", out.display());
     out!("  card: the emulator's chip in this process (pcscd not used)");
 
-    // The card-front reader, trained from the machine's Japanese fonts.
+    // The card-front reader: PP-OCRv5's text models, checked and optimised
+    // once. The simulated card camera draws the card in a Japanese font.
     let start = Instant::now();
     let font_files = fonts::find(&[]);
-    let font_bytes: Vec<Vec<u8>> = fonts::load(&[]).into_iter().map(|(_, b)| b).collect();
-    let card_front = if font_bytes.is_empty() {
-        clock.say("no Japanese fonts: the face path is off (run scripts/setup-debian)");
-        None
-    } else {
-        let model = GlyphModel::train(&font_bytes);
-        clock.say(&format!(
-            "card-front reader trained on {} fonts ({} ms)",
-            font_bytes.len(),
-            start.elapsed().as_millis()
-        ));
-        Some(Arc::new(CardFrontReader::new(
-            model,
-            CardFrontSettings::default(),
-        )))
+    let text_models = ocr::text_models_dir(args.models.as_deref());
+    let card_front = match (
+        font_files.is_empty(),
+        CardFrontReader::load(&text_models, CardFrontSettings::default(), 2),
+    ) {
+        (true, _) => {
+            clock.say("no Japanese fonts to draw the card with: the face path is off (run scripts/setup-debian)");
+            None
+        }
+        (false, Err(e)) => {
+            clock.say(&format!(
+                "card-front text models not available ({e}): the face path is off — run models/fetch or pass --models"
+            ));
+            None
+        }
+        (false, Ok(reader)) => {
+            clock.say(&format!(
+                "card-front text models loaded (PP-OCRv5 mobile, {} ms)",
+                start.elapsed().as_millis()
+            ));
+            Some(Arc::new(reader))
+        }
     };
 
     // The face models and a development pair.

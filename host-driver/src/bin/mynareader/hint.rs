@@ -95,8 +95,6 @@ pub enum Hint {
     TurnCardOver,
     /// More than one card in view.
     OneCardOnly,
-    /// No Japanese font to train the card-front reader from.
-    InstallJapaneseFonts,
     /// A binary the demo runs beside this one is not built.
     BuildWorkspace,
     /// The kiosk's control socket does not answer.
@@ -179,9 +177,6 @@ impl Hint {
             Hint::PlaceCardAgain => PatientHint::PlaceAgain.text_ja(),
             Hint::TurnCardOver => PatientHint::TurnOver.text_ja(),
             Hint::OneCardOnly => PatientHint::OneCard.text_ja(),
-            Hint::InstallJapaneseFonts => {
-                "install Japanese fonts (scripts/setup-debian) or point --fonts at a folder with them"
-            }
         }
     }
 }
@@ -409,7 +404,6 @@ mod tests {
             Hint::PlaceCardAgain,
             Hint::TurnCardOver,
             Hint::OneCardOnly,
-            Hint::InstallJapaneseFonts,
         ] {
             assert!(!hint.text().is_empty() && !hint.text().contains('\n'));
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use mynareader::card::pcsc::{self, ConnectOptions, PcscCard, Presence};
-use mynareader::card_front::{fonts, CardFrontReader, CardFrontSettings, GlyphModel};
+use mynareader::card_front::{ocr, CardFrontReader, CardFrontSettings};
 use mynareader::face::{FaceEngine, FaceSettings};
 use mynareader::kiosk::config::KioskConfig;
 use mynareader::kiosk::{control, Kiosk, KioskEvent, KioskPorts, PortSettings};
@@ -143,33 +143,34 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     let mut face = None;
     let mut card_front = None;
     if config.face.enabled {
-        let dirs: Vec<PathBuf> = config.face.fonts.iter().map(PathBuf::from).collect();
-        let fonts: Vec<Vec<u8>> = fonts::load(&dirs).into_iter().map(|(_, b)| b).collect();
         let pad = config.pad().map_err(|e| Failure::new(e.to_string()))?;
         let quality = config.quality().map_err(|e| Failure::new(e.to_string()))?;
+        let models = KioskConfig::path(&config.face.models);
         let engine = FaceEngine::load(FaceSettings {
-            models_dir: KioskConfig::path(&config.face.models),
+            models_dir: models.clone(),
             pad,
             quality,
             ..FaceSettings::default()
         });
-        match (engine, fonts.is_empty()) {
-            (Ok(engine), false) => {
-                card_front = Some(Arc::new(CardFrontReader::new(
-                    GlyphModel::train(&fonts),
-                    CardFrontSettings::default(),
-                )));
+        let text = CardFrontReader::load(
+            &ocr::text_models_dir(models.as_deref()),
+            CardFrontSettings::default(),
+            2,
+        );
+        match (engine, text) {
+            (Ok(engine), Ok(reader)) => {
+                card_front = Some(Arc::new(reader));
                 face = Some(Arc::new(engine));
             }
             (Err(e), _) => {
                 eprintln!("mynareader kiosk: face recognition off: {e} (run models/fetch)");
                 tracing::warn!(event = "kiosk.face-off", reason = "models");
             }
-            (_, true) => {
+            (_, Err(e)) => {
                 eprintln!(
-                    "mynareader kiosk: face recognition off: no Japanese fonts for the card front"
+                    "mynareader kiosk: face recognition off: card-front text models: {e} (run models/fetch)"
                 );
-                tracing::warn!(event = "kiosk.face-off", reason = "fonts");
+                tracing::warn!(event = "kiosk.face-off", reason = "text-models");
             }
         }
     }
