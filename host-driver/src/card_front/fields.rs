@@ -348,6 +348,13 @@ fn code_in(line: &LineText) -> Option<FieldRead<[u8; 4]>> {
     })
 }
 
+/// Whether a line's text so far holds a whole birth or expiry line (the
+/// rest of its row need not be read).
+pub(super) fn holds_a_date(line: &LineText) -> bool {
+    let line = normalise(line);
+    birth_in(&line).is_some() || expiry_in(&line).is_some()
+}
+
 /// The one reading of a field over all lines: lines that read alike are
 /// one (the surer kept); two that disagree leave the field not found.
 fn only<T: PartialEq + Zeroize>(

@@ -332,13 +332,13 @@ pub struct StageTimes {
 
 /// The detector's resolution: the upright card this many pixels wide
 /// (ID-1's aspect), so the birth line's characters are about 24 px high.
-const DET_CARD_W: f32 = 640.0;
+const DET_CARD_W: f32 = 416.0;
 /// Longest line given to the recogniser, in its input pixels (the longest
 /// field line, with 性別 beside it, is about 700).
 const MAX_LINE_W: usize = 1280;
-/// A date line is at least this many times as wide as it is high
-/// (「平成元年1月8日生」 with its margins is about 6); shorter boxes — 性別,
-/// the issuer, a lone word — are not recognised.
+/// A date row is at least this many times as wide as it is high
+/// (「平成元年1月8日生」 with its margins is about 6); shorter rows — a lone
+/// word — are not recognised.
 const MIN_DATE_ASPECT: f32 = 4.0;
 /// A line of the date region lower than this share of its tallest line is
 /// smaller print than the date lines (spec §2: the 追記欄 at 0.038 of the
@@ -346,18 +346,38 @@ const MIN_DATE_ASPECT: f32 = 4.0;
 /// 0.058–0.060); the margin allows for a date line joined with 性別 or the
 /// issuer, whose box is up to a third taller than the other's.
 const MIN_DATE_HEIGHT: f32 = 0.55;
-/// See [`join_lines`].
-const JOIN_GAP: f32 = 0.3;
-/// The line given to the recogniser is its box this much taller, centred:
-/// PP-OCRv5 dropped characters (年 4月30日 read 「430」 at 1.00) on long
-/// lines whose print filled the 48 pixels, and read them right with this
-/// margin (also a fifth narrower, so a fifth faster).
-const LINE_MARGIN: f32 = 1.25;
-/// The line given to the recogniser is narrowed by this much: PP-OCRv5
-/// learnt from lines squeezed into 320 pixels, and read square Japanese
-/// print at its own width worse (「1月」 lost its 月 at 1.0 and 1.1, kept
-/// it at 0.9 and 0.8).
-const LINE_SQUEEZE: f32 = 0.8;
+/// See [`rows`].
+const ROW_OVERLAP: f32 = 0.6;
+/// How a line is given to the recogniser: its box this much taller,
+/// centred, and narrowed by `squeeze`.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    margin: f32,
+    squeeze: f32,
+}
+
+/// The looks at the candidate lines, the next taken only while a field is
+/// missing or unsure. PP-OCRv5 is sensitive to the scale of a line: it
+/// dropped characters (「年 4月30日」 read 「年430」 at 1.00) where the
+/// print filled the 48 pixels at its own width, and read right with a
+/// margin, narrowed (it learnt from lines squeezed into 320 pixels). On
+/// 100 generated frames one look read 89 with (1.25, 0.8), 87 with
+/// (1.25, 1.0), 86 with (1.25, 0.65), 84 with (1.4, 0.8), 81 with
+/// (1.5, 0.8), and each read some the others did not.
+const LOOKS: &[Look] = &[
+    Look {
+        margin: 1.25,
+        squeeze: 0.7,
+    },
+    Look {
+        margin: 1.5,
+        squeeze: 0.8,
+    },
+    Look {
+        margin: 1.25,
+        squeeze: 0.65,
+    },
+];
 /// The code's box with its margins: four digits are about 2.6 heights
 /// wide; the serial (16 characters) about 9.
 const CODE_ASPECT: (f32, f32) = (1.2, 5.0);
@@ -366,6 +386,8 @@ const CODE_ASPECT: (f32, f32) = (1.2, 5.0);
 pub struct CardFrontReader {
     models: TextModels,
     settings: CardFrontSettings,
+    /// Threads the detector's regions and the lines are spread over.
+    workers: usize,
 }
 
 /// Errors loading the reader.
@@ -419,38 +441,59 @@ impl CardBox {
     }
 }
 
-/// Joins boxes that lie on one line with a gap of at most
-/// [`JOIN_GAP`] of a line's height between them: the detector can split a
-/// line at a padded number (「昭和55年　2月…」, a gap the boxes' margins
-/// almost close), and the grammar needs the whole. Wider gaps — 性別 or
-/// the issuer beside a date — stay apart: the recogniser reads a long line
-/// with a wide gap in it worse.
-fn join_lines(mut boxes: Vec<CardBox>) -> Vec<CardBox> {
+/// A row of the card: the detector's pieces that lie on one line, left
+/// to right. The detector cuts a line at its wide gaps (a padded number,
+/// 性別 or the issuer beside a date), and each piece is recognised alone:
+/// PP-OCRv5 dropped characters around a wide gap inside one crop. The
+/// grammar reads the row's pieces joined.
+#[derive(Debug, Clone)]
+struct Row {
+    pieces: Vec<CardBox>,
+}
+
+impl Row {
+    fn bounds(&self) -> CardBox {
+        self.pieces.iter().fold(
+            CardBox {
+                x0: f32::MAX,
+                y0: f32::MAX,
+                x1: f32::MIN,
+                y1: f32::MIN,
+            },
+            |a, b| CardBox {
+                x0: a.x0.min(b.x0),
+                y0: a.y0.min(b.y0),
+                x1: a.x1.max(b.x1),
+                y1: a.y1.max(b.y1),
+            },
+        )
+    }
+}
+
+/// Groups boxes into rows: a box joins a row when it overlaps the row's
+/// height by more than [`ROW_OVERLAP`] of the lower of the two.
+fn rows(mut boxes: Vec<CardBox>) -> Vec<Row> {
     boxes.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-    let mut out: Vec<CardBox> = Vec::new();
+    let mut out: Vec<Row> = Vec::new();
     for b in boxes {
-        let joined = out.iter_mut().rev().find(|a| {
+        let row = out.iter_mut().find(|r| {
+            let a = r.bounds();
             let overlap = a.y1.min(b.y1) - a.y0.max(b.y0);
-            let h = a.height().min(b.height());
-            let gap = b.x0 - a.x1;
-            overlap > 0.6 * h && gap < JOIN_GAP * a.height().max(b.height())
+            overlap > ROW_OVERLAP * a.height().min(b.height())
         });
-        match joined {
-            Some(a) => {
-                a.x0 = a.x0.min(b.x0);
-                a.y0 = a.y0.min(b.y0);
-                a.x1 = a.x1.max(b.x1);
-                a.y1 = a.y1.max(b.y1);
-            }
-            None => out.push(b),
+        match row {
+            Some(r) => r.pieces.push(b),
+            None => out.push(Row { pieces: vec![b] }),
         }
     }
     out
 }
 
 impl CardFrontReader {
-    /// Loads the text models from `dir` (checked against the manifest),
-    /// matrix products on `threads` threads.
+    /// Loads the text models from `dir` (checked against the manifest);
+    /// a read runs on `threads` threads (the two regions, then the lines,
+    /// spread over them; each model run on one thread, which on two cores
+    /// beat tract's own thread pool).
     pub fn load(
         dir: &Path,
         settings: CardFrontSettings,
@@ -458,8 +501,12 @@ impl CardFrontReader {
     ) -> Result<CardFrontReader, LoadError> {
         let l = &settings.layout;
         let shapes = [Region::of(&l.dates).size, Region::of(&l.security_code).size];
-        let models = TextModels::load(dir, &shapes, &Tuning::with_threads(threads))?;
-        Ok(CardFrontReader { models, settings })
+        let models = TextModels::load(dir, &shapes, &Tuning::default())?;
+        Ok(CardFrontReader {
+            models,
+            settings,
+            workers: threads.max(1),
+        })
     }
 
     /// The settings in use.
@@ -490,6 +537,57 @@ impl CardFrontReader {
         result
     }
 
+    /// `f` on both items, the second on a scoped thread.
+    fn parallel<T: Sync, R: Send>(&self, items: &[T; 2], f: impl Fn(&T) -> R + Sync) -> [R; 2] {
+        if self.workers < 2 {
+            return [f(&items[0]), f(&items[1])];
+        }
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| f(&items[1]));
+            let first = f(&items[0]);
+            // A worker that panicked is a bug: run its item here again
+            // rather than lose it.
+            let second = second.join().unwrap_or_else(|_| f(&items[1]));
+            [first, second]
+        })
+    }
+
+    /// `f` on every item, in order, spread over the workers by `cost`
+    /// (the costliest first, each to the least loaded worker).
+    fn spread<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        cost: impl Fn(&T) -> f32,
+        f: impl Fn(&T) -> R + Sync,
+    ) -> Vec<R> {
+        let workers = self.workers.clamp(1, items.len().max(1));
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| cost(&items[b]).total_cmp(&cost(&items[a])));
+        let mut shares: Vec<(f32, Vec<usize>)> = vec![(0.0, Vec::new()); workers];
+        for i in order {
+            if let Some(least) = shares.iter_mut().min_by(|a, b| a.0.total_cmp(&b.0)) {
+                least.0 += cost(&items[i]);
+                least.1.push(i);
+            }
+        }
+        let run = |share: &Vec<usize>| -> Vec<(usize, R)> {
+            share.iter().map(|&i| (i, f(&items[i]))).collect()
+        };
+        let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = shares[1..]
+                .iter()
+                .map(|(_, share)| (share, scope.spawn(|| run(share))))
+                .collect();
+            let mut done = run(&shares[0].1);
+            for (share, handle) in handles {
+                done.extend(handle.join().unwrap_or_else(|_| run(share)));
+            }
+            done
+        });
+        done.sort_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
+    }
+
     fn read_inner(&self, frame: &RgbFrame, times: &mut StageTimes) -> Result<FrontRead, Refusal> {
         let t0 = std::time::Instant::now();
         let luma = geom::Luma::from_frame(frame).ok_or(Refusal::BadFrame)?;
@@ -511,10 +609,13 @@ impl CardFrontReader {
         });
         times.rectify_ms = t1.elapsed().as_secs_f64() * 1e3;
         let t2 = std::time::Instant::now();
-        let mut lines: [Vec<CardBox>; 2] = [Vec::new(), Vec::new()];
-        for ((r, p), out) in regions.iter().zip(&planes).zip(lines.iter_mut()) {
-            let boxes = self.models.detect(p).map_err(Refusal::model)?;
-            *out = join_lines(
+        // The two regions on two threads (a kiosk has at least two cores;
+        // tract runs each model on one).
+        let [dates_found, codes_found] = self.parallel(&planes, |p| self.models.detect(p));
+        let found = [dates_found.map_err(Refusal::model)?, codes_found.map_err(Refusal::model)?];
+        let mut lines: [Vec<Row>; 2] = [Vec::new(), Vec::new()];
+        for ((r, boxes), out) in regions.iter().zip(&found).zip(lines.iter_mut()) {
+            *out = rows(
                 boxes
                     .iter()
                     .map(|b| CardBox {
@@ -532,49 +633,42 @@ impl CardFrontReader {
             eprintln!(" boxes {lines:?}");
         }
         let [dates, codes] = lines;
-        let dates: Vec<CardBox> = dates
+        let dates: Vec<Row> = dates
             .into_iter()
-            .filter(|b| b.width() >= MIN_DATE_ASPECT * b.height())
+            .filter(|r| {
+                let b = r.bounds();
+                b.width() >= MIN_DATE_ASPECT * b.height()
+            })
             .collect();
         // The birth and expiry lines are the region's largest print; the
         // 追記欄 and the certificate box's label and dates are smaller.
-        let tallest = dates.iter().map(CardBox::height).fold(0.0, f32::max);
-        let dates: Vec<CardBox> = dates
+        let tallest = dates
+            .iter()
+            .map(|r| r.bounds().height())
+            .fold(0.0, f32::max);
+        let dates: Vec<Row> = dates
             .into_iter()
-            .filter(|b| b.height() >= MIN_DATE_HEIGHT * tallest)
+            .filter(|r| r.bounds().height() >= MIN_DATE_HEIGHT * tallest)
             .collect();
-        let codes: Vec<CardBox> = codes
+        let codes: Vec<Row> = codes
             .into_iter()
-            .filter(|b| {
+            .filter(|r| {
+                let b = r.bounds();
                 let aspect = b.width() / b.height().max(1.0);
                 (CODE_ASPECT.0..=CODE_ASPECT.1).contains(&aspect)
             })
             .collect();
         times.detect_ms = t2.elapsed().as_secs_f64() * 1e3;
         let t3 = std::time::Instant::now();
-        let read_line = |b: &CardBox| {
-            #[cfg(test)]
-            let margin = std::env::var("CARDFRONT_MARGIN")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(LINE_MARGIN);
-            #[cfg(not(test))]
-            let margin = LINE_MARGIN;
-            let grow = b.height() * (margin - 1.0) / 2.0;
+        let read_line = |b: &CardBox, look: &Look| {
+            let grow = b.height() * (look.margin - 1.0) / 2.0;
             let b = &CardBox {
                 y0: b.y0 - grow,
                 y1: b.y1 + grow,
                 ..*b
             };
             let s = ocr::LINE_HEIGHT as f32 / b.height().max(1.0);
-            #[cfg(test)]
-            let squeeze = std::env::var("CARDFRONT_SQUEEZE")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(LINE_SQUEEZE);
-            #[cfg(not(test))]
-            let squeeze = LINE_SQUEEZE;
-            let sx = s * squeeze;
+            let sx = s * look.squeeze;
             let w = ((b.width() * sx).round() as usize).clamp(8, MAX_LINE_W);
             let padded = TextModels::line_width(w);
             // Padded with the normalised zero (mid grey), as PaddleOCR pads.
@@ -600,17 +694,54 @@ impl CardFrontReader {
             }
             self.models.recognise(&planes).map_err(Refusal::model)
         };
-        let dates = dates.iter().map(read_line).collect::<Result<Vec<_>, _>>()?;
-        let codes = codes.iter().map(read_line).collect::<Result<Vec<_>, _>>()?;
-        times.lines = dates.len() + codes.len();
-        #[cfg(test)]
-        if std::env::var_os("CARDFRONT_DEBUG").is_some() {
-            for l in dates.iter().chain(&codes) {
-                let p: Vec<String> = l.0.iter().map(|g| format!("{:.2}", g.p)).collect();
-                eprintln!(" line {:?} {}", l.text().as_str(), p.join(" "));
+        // Each look reads the candidate lines again at another scale; the
+        // lines of every look so far are judged together, so two looks
+        // that read a field differently leave it not found.
+        let (mut date_lines, mut code_lines) = (Vec::new(), Vec::new());
+        let mut result = Err(Refusal::FieldMissing(FieldKind::Birth));
+        // Every row on the workers, the widest first. A row's pieces are
+        // read left to right and the rest left unread once its text holds
+        // a whole date line (性別 and the issuer beside the dates).
+        let all_rows: Vec<&Row> = dates.iter().chain(&codes).collect();
+        for look in LOOKS {
+            let texts = self.spread(
+                &all_rows,
+                |r| {
+                    let b = r.bounds();
+                    b.width() / b.height().max(1.0)
+                },
+                |r| -> Result<ocr::LineText, Refusal> {
+                    let mut text = ocr::LineText::default();
+                    for piece in &r.pieces {
+                        let mut read = read_line(piece, look)?;
+                        text.0.append(&mut read.0);
+                        if fields::holds_a_date(&text) {
+                            break;
+                        }
+                    }
+                    Ok(text)
+                },
+            );
+            let mut rows_read = texts.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let codes_read = rows_read.split_off(dates.len());
+            date_lines.extend(rows_read);
+            code_lines.extend(codes_read);
+            #[cfg(test)]
+            if std::env::var_os("CARDFRONT_DEBUG").is_some() {
+                for l in date_lines.iter().chain(&code_lines) {
+                    let p: Vec<String> = l.0.iter().map(|g| format!("{:.2}", g.p)).collect();
+                    eprintln!(" line {:?} {}", l.text().as_str(), p.join(" "));
+                }
+            }
+            result = fields::read_fields(&self.settings, &date_lines, &code_lines, upside_down);
+            times.lines = date_lines.len() + code_lines.len();
+            if !matches!(
+                result,
+                Err(Refusal::FieldMissing(_) | Refusal::LowConfidence(..))
+            ) {
+                break;
             }
         }
-        let result = fields::read_fields(&self.settings, &dates, &codes, upside_down);
         times.recognise_ms = t3.elapsed().as_secs_f64() * 1e3;
         result
     }

@@ -38,9 +38,9 @@ const DB_BOX_SCORE: f32 = 0.5;
 /// this many pixels' worth (a fifth of its height at full probability).
 const DB_FAINT_COLUMN: f32 = 0.2;
 /// DB: a gap this many times the region's height wide cuts it in two
-/// (between characters of one word the map stays high; a full-width
-/// space is about one height).
-const DB_SPLIT_GAP: f32 = 0.8;
+/// (between characters of one word the map stays high; a half-width
+/// space is about half the region's height, a full-width one more).
+const DB_SPLIT_GAP: f32 = 0.5;
 /// DB: how far a region is grown back to the whole line (the model was
 /// trained on lines shrunk by this much).
 const DB_UNCLIP: f32 = 1.5;

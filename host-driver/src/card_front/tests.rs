@@ -94,6 +94,28 @@ fn generated_frames_are_read_exactly_or_refused() {
         .unwrap_or(0);
     for seed in first..first + n {
         let s = synth::sample(seed, &kit.fonts).expect("fonts");
+        // CARDFRONT_DATASET=DIR: each frame's line crops in DIR/<seed>/ with
+        // the card's fields in truth.txt (generated cards only), for tuning
+        // how lines are given to the recogniser.
+        if let Some(dir) = std::env::var_os("CARDFRONT_DATASET") {
+            let d = std::path::Path::new(&dir).join(seed.to_string());
+            let _ = std::fs::create_dir_all(&d);
+            let b = &s.spec.birth;
+            let truth = format!(
+                "{}\n{}{}年{}月{}日生\n{}年{}月{}日まで有効\n{}\n",
+                s.spec.collation_b(),
+                b.era.name(),
+                if b.year == 1 { "元".to_string() } else { b.year.to_string() },
+                b.month,
+                b.day,
+                s.spec.expiry.0,
+                s.spec.expiry.1,
+                s.spec.expiry.2,
+                &s.spec.collation_b()[10..]
+            );
+            let _ = std::fs::write(d.join("truth.txt"), truth);
+            std::env::set_var("CARDFRONT_DUMP_LINES", &d);
+        }
         let mut t = StageTimes::default();
         let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
         stages.push(t);
