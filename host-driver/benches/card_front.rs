@@ -91,6 +91,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
     {
         settings.min_confidence = c;
+        settings.min_code_confidence = c;
     }
     let models = ocr::text_models_dir(None);
     let reader = match CardFrontReader::load(&models, settings, 2) {

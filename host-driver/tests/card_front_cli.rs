@@ -27,7 +27,10 @@ fn fonts_or_skip() -> Option<Vec<synth::Font>> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI: Japanese fonts or the text models missing; run scripts/setup-debian, models/fetch --only text"
         );
-        eprintln!("skipped: no Japanese fonts or no text models in {}", models.display());
+        eprintln!(
+            "skipped: no Japanese fonts or no text models in {}",
+            models.display()
+        );
         return None;
     }
     Some(synth::parse_fonts(&files))

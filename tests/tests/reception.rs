@@ -144,12 +144,9 @@ fn face_kit() -> Option<FaceKit> {
         if fonts::find(&[]).is_empty() {
             return None;
         }
-        let reader = CardFrontReader::load(
-            &ocr::text_models_dir(None),
-            CardFrontSettings::default(),
-            2,
-        )
-        .ok()?;
+        let reader =
+            CardFrontReader::load(&ocr::text_models_dir(None), CardFrontSettings::default(), 2)
+                .ok()?;
         Some(FaceKit {
             engine: Arc::new(engine),
             reader: Arc::new(reader),
@@ -168,7 +165,9 @@ fn skip_without_face() -> Option<FaceKit> {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI: face models, text models, dev faces and Japanese fonts must be there"
         );
-        eprintln!("skipped: no face models, text models, ../shared/faces/dev-card or Japanese fonts");
+        eprintln!(
+            "skipped: no face models, text models, ../shared/faces/dev-card or Japanese fonts"
+        );
     }
     kit
 }

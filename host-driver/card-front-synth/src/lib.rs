@@ -403,7 +403,13 @@ impl Default for CardLayout {
     }
 }
 
-const ISSUERS: [&str; 5] = ["千代田区長", "横浜市長", "札幌市長", "奥多摩町長", "大和郡山市長"];
+const ISSUERS: [&str; 5] = [
+    "千代田区長",
+    "横浜市長",
+    "札幌市長",
+    "奥多摩町長",
+    "大和郡山市長",
+];
 
 impl CardLayout {
     /// A random layout within the spec's variants.
@@ -575,24 +581,8 @@ pub fn render_card(spec: &CardSpec, font: &Font, rng: &mut StdRng) -> RgbImage {
     }
     let dy = rng.gen_range(-0.012..0.012f32);
     let dx = rng.gen_range(-0.01..0.01f32);
-    pen.field(
-        &mut img,
-        "個人番号カード",
-        0.03,
-        0.40,
-        0.095,
-        0.046,
-        false,
-    );
-    pen.field(
-        &mut img,
-        "氏名　番号　花子",
-        0.03,
-        0.60,
-        0.20,
-        0.060,
-        false,
-    );
+    pen.field(&mut img, "個人番号カード", 0.03, 0.40, 0.095, 0.046, false);
+    pen.field(&mut img, "氏名　番号　花子", 0.03, 0.60, 0.20, 0.060, false);
     if l.two_line_address {
         pen.field(
             &mut img,
@@ -603,15 +593,7 @@ pub fn render_card(spec: &CardSpec, font: &Font, rng: &mut StdRng) -> RgbImage {
             0.045,
             false,
         );
-        pen.field(
-            &mut img,
-            "第3ビル 1204号室",
-            0.12,
-            0.68,
-            0.38,
-            0.045,
-            false,
-        );
+        pen.field(&mut img, "第3ビル 1204号室", 0.12, 0.68, 0.38, 0.045, false);
     } else {
         pen.field(
             &mut img,
@@ -658,15 +640,7 @@ pub fn render_card(spec: &CardSpec, font: &Font, rng: &mut StdRng) -> RgbImage {
             0.060,
             false,
         );
-        pen.field(
-            &mut img,
-            "性別　女",
-            0.50,
-            0.68,
-            0.575 + dy,
-            0.050,
-            false,
-        );
+        pen.field(&mut img, "性別　女", 0.50, 0.68, 0.575 + dy, 0.050, false);
         if spec.tinted_expiry {
             for y in (0.60 * CARD_H) as u32..(0.69 * CARD_H) as u32 {
                 for x in (0.02 * CARD_W) as u32..(0.49 * CARD_W) as u32 {
@@ -816,15 +790,7 @@ pub fn render_back(font: &Font, rng: &mut StdRng) -> RgbImage {
         .collect();
     pen.field(&mut img, "個人番号", 0.05, 0.30, 0.12, 0.045, false);
     pen.field(&mut img, &number, 0.05, 0.62, 0.25, 0.075, false);
-    pen.field(
-        &mut img,
-        "氏名　番号　花子",
-        0.30,
-        0.65,
-        0.42,
-        0.050,
-        false,
-    );
+    pen.field(&mut img, "氏名　番号　花子", 0.30, 0.65, 0.42, 0.050, false);
     pen.field(
         &mut img,
         "生年月日　昭和55年2月17日",
@@ -1280,5 +1246,8 @@ pub fn font_from_bytes(bytes: &[u8]) -> Option<Font> {
 
 /// Parses font bytes for the generator.
 pub fn parse_fonts(fonts: &[(String, Vec<u8>)]) -> Vec<Font> {
-    fonts.iter().filter_map(|(_, b)| font_from_bytes(b)).collect()
+    fonts
+        .iter()
+        .filter_map(|(_, b)| font_from_bytes(b))
+        .collect()
 }

@@ -10,7 +10,6 @@ use zeroize::{Zeroize, Zeroizing};
 use super::ocr::{Glyph, LineText};
 use super::{CardFrontSettings, FieldKind, FrontRead, Refusal, WesternBirthRule};
 
-
 /// A Japanese era (元号).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Era {
@@ -120,7 +119,6 @@ impl EraDate {
     }
 }
 
-
 /// A line's characters ready for the grammars: full-width digits as ASCII
 /// (spec §1: both are printed), spaces of either width dropped (spec §3:
 /// numbers may be padded). Nothing else is mapped: a letter O is not a 0.
@@ -216,11 +214,17 @@ const ERAS: [(&str, Era); 5] = [
 fn birth_in(line: &LineText) -> Option<FieldRead<EraDate>> {
     let g = &line.0;
     for start in 0..g.len() {
-        let mut c = Cursor { glyphs: g, at: start };
+        let mut c = Cursor {
+            glyphs: g,
+            at: start,
+        };
         let (mut anchors, mut md, mut rest) = (1f32, 1f32, 1f32);
         let era = ERAS.iter().find_map(|(name, era)| {
             let mut a = anchors;
-            let mut probe = Cursor { glyphs: g, at: start };
+            let mut probe = Cursor {
+                glyphs: g,
+                at: start,
+            };
             probe.literal(name, &mut a).map(|_| (*era, probe.at, a))
         });
         let (era, year) = match era {
@@ -304,7 +308,10 @@ fn expiry_in(line: &LineText) -> Option<FieldRead<(u16, u8, u8)>> {
         if start > 0 && g[start - 1].c.is_ascii_digit() {
             continue;
         }
-        let mut c = Cursor { glyphs: g, at: start };
+        let mut c = Cursor {
+            glyphs: g,
+            at: start,
+        };
         let (mut anchors, mut md, mut rest) = (1f32, 1f32, 1f32);
         let parsed = (|| {
             let year = c.number(4, 4, &mut rest)?;
@@ -356,7 +363,9 @@ pub(super) fn holds_a_date(line: &LineText) -> bool {
 }
 
 /// The one reading of a field over all lines: lines that read alike are
-/// one (the surer kept); two that disagree leave the field not found.
+/// one, as sure as the less sure of them (two looks at one crop make
+/// correlated errors: a 5 read as 6 by both at 0.81 and 0.97 must not count
+/// at 0.97); two that disagree leave the field not found.
 fn only<T: PartialEq + Zeroize>(
     lines: &[LineText],
     parse: impl Fn(&LineText) -> Option<FieldRead<T>>,
@@ -369,7 +378,7 @@ fn only<T: PartialEq + Zeroize>(
         found = match found {
             None => Some(read),
             Some(seen) if seen.value == read.value => {
-                Some(if read.confidence() > seen.confidence() {
+                Some(if read.confidence() < seen.confidence() {
                     read
                 } else {
                     seen
@@ -453,13 +462,16 @@ pub(super) fn read_fields(
         confidence: [cb, ce, code.confidence()],
         upside_down,
     };
-    if read.confidence() < settings.min_confidence {
-        let kinds = [FieldKind::Birth, FieldKind::Expiry, FieldKind::SecurityCode];
-        let (kind, least) = kinds.into_iter().zip(read.confidence).fold(
-            (FieldKind::Birth, f32::INFINITY),
-            |a, b| if b.1 < a.1 { b } else { a },
-        );
-        return Err(Refusal::LowConfidence(kind, least));
+    let kinds = [FieldKind::Birth, FieldKind::Expiry, FieldKind::SecurityCode];
+    let least = [
+        settings.min_confidence,
+        settings.min_confidence,
+        settings.min_code_confidence,
+    ];
+    for ((kind, c), min) in kinds.into_iter().zip(read.confidence).zip(least) {
+        if c < min {
+            return Err(Refusal::LowConfidence(kind, c));
+        }
     }
     Ok(read)
 }
@@ -507,7 +519,10 @@ mod tests {
 
     #[test]
     fn the_printed_forms_give_collation_b() {
-        let r = read(&["昭和55年 2月17日生 性別 女", "2035年 2月17日まで有効"], &["2285"]);
+        let r = read(
+            &["昭和55年 2月17日生 性別 女", "2035年 2月17日まで有効"],
+            &["2285"],
+        );
         assert_eq!(r.map(|r| b(&r)).ok().as_deref(), Some("55021720352285"));
         // 元年, full-width digits and spaces, a look-alike line around.
         let r = read(
@@ -521,7 +536,10 @@ mod tests {
         );
         assert_eq!(r.map(|r| b(&r)).ok().as_deref(), Some("01033120250407"));
         // まで有効 with its 効 misread: still the expiry line.
-        let r = read(&["昭和55年2月17日生", "2035年2月17日まで有幼横浜市長"], &["2285"]);
+        let r = read(
+            &["昭和55年2月17日生", "2035年2月17日まで有幼横浜市長"],
+            &["2285"],
+        );
         assert_eq!(r.map(|r| b(&r)).ok().as_deref(), Some("55021720352285"));
     }
 
@@ -538,7 +556,10 @@ mod tests {
         ));
         // The serial and five digits are not the code.
         assert!(matches!(
-            read(&["昭和55年2月17日生", "2035年2月17日まで有効"], &["0123456789ABCDEF", "12345"]),
+            read(
+                &["昭和55年2月17日生", "2035年2月17日まで有効"],
+                &["0123456789ABCDEF", "12345"]
+            ),
             Err(Refusal::FieldMissing(FieldKind::SecurityCode))
         ));
         // A letter O is not read as a zero.
@@ -548,7 +569,10 @@ mod tests {
         ));
         // Two codes that disagree: neither.
         assert!(matches!(
-            read(&["昭和55年2月17日生", "2035年2月17日まで有効"], &["2285", "2286"]),
+            read(
+                &["昭和55年2月17日生", "2035年2月17日まで有効"],
+                &["2285", "2286"]
+            ),
             Err(Refusal::FieldMissing(FieldKind::SecurityCode))
         ));
         // An ending with one character of まで有効 is not the ending.

@@ -549,7 +549,10 @@ mod tests {
         assert!(first.x0 < 2.0 && first.x1 > 30.0 && first.y0 < 3.0 && first.y1 > 6.0);
         assert!(first.x1 < 36.0, "cut at the gap: {first:?}");
         let word = boxes[1];
-        assert!(word.x0 < 36.0 && word.x0 > 30.0 && word.x1 > 50.0, "{word:?}");
+        assert!(
+            word.x0 < 36.0 && word.x0 > 30.0 && word.x1 > 50.0,
+            "{word:?}"
+        );
         // Without the gap wide enough (two columns), one region.
         let mut prob = vec![0.0f32; w * h];
         for y in 3..6 {

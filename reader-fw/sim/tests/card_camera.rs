@@ -25,21 +25,18 @@ fn the_card_camera_serves_frames_the_host_reads() {
         return;
     }
     let bytes: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
-    let reader = match CardFrontReader::load(
-        &ocr::text_models_dir(None),
-        CardFrontSettings::default(),
-        2,
-    ) {
-        Ok(reader) => reader,
-        Err(e) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI: card-front text models: {e}"
-            );
-            eprintln!("skipped: card-front text models: {e} (run models/fetch --only text)");
-            return;
-        }
-    };
+    let reader =
+        match CardFrontReader::load(&ocr::text_models_dir(None), CardFrontSettings::default(), 2) {
+            Ok(reader) => reader,
+            Err(e) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI: card-front text models: {e}"
+                );
+                eprintln!("skipped: card-front text models: {e} (run models/fetch --only text)");
+                return;
+            }
+        };
     let flat = card_front(&CardFace::default());
     assert_eq!(
         flat.dimensions(),

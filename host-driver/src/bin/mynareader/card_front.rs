@@ -27,7 +27,8 @@ pub enum CardFrontCommand {
         /// Threads for the models' matrix products.
         #[arg(long, default_value_t = 2)]
         threads: usize,
-        /// Least confidence to accept (default: the reader's own).
+        /// Least confidence of every field to accept (default: the
+        /// reader's own, 0.5 for the dates and 0.85 for the code).
         #[arg(long)]
         min_confidence: Option<f32>,
         /// Print one JSON object.
@@ -91,10 +92,12 @@ fn read(
     let mut settings = CardFrontSettings::default();
     if let Some(min) = min {
         settings.min_confidence = min;
+        settings.min_code_confidence = min;
     }
     let dir = ocr::text_models_dir(models);
-    let reader = CardFrontReader::load(&dir, settings, threads)
-        .map_err(|e| Failure::new(format!("card-front text models: {e}")).hint(Hint::FetchModels))?;
+    let reader = CardFrontReader::load(&dir, settings, threads).map_err(|e| {
+        Failure::new(format!("card-front text models: {e}")).hint(Hint::FetchModels)
+    })?;
     let start = Instant::now();
     let result = reader.read(&frame);
     let ms = start.elapsed().as_secs_f64() * 1e3;
