@@ -167,7 +167,8 @@ fn generated_frames_are_read_exactly_or_refused() {
     // with σ 1.5 blur, 6 px motion, glare, 30% exposure, JPEG 40, text
     // squeezed to fit): PP-OCRv5 on the whole frame in onnxruntime reads 67
     // of 100 of these frames with 2 wrong. This reader reads 174 of the
-    // default 200 with none wrong, and refuses the rest; the floor leaves room for the machine's float rounding only.
+    // default 200 with none wrong, and refuses the rest; the floor leaves
+    // room for the machine's float rounding only.
     assert!(right * 100 >= n * 80, "only {right} of {n} read");
 }
 
