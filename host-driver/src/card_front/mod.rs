@@ -337,7 +337,9 @@ pub struct StageTimes {
 }
 
 /// The detector's resolution: the upright card this many pixels wide
-/// (ID-1's aspect), so the birth line's characters are about 24 px high.
+/// (ID-1's aspect), so the birth line's characters are about 16 px high.
+/// At 640 and 512 it read no more of 100 generated frames (90, 90; 91 at
+/// 416) and took 46 and 28 ms against 18.
 const DET_CARD_W: f32 = 416.0;
 /// Longest line given to the recogniser, in its input pixels (the longest
 /// field line, with 性別 beside it, is about 700).
