@@ -159,6 +159,38 @@ struct Component {
     edge: Vec<(f32, f32)>,
 }
 
+/// Labels the 4-connected region of `start` with `id`: every unlabelled
+/// pixel `inside` says belongs, each passed to `each` once. `stack` is
+/// scratch space kept between calls.
+pub(super) fn flood(
+    label: &mut [u32],
+    (w, h): (usize, usize),
+    start: usize,
+    id: u32,
+    stack: &mut Vec<usize>,
+    inside: impl Fn(usize) -> bool,
+    mut each: impl FnMut(usize),
+) {
+    label[start] = id;
+    stack.push(start);
+    while let Some(i) = stack.pop() {
+        each(i);
+        let (x, y) = (i % w, i / w);
+        let neighbours = [
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+        ];
+        for j in neighbours.into_iter().flatten() {
+            if label[j] == 0 && inside(j) {
+                label[j] = id;
+                stack.push(j);
+            }
+        }
+    }
+}
+
 fn components(mask: &[bool], w: usize, h: usize, min_area: usize) -> Vec<Component> {
     let mut label = vec![0u32; w * h];
     let mut out = Vec::new();
@@ -169,31 +201,16 @@ fn components(mask: &[bool], w: usize, h: usize, min_area: usize) -> Vec<Compone
             continue;
         }
         next += 1;
-        stack.push(start);
-        label[start] = next;
         let mut pixels = Vec::new();
-        while let Some(i) = stack.pop() {
-            pixels.push(i);
-            let (x, y) = (i % w, i / w);
-            let mut visit = |j: usize| {
-                if mask[j] && label[j] == 0 {
-                    label[j] = next;
-                    stack.push(j);
-                }
-            };
-            if x > 0 {
-                visit(i - 1);
-            }
-            if x + 1 < w {
-                visit(i + 1);
-            }
-            if y > 0 {
-                visit(i - w);
-            }
-            if y + 1 < h {
-                visit(i + w);
-            }
-        }
+        flood(
+            &mut label,
+            (w, h),
+            start,
+            next,
+            &mut stack,
+            |j| mask[j],
+            |i| pixels.push(i),
+        );
         if pixels.len() < min_area {
             continue;
         }

@@ -417,31 +417,12 @@ pub fn db_boxes(prob: &[f32], w: usize, h: usize) -> Vec<TextBox> {
             continue;
         }
         next += 1;
-        label[start] = next;
-        stack.push(start);
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        while let Some(i) = stack.pop() {
+        let inside = |j: usize| prob[j] > DB_THRESHOLD;
+        super::geom::flood(&mut label, (w, h), start, next, &mut stack, inside, |i| {
             let (x, y) = (i % w, i / w);
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            let mut visit = |j: usize| {
-                if label[j] == 0 && prob[j] > DB_THRESHOLD {
-                    label[j] = next;
-                    stack.push(j);
-                }
-            };
-            if x > 0 {
-                visit(i - 1);
-            }
-            if x + 1 < w {
-                visit(i + 1);
-            }
-            if y > 0 {
-                visit(i - w);
-            }
-            if y + 1 < h {
-                visit(i + w);
-            }
-        }
+        });
         // Per column: the region's summed probability and its pixel count.
         let rows = y1 - y0 + 1;
         let columns: Vec<(f32, usize)> = (x0..=x1)
