@@ -56,7 +56,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::face::image::RgbFrame;
-use crate::face::models::{ModelError, Tuning};
+use crate::face::models::ModelError;
 use crate::secret::CollationNumberB;
 
 pub use fields::{Era, EraDate};
@@ -519,7 +519,7 @@ impl CardFrontReader {
     ) -> Result<CardFrontReader, LoadError> {
         let l = &settings.layout;
         let shapes = [Region::of(&l.dates).size, Region::of(&l.security_code).size];
-        let models = TextModels::load(dir, &shapes, &Tuning::default())?;
+        let models = TextModels::load(dir, &shapes)?;
         Ok(CardFrontReader {
             models,
             settings,

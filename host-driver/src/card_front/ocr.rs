@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::face::models::{entry, read_verified, ModelError, Tuning};
+use crate::face::models::{entry, read_verified, ModelError};
 
 /// Manifest name of the text detector.
 pub const DETECTOR: &str = "ppocrv5-mobile-det";
@@ -214,65 +214,85 @@ fn run_err(name: &str) -> impl Fn(TractError) -> ModelError + '_ {
     }
 }
 
+/// One plan of `proto` for a fixed input `shape`, optimised once.
+fn plan_for(
+    proto: &tract_onnx::pb::ModelProto,
+    name: &str,
+    shape: [usize; 4],
+) -> Result<Arc<TypedRunnableModel>, ModelError> {
+    let err = load_err(name);
+    onnx()
+        .model_for_proto_model(proto)
+        .map_err(&err)?
+        .with_input_fact(0, f32::fact(shape).into())
+        .map_err(&err)?
+        .into_optimized()
+        .map_err(&err)?
+        .into_runnable()
+        .map_err(&err)
+}
+
+/// Reads, checks and parses one of the manifest's models.
+fn proto_of(dir: &Path, name: &str) -> Result<tract_onnx::pb::ModelProto, ModelError> {
+    let bytes = read_verified(dir, &entry(name)?)?;
+    onnx()
+        .proto_model_for_read(&mut std::io::Cursor::new(&bytes))
+        .map_err(load_err(name))
+}
+
+/// tract's ONNX loader, told to infer shapes from the input given rather
+/// than the ones recorded in the file.
+fn onnx() -> tract_onnx::Onnx {
+    tract_onnx::onnx()
+        .with_ignore_value_info(true)
+        .with_ignore_output_shapes(true)
+}
+
+/// Runs `plan` on `planes` and returns its first output, flattened.
+fn run_plan(
+    plan: Option<&Arc<TypedRunnableModel>>,
+    name: &str,
+    planes: &Planes,
+) -> Result<TVec<TValue>, ModelError> {
+    let err = run_err(name);
+    let plan = plan.ok_or_else(|| ModelError::Run {
+        name: name.into(),
+        reason: format!("no plan for {}×{}", planes.w, planes.h),
+    })?;
+    let input = Tensor::from_shape(&[1, 3, planes.h, planes.w], &planes.data).map_err(&err)?;
+    let out = plan.run(tvec!(input.into_tvalue())).map_err(&err)?;
+    if out.is_empty() {
+        return Err(ModelError::Run {
+            name: name.into(),
+            reason: "no output".into(),
+        });
+    }
+    Ok(out)
+}
+
 impl TextModels {
     /// Reads and checks the detector, recogniser and dictionary from `dir`
     /// and optimises them once: the detector for each (width, height) in
-    /// `det_shapes` (multiples of 32), the recogniser for any line width.
-    pub fn load(
-        dir: &Path,
-        det_shapes: &[(usize, usize)],
-        tuning: &Tuning,
-    ) -> Result<TextModels, ModelError> {
-        let options = RunOptions {
-            executor: tuning.executor(),
-            ..RunOptions::default()
-        };
-        let onnx = tract_onnx::onnx()
-            .with_ignore_value_info(true)
-            .with_ignore_output_shapes(true);
-        let det_bytes = read_verified(dir, &entry(DETECTOR)?)?;
-        let err = load_err(DETECTOR);
-        let det_proto = onnx
-            .proto_model_for_read(&mut std::io::Cursor::new(&det_bytes))
-            .map_err(&err)?;
-        let mut det = Vec::new();
-        for &(w, h) in det_shapes {
-            let plan = onnx
-                .model_for_proto_model(&det_proto)
-                .map_err(&err)?
-                .with_input_fact(0, f32::fact([1, 3, h, w]).into())
-                .map_err(&err)?
-                .into_optimized()
-                .map_err(&err)?
-                .into_runnable_with_options(&options)
-                .map_err(&err)?;
-            det.push(((w, h), plan));
-        }
-        let rec_bytes = read_verified(dir, &entry(RECOGNISER)?)?;
-        let err = load_err(RECOGNISER);
-        let rec_proto = onnx
-            .proto_model_for_read(&mut std::io::Cursor::new(&rec_bytes))
-            .map_err(&err)?;
+    /// `det_shapes` (multiples of 32), the recogniser for each of
+    /// [`LINE_WIDTHS`]. Each plan runs on the calling thread (the reader
+    /// spreads its work over threads itself).
+    pub fn load(dir: &Path, det_shapes: &[(usize, usize)]) -> Result<TextModels, ModelError> {
+        let det_proto = proto_of(dir, DETECTOR)?;
+        let det = det_shapes
+            .iter()
+            .map(|&(w, h)| Ok(((w, h), plan_for(&det_proto, DETECTOR, [1, 3, h, w])?)))
+            .collect::<Result<Vec<_>, ModelError>>()?;
+        let rec_proto = proto_of(dir, RECOGNISER)?;
         // One plan per width bucket: tract runs a fixed shape several
         // times faster than the same graph with a symbolic width.
         // Optimised on two threads (half the start-up on two cores).
-        let plan = |w: usize| -> Result<(usize, Arc<TypedRunnableModel>), ModelError> {
-            let plan = onnx
-                .model_for_proto_model(&rec_proto)
-                .map_err(&err)?
-                .with_input_fact(0, f32::fact([1, 3, LINE_HEIGHT, w]).into())
-                .map_err(&err)?
-                .into_optimized()
-                .map_err(&err)?
-                .into_runnable_with_options(&options)
-                .map_err(&err)?;
-            Ok((w, plan))
-        };
+        let plan =
+            |w: &usize| plan_for(&rec_proto, RECOGNISER, [1, 3, LINE_HEIGHT, *w]).map(|p| (*w, p));
         let odd: Vec<usize> = LINE_WIDTHS.iter().copied().skip(1).step_by(2).collect();
         let even: Vec<usize> = LINE_WIDTHS.iter().copied().step_by(2).collect();
         let (odd, even) = std::thread::scope(|scope| {
-            let odd = scope.spawn(|| odd.iter().map(|&w| plan(w)).collect::<Vec<_>>());
-            let even: Vec<_> = even.iter().map(|&w| plan(w)).collect();
+            let odd = scope.spawn(|| odd.iter().map(plan).collect::<Vec<_>>());
+            let even: Vec<_> = even.iter().map(plan).collect();
             (odd.join(), even)
         });
         let odd = odd.map_err(|_| ModelError::Load {
@@ -292,26 +312,11 @@ impl TextModels {
     /// The detector's text lines in `planes` (whose size must be one of
     /// the shapes given at load).
     pub fn detect(&self, planes: &Planes) -> Result<Vec<TextBox>, ModelError> {
-        let err = run_err(DETECTOR);
-        let plan = self
-            .det
-            .iter()
-            .find(|(s, _)| *s == (planes.w, planes.h))
-            .map(|(_, p)| p)
-            .ok_or_else(|| ModelError::Run {
-                name: DETECTOR.into(),
-                reason: format!("no plan for {}×{}", planes.w, planes.h),
-            })?;
-        let input = Tensor::from_shape(&[1, 3, planes.h, planes.w], &planes.data).map_err(&err)?;
-        let out = plan.run(tvec!(input.into_tvalue())).map_err(&err)?;
-        let map = out
-            .first()
-            .ok_or_else(|| ModelError::Run {
-                name: DETECTOR.into(),
-                reason: "no output".into(),
-            })?
+        let plan = self.det.iter().find(|(s, _)| *s == (planes.w, planes.h));
+        let out = run_plan(plan.map(|(_, p)| p), DETECTOR, planes)?;
+        let map = out[0]
             .to_plain_array_view::<f32>()
-            .map_err(&err)?;
+            .map_err(run_err(DETECTOR))?;
         let prob = Zeroizing::new(map.iter().copied().collect::<Vec<f32>>());
         if prob.len() != planes.w * planes.h {
             return Err(ModelError::Run {
@@ -334,26 +339,13 @@ impl TextModels {
     /// Reads one line: `planes` is [`LINE_HEIGHT`] high and one of
     /// [`LINE_WIDTHS`] wide (see [`Self::line_width`]).
     pub fn recognise(&self, planes: &Planes) -> Result<LineText, ModelError> {
-        let err = run_err(RECOGNISER);
-        let plan = self
-            .rec
-            .iter()
-            .find(|(w, _)| *w == planes.w && planes.h == LINE_HEIGHT)
-            .map(|(_, p)| p)
-            .ok_or_else(|| ModelError::Run {
-                name: RECOGNISER.into(),
-                reason: format!("no plan for {}×{}", planes.w, planes.h),
-            })?;
-        let input = Tensor::from_shape(&[1, 3, planes.h, planes.w], &planes.data).map_err(&err)?;
-        let out = plan.run(tvec!(input.into_tvalue())).map_err(&err)?;
-        let probs = out
-            .first()
-            .ok_or_else(|| ModelError::Run {
-                name: RECOGNISER.into(),
-                reason: "no output".into(),
-            })?
+        let plan = (planes.h == LINE_HEIGHT)
+            .then(|| self.rec.iter().find(|(w, _)| *w == planes.w))
+            .flatten();
+        let out = run_plan(plan.map(|(_, p)| p), RECOGNISER, planes)?;
+        let probs = out[0]
             .to_plain_array_view::<f32>()
-            .map_err(&err)?;
+            .map_err(run_err(RECOGNISER))?;
         let classes = self.dict.len() + 2;
         let flat = probs.as_slice().ok_or_else(|| ModelError::Run {
             name: RECOGNISER.into(),

@@ -149,11 +149,6 @@ impl Tuning {
                 .then(|| tract_onnx::prelude::multithread::Executor::multithread(threads)),
         }
     }
-
-    /// The pool, for models loaded outside [`Runnable`] (the text models).
-    pub fn executor(&self) -> Option<tract_onnx::prelude::multithread::Executor> {
-        self.executor.clone()
-    }
 }
 
 /// The time one node of a model took in one run (see [`Runnable::profile`]).
