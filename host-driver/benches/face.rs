@@ -150,7 +150,7 @@ fn main() -> anyhow::Result<()> {
         embed.push(t.elapsed());
         if let Some(pad) = engine.pad() {
             let t = Instant::now();
-            pad.judge(&frame, &det)?;
+            pad.measure(&[(&frame, &det)])?;
             pad_times.push(t.elapsed());
         }
         let t = Instant::now();
@@ -189,7 +189,7 @@ fn main() -> anyhow::Result<()> {
     println!("detect (+ refining pass):       {:.2}", median(detect));
     println!("align (5-point similarity):     {:.2}", median(aligns));
     println!("embed:                          {:.2}", median(embed));
-    println!("PAD (both models):              {:.2}", median(pad_times));
+    println!("PAD (both models + edges):      {:.2}", median(pad_times));
     println!("detect + align + embed:         {:.2}", median(total));
     println!(
         "full capture, impostor card:    {:.2}",
@@ -220,8 +220,8 @@ fn main() -> anyhow::Result<()> {
             20,
         );
         if let Some(p) = engine.pad() {
-            for (model, scale) in p.models() {
-                let input = pad::crop_input(frame, &det, scale);
+            for (model, scale) in p.texture().models() {
+                let input = pad::minifasnet::crop_input(frame, &det, scale);
                 layers(&format!("PAD x{scale}"), model, &[1, 3, 80, 80], &input, 20);
             }
         }

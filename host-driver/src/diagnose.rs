@@ -148,14 +148,17 @@ fn models(config: &KioskConfig) -> Check {
         Ok(engine) => pass(
             "models",
             format!(
-                "{}: detector, {} and PAD match the manifest's sha256",
+                "{}: detector, {} and PAD (both MiniFASNet models) match the manifest's sha256",
                 dir.display(),
                 engine.recogniser_name()
             ),
         ),
         Err(e) => fail(
             "models",
-            format!("{}: {e}", dir.display()),
+            format!(
+                "{}: {e}; the kiosk does not offer face recognition (patients get the PIN pad or staff)",
+                dir.display()
+            ),
             "run models/fetch (or set [face] models to the folder with the weights)",
         ),
     }

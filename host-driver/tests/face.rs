@@ -885,6 +885,7 @@ fn a_capture_reports_pad_and_two_faces_get_one_hint() {
                 matches!(pad, PadOutcome::Live { p_real } if p_real > 0.5),
                 "{pad:?}"
             );
+            assert!(!pad.is_attack());
         }
         other => panic!("{other:?}"),
     }

@@ -9,6 +9,7 @@
 //! (`fuzz_face_images`); it is not API.
 
 pub mod align;
+pub mod attacks;
 pub mod detect;
 pub mod embed;
 pub mod eval;
@@ -74,8 +75,11 @@ pub struct FaceSettings {
     pub pad: PadMode,
     /// Run PAD on a second thread while the recogniser runs.
     pub pad_in_parallel: bool,
-    /// p(real) at or above which PAD says live.
-    pub pad_threshold: f32,
+    /// Where PAD's cues say attack; `same_picture: None` takes the
+    /// recogniser's own bound ([`pad::same_picture_bound`]).
+    pub pad_limits: pad::PadLimits,
+    /// Frames of one capture the texture cue judges (the surest first).
+    pub pad_frames: usize,
     /// The capture quality gate.
     pub quality: quality::QualityLimits,
     /// Captures compared before the patient is offered PIN or staff.
@@ -87,9 +91,10 @@ pub struct FaceSettings {
 pub enum PadMode {
     /// Not run.
     Off,
-    /// Run and reported; the decision ignores it.
+    /// Run and reported; the decision ignores it (evaluation only).
     Report,
-    /// Run; an attack verdict turns a match into no match.
+    /// Run; an attack ends the face path (the default: without its models
+    /// the engine does not load, and the kiosk offers PIN or staff).
     Enforce,
 }
 
@@ -131,10 +136,12 @@ pub enum Capture {
         similarity: f32,
         /// Its band.
         band: Band,
-        /// Same person (after PAD when enforced).
+        /// Same person, and live when PAD is enforced.
         matched: bool,
         /// PAD's verdict.
         pad: pad::PadOutcome,
+        /// What PAD measured (none when it is off).
+        evidence: Option<pad::Evidence>,
         /// The next hint when it did not match.
         hint: Option<quality::Hint>,
     },
@@ -203,9 +210,10 @@ impl Default for FaceSettings {
             recogniser: None,
             match_threshold: None,
             live_as_card: false,
-            pad: PadMode::Report,
+            pad: PadMode::Enforce,
             pad_in_parallel: true,
-            pad_threshold: 0.5,
+            pad_limits: pad::PadLimits::default(),
+            pad_frames: 2,
             quality: quality::QualityLimits::default(),
             max_attempts: 3,
         }
@@ -319,12 +327,19 @@ impl FaceEngine {
             )?,
             preprocess,
         );
+        let limits = pad::PadLimits {
+            same_picture: settings
+                .pad_limits
+                .same_picture
+                .or_else(|| pad::same_picture_bound(&recogniser_name)),
+            ..settings.pad_limits
+        };
         let pad = match settings.pad {
             PadMode::Off => None,
-            PadMode::Enforce => Some(pad::Pad::load(&dir, settings.pad_threshold, &tuning)?),
-            // Reporting PAD is optional: without its (evaluation-only)
-            // weights every result says "disabled"; enforcing it is not.
-            PadMode::Report => match pad::Pad::load(&dir, settings.pad_threshold, &tuning) {
+            PadMode::Enforce => Some(pad::Pad::load(&dir, limits, &tuning)?),
+            // Reporting PAD is optional: without its weights every result
+            // says "disabled"; enforcing it is not.
+            PadMode::Report => match pad::Pad::load(&dir, limits, &tuning) {
                 Ok(pad) => Some(pad),
                 Err(ModelError::Missing { .. }) => {
                     tracing::warn!(event = "face.pad.unavailable");
@@ -535,15 +550,19 @@ impl FaceEngine {
                 hint: first_hint.unwrap_or(quality::Hint::FaceTheFrame),
             });
         }
-        let (best, gated) = usable
-            .iter()
-            .max_by(|a, b| a.1.detection.score.total_cmp(&b.1.detection.score))
-            .ok_or(FaceError::NoFace)?;
-        let judge = || -> Result<pad::PadOutcome, FaceError> {
-            Ok(match &self.pad {
-                Some(pad) => pad.judge(&frames[*best], &gated.detection)?,
-                None => pad::PadOutcome::Disabled,
-            })
+        // PAD judges the frames the detector is surest of.
+        let mut surest: Vec<&(usize, Gated)> = usable.iter().collect();
+        surest.sort_by(|a, b| b.1.detection.score.total_cmp(&a.1.detection.score));
+        surest.truncate(self.settings.pad_frames.max(1));
+        let measure = || -> Result<Option<pad::Evidence>, FaceError> {
+            let Some(pad) = &self.pad else {
+                return Ok(None);
+            };
+            let faces: Vec<(&RgbFrame, &Detection)> = surest
+                .iter()
+                .map(|(i, g)| (&frames[*i], &g.detection))
+                .collect();
+            Ok(Some(pad.measure(&faces)?))
         };
         let embed = || -> Result<Embedding, FaceError> {
             let embeddings = usable
@@ -554,38 +573,39 @@ impl FaceEngine {
         };
         // PAD and the recogniser do not depend on each other: on a second
         // core PAD costs no time.
-        let (fused, pad) = if self.settings.pad_in_parallel && self.pad.is_some() {
+        let (fused, evidence) = if self.settings.pad_in_parallel && self.pad.is_some() {
             std::thread::scope(|scope| {
-                let pad = scope.spawn(judge);
+                let evidence = scope.spawn(measure);
                 let fused = embed();
-                let pad = pad.join().unwrap_or_else(|_| {
+                let evidence = evidence.join().unwrap_or_else(|_| {
                     Err(FaceError::Model(ModelError::Run {
                         name: "pad".into(),
                         reason: "the PAD thread panicked".into(),
                     }))
                 });
-                (fused, pad)
+                (fused, evidence)
             })
         } else {
-            (embed(), judge())
+            (embed(), measure())
         };
-        let (fused, pad) = (fused?, pad?);
+        let (fused, evidence) = (fused?, evidence?);
         let similarity = card.embedding.cosine(&fused);
         let threshold = self.threshold;
-        let attack = matches!(pad, pad::PadOutcome::Attack { .. });
-        let matched = similarity >= threshold && !(attack && self.settings.pad == PadMode::Enforce);
+        let pad = match (&self.pad, &evidence) {
+            (Some(pad), Some(evidence)) => pad.verdict(evidence, similarity),
+            _ => pad::PadOutcome::Disabled,
+        };
+        let refused = pad.is_attack() && self.settings.pad == PadMode::Enforce;
+        let matched = similarity >= threshold && !refused;
         Ok(Capture::Compared {
             similarity,
             band: band(similarity, threshold),
             matched,
             pad,
-            hint: (!matched).then(|| {
-                if attack && self.settings.pad == PadMode::Enforce {
-                    quality::Hint::FaceForward
-                } else {
-                    quality::accessory_hint(failed_before + 1)
-                }
-            }),
+            evidence,
+            // An attack gets no hint: the face path ends, no retake is
+            // invited.
+            hint: (!matched && !refused).then(|| quality::accessory_hint(failed_before + 1)),
         })
     }
 

@@ -87,7 +87,8 @@ pub struct FaceConfig {
     /// The models folder; empty: `MYNAREADER_MODELS`, `../shared/models`,
     /// `~/.local/share/mynareader/models`.
     pub models: String,
-    /// Presentation-attack detection: `off`, `report` or `enforce`.
+    /// Presentation-attack detection: `enforce`, the only value a kiosk
+    /// takes (`report` and `off` are for `mynareader face` evaluation).
     pub pad: String,
     /// No longer read: the card front is read with text models from the
     /// models folder, not learnt from fonts. Accepted so that settings
@@ -104,7 +105,7 @@ impl Default for FaceConfig {
         FaceConfig {
             enabled: true,
             models: String::new(),
-            pad: "report".into(),
+            pad: "enforce".into(),
             fonts: Vec::new(),
             second_face_percent: (crate::face::quality::DEFAULT_SECOND_FACE_SIZE * 100.0).round()
                 as u8,
@@ -285,12 +286,19 @@ impl KioskConfig {
     /// PAD's mode.
     pub fn pad(&self) -> Result<PadMode, ConfigError> {
         match self.face.pad.as_str() {
-            "off" => Ok(PadMode::Off),
-            "report" => Ok(PadMode::Report),
             "enforce" => Ok(PadMode::Enforce),
+            // A kiosk that matched photos would be worse than none: the
+            // weaker modes exist for evaluation on the command line only.
+            "off" | "report" => Err(ConfigError::Value {
+                field: "face.pad",
+                why: format!(
+                    "{:?}: a kiosk always enforces presentation-attack detection (\"report\" and \"off\" are for `mynareader face` evaluation)",
+                    self.face.pad
+                ),
+            }),
             other => Err(ConfigError::Value {
                 field: "face.pad",
-                why: format!("{other:?} is not off, report or enforce"),
+                why: format!("{other:?} is not enforce"),
             }),
         }
     }
@@ -382,6 +390,8 @@ mod tests {
         );
         for (text, field) in [
             ("[face]\npad = \"maybe\"\n", "face.pad"),
+            ("[face]\npad = \"report\"\n", "face.pad"),
+            ("[face]\npad = \"off\"\n", "face.pad"),
             (
                 "[face]\nsecond_face_percent = 0\n",
                 "face.second_face_percent",

@@ -58,6 +58,10 @@ pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
             "暗証番号がロックされました。顔認証か目視で受け付け、市区町村での初期化を案内してください",
         ),
         Alert::IdentityFailed => ("identity-failed", "顔認証・暗証番号とも確認できませんでした。目視を検討してください"),
+        Alert::FaceRefused => (
+            "face-refused",
+            "顔認証を中止しました：写真または画面の可能性があります。ご本人か確認し、暗証番号か目視で受け付けてください",
+        ),
         Alert::Qualification(Qualification::Valid) => ("qualification", FALLBACK),
         Alert::Qualification(Qualification::Invalid) => ("qualification-invalid", FALLBACK),
         Alert::Qualification(Qualification::InvalidNewerExists) => {
@@ -70,6 +74,10 @@ pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
         Alert::NotRegistered => (
             "not-registered",
             "保険証利用の登録をしませんでした。資格確認書等で受け付けてください",
+        ),
+        Alert::FaceUnavailable => (
+            "face-unavailable",
+            "この端末では顔認証を使えません（モデル未導入：mynareader diagnose）。目視で受け付けてください",
         ),
         Alert::CardLeft => ("card-left", "カードが読み取り機に残っています"),
         Alert::ReaderFault => ("reader-fault", "読み取り機が応答しません。接続を確認してください"),

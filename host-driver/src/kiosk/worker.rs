@@ -145,12 +145,15 @@ fn compare(
                 };
                 let pad = match pad {
                     face::pad::PadOutcome::Live { .. } => PadResult::Live,
-                    _ => PadResult::Disabled,
+                    face::pad::PadOutcome::Attack { .. } => PadResult::Attack,
+                    face::pad::PadOutcome::Disabled => PadResult::Disabled,
                 };
                 (
                     Input::Face(FaceVerdict::Match { band, pad }),
                     format!("match ({band:?})"),
                 )
+            } else if pad.is_attack() && engine.settings().pad == face::PadMode::Enforce {
+                (Input::Face(FaceVerdict::Attack), "attack".into())
             } else {
                 (Input::Face(FaceVerdict::NoMatch), "no match".into())
             }

@@ -258,8 +258,11 @@ pub enum FaceVerdict {
         /// PAD outcome.
         pad: PadResult,
     },
-    /// Compared, not the same person (or PAD refused): one attempt spent.
+    /// Compared, not the same person: one attempt spent.
     NoMatch,
+    /// PAD judged the face a photo or a screen: the face path ends for this
+    /// reception (no retake is invited).
+    Attack,
     /// Not compared: the quality gate asks for this (no attempt spent).
     Retake(FaceHint),
 }
@@ -458,6 +461,11 @@ pub enum Alert {
     PinLocked,
     /// Face and PIN exhausted.
     IdentityFailed,
+    /// PAD refused the face: possibly a photo or a screen held up.
+    FaceRefused,
+    /// The face path cannot run on this kiosk (models missing) and the
+    /// patient could not use the PIN.
+    FaceUnavailable,
     /// The upstream's answer, for `SeeStaff` (the patient sees none of it).
     Qualification(Qualification),
     /// The upstream did not answer in time or refused.

@@ -56,6 +56,10 @@ pub struct ReceptionConfig {
     pub max_retakes: u8,
     /// Card-front reads refused in a row before the face path gives up.
     pub max_card_front_refusals: u8,
+    /// The face path can run (its models, PAD's included, are loaded);
+    /// without it a patient is taken to the PIN pad, or to staff when the
+    /// card has no PIN.
+    pub face_available: bool,
 }
 
 impl Default for ReceptionConfig {
@@ -68,6 +72,7 @@ impl Default for ReceptionConfig {
             card_left_alert_after: Duration::seconds(60),
             max_retakes: 8,
             max_card_front_refusals: 2,
+            face_available: true,
         }
     }
 }
@@ -361,6 +366,10 @@ impl Reception {
                     out.push(Effect::VerifyPinAndSign);
                 }
             }
+            (Phase::PinEntry, Button::Cancel) if !self.config.face_available => {
+                // Nothing else to choose: staff take over.
+                self.see_staff(Alert::FaceUnavailable, now, out)
+            }
             (Phase::PinEntry, Button::Cancel) => self.choose_method(now, out),
             (Phase::PinLocked, Button::Face) => {
                 let attempts = self.session.as_ref().map_or(0, |s| s.face_attempts);
@@ -574,6 +583,14 @@ impl Reception {
                     self.capture(out);
                 }
             }
+            FaceVerdict::Attack => {
+                // No retake: a second try would only teach the attacker.
+                // The patient sees the same neutral screen as any face
+                // failure (PIN or staff); staff are told why.
+                s.face_attempts = MAX_FACE_ATTEMPTS;
+                out.push(Effect::AlertStaff(Alert::FaceRefused));
+                self.face_failed(now, out);
+            }
             FaceVerdict::Retake(hint) => {
                 s.retakes = s.retakes.saturating_add(1);
                 if s.retakes > self.config.max_retakes {
@@ -686,6 +703,14 @@ impl Reception {
             .session
             .as_ref()
             .is_some_and(|s| s.card.kind == CardKind::FaceOnly);
+        if !self.config.face_available {
+            if face_only {
+                self.see_staff(Alert::FaceUnavailable, now, out);
+            } else {
+                self.start_pin(out);
+            }
+            return;
+        }
         self.phase = Phase::Choose;
         self.show(PatientScreen::ChooseMethod { face_only }, now, out);
     }
@@ -751,7 +776,8 @@ impl Reception {
         let face_available = self
             .session
             .as_ref()
-            .is_some_and(|s| s.face_attempts < MAX_FACE_ATTEMPTS);
+            .is_some_and(|s| s.face_attempts < MAX_FACE_ATTEMPTS)
+            && self.config.face_available;
         self.phase = Phase::PinLocked;
         self.show(PatientScreen::PinLocked { face_available }, now, out);
         out.push(Effect::AlertStaff(Alert::PinLocked));

@@ -77,6 +77,9 @@ pub enum ScoreBand {
 pub enum PadResult {
     /// Judged live.
     Live,
+    /// Judged an attack but matched anyway: PAD only reported (evaluation
+    /// settings; the default refuses an attack).
+    Attack,
     /// PAD switched off in configuration.
     Disabled,
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use mynareader::face::pad::PadOutcome;
 use mynareader::face::quality::{self, Hint as CaptureHint};
-use mynareader::face::{eval, image, Band, Capture, FaceEngine, FaceSettings, PadMode};
+use mynareader::face::{attacks, eval, image, Band, Capture, FaceEngine, FaceSettings, PadMode};
 use serde::Serialize;
 
 use crate::hint::{Failure, Hint};
@@ -27,8 +27,8 @@ pub struct FaceArgs {
     /// Grey the live frame like the card photo before comparing.
     #[arg(long)]
     live_as_card: bool,
-    /// Presentation-attack detection: off, report, or enforce.
-    #[arg(long, default_value = "report", value_parser = ["off", "report", "enforce"])]
+    /// Presentation-attack detection: enforce (an attack is never a match), report (evaluation), or off.
+    #[arg(long, default_value = "enforce", value_parser = ["off", "report", "enforce"])]
     pad: String,
     /// Detector input side in pixels (a multiple of 32).
     #[arg(long, default_value_t = FaceSettings::default().detector_size)]
@@ -64,13 +64,17 @@ pub enum FaceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Score a pair list (img_a = card photo, img_b = live frame, same = 0/1).
+    /// Score a pair list (img_a = card photo, img_b = live frame, same = 0/1), or with --attacks
+    /// an attack set (APCER per species, BPCER).
     Eval {
         #[command(flatten)]
         face: FaceArgs,
         /// The CSV of pairs.
+        #[arg(long, required_unless_present = "attacks", conflicts_with = "attacks")]
+        pairs: Option<PathBuf>,
+        /// A folder with attacks.csv (card,frame,species), as face-attack-synth writes it.
         #[arg(long)]
-        pairs: PathBuf,
+        attacks: Option<PathBuf>,
         /// Folder the image paths are relative to (default: the CSV's folder).
         #[arg(long)]
         root: Option<PathBuf>,
@@ -95,11 +99,21 @@ pub fn run(command: FaceCommand) -> Result<(), Failure> {
         } => compare(&face, &card, &live, json),
         FaceCommand::Eval {
             face,
-            pairs,
+            attacks: Some(dir),
+            json,
+            ..
+        } => evaluate_attacks(&face, &dir, json),
+        FaceCommand::Eval {
+            face,
+            pairs: Some(pairs),
             root,
             all_impostors,
             json,
+            ..
         } => evaluate(&face, &pairs, root, all_impostors, json),
+        FaceCommand::Eval { .. } => {
+            Err(Failure::new("give --pairs FILE or --attacks DIR").hint(Hint::CheckPath))
+        }
     }
 }
 
@@ -141,6 +155,7 @@ struct CompareJson {
     band: Option<Band>,
     decision: &'static str,
     pad: Option<PadOutcome>,
+    pad_evidence: Option<mynareader::face::pad::Evidence>,
     hint: Option<CaptureHint>,
     hint_text: Option<String>,
 }
@@ -156,6 +171,7 @@ fn compare(face: &FaceArgs, card: &Path, live: &Path, json: bool) -> Result<(), 
             band: None,
             decision: "retry",
             pad: None,
+            pad_evidence: None,
             hint: Some(hint),
             hint_text: quality::hint_text_ja(hint),
         },
@@ -164,6 +180,7 @@ fn compare(face: &FaceArgs, card: &Path, live: &Path, json: bool) -> Result<(), 
             band,
             matched,
             pad,
+            evidence,
             hint,
         } => CompareJson {
             similarity: Some(similarity),
@@ -171,6 +188,7 @@ fn compare(face: &FaceArgs, card: &Path, live: &Path, json: bool) -> Result<(), 
             band: Some(band),
             decision: if matched { "match" } else { "no-match" },
             pad: Some(pad),
+            pad_evidence: evidence,
             hint,
             hint_text: hint.and_then(quality::hint_text_ja),
         },
@@ -188,8 +206,13 @@ fn compare(face: &FaceArgs, card: &Path, live: &Path, json: bool) -> Result<(), 
         None => println!("similarity: not compared (capture not usable)"),
     }
     println!("decision:   {}", value.decision);
-    if let Some(pad) = value.pad {
-        println!("PAD:        {pad:?}");
+    match value.pad {
+        Some(PadOutcome::Live { p_real }) => println!("PAD:        live (p(real) {p_real:.3})"),
+        Some(PadOutcome::Attack { p_real, cue }) => {
+            println!("PAD:        attack, {cue:?} (p(real) {p_real:.3})")
+        }
+        Some(PadOutcome::Disabled) => println!("PAD:        off"),
+        None => {}
     }
     if let Some(text) = value.hint_text {
         println!("hint:       {text}");
@@ -273,5 +296,51 @@ fn evaluate(
         "ms per image:     {:.1} (median, detect+align+embed)",
         report.ms_per_image_median
     );
+    Ok(())
+}
+
+fn evaluate_attacks(face: &FaceArgs, dir: &Path, json: bool) -> Result<(), Failure> {
+    let list = dir.join("attacks.csv");
+    let text = String::from_utf8_lossy(&read_file(&list, "attack list")?).into_owned();
+    let rows = attacks::parse_attacks(&text).map_err(|e| Failure::context(list.display(), e))?;
+    let engine = engine(face)?;
+    let report = attacks::evaluate_attacks(&engine, &rows, dir, |done, of| {
+        if done % 20 == 0 || done == of {
+            eprint!("\r{done} of {of} frames");
+            if done == of {
+                eprintln!();
+            }
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        return Ok(());
+    }
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{:5.1} %", x * 100.0))
+            .unwrap_or_else(|| "  n/a".into())
+    };
+    let g = &report.genuine;
+    println!(
+        "genuine  {:>4} frames, {:>4} judged: BPCER {} ({} called attacks), accepted {}",
+        g.presented,
+        g.judged,
+        pct(report.bpcer),
+        g.called_attack,
+        pct(g.acceptance())
+    );
+    for (name, f) in &report.species {
+        println!(
+            "{name:<8} {:>4} frames, {:>4} judged: APCER {}, accepted {} (by cue: {:?})",
+            f.presented,
+            f.judged,
+            pct(f.apcer()),
+            pct(f.acceptance()),
+            f.by_cue
+        );
+    }
+    if let Some(ms) = report.median_capture_ms {
+        println!("median capture: {ms:.1} ms");
+    }
     Ok(())
 }

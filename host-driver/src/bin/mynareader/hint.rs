@@ -59,6 +59,8 @@ pub enum Hint {
     ImageFormat,
     /// A malformed pair list.
     PairListFormat,
+    /// An attack list is not `card,frame,species`.
+    AttackListFormat,
     /// Nothing listens at a `tcp:` reader address.
     StartReaderSim,
     /// No USB reader could be opened.
@@ -129,6 +131,9 @@ impl Hint {
             Hint::OneFaceVisible => "use an image where one face is clearly visible",
             Hint::ImageFormat => "check that the file is an image (JPEG 2000, JPEG, PNG)",
             Hint::PairListFormat => "each row is img_a,img_b,same with same 0 or 1",
+            Hint::AttackListFormat => {
+                "attacks.csv rows are card,frame,species (genuine, print, replay, screen); make one with face-attack-synth"
+            }
             Hint::StartReaderSim => {
                 "start the simulator (`reader-sim --listen 127.0.0.1:PORT`) or check the address"
             }
@@ -244,6 +249,12 @@ impl Advice for FwError {
 impl Advice for PairsError {
     fn hint(&self) -> Option<Hint> {
         Some(Hint::PairListFormat)
+    }
+}
+
+impl Advice for mynareader::face::attacks::AttacksError {
+    fn hint(&self) -> Option<Hint> {
+        Some(Hint::AttackListFormat)
     }
 }
 

@@ -106,7 +106,7 @@ fn read_optional(path: &str, what: &str) -> Result<Option<Vec<u8>>, Failure> {
 }
 
 fn serve(config: &KioskConfig) -> Result<(), Failure> {
-    let reception = config
+    let mut reception = config
         .reception()
         .map_err(|e| Failure::new(e.to_string()))?;
     let address = config.link().map_err(|e| Failure::new(e.to_string()))?;
@@ -174,6 +174,9 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
             }
         }
     }
+
+    // Without the face path (PAD's models included) nobody is offered it.
+    reception.face_available = face.is_some();
 
     let mut link = open_link(&address);
     let language = match config.reader.language.as_str() {

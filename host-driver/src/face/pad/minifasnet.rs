@@ -1,42 +1,31 @@
-//! Presentation-attack detection with the two MiniFASNet models: the face box
-//! widened by each model's factor, resized to 80×80, BGR 0..255; the softmax
-//! of both averaged, class 1 = real (`../shared/models/MODELS.md`). A weak
-//! signal: it is a separate, switchable step whose result is reported.
+//! The texture cue: the two MiniFASNet models (Minivision, Apache-2.0,
+//! converted by `models/convert-minifasnet`): the face box widened by each
+//! model's factor, resized to 80×80, BGR 0..255; softmax, class 1 = real
+//! (`../shared/models/MODELS.md`). V2 sees the face and a little around it
+//! (×2.7), V1SE more of the scene (×4.0).
 
 use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::detect::{sample, Detection};
-use super::image::RgbFrame;
-use super::models::{ModelError, Runnable, Tuning};
+use crate::face::detect::{sample, Detection};
+use crate::face::image::RgbFrame;
+use crate::face::models::{ModelError, Runnable, Tuning};
 
 /// Input side of MiniFASNet.
 const SIDE: usize = 80;
 
-/// What the PAD step says.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[serde(tag = "result", rename_all = "kebab-case")]
-pub enum PadOutcome {
-    /// Judged a live face.
-    Live {
-        /// Averaged p(real).
-        p_real: f32,
-    },
-    /// Judged a presentation attack (photo, screen, mask).
-    Attack {
-        /// Averaged p(real).
-        p_real: f32,
-    },
-    /// PAD is switched off.
-    Disabled,
+/// The two models with their crop factors.
+pub struct MiniFasNet {
+    models: Vec<(Runnable, f32)>,
 }
 
-/// Both MiniFASNet models.
-pub struct Pad {
-    models: Vec<(Runnable, f32)>,
-    threshold: f32,
-}
+/// The manifest's names of each model: the production conversion first,
+/// then the evaluation copy development sets hold.
+const NAMES: [([&str; 2], f32); 2] = [
+    (["minifasnet-v2", "minifasnet-v2-eval"], 2.7),
+    (["minifasnet-v1se", "minifasnet-v1se-eval"], 4.0),
+];
 
 fn softmax_real(logits: &[f32]) -> Option<f32> {
     if logits.len() < 3 {
@@ -76,23 +65,22 @@ pub fn crop_input(frame: &RgbFrame, det: &Detection, scale: f32) -> Zeroizing<Ve
     out
 }
 
-impl Pad {
-    /// Loads and verifies both models.
-    pub fn load(dir: &Path, threshold: f32, tuning: &Tuning) -> Result<Pad, ModelError> {
+impl MiniFasNet {
+    /// Loads and verifies both models (each from its production file when
+    /// present, else from its evaluation copy).
+    pub fn load(dir: &Path, tuning: &Tuning) -> Result<MiniFasNet, ModelError> {
         let shape = [1, 3, SIDE, SIDE];
-        Ok(Pad {
-            models: vec![
-                (
-                    Runnable::load_tuned(dir, "minifasnet-v2", &shape, tuning)?,
-                    2.7,
-                ),
-                (
-                    Runnable::load_tuned(dir, "minifasnet-v1se", &shape, tuning)?,
-                    4.0,
-                ),
-            ],
-            threshold,
-        })
+        let mut models = Vec::new();
+        for ([production, evaluation], scale) in NAMES {
+            let model = match Runnable::load_tuned(dir, production, &shape, tuning) {
+                Err(ModelError::Missing { .. }) => {
+                    Runnable::load_tuned(dir, evaluation, &shape, tuning)?
+                }
+                other => other?,
+            };
+            models.push((model, scale));
+        }
+        Ok(MiniFasNet { models })
     }
 
     /// The models with their crop factors (for profiling).
@@ -100,20 +88,15 @@ impl Pad {
         self.models.iter().map(|(m, s)| (m, *s))
     }
 
-    /// Judges the face `det` in `frame`.
-    pub fn judge(&self, frame: &RgbFrame, det: &Detection) -> Result<PadOutcome, ModelError> {
-        let mut sum = 0.0;
-        for (model, scale) in &self.models {
+    /// p(real) of each model (V2, V1SE) for the face `det` in `frame`.
+    pub fn p_real(&self, frame: &RgbFrame, det: &Detection) -> Result<[f32; 2], ModelError> {
+        let mut out = [0.0; 2];
+        for ((model, scale), p) in self.models.iter().zip(out.iter_mut()) {
             let input = crop_input(frame, det, *scale);
-            let out = model.run(&[1, 3, SIDE, SIDE], &input)?;
-            sum += out.first().and_then(|l| softmax_real(l)).unwrap_or(0.0);
+            let logits = model.run(&[1, 3, SIDE, SIDE], &input)?;
+            *p = logits.first().and_then(|l| softmax_real(l)).unwrap_or(0.0);
         }
-        let p_real = sum / self.models.len() as f32;
-        Ok(if p_real >= self.threshold {
-            PadOutcome::Live { p_real }
-        } else {
-            PadOutcome::Attack { p_real }
-        })
+        Ok(out)
     }
 }
 
