@@ -259,6 +259,14 @@ impl SimControl {
         self.wait_until(screen, |shown| shown == screen)
     }
 
+    /// Waits (up to 30 s) until the reader shows a screen starting with
+    /// one of `prefixes`, and says which.
+    pub fn wait_until_any(&mut self, prefixes: &[&str]) -> Result<String, RigError> {
+        self.wait_until(&prefixes.join(" or "), |screen| {
+            prefixes.iter().any(|p| screen.starts_with(p))
+        })
+    }
+
     fn wait_until(
         &mut self,
         prefix: &str,

@@ -203,3 +203,84 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
     let found = scan_for_secrets(&[&planted], &[], &needles);
     assert_eq!(found.len(), needles.len(), "{found:?}");
 }
+
+#[test]
+fn a_printed_photo_at_the_camera_ends_the_face_path_with_a_staff_alert() {
+    use face_attack_synth::Species;
+    use mynareader::face::{image as face_image, Capture, FaceEngine, FaceSettings};
+    let Some((card, live)) = rig::default_faces().and_then(|f| rig::face_pair(&f)) else {
+        eprintln!("skipped: no development faces (../shared/faces/dev-card)");
+        return;
+    };
+    let Ok(engine) = FaceEngine::load(FaceSettings::default()) else {
+        eprintln!("skipped: no face models (../shared/models)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let photo = image::open(&live).unwrap().to_rgb8();
+    let card_face = engine
+        .encode_card(&face_image::decode(&std::fs::read(&card).unwrap()).unwrap())
+        .unwrap();
+    // The first of a few printed photos that PAD refuses (the generator is
+    // deterministic, so is the choice): none refused is a failure.
+    let print = dir.path().join("print.jpg");
+    let refused = (0..8).any(|seed| {
+        let frame = face_attack_synth::frame(Species::Print, &photo, None, seed);
+        frame.save(&print).unwrap();
+        let decoded = face_image::decode(&std::fs::read(&print).unwrap()).unwrap();
+        matches!(
+            engine.capture(&card_face, &decoded, 0).unwrap(),
+            Capture::Compared { pad, .. } if pad.is_attack()
+        )
+    });
+    assert!(refused, "PAD refused none of 8 printed photos");
+    let out = dir.path().join("out");
+    let output = Command::new(binary("mynareader"))
+        .args(["demo", "--out"])
+        .arg(&out)
+        .arg("--patient-camera")
+        .arg(&print)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "demo failed\n{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["face"], true, "{stdout}");
+    // Refused on the first capture (no retake), the neutral face-failed
+    // screen with the PIN, and the reception completed by PIN.
+    assert_eq!(
+        screens(&summary, "face"),
+        [
+            "reading",
+            "choose-method",
+            "face-capture",
+            "processing",
+            "face-failed",
+            "pin-entry",
+            "processing",
+            "consent-overview",
+            "done"
+        ],
+        "{stdout}"
+    );
+    let face = summary["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["patient"] == "face")
+        .unwrap();
+    assert!(
+        face["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "FaceRefused"),
+        "staff were not alerted: {face}"
+    );
+    // Upstream: the verify names the PIN, not the face.
+    assert!(
+        !stdout.contains("\"pad\":\"attack\""),
+        "an attack never reaches the upstream as a match"
+    );
+}

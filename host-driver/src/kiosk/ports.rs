@@ -529,22 +529,28 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
         let Some(engine) = self.face.clone() else {
             return Some(Input::Face(FaceVerdict::NoMatch));
         };
-        let Some(frame) = self.capture(Camera::Patient) else {
+        // Consecutive frames: PAD's texture cue judges each (a print or a
+        // screen held still fools one frame more easily than several).
+        let wanted = engine.settings().pad_frames.max(1);
+        let frames: Vec<RgbFrame> = (0..wanted)
+            .map_while(|_| self.capture(Camera::Patient))
+            .collect();
+        if frames.is_empty() {
             self.observer
                 .stage("capture-face", "no frame", start.elapsed());
             return Some(Input::Face(FaceVerdict::Retake(
                 myna_link::FaceHint::FaceTheFrame,
             )));
-        };
+        }
         let Some(card) = self.held.card_face.clone() else {
             return Some(Input::Face(FaceVerdict::NoMatch));
         };
         self.observer
-            .stage("capture-frame", "frame taken", start.elapsed());
+            .stage("capture-frame", "frames taken", start.elapsed());
         self.dispatch(Job::Compare {
             engine,
             card,
-            frame,
+            frames,
             attempts_used,
         })
     }

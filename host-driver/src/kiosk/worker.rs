@@ -47,7 +47,8 @@ pub(crate) enum Job {
     Compare {
         engine: Arc<FaceEngine>,
         card: Arc<EncodedFace>,
-        frame: RgbFrame,
+        /// Consecutive frames of one capture (PAD judges several).
+        frames: Vec<RgbFrame>,
         attempts_used: u8,
     },
 }
@@ -107,10 +108,10 @@ pub(crate) fn run(job: u64, work: Job) -> Deferred {
         Job::Compare {
             engine,
             card,
-            frame,
+            frames,
             attempts_used,
         } => {
-            let (input, outcome) = compare(&engine, &card, &frame, attempts_used);
+            let (input, outcome) = compare(&engine, &card, &frames, attempts_used);
             ("capture-face", input, outcome, None)
         }
     };
@@ -127,11 +128,11 @@ pub(crate) fn run(job: u64, work: Job) -> Deferred {
 fn compare(
     engine: &FaceEngine,
     card: &EncodedFace,
-    frame: &RgbFrame,
+    frames: &[RgbFrame],
     attempts_used: u8,
 ) -> (Input, String) {
     use crate::upstream::messages::{PadResult, ScoreBand};
-    match engine.capture(card, frame, attempts_used) {
+    match engine.capture_frames(card, frames, attempts_used) {
         Ok(Capture::Retry { hint }) => (Input::Face(FaceVerdict::Retake(hint)), "retake".into()),
         Ok(Capture::Compared {
             band, matched, pad, ..

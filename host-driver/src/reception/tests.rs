@@ -368,6 +368,98 @@ fn face_gives_three_compared_attempts_and_retakes_spend_none() {
 }
 
 #[test]
+fn an_attack_ends_the_face_path_at_once_with_a_staff_alert() {
+    // First capture judged a photo: no retake, PIN or staff offered, staff
+    // told why; the face is not offered again in this reception.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    let out = k.step(Input::Face(FaceVerdict::Attack));
+    assert!(
+        out.contains(&Effect::AlertStaff(Alert::FaceRefused)),
+        "{out:?}"
+    );
+    assert!(
+        !out.iter().any(|e| matches!(e, Effect::CaptureFace { .. })),
+        "no retake after an attack: {out:?}"
+    );
+    assert_eq!(
+        k.screen(),
+        PatientScreen::FaceFailed {
+            pin_available: true
+        }
+    );
+    // Cancelling the PIN back to the choice does not bring face back.
+    assert_eq!(k.touch(Button::Pin), [Effect::ReadPinTries]);
+    k.step(Input::PinTries(3));
+    k.touch(Button::Cancel);
+    let out = k.touch(Button::Face);
+    assert!(
+        !out.contains(&Effect::ReadCardFront),
+        "face is over for this reception: {out:?}"
+    );
+    // A face-only card: staff only, alerted twice over (why, and that
+    // nothing is left).
+    let mut k = Kiosk::new();
+    k.card(d(2030, 1, 1), CardKind::FaceOnly);
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    k.step(Input::Face(FaceVerdict::Attack));
+    assert_eq!(
+        k.screen(),
+        PatientScreen::FaceFailed {
+            pin_available: false
+        }
+    );
+    assert_eq!(k.count(|e| *e == Effect::AlertStaff(Alert::FaceRefused)), 1);
+    assert_eq!(
+        k.count(|e| *e == Effect::AlertStaff(Alert::IdentityFailed)),
+        1
+    );
+}
+
+#[test]
+fn without_the_face_path_the_pin_is_offered_directly_and_staff_otherwise() {
+    let config = ReceptionConfig {
+        face_available: false,
+        ..ReceptionConfig::default()
+    };
+    let mut k = Kiosk::new();
+    k.core = Reception::new(config.clone(), now0());
+    assert!(k.step(Input::CardInserted).contains(&Effect::ReadCard));
+    let out = k.step(Input::CardRead(CardFacts {
+        not_after: d(2030, 1, 1),
+        kind: CardKind::Standard,
+    }));
+    assert!(out.contains(&Effect::ReadPinTries), "{out:?}");
+    k.step(Input::PinTries(3));
+    assert!(matches!(k.screen(), PatientScreen::PinEntry { .. }));
+    // Backing out of the PIN: nothing else to choose, staff take over.
+    k.touch(Button::Cancel);
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    assert_eq!(
+        k.count(|e| *e == Effect::AlertStaff(Alert::FaceUnavailable)),
+        1
+    );
+    // A face-only card goes to staff at once.
+    let mut k = Kiosk::new();
+    k.core = Reception::new(config, now0());
+    k.step(Input::CardInserted);
+    k.step(Input::CardRead(CardFacts {
+        not_after: d(2030, 1, 1),
+        kind: CardKind::FaceOnly,
+    }));
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    assert_eq!(
+        k.count(|e| *e == Effect::AlertStaff(Alert::FaceUnavailable)),
+        1
+    );
+}
+
+#[test]
 fn an_unsure_card_front_is_never_sent_and_a_refused_b_is_not_retried() {
     let mut k = Kiosk::new();
     k.standard();
@@ -758,6 +850,7 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(Input::CardFrontRefused(CardFrontRefusal::Unsure)),
         Just(Input::Photo(PhotoOutcome::Read)),
         Just(Input::Photo(PhotoOutcome::Refused)),
+        Just(Input::Face(FaceVerdict::Attack)),
         Just(face_match()),
         Just(Input::Face(FaceVerdict::NoMatch)),
         Just(Input::Face(FaceVerdict::Retake(FaceHint::MoveCloser))),

@@ -53,6 +53,11 @@ pub struct DemoArgs {
     /// The development faces with a card photo (default: ../shared/faces/dev-card).
     #[arg(long)]
     faces: Option<PathBuf>,
+    /// The face patient's camera picture instead of their live photo: a
+    /// printed photo or a phone screen held up (`face-attack-synth` makes
+    /// them) shows the attack path: face refused, staff alerted, the PIN.
+    #[arg(long)]
+    patient_camera: Option<PathBuf>,
     /// Keep the kiosk's own files (outbox database, device key, control
     /// socket) in this folder instead of a temporary one removed at the end
     /// (tests scan it for secrets).
@@ -365,9 +370,16 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             .extend(["--card-font".into(), font.display().to_string()]);
     }
     if let Some((engine, (_, live))) = &face {
+        let camera = args.patient_camera.as_ref().unwrap_or(live);
+        if args.patient_camera.is_some() {
+            clock.say(&format!(
+                "the face patient holds up {} to the camera",
+                camera.display()
+            ));
+        }
         setup
             .sim_args
-            .extend(["--patient-camera".into(), live.display().to_string()]);
+            .extend(["--patient-camera".into(), camera.display().to_string()]);
         setup.face = Some(engine.clone());
     }
     setup.card_front = card_front.clone();
@@ -529,7 +541,16 @@ fn play(
             rig.place(card)?;
             reader.wait_for("ChooseMethod")?;
             press(reader, "face")?;
-            reader.wait_for("ConsentOverview")?;
+            let screen = reader.wait_until_any(&["ConsentOverview", "FaceFailed"])?;
+            if screen.starts_with("FaceFailed") {
+                // PAD refused the picture: the face path is over, staff
+                // were alerted; the patient takes the PIN.
+                clock.say(&format!("patient sees {screen}: uses the PIN instead"));
+                press(reader, "pin")?;
+                reader.wait_for("PinEntry")?;
+                enter(reader, PIN)?;
+                reader.wait_for("ConsentOverview")?;
+            }
             press(reader, "yes")?;
         }
         "pin" => {

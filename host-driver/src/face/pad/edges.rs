@@ -3,14 +3,15 @@
 //! face in a room does not. This finds long straight edges in a ring around
 //! the face box and says on how many sides of the face they lie.
 //!
-//! Method: the frame's grey levels around the face are resampled so the face
-//! box is [`FACE_SIDE`] pixels wide; Sobel gradients; each strong gradient
+//! Method: the frame around the face is resampled so the face box is
+//! [`FACE_SIDE`] pixels wide; Sobel gradients, per pixel the strongest of
+//! the three colour channels'; each strong gradient
 //! votes for the line through it along its own edge direction (a Hough
 //! transform that needs no angle sweep); the strongest lines are walked to
 //! measure their longest unbroken run of edge pixels. A line counts on the
 //! side of the face it lies on when its run is at least
-//! [`EdgeScore::runs`]' unit (the face box's height) long. Face and hair are
-//! excluded from voting (the box grown by [`FACE_GUARD`]).
+//! [`EdgeScore::runs`]' unit (the face box's height) long and passes beside
+//! the face. The face box itself does not vote.
 
 use crate::face::detect::{sample, Detection};
 use crate::face::image::RgbFrame;
@@ -19,8 +20,8 @@ use crate::face::image::RgbFrame;
 const FACE_SIDE: f32 = 48.0;
 /// The ring: the face box grown this much about its centre.
 const RING: f32 = 6.0;
-/// The part around the face that does not vote: the box grown this much
-/// (hair, ears and chin make curved but locally straight edges).
+/// The part around the face that does not vote: the face box (a tight
+/// portrait's paper edge runs just beside it).
 const FACE_GUARD: f32 = 1.0;
 /// Angle bins over 180°.
 const ANGLES: usize = 90;
@@ -74,22 +75,22 @@ pub fn score(frame: &RgbFrame, det: &Detection) -> EdgeScore {
     if w < 8 || h < 8 {
         return EdgeScore::default();
     }
-    // Grey ring, averaging 2×2 samples per pixel so that downscaling does
-    // not alias (a screen's pixel grid would otherwise make edges
-    // everywhere).
+    // The ring in colour, averaging 2×2 samples per pixel so that
+    // downscaling does not alias (a screen's pixel grid would otherwise make
+    // edges everywhere). Colour, not grey: a paper's edge on a background
+    // of the same brightness differs in hue only.
     let step = 1.0 / scale;
-    let mut grey = vec![0.0f32; w * h];
+    let mut planes = vec![vec![0.0f32; w * h]; 3];
     for y in 0..h {
         for x in 0..w {
             let (sx, sy) = (x0 + x as f32 * step, y0 + y as f32 * step);
-            let mut acc = 0.0;
-            for (ox, oy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
-                let (px, py) = (sx + ox * step, sy + oy * step);
-                acc += 0.299 * sample(frame, px, py, 0)
-                    + 0.587 * sample(frame, px, py, 1)
-                    + 0.114 * sample(frame, px, py, 2);
+            for (c, plane) in planes.iter_mut().enumerate() {
+                let mut acc = 0.0;
+                for (ox, oy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
+                    acc += sample(frame, sx + ox * step, sy + oy * step, c);
+                }
+                plane[y * w + x] = acc / 4.0;
             }
-            grey[y * w + x] = acc / 4.0;
         }
     }
     // The face in ring coordinates and its guard.
@@ -113,14 +114,23 @@ pub fn score(frame: &RgbFrame, det: &Detection) -> EdgeScore {
             if guarded(x as f32, y as f32) {
                 continue;
             }
-            let g = |dx: isize, dy: isize| {
-                grey[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
-            };
-            let gx =
-                (g(1, -1) + 2.0 * g(1, 0) + g(1, 1) - g(-1, -1) - 2.0 * g(-1, 0) - g(-1, 1)) / 4.0;
-            let gy =
-                (g(-1, 1) + 2.0 * g(0, 1) + g(1, 1) - g(-1, -1) - 2.0 * g(0, -1) - g(1, -1)) / 4.0;
-            let magnitude = (gx * gx + gy * gy).sqrt();
+            // Sobel on each channel; the strongest channel's gradient.
+            let (mut gx, mut gy, mut magnitude) = (0.0f32, 0.0f32, 0.0f32);
+            for plane in &planes {
+                let g = |dx: isize, dy: isize| {
+                    plane[(y as isize + dy) as usize * w + (x as isize + dx) as usize]
+                };
+                let cx =
+                    (g(1, -1) + 2.0 * g(1, 0) + g(1, 1) - g(-1, -1) - 2.0 * g(-1, 0) - g(-1, 1))
+                        / 4.0;
+                let cy =
+                    (g(-1, 1) + 2.0 * g(0, 1) + g(1, 1) - g(-1, -1) - 2.0 * g(0, -1) - g(1, -1))
+                        / 4.0;
+                let m = (cx * cx + cy * cy).sqrt();
+                if m > magnitude {
+                    (gx, gy, magnitude) = (cx, cy, m);
+                }
+            }
             if magnitude < MIN_GRADIENT {
                 continue;
             }

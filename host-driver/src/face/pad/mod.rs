@@ -77,6 +77,9 @@ pub struct PadLimits {
     pub edge_length: f32,
     /// … on at least this many sides of the face: a held medium.
     pub edge_sides: usize,
+    /// One such edge is enough when the texture cue, too, leans towards an
+    /// attack: p(real) below this.
+    pub edge_weak_p_real: f32,
     /// Similarity to the chip photo at or above which the live face is that
     /// photo; `None`: not calibrated for the recogniser in use (cue off).
     pub same_picture: Option<f32>,
@@ -90,6 +93,7 @@ impl Default for PadLimits {
             min_p_real: 0.05,
             edge_length: 1.0,
             edge_sides: 2,
+            edge_weak_p_real: 0.5,
             same_picture: None,
             min_chroma: 20.0,
         }
@@ -221,7 +225,9 @@ pub fn decide(limits: &PadLimits, evidence: &Evidence, similarity: f32) -> PadOu
         Some(Cue::SamePicture)
     } else if evidence.chroma < limits.min_chroma {
         Some(Cue::GreyFace)
-    } else if evidence.edges.sides(limits.edge_length) >= limits.edge_sides {
+    } else if evidence.edges.sides(limits.edge_length) >= limits.edge_sides
+        || (evidence.edges.sides(limits.edge_length) >= 1 && p_real < limits.edge_weak_p_real)
+    {
         Some(Cue::MediumEdge)
     } else if p_real < limits.min_p_real {
         Some(Cue::Texture)
@@ -266,6 +272,25 @@ mod tests {
                 cue: Cue::SamePicture
             }
         );
+        // One edge with a doubtful texture.
+        assert!(matches!(
+            verdict(limits, &evidence(0.3, [1.5, 0.0, 0.0, 0.0]), 0.6),
+            PadOutcome::Attack {
+                cue: Cue::MediumEdge,
+                ..
+            }
+        ));
+        let grey = Evidence {
+            chroma: 5.0,
+            ..live
+        };
+        assert!(matches!(
+            verdict(limits, &grey, 0.6),
+            PadOutcome::Attack {
+                cue: Cue::GreyFace,
+                ..
+            }
+        ));
         let framed = evidence(0.9, [1.5, 1.2, 0.0, 0.0]);
         assert!(matches!(
             verdict(limits, &framed, 0.6),
