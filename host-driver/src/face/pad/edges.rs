@@ -19,7 +19,7 @@ use crate::face::image::RgbFrame;
 /// The face box's width in the resampled ring, pixels.
 const FACE_SIDE: f32 = 48.0;
 /// The ring: the face box grown this much about its centre.
-const RING: f32 = 6.0;
+const RING: f32 = 8.0;
 /// The part around the face that does not vote: the face box (a tight
 /// portrait's paper edge runs just beside it).
 const FACE_GUARD: f32 = 1.0;
