@@ -71,6 +71,7 @@ fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_syst
         "./etc/mynareader/kiosk.toml",
         "./usr/share/mynareader/models/manifest.json",
         "./usr/share/mynareader/models/fetch",
+        "./usr/share/mynareader/models/convert-minifasnet",
         "./usr/share/doc/mynareader/copyright",
         "./usr/share/doc/mynareader/changelog.gz",
         "./usr/share/doc/mynareader/voice-credits.md",

@@ -272,6 +272,15 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in ".{0,200}") {
+            if let Ok(rows) = parse_attacks(&text) {
+                proptest::prop_assert!(!rows.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn rates_follow_iso_30107_3() {
         let attacks = SpeciesFigures {
