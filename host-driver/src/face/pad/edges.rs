@@ -31,6 +31,11 @@ const MIN_GRADIENT: f32 = 12.0;
 /// Gaps of at most this many pixels do not break a run (a finger or glare
 /// over the edge breaks it for longer).
 const MAX_GAP: usize = 3;
+/// Gaps up to this many face heights are bridged (a finger over the
+/// edge) …
+const BRIDGE: f32 = 0.35;
+/// … while edge pixels cover this share of the stretch.
+const COVERAGE: f32 = 0.8;
 /// Lines examined per frame.
 const CANDIDATES: usize = 40;
 
@@ -167,6 +172,7 @@ pub fn score(frame: &RgbFrame, det: &Detection) -> EdgeScore {
     let mut runs = [0.0f32; 4];
     let map = EdgeMap {
         edge: &edge,
+        bridge: BRIDGE * face_h,
         w,
         h,
         centre: (fcx, fcy),
@@ -210,6 +216,8 @@ pub fn score(frame: &RgbFrame, det: &Detection) -> EdgeScore {
 /// The edge pixels of the ring, for walking lines.
 struct EdgeMap<'a> {
     edge: &'a [Option<(f32, f32)>],
+    /// The longest gap bridged (ring pixels).
+    bridge: f32,
     w: usize,
     h: usize,
     centre: (f32, f32),
@@ -252,30 +260,51 @@ impl EdgeMap<'_> {
                             })
                     })
         };
-        let (mut best, mut run, mut gap) = (0usize, 0usize, 0usize);
+        // Runs of edge pixels, gaps up to MAX_GAP inside: (first t, last t,
+        // edge pixels).
+        let mut runs: Vec<(f32, f32, usize)> = Vec::new();
+        let (mut run, mut gap) = (0usize, 0usize);
         let (mut start_t, mut last_t, mut t) = (0.0f32, 0.0f32, -reach);
         while t <= reach {
             if on_edge(foot_x + t * dx, foot_y + t * dy) {
                 if run == 0 {
                     start_t = t;
                 }
-                run += 1 + gap;
+                run += 1;
                 gap = 0;
                 last_t = t;
             } else if run > 0 {
                 gap += 1;
                 if gap > MAX_GAP {
-                    if run > best && spans(start_t, last_t) {
-                        best = run;
-                    }
+                    runs.push((start_t, last_t, run));
                     run = 0;
                     gap = 0;
                 }
             }
             t += 1.0;
         }
-        if run > best && spans(start_t, last_t) {
-            best = run;
+        if run > 0 {
+            runs.push((start_t, last_t, run));
+        }
+        // Consecutive runs bridged over gaps up to `bridge` (a finger over
+        // the edge) while edge pixels still cover COVERAGE of the stretch;
+        // the longest stretch that passes beside the face.
+        let mut best = 0usize;
+        for i in 0..runs.len() {
+            let mut pixels = 0usize;
+            for j in i..runs.len() {
+                if j > i && runs[j].0 - runs[j - 1].1 > self.bridge {
+                    break;
+                }
+                pixels += runs[j].2;
+                let length = runs[j].1 - runs[i].0 + 1.0;
+                if pixels as f32 >= COVERAGE * length
+                    && length as usize > best
+                    && spans(runs[i].0, runs[j].1)
+                {
+                    best = length as usize;
+                }
+            }
         }
         best
     }
