@@ -255,7 +255,6 @@ fn a_printed_photo_at_the_camera_ends_the_face_path_with_a_staff_alert() {
             "reading",
             "choose-method",
             "face-capture",
-            "processing",
             "face-failed",
             "pin-entry",
             "processing",

@@ -299,7 +299,7 @@ mod tests {
                 ..
             }
         ));
-        let flat = evidence(0.2, [0.0; 4]);
+        let flat = evidence(0.02, [0.0; 4]);
         assert!(matches!(
             verdict(limits, &flat, 0.6),
             PadOutcome::Attack {
