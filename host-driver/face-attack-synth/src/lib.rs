@@ -134,8 +134,9 @@ impl Canvas {
                 let mut acc = [0.0; 3];
                 for yy in sy0..sy1 {
                     for xx in sx0..sx1 {
-                        for c in 0..3 {
-                            acc[c] += self.px[yy * self.w + xx][c];
+                        let p = self.px[yy * self.w + xx];
+                        for (a, v) in acc.iter_mut().zip(p) {
+                            *a += v;
                         }
                     }
                 }
@@ -201,11 +202,12 @@ impl Homography {
                 return None;
             }
             a.swap(col, pivot);
-            for row in 0..8 {
+            let pivot_row = a[col];
+            for (row, r) in a.iter_mut().enumerate() {
                 if row != col {
-                    let f = a[row][col] / a[col][col];
-                    for k in col..9 {
-                        a[row][k] -= f * a[col][k];
+                    let f = r[col] / pivot_row[col];
+                    for (v, p) in r.iter_mut().zip(pivot_row).skip(col) {
+                        *v -= f * p;
                     }
                 }
             }

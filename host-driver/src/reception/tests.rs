@@ -428,7 +428,7 @@ fn without_the_face_path_the_pin_is_offered_directly_and_staff_otherwise() {
         ..ReceptionConfig::default()
     };
     let mut k = Kiosk::new();
-    k.core = Reception::new(config.clone(), now0());
+    k.core = Reception::new(config, now0());
     assert!(k.step(Input::CardInserted).contains(&Effect::ReadCard));
     let out = k.step(Input::CardRead(CardFacts {
         not_after: d(2030, 1, 1),
