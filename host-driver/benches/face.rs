@@ -197,7 +197,7 @@ fn main() -> anyhow::Result<()> {
     println!("detect (+ refining pass):       {:.2}", median(detect));
     println!("align (5-point similarity):     {:.2}", median(aligns));
     println!("embed:                          {:.2}", median(embed));
-    println!("PAD (both models + edges):      {:.2}", median(pad_times));
+    println!("PAD (MiniFASNet V2 + edges):    {:.2}", median(pad_times));
     println!("detect + align + embed:         {:.2}", median(total));
     println!(
         "full capture, impostor card:    {:.2}",

@@ -148,7 +148,7 @@ fn models(config: &KioskConfig) -> Check {
         Ok(engine) => pass(
             "models",
             format!(
-                "{}: detector, {} and PAD (both MiniFASNet models) match the manifest's sha256",
+                "{}: detector, {} and PAD (MiniFASNet V2) match the manifest's sha256",
                 dir.display(),
                 engine.recogniser_name()
             ),

@@ -2,8 +2,8 @@
 //! person, or a photo or screen held up? Three cues, each measured on the
 //! attack sets of `face-attack-synth` and the dev sets (`docs/face-pad.md`):
 //!
-//! - [`Cue::Texture`]: the two MiniFASNet models ([`minifasnet`]), their
-//!   p(real) averaged over the models and the capture's frames;
+//! - [`Cue::Texture`]: MiniFASNet V2 ([`minifasnet`]), its p(real) averaged
+//!   over the capture's frames;
 //! - [`Cue::MediumEdge`]: straight edges of a paper or phone around the face
 //!   ([`edges`]);
 //! - [`Cue::SamePicture`]: the live face matches the chip photo more closely
@@ -93,7 +93,7 @@ impl Default for PadLimits {
             min_p_real: 0.05,
             edge_length: 1.0,
             edge_sides: 2,
-            edge_weak_p_real: 0.5,
+            edge_weak_p_real: 0.7,
             same_picture: None,
             min_chroma: 20.0,
         }
@@ -113,8 +113,8 @@ pub fn same_picture_bound(recogniser: &str) -> Option<f32> {
 /// What PAD measured on one capture.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Evidence {
-    /// p(real) of V2 and V1SE, each averaged over the frames judged.
-    pub p_real: [f32; 2],
+    /// MiniFASNet's p(real), averaged over the frames judged.
+    pub p_real: f32,
     /// Frames judged by the texture cue.
     pub frames: usize,
     /// The medium-edge cue on the best frame.
@@ -123,13 +123,6 @@ pub struct Evidence {
     /// smallest channel) over the inner face box, in grey levels. A live
     /// face in a colour camera has skin colour; the chip photo is grey.
     pub chroma: f32,
-}
-
-impl Evidence {
-    /// p(real) averaged over both models.
-    pub fn mean_p_real(&self) -> f32 {
-        (self.p_real[0] + self.p_real[1]) / 2.0
-    }
 }
 
 /// The loaded cues.
@@ -160,11 +153,9 @@ impl Pad {
     /// Measures the faces of one capture, best first: the texture cue on
     /// each, the edges on the first.
     pub fn measure(&self, faces: &[(&RgbFrame, &Detection)]) -> Result<Evidence, ModelError> {
-        let mut sum = [0.0f32; 2];
+        let mut sum = 0.0f32;
         for (frame, det) in faces {
-            let p = self.texture.p_real(frame, det)?;
-            sum[0] += p[0];
-            sum[1] += p[1];
+            sum += self.texture.p_real(frame, det)?;
         }
         let n = faces.len().max(1) as f32;
         let edges = faces
@@ -176,7 +167,7 @@ impl Pad {
             .map(|(frame, det)| face_chroma(frame, det))
             .unwrap_or_default();
         Ok(Evidence {
-            p_real: sum.map(|s| s / n),
+            p_real: sum / n,
             frames: faces.len(),
             edges,
             chroma,
@@ -220,7 +211,7 @@ pub fn face_chroma(frame: &RgbFrame, det: &Detection) -> f32 {
 /// The verdict of `limits` on `evidence`: an attack on any cue, the most
 /// specific named (same picture, grey face, the medium's edges, texture).
 pub fn decide(limits: &PadLimits, evidence: &Evidence, similarity: f32) -> PadOutcome {
-    let p_real = evidence.mean_p_real();
+    let p_real = evidence.p_real;
     let cue = if limits.same_picture.is_some_and(|bound| similarity >= bound) {
         Some(Cue::SamePicture)
     } else if evidence.chroma < limits.min_chroma {
@@ -246,7 +237,7 @@ mod tests {
 
     fn evidence(p: f32, runs: [f32; 4]) -> Evidence {
         Evidence {
-            p_real: [p, p],
+            p_real: p,
             frames: 1,
             edges: EdgeScore { runs },
             chroma: 40.0,
