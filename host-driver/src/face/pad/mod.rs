@@ -93,7 +93,7 @@ impl Default for PadLimits {
             min_p_real: 0.05,
             edge_length: 1.0,
             edge_sides: 2,
-            edge_weak_p_real: 0.7,
+            edge_weak_p_real: 0.5,
             same_picture: None,
             min_chroma: 20.0,
         }
