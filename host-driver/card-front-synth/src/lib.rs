@@ -77,11 +77,14 @@ impl EraDate {
 }
 
 /// A homography: (u, v) → (x, y), from four point pairs.
-#[derive(Clone, Copy)]
-struct Homography([f32; 9]);
+/// A 3×3 projective map (also drawn with by `face-attack-synth`).
+#[derive(Debug, Clone, Copy)]
+pub struct Homography([f32; 9]);
 
 impl Homography {
-    fn from_points(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<Homography> {
+    /// The map sending the four `from` points to the `to` points (no three
+    /// in line), by Gaussian elimination with partial pivoting.
+    pub fn from_points(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<Homography> {
         let mut m = [[0f64; 9]; 8];
         for i in 0..4 {
             let (u, v) = (f64::from(from[i].0), f64::from(from[i].1));
@@ -112,7 +115,8 @@ impl Homography {
         Some(Homography(h))
     }
 
-    fn map(&self, u: f32, v: f32) -> (f32, f32) {
+    /// Where (u, v) goes.
+    pub fn map(&self, u: f32, v: f32) -> (f32, f32) {
         let h = &self.0;
         let w = h[6] * u + h[7] * v + h[8];
         (

@@ -19,6 +19,7 @@
 //! These are synthetic: a floor for PAD, never a certification. Frames are
 //! deterministic for a seed.
 
+use card_front_synth::Homography;
 use image::RgbImage;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -179,54 +180,6 @@ impl Canvas {
                 }
             }
         }
-    }
-}
-
-/// A 3×3 projective map, row-major.
-#[derive(Debug, Clone, Copy)]
-struct Homography([f64; 9]);
-
-impl Homography {
-    /// The map taking `from[i]` to `to[i]` (four points, no three in line).
-    fn between(from: [[f64; 2]; 4], to: [[f64; 2]; 4]) -> Option<Homography> {
-        let mut a = [[0.0f64; 9]; 8];
-        for i in 0..4 {
-            let ([x, y], [u, v]) = (from[i], to[i]);
-            a[2 * i] = [x, y, 1.0, 0.0, 0.0, 0.0, -u * x, -u * y, u];
-            a[2 * i + 1] = [0.0, 0.0, 0.0, x, y, 1.0, -v * x, -v * y, v];
-        }
-        // Gaussian elimination with partial pivoting on the 8×8 system.
-        for col in 0..8 {
-            let pivot = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-            if a[pivot][col].abs() < 1e-12 {
-                return None;
-            }
-            a.swap(col, pivot);
-            let pivot_row = a[col];
-            for (row, r) in a.iter_mut().enumerate() {
-                if row != col {
-                    let f = r[col] / pivot_row[col];
-                    for (v, p) in r.iter_mut().zip(pivot_row).skip(col) {
-                        *v -= f * p;
-                    }
-                }
-            }
-        }
-        let mut m = [0.0; 9];
-        for i in 0..8 {
-            m[i] = a[i][8] / a[i][i];
-        }
-        m[8] = 1.0;
-        Some(Homography(m))
-    }
-
-    fn apply(&self, x: f64, y: f64) -> [f64; 2] {
-        let m = &self.0;
-        let w = m[6] * x + m[7] * y + m[8];
-        [
-            (m[0] * x + m[1] * y + m[2]) / w,
-            (m[3] * x + m[4] * y + m[5]) / w,
-        ]
     }
 }
 
@@ -491,8 +444,13 @@ fn hold_up(frame: &mut Canvas, medium: &Medium, fill: f32, rng: &mut StdRng) -> 
         let z = distance + z3;
         projected[i] = [cx + focal * x3 / z, cy + focal * y2 / z];
     }
-    let source = [[0.0, 0.0], [mw, 0.0], [mw, mh], [0.0, mh]];
-    let inverse = Homography::between(projected, source)?;
+    let source = [
+        (0.0, 0.0),
+        (mw as f32, 0.0),
+        (mw as f32, mh as f32),
+        (0.0, mh as f32),
+    ];
+    let inverse = Homography::from_points(projected.map(|[x, y]| (x as f32, y as f32)), source)?;
     let (min_x, max_x) = projected
         .iter()
         .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
@@ -515,7 +473,8 @@ fn hold_up(frame: &mut Canvas, medium: &Medium, fill: f32, rng: &mut StdRng) -> 
             let mut acc = [0.0f32; 3];
             let mut cover = 0.0f32;
             for (sx, sy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
-                let [u, v] = inverse.apply(x as f64 + sx, y as f64 + sy);
+                let (u, v) = inverse.map(x as f32 + sx, y as f32 + sy);
+                let (u, v) = (f64::from(u), f64::from(v));
                 if u < 0.0 || v < 0.0 || u >= mw || v >= mh {
                     continue;
                 }
@@ -674,17 +633,6 @@ mod tests {
         }
         let genuine = frame(Species::Genuine, &photo, None, 3);
         assert_eq!(genuine.dimensions(), photo.dimensions());
-    }
-
-    #[test]
-    fn a_homography_maps_its_corners() {
-        let from = [[0.0, 0.0], [10.0, 0.0], [10.0, 20.0], [0.0, 20.0]];
-        let to = [[5.0, 3.0], [40.0, 8.0], [38.0, 60.0], [2.0, 50.0]];
-        let h = Homography::between(from, to).unwrap();
-        for (f, t) in from.iter().zip(&to) {
-            let [x, y] = h.apply(f[0], f[1]);
-            assert!((x - t[0]).abs() < 1e-6 && (y - t[1]).abs() < 1e-6);
-        }
     }
 
     #[test]
