@@ -526,9 +526,11 @@ impl FaceEngine {
     /// One capture from several consecutive camera frames (one attempt): each
     /// goes through the quality gate; the embeddings of those that pass are
     /// averaged (frames of one face differ by noise, blur and small changes
-    /// of pose, which averaging evens out) and compared once; PAD judges the
-    /// frame the detector is surest of. When no frame passes, the hint of
-    /// the first frame is given and no attempt is spent.
+    /// of pose, which averaging evens out) and compared once; PAD measures
+    /// up to [`FaceSettings::pad_frames`] of them, the detector's surest
+    /// first, and judges with the similarity too (the same-picture cue). An
+    /// attack gets no hint: the face path ends. When no frame passes, the
+    /// hint of the first frame is given and no attempt is spent.
     pub fn capture_frames(
         &self,
         card: &EncodedFace,
