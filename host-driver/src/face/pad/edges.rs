@@ -5,13 +5,15 @@
 //!
 //! Method: the frame around the face is resampled so the face box is
 //! [`FACE_SIDE`] pixels wide; Sobel gradients, per pixel the strongest of
-//! the three colour channels'; each strong gradient
-//! votes for the line through it along its own edge direction (a Hough
-//! transform that needs no angle sweep); the strongest lines are walked to
-//! measure their longest unbroken run of edge pixels. A line counts on the
-//! side of the face it lies on when its run is at least
-//! [`EdgeScore::runs`]' unit (the face box's height) long and passes beside
-//! the face. The face box itself does not vote.
+//! the three colour channels' (a paper on a background of its own
+//! brightness differs in hue only); each strong gradient votes for the line
+//! through it along its own edge direction (a Hough transform that needs no
+//! angle sweep); the strongest lines are walked, turned within their angle
+//! bin, to find their longest stretch of edge pixels (short gaps inside,
+//! longer ones bridged while the pixels still cover most of it: a finger
+//! over the edge). A stretch counts on its side of the face when it passes
+//! beside the face; [`EdgeScore::runs`] gives each side's longest in face
+//! heights. The face box itself does not vote.
 
 use crate::face::detect::{sample, Detection};
 use crate::face::image::RgbFrame;
