@@ -312,6 +312,13 @@ fn the_manifest_names_verified_licensed_production_models() {
         .iter()
         .any(|m| m.role == "recogniser" && m.licence.contains("Apache-2.0")));
     assert!(production.iter().any(|m| m.role == "detector"));
+    // The PAD model the engine loads first ships: licensed, fetched.
+    assert!(
+        production.iter().any(|m| m.name == "minifasnet-v2"
+            && m.role == "pad"
+            && m.licence.starts_with("Apache-2.0")),
+        "{production:?}"
+    );
     for m in manifest.iter().filter(|m| m.licence.starts_with("none")) {
         assert_eq!(
             m.usage, "evaluation",
