@@ -145,14 +145,27 @@ fn models(config: &KioskConfig) -> Check {
     };
     let dir = crate::face::models::models_dir(settings.models_dir.as_deref());
     match FaceEngine::load(settings) {
-        Ok(engine) => pass(
-            "models",
-            format!(
-                "{}: detector, {} and PAD (MiniFASNet V2) match the manifest's sha256",
-                dir.display(),
-                engine.recogniser_name()
-            ),
-        ),
+        Ok(engine) => {
+            let pad: Vec<&str> = engine
+                .pad()
+                .map(|p| p.texture().names().to_vec())
+                .unwrap_or_default();
+            let evaluation = pad.iter().any(|n| n.ends_with("-eval"));
+            pass(
+                "models",
+                format!(
+                    "{}: detector, {} and PAD ({}) match the manifest's sha256{}",
+                    dir.display(),
+                    engine.recogniser_name(),
+                    pad.join(", "),
+                    if evaluation {
+                        "; PAD is the evaluation copy (development only): run models/fetch for the production conversion"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
         Err(e) => fail(
             "models",
             format!(

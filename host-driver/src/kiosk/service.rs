@@ -77,7 +77,7 @@ pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
         ),
         Alert::FaceUnavailable => (
             "face-unavailable",
-            "この端末では顔認証を使えません（モデル未導入：mynareader diagnose）。目視で受け付けてください",
+            "この端末では顔認証を使えません（理由は mynareader diagnose で確認できます）。目視で受け付けてください",
         ),
         Alert::CardLeft => ("card-left", "カードが読み取り機に残っています"),
         Alert::ReaderFault => ("reader-fault", "読み取り機が応答しません。接続を確認してください"),

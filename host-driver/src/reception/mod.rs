@@ -527,7 +527,14 @@ impl Reception {
                     // Read the tries again before the next attempt.
                     self.start_pin(out);
                 }
-                PinOutcome::Locked => self.pin_locked(now, out),
+                PinOutcome::Locked => {
+                    // The card said so: no PIN is offered again (after a
+                    // face attempt either).
+                    if let Some(s) = self.session.as_mut() {
+                        s.pin_tries = Some(0);
+                    }
+                    self.pin_locked(now, out)
+                }
             },
             (Phase::Verifying, Input::Verified(answer)) => self.on_verified(answer, now, out),
             // No challenge for the PIN signature: no VERIFY was sent.

@@ -538,6 +538,21 @@ fn pin_tries_are_read_before_every_attempt_and_the_last_one_is_warned() {
     // Face still works with a locked PIN.
     assert_eq!(k.touch(Button::Face).last(), Some(&Effect::ReadCardFront));
     assert_eq!(k.count(|e| *e == Effect::VerifyPinAndSign), 2);
+    // And if the face is refused as an attack, the PIN is not offered
+    // again: staff only, alerted that nothing is left.
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    k.step(Input::Face(FaceVerdict::Attack));
+    assert_eq!(
+        k.screen(),
+        PatientScreen::FaceFailed {
+            pin_available: false
+        }
+    );
+    assert_eq!(
+        k.count(|e| *e == Effect::AlertStaff(Alert::IdentityFailed)),
+        1
+    );
 }
 
 #[test]

@@ -20,6 +20,8 @@ const SIDE: usize = 80;
 /// The model with its crop factor.
 pub struct MiniFasNet {
     models: Vec<(Runnable, f32)>,
+    /// The manifest names of the files loaded.
+    names: Vec<&'static str>,
 }
 
 /// The manifest's names of the model: the production conversion first,
@@ -69,17 +71,30 @@ impl MiniFasNet {
     /// else from its evaluation copy).
     pub fn load(dir: &Path, tuning: &Tuning) -> Result<MiniFasNet, ModelError> {
         let shape = [1, 3, SIDE, SIDE];
-        let mut models = Vec::new();
+        let (mut models, mut names) = (Vec::new(), Vec::new());
         for ([production, evaluation], scale) in NAMES {
-            let model = match Runnable::load_tuned(dir, production, &shape, tuning) {
+            let (model, name) = match Runnable::load_tuned(dir, production, &shape, tuning) {
                 Err(ModelError::Missing { .. }) => {
-                    Runnable::load_tuned(dir, evaluation, &shape, tuning)?
+                    // Development trees hold only the third-party copy.
+                    tracing::warn!(event = "face.pad.evaluation-copy");
+                    (
+                        Runnable::load_tuned(dir, evaluation, &shape, tuning)?,
+                        evaluation,
+                    )
                 }
-                other => other?,
+                other => (other?, production),
             };
             models.push((model, scale));
+            names.push(name);
         }
-        Ok(MiniFasNet { models })
+        Ok(MiniFasNet { models, names })
+    }
+
+    /// The manifest names of the files in use (an `-eval` name: the
+    /// evaluation copy of a development tree, not the production
+    /// conversion).
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
     }
 
     /// The models with their crop factors (for profiling).

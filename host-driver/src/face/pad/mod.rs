@@ -1,5 +1,5 @@
 //! Presentation-attack detection (PAD): is the face at the camera a live
-//! person, or a photo or screen held up? Three cues, each measured on the
+//! person, or a photo or screen held up? Four cues, each measured on the
 //! attack sets of `face-attack-synth` and the dev sets (`docs/face-pad.md`):
 //!
 //! - [`Cue::Texture`]: MiniFASNet V2 ([`minifasnet`]), its p(real) averaged
@@ -122,7 +122,9 @@ pub struct Evidence {
     /// The colour of the face on the best frame: mean chroma (largest minus
     /// smallest channel) over the inner face box, in grey levels. A live
     /// face in a colour camera has skin colour; the chip photo is grey.
-    pub chroma: f32,
+    /// `None` when it cannot say: a grey camera (every frame grey), or no
+    /// face pixels inside the frame.
+    pub chroma: Option<f32>,
 }
 
 /// The loaded cues.
@@ -164,8 +166,7 @@ impl Pad {
             .unwrap_or_default();
         let chroma = faces
             .first()
-            .map(|(frame, det)| face_chroma(frame, det))
-            .unwrap_or_default();
+            .and_then(|(frame, det)| face_chroma(frame, det));
         Ok(Evidence {
             p_real: sum / n,
             frames: faces.len(),
@@ -182,8 +183,13 @@ impl Pad {
 }
 
 /// Mean chroma over the inner half of the face box (cheeks, nose,
-/// forehead: skin, not hair or background).
-pub fn face_chroma(frame: &RgbFrame, det: &Detection) -> f32 {
+/// forehead: skin, not hair or background); `None` on a grey camera's frame
+/// (no pixel of the whole frame has any colour: a monochrome sensor, where
+/// every face is grey) or when the box has no pixel inside the frame.
+pub fn face_chroma(frame: &RgbFrame, det: &Detection) -> Option<f32> {
+    if frame.is_grayscale() || !has_colour(frame) {
+        return None;
+    }
     let [bx, by, bw, bh] = det.bbox;
     let (x0, y0) = (
         (bx + bw * 0.25).max(0.0) as i64,
@@ -201,11 +207,17 @@ pub fn face_chroma(frame: &RgbFrame, det: &Detection) -> f32 {
             n += 1;
         }
     }
-    if n == 0 {
-        0.0
-    } else {
-        sum as f32 / n as f32
-    }
+    (n > 0).then(|| sum as f32 / n as f32)
+}
+
+/// Whether any sampled pixel of the frame has colour: a colour camera's
+/// noise alone gives some; a grey sensor's frame spread to RGB has none.
+fn has_colour(frame: &RgbFrame) -> bool {
+    frame
+        .pixels()
+        .chunks_exact(3)
+        .step_by(7)
+        .any(|p| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) > 2)
 }
 
 /// The verdict of `limits` on `evidence`: an attack on any cue, the most
@@ -214,7 +226,7 @@ pub fn decide(limits: &PadLimits, evidence: &Evidence, similarity: f32) -> PadOu
     let p_real = evidence.p_real;
     let cue = if limits.same_picture.is_some_and(|bound| similarity >= bound) {
         Some(Cue::SamePicture)
-    } else if evidence.chroma < limits.min_chroma {
+    } else if evidence.chroma.is_some_and(|c| c < limits.min_chroma) {
         Some(Cue::GreyFace)
     } else if evidence.edges.sides(limits.edge_length) >= limits.edge_sides
         || (evidence.edges.sides(limits.edge_length) >= 1 && p_real < limits.edge_weak_p_real)
@@ -240,7 +252,7 @@ mod tests {
             p_real: p,
             frames: 1,
             edges: EdgeScore { runs },
-            chroma: 40.0,
+            chroma: Some(40.0),
         }
     }
 
@@ -272,9 +284,15 @@ mod tests {
             }
         ));
         let grey = Evidence {
-            chroma: 5.0,
+            chroma: Some(5.0),
             ..live
         };
+        // A grey camera cannot tell: no verdict from colour.
+        let unknown = Evidence {
+            chroma: None,
+            ..live
+        };
+        assert!(!verdict(limits, &unknown, 0.6).is_attack());
         assert!(matches!(
             verdict(limits, &grey, 0.6),
             PadOutcome::Attack {
@@ -304,6 +322,27 @@ mod tests {
     fn no_bound_no_same_picture_cue() {
         let live = evidence(0.9, [0.0; 4]);
         assert!(!verdict(PadLimits::default(), &live, 0.99).is_attack());
+    }
+
+    #[test]
+    fn a_grey_camera_gives_no_chroma_and_a_colour_face_some() {
+        use zeroize::Zeroizing;
+        let det = Detection {
+            bbox: [20.0, 20.0, 40.0, 40.0],
+            landmarks: [[0.0; 2]; 5],
+            score: 1.0,
+        };
+        let grey = RgbFrame::from_rgb(80, 80, Zeroizing::new(vec![120; 80 * 80 * 3])).unwrap();
+        assert_eq!(face_chroma(&grey, &det), None);
+        let skin: Vec<u8> = (0..80 * 80).flat_map(|_| [200, 150, 120]).collect();
+        let colour = RgbFrame::from_rgb(80, 80, Zeroizing::new(skin)).unwrap();
+        assert_eq!(face_chroma(&colour, &det), Some(80.0));
+        // A box wholly outside the frame measures nothing.
+        let outside = Detection {
+            bbox: [200.0, 200.0, 40.0, 40.0],
+            ..det
+        };
+        assert_eq!(face_chroma(&colour, &outside), None);
     }
 
     #[test]
