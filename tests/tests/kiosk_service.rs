@@ -73,8 +73,8 @@ testbed_test! {
             .find(|state| state.contains("voice=on:35"));
         assert!(state.is_some(), "{:?}", reader.ask("state"));
         let card = bed.insert_card(&["--pin", "4826"]);
-        reader.wait_for("ChooseMethod").unwrap();
-        reader.tap("pin").unwrap();
+        // Face is off (no models here): no choice is offered, the PIN pad
+        // comes straight away.
         reader.wait_for("PinEntry { tries_left: 3").unwrap();
         reader.enter_pin("4826").unwrap();
         reader.wait_for("ConsentOverview").unwrap();
