@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use myna_card_sim::personality::{Personality, Validity};
 use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::{FaceEngine, FaceSettings};
+use mynareader::face::{image, Capture, FaceEngine, FaceSettings};
 use mynareader::reception::Alert;
 use mynareader::rig::{
     default_faces, face_pair, patient_entry, personality, serial_text, Recorder, Rig, RigSetup,
@@ -129,18 +129,33 @@ fn face_kit() -> Option<FaceKit> {
     KIT.get_or_init(|| {
         let faces = default_faces()?;
         let (card_photo, live) = face_pair(&faces)?;
-        // Another person's live photo: from the first folder that is not
-        // the card photo's.
+        let engine = FaceEngine::load(FaceSettings::default()).ok()?;
+        // Another person's live photo, in name order, that PAD takes for a
+        // live face (a few dev photos are refused as attacks: see
+        // docs/face-pad.md): the tests that use it are about not matching.
         let owner = card_photo.parent()?.to_path_buf();
-        let other = std::fs::read_dir(&faces)
+        let mut others: Vec<PathBuf> = std::fs::read_dir(&faces)
             .ok()?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_dir() && *p != owner)
             .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "jpg"))?;
-        let engine = FaceEngine::load(FaceSettings::default()).ok()?;
+            .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+            .collect();
+        others.sort();
+        let card = engine
+            .encode_card(&image::decode(&std::fs::read(&card_photo).ok()?).ok()?)
+            .ok()?;
+        let other = others.into_iter().find(|p| {
+            let Some(frame) = std::fs::read(p).ok().and_then(|b| image::decode(&b).ok()) else {
+                return false;
+            };
+            matches!(
+                engine.capture(&card, &frame, 0),
+                Ok(Capture::Compared { pad, matched: false, .. }) if !pad.is_attack()
+            )
+        })?;
         if fonts::find(&[]).is_empty() {
             return None;
         }
