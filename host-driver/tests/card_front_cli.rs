@@ -9,7 +9,7 @@
 use std::process::{Command, Output};
 
 use card_front_synth::{self as synth, CardSpec, Conditions, Era, EraDate};
-use mynareader::card_front::{fonts, ocr};
+use myna_card_front::{fonts, ocr};
 
 fn mynareader(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mynareader"))

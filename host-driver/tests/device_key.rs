@@ -11,8 +11,8 @@ use std::process::Command;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use mynareader::upstream::jws;
-use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+use myna_upstream::jws;
+use myna_upstream::signer::{DeviceSigner, FileSigner};
 
 fn mynareader(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mynareader"))
@@ -79,14 +79,14 @@ fn device_init_creates_an_owner_only_key_once() {
 fn a_key_others_can_read_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("device.p8");
-    mynareader::upstream::signer::init_device_key(&key).unwrap();
+    myna_upstream::signer::init_device_key(&key).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
             FileSigner::load(&key),
-            Err(mynareader::upstream::signer::DeviceKeyError::Permissions(_))
+            Err(myna_upstream::signer::DeviceKeyError::Permissions(_))
         ));
     }
 }
@@ -98,11 +98,11 @@ fn openssl_verifies_the_jws_signature() {
     }
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("device.p8");
-    let signer = mynareader::upstream::signer::init_device_key(&key).unwrap();
+    let signer = myna_upstream::signer::init_device_key(&key).unwrap();
     let pem = dir.path().join("pub.pem");
     std::fs::write(
         &pem,
-        mynareader::upstream::signer::public_key_pem(signer.public_key()),
+        myna_upstream::signer::public_key_pem(signer.public_key()),
     )
     .unwrap();
     let token = jws::sign(&signer, br#"{"version":1,"hello":"upstream"}"#).unwrap();

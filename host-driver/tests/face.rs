@@ -11,10 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mynareader::face::image::{decode, ImageError};
-use mynareader::face::models::{self, ModelEntry, ModelError, Runnable};
-use mynareader::face::surgery;
-use mynareader::face::{eval, FaceEngine, FaceError, FaceSettings};
+use myna_face::image::{decode, ImageError};
+use myna_face::models::{self, ModelEntry, ModelError, Runnable};
+use myna_face::surgery;
+use myna_face::{eval, FaceEngine, FaceError, FaceSettings};
 use prost::Message;
 use tract_onnx::pb;
 
@@ -330,18 +330,18 @@ fn the_manifest_names_verified_licensed_production_models() {
     // preparation and its threshold are known.
     for m in manifest.iter().filter(|m| m.role == "recogniser") {
         assert!(
-            mynareader::face::embed::preprocess_for(&m.name).is_some(),
+            myna_face::embed::preprocess_for(&m.name).is_some(),
             "{}",
             m.name
         );
         assert!(
-            mynareader::face::default_threshold(&m.name).is_some(),
+            myna_face::default_threshold(&m.name).is_some(),
             "{}",
             m.name
         );
     }
     // Each development recogniser is in the manifest.
-    for name in mynareader::face::DEVELOPMENT_RECOGNISERS {
+    for name in myna_face::DEVELOPMENT_RECOGNISERS {
         assert!(manifest.iter().any(|m| m.name == name), "{name}");
     }
 }
@@ -617,7 +617,7 @@ fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
 
 #[test]
 fn the_detector_input_follows_the_source() {
-    use mynareader::face::detect;
+    use myna_face::detect;
     // A 200×250 chip photo at long side 192 fits 160×192; a 4:3 camera
     // frame at 320 fits 320×256.
     assert_eq!(detect::input_shape(200, 250, 192), (160, 192));
@@ -665,12 +665,9 @@ fn a_face_too_small_for_the_first_pass_is_found_by_the_fallback() {
     );
     let mut canvas = image::RgbImage::from_pixel(1280, 960, image::Rgb([40, 40, 40]));
     image::imageops::overlay(&mut canvas, &small, 100, 100);
-    let frame = mynareader::face::image::RgbFrame::from_rgb(
-        1280,
-        960,
-        zeroize::Zeroizing::new(canvas.into_raw()),
-    )
-    .unwrap();
+    let frame =
+        myna_face::image::RgbFrame::from_rgb(1280, 960, zeroize::Zeroizing::new(canvas.into_raw()))
+            .unwrap();
     assert!(engine.detector().detect_at(&frame, 160).unwrap().is_empty());
     let found = engine.detect(&frame).unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
@@ -688,8 +685,8 @@ fn a_face_too_small_for_the_first_pass_is_found_by_the_fallback() {
 
 #[test]
 fn several_frames_make_one_capture() {
-    use mynareader::face::quality::Hint;
-    use mynareader::face::Capture;
+    use myna_face::quality::Hint;
+    use myna_face::Capture;
     let shared = need_shared!();
     let engine = engine(&shared);
     let root = shared.join("faces/dev-card");
@@ -780,7 +777,7 @@ fn the_paddle_recogniser_loads_after_surgery_and_separates_the_dev_sets() {
         ..FaceSettings::default()
     })
     .unwrap();
-    assert_eq!(engine.threshold(), mynareader::face::PADDLE_MATCH_THRESHOLD);
+    assert_eq!(engine.threshold(), myna_face::PADDLE_MATCH_THRESHOLD);
     let root = shared.join("faces/dev-card");
     let pairs = pairs_of(&root);
     let options = eval::EvalOptions {
@@ -812,10 +809,7 @@ fn edgeface_once_converted_separates_the_dev_sets_at_its_threshold() {
     })
     .unwrap();
     assert_eq!(engine.recogniser_name(), "edgeface-xs");
-    assert_eq!(
-        engine.threshold(),
-        mynareader::face::EDGEFACE_MATCH_THRESHOLD
-    );
+    assert_eq!(engine.threshold(), myna_face::EDGEFACE_MATCH_THRESHOLD);
     let options = eval::EvalOptions {
         all_impostors: true,
         max_attempts: 3,
@@ -863,9 +857,9 @@ fn the_same_person_matches_and_another_does_not() {
 
 #[test]
 fn a_capture_reports_pad_and_two_faces_get_one_hint() {
-    use mynareader::face::pad::PadOutcome;
-    use mynareader::face::quality::Hint;
-    use mynareader::face::{Band, Capture};
+    use myna_face::pad::PadOutcome;
+    use myna_face::quality::Hint;
+    use myna_face::{Band, Capture};
     let shared = need_shared!();
     let engine = engine(&shared);
     let root = shared.join("faces/dev-card");
@@ -917,7 +911,7 @@ fn a_capture_reports_pad_and_two_faces_get_one_hint() {
 
 #[test]
 fn the_recogniser_and_pad_follow_the_weights_present() {
-    use mynareader::face::PadMode;
+    use myna_face::PadMode;
     let shared = need_shared!();
     let dir = tempfile::tempdir().unwrap();
     for file in ["yunet_s_640_640.onnx", "mobilefacenet_128.onnx"] {
@@ -931,10 +925,7 @@ fn the_recogniser_and_pad_follow_the_weights_present() {
     // Without the PAD weights, reporting PAD turns itself off; enforcing it cannot.
     let engine = FaceEngine::load(settings(PadMode::Report)).unwrap();
     assert_eq!(engine.recogniser_name(), "mobilefacenet-128");
-    assert_eq!(
-        engine.threshold(),
-        mynareader::face::MOBILEFACENET_MATCH_THRESHOLD
-    );
+    assert_eq!(engine.threshold(), myna_face::MOBILEFACENET_MATCH_THRESHOLD);
     // The preferred development recogniser, once its weights are present.
     std::fs::copy(
         shared.join("models/mobilefacenet_paddle_128.onnx"),
@@ -943,7 +934,7 @@ fn the_recogniser_and_pad_follow_the_weights_present() {
     .unwrap();
     let engine = FaceEngine::load(settings(PadMode::Off)).unwrap();
     assert_eq!(engine.recogniser_name(), "mobilefacenet-paddle-128");
-    assert_eq!(engine.threshold(), mynareader::face::PADDLE_MATCH_THRESHOLD);
+    assert_eq!(engine.threshold(), myna_face::PADDLE_MATCH_THRESHOLD);
     assert!(matches!(
         FaceEngine::load(settings(PadMode::Enforce)),
         Err(FaceError::Model(ModelError::Missing { .. }))
@@ -982,8 +973,8 @@ fn pad_refuses_prints_replays_and_screens_and_passes_the_live_faces() {
     // printed (replay), as face-attack-synth draws them. One frame per
     // decision, the default settings (PAD enforced).
     use face_attack_synth::Species;
-    use mynareader::face::pad::PadOutcome;
-    use mynareader::face::Capture;
+    use myna_face::pad::PadOutcome;
+    use myna_face::Capture;
     let shared = need_shared!();
     let engine = engine(&shared);
     let root = shared.join("faces/dev-card");

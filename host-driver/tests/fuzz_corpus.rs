@@ -22,19 +22,19 @@ fn run_corpus(target: &str, entry: fn(&[u8])) -> usize {
 
 #[test]
 fn every_card_response_seed_is_parsed_without_panicking() {
-    let seeds = run_corpus("card_responses", mynareader::card::fuzz_card_responses);
+    let seeds = run_corpus("card_responses", myna_card::fuzz_card_responses);
     assert!(seeds >= 10, "seed corpus shrank to {seeds} files");
 }
 
 #[test]
 fn every_face_image_seed_is_decoded_without_panicking() {
-    let seeds = run_corpus("face_images", mynareader::face::fuzz_face_images);
+    let seeds = run_corpus("face_images", myna_face::fuzz_face_images);
     assert!(seeds >= 4, "seed corpus shrank to {seeds} files");
 }
 
 #[test]
 fn every_card_front_seed_is_read_without_panicking() {
-    let seeds = run_corpus("card_front_images", mynareader::card_front::fuzz_card_front);
+    let seeds = run_corpus("card_front_images", myna_card_front::fuzz_card_front);
     assert!(seeds >= 2, "seed corpus shrank to {seeds} files");
     // Whole pictures are made here rather than committed: a flat grey frame
     // and a pale card-sized rectangle on a dark table (no face, no fields).
@@ -56,6 +56,6 @@ fn every_card_front_seed_is_read_without_panicking() {
                 ppm.extend_from_slice(&[v, v, v]);
             }
         }
-        mynareader::card_front::fuzz_card_front(&ppm);
+        myna_card_front::fuzz_card_front(&ppm);
     }
 }

@@ -11,8 +11,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mynareader::upstream::courier::UpstreamError;
-use mynareader::upstream::http::{HttpOptions, HttpUpstream};
+use myna_upstream::courier::UpstreamError;
+use myna_upstream::http::{HttpOptions, HttpUpstream};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 #[test]

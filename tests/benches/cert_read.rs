@@ -8,8 +8,8 @@
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::MynaCard;
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::MynaCard;
 use mynareader_tests::{binary, main_isolated, Bed, CardSim, WhenMissing};
 
 const RUNS: usize = 25;

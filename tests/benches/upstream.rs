@@ -8,15 +8,15 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::MynaCard;
-use mynareader::upstream::courier::{Backoff, Courier, Upstream};
-use mynareader::upstream::http::HttpUpstream;
-use mynareader::upstream::jws;
-use mynareader::upstream::messages::*;
-use mynareader::upstream::outbox::Outbox;
-use mynareader::upstream::request::sign_request;
-use mynareader::upstream::signer::{self, DeviceSigner};
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::MynaCard;
+use myna_upstream::courier::{Backoff, Courier, Upstream};
+use myna_upstream::http::HttpUpstream;
+use myna_upstream::jws;
+use myna_upstream::messages::*;
+use myna_upstream::outbox::Outbox;
+use myna_upstream::request::sign_request;
+use myna_upstream::signer::{self, DeviceSigner};
 use mynareader_tests::{main_isolated, Bed, UpstreamRef, WhenMissing};
 use uuid::Uuid;
 

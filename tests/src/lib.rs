@@ -536,7 +536,7 @@ impl UpstreamRef {
 
     /// What arrived (`GET /v1/received`).
     pub fn received(&self) -> serde_json::Value {
-        let client = mynareader::upstream::http::HttpUpstream::new(&self.url, Default::default());
+        let client = myna_upstream::http::HttpUpstream::new(&self.url, Default::default());
         match client.map(|c| c.get_json::<serde_json::Value>("/v1/received")) {
             Ok(Ok(value)) => value,
             Ok(Err(e)) => panic!("GET /v1/received: {e}"),

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use mynareader::card::apdu::CommandError;
-use mynareader::card::cert;
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::{ApduTransport, CardError, CardKind, MynaCard, PinStatus, StatusWord};
-use mynareader::secret::{CollationNumberB, Pin};
+use myna_card::apdu::CommandError;
+use myna_card::cert;
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::secret::{CollationNumberB, Pin};
+use myna_card::{ApduTransport, CardError, CardKind, MynaCard, PinStatus, StatusWord};
 use mynareader_tests::{testbed_test, Bed};
 use sha2::{Digest, Sha256};
 
@@ -142,7 +142,7 @@ testbed_test! {
         let key = [0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x17];
         assert_eq!(raw.transmit(&key).map(|r| r.to_vec()).ok(), Some(vec![0x90, 0x00]));
         let mut sign = vec![0x80, 0x2A, 0x00, 0x80, 51];
-        sign.extend_from_slice(&mynareader::card::apdu::sha256_digest_info(&hash));
+        sign.extend_from_slice(&myna_card::apdu::sha256_digest_info(&hash));
         sign.push(0);
         assert_eq!(raw.transmit(&sign).map(|r| r.to_vec()).ok(), Some(vec![0x69, 0x82]));
     }
@@ -387,7 +387,7 @@ testbed_test! {
         remover.join().unwrap_or_else(|_| panic!("remover thread"));
         // A second program asking for the reader meanwhile gets "no card".
         let later = PcscCard::connect(ConnectOptions { reader: None, wait: Duration::from_millis(300) });
-        assert!(matches!(later.err(), Some(mynareader::card::TransportError::NoCard)));
+        assert!(matches!(later.err(), Some(myna_card::TransportError::NoCard)));
     }
 }
 

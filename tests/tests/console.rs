@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use mynareader::rig::{patient_entry, personality, serial_text, Rig, RigSetup, SharedCard};
+use myna_sim_world::{patient_entry, personality, serial_text, Rig, RigSetup, SharedCard};
 use reqwest::blocking::Client;
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
@@ -36,7 +36,7 @@ fn world() -> World {
         ("clerk-1".into(), PASSWORD.into()),
     ];
     let mut rig = Rig::start(setup).unwrap();
-    rig.start_kiosk(Box::new(mynareader::rig::Recorder::default()))
+    rig.start_kiosk(Box::new(myna_sim_world::Recorder::default()))
         .unwrap();
     rig.reader_control().unwrap().wait_for("Idle").unwrap();
     let base = rig.start_console().unwrap();
@@ -99,7 +99,7 @@ fn get(w: &World, path: &str, cookie: &str) -> (StatusCode, String) {
 
 /// Waits (up to 10 s) until the reader's state line says `what` (the
 /// reader draws what the kiosk sent a moment later).
-fn reader_says(reader: &mut mynareader::rig::SimControl, what: &str) -> String {
+fn reader_says(reader: &mut myna_sim_world::SimControl, what: &str) -> String {
     let start = std::time::Instant::now();
     loop {
         let state = reader.ask("state").unwrap();
@@ -127,7 +127,7 @@ fn switch(w: &World, cookie: &str, token: &str, state: &str) -> StatusCode {
 
 /// One reception under 目視: the patient confirms, agrees to all, and
 /// takes the card.
-fn visual_check_reception(w: &World, reader: &mut mynareader::rig::SimControl) {
+fn visual_check_reception(w: &World, reader: &mut myna_sim_world::SimControl) {
     let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
     w.rig.place(&card).unwrap();
     reader.wait_for("VisualCheck").unwrap();
@@ -243,7 +243,7 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
 struct Browser {
     http: Client,
     base: String,
-    _driver: mynareader::rig::Process,
+    _driver: myna_sim_world::Process,
 }
 
 impl Browser {
@@ -273,7 +273,7 @@ impl Browser {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let driver = mynareader::rig::Process::from_child(driver);
+        let driver = myna_sim_world::Process::from_child(driver);
         let base = format!("http://127.0.0.1:{port}");
         let start = std::time::Instant::now();
         while http.get(format!("{base}/status")).send().is_err() {
@@ -503,8 +503,6 @@ fn consent_answered_aloud_is_relayed_by_staff_and_recorded_as_theirs() {
     let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
     w.rig.place(&card).unwrap();
     let mut reader = w.rig.reader_control().unwrap();
-    reader.wait_for("ChooseMethod").unwrap();
-    reader.tap("pin").unwrap();
     reader.wait_for("PinEntry").unwrap();
     reader.enter_pin("4826").unwrap();
     reader.wait_for("ConsentOverview").unwrap();
@@ -542,10 +540,15 @@ fn the_console_mirrors_the_reader_screen_pixel_for_pixel() {
         "no picture without a session"
     );
     let cookie = session(&w);
-    let card = SharedCard::new(&personality(SERIAL, "4826")).unwrap();
+    // A card with one PIN try left: the warning before the pad is a screen
+    // the mirror shows as the reader does (this kiosk has no face path, so
+    // no choice of method comes first).
+    let mut one_try = personality(SERIAL, "4826");
+    one_try.auth_pin_tries = 1;
+    let card = SharedCard::new(&one_try).unwrap();
     w.rig.place(&card).unwrap();
     let mut reader = w.rig.reader_control().unwrap();
-    reader.wait_for("ChooseMethod").unwrap();
+    reader.wait_for("PinLastTry").unwrap();
     let shot = w._dir.path().join("reader.png");
     assert!(reader
         .ask(&format!("screenshot {}", shot.display()))
@@ -570,7 +573,7 @@ fn the_console_mirrors_the_reader_screen_pixel_for_pixel() {
     );
     // On the PIN pad the mirror shows the pad in phone order, not the
     // patient's shuffled one.
-    reader.tap("pin").unwrap();
+    reader.tap("confirm").unwrap();
     reader.wait_for("PinEntry").unwrap();
     let state = reader.ask("state").unwrap();
     assert!(

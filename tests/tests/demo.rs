@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mynareader::rig;
+use myna_sim_world as rig;
 use mynareader_tests::{binary, scan_for_secrets, Needle};
 
 /// 64 bytes from the middle of a file: finding them means the image (or a
@@ -128,20 +128,27 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
     } else {
         eprintln!("face patient skipped by the demo (no models or dev faces)\n{stdout}");
     }
-    assert_eq!(
-        screens(&summary, "pin-one-wrong-try"),
-        [
-            "reading",
-            "choose-method",
-            "pin-entry",
-            "pin-entry",
-            "processing",
-            "consent-overview",
-            "consent-item",
-            "consent-item",
-            "done"
-        ]
-    );
+    // The choice of method is offered only where the face models loaded
+    // (CI has them); without them the PIN pad comes at once.
+    let pin_screens = screens(&summary, "pin-one-wrong-try");
+    let offered = pin_screens.get(1).map(String::as_str) == Some("choose-method");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        assert!(offered, "CI has the models: face is offered\n{stdout}");
+    }
+    let mut expected = vec!["reading"];
+    if offered {
+        expected.push("choose-method");
+    }
+    expected.extend([
+        "pin-entry",
+        "pin-entry",
+        "processing",
+        "consent-overview",
+        "consent-item",
+        "consent-item",
+        "done",
+    ]);
+    assert_eq!(pin_screens, expected);
     assert_eq!(
         screens(&summary, "visual-check"),
         [
@@ -207,7 +214,7 @@ fn the_demo_runs_three_receptions_and_leaves_no_secret_behind() {
 #[test]
 fn a_printed_photo_at_the_camera_ends_the_face_path_with_a_staff_alert() {
     use face_attack_synth::Species;
-    use mynareader::face::{image as face_image, Capture, FaceEngine, FaceSettings};
+    use myna_face::{image as face_image, Capture, FaceEngine, FaceSettings};
     let Some((card, live)) = rig::default_faces().and_then(|f| rig::face_pair(&f)) else {
         eprintln!("skipped: no development faces (../shared/faces/dev-card)");
         return;

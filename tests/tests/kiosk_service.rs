@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use mynareader::rig::{patient_entry, serial_text, Rig, RigSetup};
+use myna_sim_world::{patient_entry, serial_text, Rig, RigSetup};
 use mynareader_tests::{binary, testbed_test};
 
 /// The emulator's default certificate serial.

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::{MynaCard, PinStatus};
-use mynareader::secret::Pin;
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::secret::Pin;
+use myna_card::{MynaCard, PinStatus};
 use mynareader_tests::{testbed_test, Bed};
 use sha2::{Digest, Sha256};
 

@@ -1,7 +1,7 @@
 //! Whole receptions end to end, one scenario per test: the kiosk (its real
 //! event loop, ports, outbox and control socket) against `reader-sim` and
 //! `upstream-ref` as separate processes and the card emulator's chip
-//! (`mynareader::rig`). The patient acts only on what the reader shows, by
+//! (`myna_sim_world`). The patient acts only on what the reader shows, by
 //! tapping its panel; staff use the kiosk's control socket. Each test
 //! asserts the screens in order, what the upstream received and what the
 //! card saw.
@@ -12,15 +12,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use myna_card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use myna_card_sim::personality::{Personality, Validity};
-use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::{image, Capture, FaceEngine, FaceSettings};
-use mynareader::reception::Alert;
-use mynareader::rig::{
+use myna_face::{image, Capture, FaceEngine, FaceSettings};
+use myna_reception::Alert;
+use myna_sim_world::{
     default_faces, face_pair, patient_entry, personality, serial_text, Recorder, Rig, RigSetup,
     SharedCard, SimControl, CARD_FRONT_ARGS,
 };
-use mynareader::upstream::messages::MessageKind;
+use myna_upstream::messages::MessageKind;
 
 const PIN: &str = "4826";
 const SERIAL: [u8; 4] = [0x20, 0, 0, 1];
@@ -301,8 +301,6 @@ fn a_locked_pin_goes_to_staff_and_no_verify_is_sent_at_zero_tries() {
     p.auth_pin_tries = 1;
     let card = SharedCard::new(&p).unwrap();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinLastTry").unwrap();
     w.reader.tap("confirm").unwrap();
     w.reader.wait_for("PinEntry { tries_left: 1").unwrap();
@@ -315,8 +313,6 @@ fn a_locked_pin_goes_to_staff_and_no_verify_is_sent_at_zero_tries() {
     w.reader.wait_for("Idle").unwrap();
     // Placed again: locked at once, still no VERIFY.
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinLocked").unwrap();
     assert_eq!(verifies(&card), 0);
     let record = w.rec.take();
@@ -348,8 +344,6 @@ fn in_the_grace_period_only_the_qualification_is_confirmed() {
     let notice = w.reader.wait_for("ExpiryNotice").unwrap();
     assert!(notice.contains("in_grace: true"), "{notice}");
     w.reader.tap("confirm").unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry").unwrap();
     w.reader.enter_pin(PIN).unwrap();
     w.reader.wait_for("Done").unwrap();
@@ -360,7 +354,6 @@ fn in_the_grace_period_only_the_qualification_is_confirmed() {
         [
             "reading",
             "expiry-notice",
-            "choose-method",
             "pin-entry",
             "processing",
             "done"
@@ -393,8 +386,6 @@ fn declining_every_consent_one_by_one_is_recorded_as_declined() {
     let mut w = world(Options::default());
     let card = card();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry").unwrap();
     w.reader.enter_pin(PIN).unwrap();
     w.reader.wait_for("ConsentOverview").unwrap();
@@ -412,7 +403,6 @@ fn declining_every_consent_one_by_one_is_recorded_as_declined() {
         screens(&w.rec),
         [
             "reading",
-            "choose-method",
             "pin-entry",
             "processing",
             "consent-overview",
@@ -435,8 +425,6 @@ fn with_the_upstream_down_the_patient_sees_staff_and_no_pin_try_is_spent() {
     let card = card();
     w.rig.kill_upstream();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry").unwrap();
     w.reader.enter_pin(PIN).unwrap();
     w.reader.wait_for("SeeStaff").unwrap();
@@ -466,8 +454,6 @@ fn a_card_pulled_during_the_pin_pad_ends_the_reception_and_sends_nothing() {
     let mut w = world(Options::default());
     let card = card();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry").unwrap();
     w.reader.tap("digit 4").unwrap();
     w.reader.tap("digit 8").unwrap();
@@ -506,15 +492,16 @@ fn visual_check_serves_exactly_one_reception() {
     w.rig.take().unwrap();
     w.reader.wait_for("Idle").unwrap();
     assert_eq!(w.rig.status().unwrap()["visual_check"], false);
-    // The next patient chooses as usual.
+    // The next patient is asked for the PIN as usual (this kiosk has no
+    // face path, so no choice is offered).
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
     w.rig.take().unwrap();
     w.reader.wait_for("Idle").unwrap();
     assert_eq!(verifies(&card), 0, "目視 spends no PIN try");
     assert_eq!(received(&w.rig, "verify"), 1);
     // The trail: the refusal, the switch, and the reception it served.
-    let staff = mynareader::staff::StaffDb::open(&w.rig.database()).unwrap();
+    let staff = myna_kiosk::staff::StaffDb::open(&w.rig.database()).unwrap();
     let trail: Vec<(String, String, String)> = staff
         .entries(0)
         .unwrap()
@@ -541,8 +528,6 @@ fn a_kiosk_restarted_mid_reception_sends_nothing_for_it_and_serves_the_next() {
     let mut w = world(Options::default());
     let card = card();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry").unwrap();
     w.reader.tap("digit 4").unwrap();
     // The kiosk dies and comes back; the card is still on the reader, so
@@ -555,8 +540,6 @@ fn a_kiosk_restarted_mid_reception_sends_nothing_for_it_and_serves_the_next() {
         "the new session wiped: {state}"
     );
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
-    w.reader.tap("pin").unwrap();
     w.reader.wait_for("PinEntry { tries_left: 3").unwrap();
     w.reader.enter_pin(PIN).unwrap();
     w.reader.wait_for("ConsentOverview").unwrap();
@@ -574,12 +557,12 @@ fn a_reader_restarted_mid_reception_is_drawn_again_and_the_reception_goes_on() {
     let mut w = world(Options::default());
     let card = card();
     w.rig.place(&card).unwrap();
-    w.reader.wait_for("ChooseMethod").unwrap();
+    w.reader.wait_for("PinEntry").unwrap();
     let before = w.reader.ask("state").unwrap();
     w.reader.ask("reboot").unwrap();
     // The kiosk notices, opens a new session and draws the screen again.
     let mut reader = w.rig.reader_control().unwrap();
-    reader.wait_for("ChooseMethod").unwrap();
+    reader.wait_for("PinEntry").unwrap();
     let after = reader.ask("state").unwrap();
     let boot = |s: &str| {
         s.split("boot=")
@@ -587,8 +570,6 @@ fn a_reader_restarted_mid_reception_is_drawn_again_and_the_reception_goes_on() {
             .map(|b| b.split(' ').next().unwrap_or("").to_string())
     };
     assert_ne!(boot(&before), boot(&after), "{before} / {after}");
-    reader.tap("pin").unwrap();
-    reader.wait_for("PinEntry").unwrap();
     reader.enter_pin(PIN).unwrap();
     reader.wait_for("ConsentOverview").unwrap();
     reader.tap("yes").unwrap();

@@ -10,17 +10,17 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::MynaCard;
-use mynareader::secret::Pin;
-use mynareader::upstream::clock::{Clock, ManualClock, SystemRng};
-use mynareader::upstream::courier::{Backoff, Courier, DeliveryError, Upstream};
-use mynareader::upstream::http::HttpUpstream;
-use mynareader::upstream::jws;
-use mynareader::upstream::messages::*;
-use mynareader::upstream::outbox::{Outbox, OutboxError, State};
-use mynareader::upstream::request::{pin_verify_request, sign_request, SignedRequest};
-use mynareader::upstream::signer::{self, DeviceSigner, FileSigner};
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::secret::Pin;
+use myna_card::MynaCard;
+use myna_upstream::clock::{Clock, ManualClock, SystemRng};
+use myna_upstream::courier::{Backoff, Courier, DeliveryError, Upstream};
+use myna_upstream::http::HttpUpstream;
+use myna_upstream::jws;
+use myna_upstream::messages::*;
+use myna_upstream::outbox::{Outbox, OutboxError, State};
+use myna_upstream::request::{pin_verify_request, sign_request, SignedRequest};
+use myna_upstream::signer::{self, DeviceSigner, FileSigner};
 use mynareader_tests::{binary, free_port, testbed_test, Bed, Link, UpstreamRef};
 use uuid::Uuid;
 
@@ -226,7 +226,7 @@ testbed_test! {
         // Garbage gets a typed JSON error and a 4xx too.
         for (kind, body) in [(MessageKind::Verify, "\u{0}garbage"), (MessageKind::Consent, "a.b.c")] {
             match c.upstream().post(kind, body) {
-                Err(mynareader::upstream::courier::UpstreamError::Rejected { status: 400, code, .. }) => {
+                Err(myna_upstream::courier::UpstreamError::Rejected { status: 400, code, .. }) => {
                     assert_eq!(code, "malformed-jws")
                 }
                 other => panic!("garbage to {kind:?}: {other:?}"),

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mynareader::card_front::fuzz_card_front(data);
+    myna_card_front::fuzz_card_front(data);
 });

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mynareader::card::fuzz_card_responses(data);
+    myna_card::fuzz_card_responses(data);
 });

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    mynareader::face::fuzz_face_images(data);
+    myna_face::fuzz_face_images(data);
 });

@@ -16,11 +16,16 @@
 //! - [`endpoint`]: the sans-IO endpoint both ends wrap (sessions, sequence
 //!   numbers, framing): [`HostEndpoint`] and [`DeviceEndpoint`];
 //! - [`capture`]: the bounded reassembly of a camera frame from its parts;
-//! - [`samples`]: every screen with sample parameters, by name.
+//! - [`samples`]: every screen with sample parameters, by name;
+//! - with the `std` feature, [`FrameTransport`]: what carries the frames'
+//!   bytes (a socket, USB bulk endpoints, an in-process reader), the one
+//!   trait the host's link adapter and the simulator share.
 //!
 //! postcard (a serde format made for embedded links) and the `cobs` crate do
 //! the encoding; nothing here is a hand-written format.
 #![no_std]
+#[cfg(feature = "std")]
+extern crate std;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +33,13 @@ pub mod capture;
 pub mod endpoint;
 pub mod messages;
 pub mod samples;
+#[cfg(feature = "std")]
+mod transport;
 pub use capture::{CaptureFault, Placement, Reassembly, MAX_CAPTURE_BYTES};
 pub use endpoint::{DeviceEndpoint, DeviceInput, HostEndpoint, HostEvent};
 pub use messages::*;
+#[cfg(feature = "std")]
+pub use transport::FrameTransport;
 
 /// The protocol version this crate speaks. Version 2 added sessions;
 /// version 3 the screen parameters of issue 12 (the consent step count,

@@ -21,17 +21,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use card_front_synth::Conditions;
-use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::{FaceEngine, FaceSettings};
-use mynareader::kiosk::{Kiosk, KioskEvent, KioskPorts, Observer, PortSettings};
-use mynareader::link::ReaderLink;
-use mynareader::reception::{PatientScreen, ReceptionConfig};
-use mynareader::rig::{default_faces, face_pair, personality, serial_text, SharedCard};
-use mynareader::upstream::clock::{SystemClock, SystemRng};
-use mynareader::upstream::courier::{Backoff, Courier};
-use mynareader::upstream::messages::{DeviceInfo, Qualification};
-use mynareader::upstream::outbox::Outbox;
-use mynareader::upstream::signer::{init_device_key, DeviceSigner};
+use myna_card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
+use myna_face::{FaceEngine, FaceSettings};
+use myna_kiosk::{assemble, FacePath, FaceWork, Kiosk, KioskEvent, Observer, Parts};
+use myna_link_host::ReaderLink;
+use myna_reception::{PatientScreen, ReceptionConfig};
+use myna_sim_world::{default_faces, face_pair, personality, serial_text, SharedCard};
+use myna_upstream::clock::{SystemClock, SystemRng};
+use myna_upstream::courier::{Backoff, Courier};
+use myna_upstream::messages::Qualification;
+use myna_upstream::outbox::Outbox;
+use myna_upstream::signer::{init_device_key, DeviceSigner};
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Identity, Reader};
 use reader_sim::{button_centre, card_front, CardCamera, CardFace, InProcessReader, SimBoard};
@@ -54,7 +54,7 @@ struct Clocked(Arc<Mutex<Times>>);
 
 impl Observer for Clocked {
     fn screen(&mut self, screen: &PatientScreen, _seq: u16) {
-        let name = mynareader::rig::screen_name(screen);
+        let name = myna_sim_world::screen_name(screen);
         self.0.lock().unwrap().screens.push((name, Instant::now()));
     }
     fn stage(&mut self, stage: &'static str, _outcome: &str, elapsed: Duration) {
@@ -118,24 +118,25 @@ fn kiosk(
         Lang::Ja,
     );
     let link = ReaderLink::open(InProcessReader::new(reader), || 77).unwrap();
-    let key_id = signer.key_id().to_string();
-    let mut ports = KioskPorts::new(
-        link,
-        courier,
-        Arc::new(signer),
-        PortSettings {
+    let mut kiosk = assemble(
+        Parts {
+            link,
+            courier,
+            signer: Arc::new(signer),
+            reception: ReceptionConfig::default(),
             verify_deadline: Duration::from_secs(10),
-            device: DeviceInfo::new(&key_id, "1"),
             confirm_screens: false,
+            face: face.map(|(engine, reader, _, _)| FacePath {
+                engine: engine.clone(),
+                card_front: reader.clone(),
+            }),
+            face_work: FaceWork::InPlace,
+            staff: None,
+            observer: Box::new(times),
         },
+        SystemClock,
     )
-    .with_observer(Box::new(times));
-    if let Some((engine, reader, _, _)) = face {
-        ports = ports
-            .with_face(engine.clone())
-            .with_card_front(reader.clone());
-    }
-    let mut kiosk = Kiosk::new(ReceptionConfig::default(), ports, SystemClock);
+    .unwrap();
     kiosk.start();
     kiosk
 }
@@ -170,13 +171,22 @@ fn reception(kiosk: &mut BenchKiosk, card: &SharedCard, face: bool) -> (Duration
     let placed = Instant::now();
     kiosk.on_event(KioskEvent::CardInserted(card.clone()));
     pump(kiosk);
-    assert!(shown(kiosk).starts_with("ChooseMethod"), "{}", shown(kiosk));
+    // Without a face path the kiosk offers no choice: the PIN pad is the
+    // method screen.
+    let choice = shown(kiosk).starts_with("ChooseMethod");
+    assert!(
+        choice || (!face && shown(kiosk).starts_with("PinEntry")),
+        "{}",
+        shown(kiosk)
+    );
     let method = placed.elapsed();
     let chosen = Instant::now();
     if face {
         press(kiosk, "face");
     } else {
-        press(kiosk, "pin");
+        if choice {
+            press(kiosk, "pin");
+        }
         for digit in PIN.chars() {
             press(kiosk, &format!("digit {digit}"));
         }

@@ -537,7 +537,7 @@ impl InProcessReader {
     }
 }
 
-impl mynareader::link::FrameTransport for InProcessReader {
+impl myna_link::FrameTransport for InProcessReader {
     fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let out = &mut self.to_host;
         self.reader.receive(bytes, &mut |f: &[u8]| out.extend(f));

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use card_front_synth::Conditions;
-use mynareader::card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::image::RgbFrame;
+use myna_card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
+use myna_face::image::RgbFrame;
 use reader_sim::{card_front, CardCamera, CardFace};
 
 #[test]

@@ -653,7 +653,7 @@ fn the_host_can_switch_the_language() {
 
 #[test]
 fn every_screen_the_reception_decides_is_one_the_reader_draws() {
-    use mynareader::reception::{ConsentTopic, PatientScreen};
+    use myna_reception::{ConsentTopic, PatientScreen};
     let date = time::Date::from_calendar_date(2027, time::Month::January, 31).unwrap();
     let mut screens = vec![
         PatientScreen::Idle,

@@ -13,8 +13,8 @@ mod common;
 use common::{mynareader_cli, run_cli, Sim};
 
 use myna_image::{sign, Release, DEV_SECRET_KEY};
-use mynareader::link::tcp::TcpTransport;
-use mynareader::link::{FrameTransport, ReaderLink, ReaderLinkError};
+use myna_link_host::tcp::TcpTransport;
+use myna_link_host::{FrameTransport, ReaderLink, ReaderLinkError};
 use reader_fw::catalogue::Lang;
 use reader_fw::update::HW_ID;
 use reader_sim::{start_reader, InProcessReader, SimBoard};

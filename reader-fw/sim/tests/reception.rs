@@ -7,16 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use myna_card::{ApduTransport, CardError, MynaCard, PinStatus, TransportError};
 use myna_card_sim::card::Card;
 use myna_card_sim::personality::{personalise, Personality};
-use mynareader::card::{ApduTransport, CardError, MynaCard, PinStatus, TransportError};
-use mynareader::kiosk::{carry_out, Ports, ScreenMap};
-use mynareader::link::{LinkEvent, ReaderLink};
-use mynareader::reception::{
+use myna_kiosk::{carry_out, Ports, ScreenMap};
+use myna_link_host::{LinkEvent, ReaderLink};
+use myna_reception::{
     Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, Identity, Input,
     PatientScreen, PinOutcome, Reception, ReceptionConfig, Signal, VerifyAnswer,
 };
-use mynareader::upstream::messages::Qualification;
+use myna_upstream::messages::Qualification;
 use reader_fw::catalogue::Lang;
 use reader_fw::device::{Identity as FirmwareIdentity, Reader};
 use reader_fw::view::View;
@@ -56,7 +56,7 @@ impl Ports for TestKiosk {
             Ok(info) => Input::CardRead(CardFacts {
                 not_after: info.auth_cert.not_after.date(),
                 kind: match info.kind {
-                    mynareader::card::CardKind::Standard => CardKind::Standard,
+                    myna_card::CardKind::Standard => CardKind::Standard,
                     _ => CardKind::FaceOnly,
                 },
             }),

@@ -11,8 +11,8 @@ mod common;
 use common::{mynareader_cli, run_cli, start, Sim};
 
 use myna_link::{Button, Camera, DeviceError, Screen};
-use mynareader::link::tcp::TcpTransport;
-use mynareader::link::{LinkEvent, ReaderLink, ReaderLinkError};
+use myna_link_host::tcp::TcpTransport;
+use myna_link_host::{LinkEvent, ReaderLink, ReaderLinkError};
 
 /// Opens a link to the simulator in a new session (a kiosk start).
 fn open(sim: &Sim, session: u32) -> ReaderLink<TcpTransport> {

@@ -229,7 +229,7 @@ fn a_refused_screen_is_said_as_out_of_service() {
 fn the_host_link_sets_the_voice() {
     let (r, _) = reader(Lang::Ja);
     let transport = reader_sim::InProcessReader::new(r);
-    let mut link = mynareader::link::ReaderLink::open(transport, || 5).unwrap();
+    let mut link = myna_link_host::ReaderLink::open(transport, || 5).unwrap();
     link.set_voice(false, 20).unwrap();
     assert_eq!(
         link.transport().reader.voice(),

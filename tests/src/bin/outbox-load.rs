@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use mynareader::upstream::courier::{Backoff, Courier};
-use mynareader::upstream::http::HttpUpstream;
-use mynareader::upstream::messages::{ConsentFlag, ConsentRecord, Consents, MessageKind, VERSION};
-use mynareader::upstream::outbox::Outbox;
-use mynareader::upstream::{jws, signer::FileSigner};
+use myna_upstream::courier::{Backoff, Courier};
+use myna_upstream::http::HttpUpstream;
+use myna_upstream::messages::{ConsentFlag, ConsentRecord, Consents, MessageKind, VERSION};
+use myna_upstream::outbox::Outbox;
+use myna_upstream::{jws, signer::FileSigner};
 use uuid::Uuid;
 
 struct Args {

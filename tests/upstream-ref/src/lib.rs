@@ -6,7 +6,7 @@
 //! ([`Reference`]) that is given the time and draws nonces from the generator
 //! it was built with; axum is the thin HTTP adapter ([`router`]), which reads
 //! the time from the [`Clock`] it is given. The wire types are the kiosk's own
-//! ([`mynareader::upstream::messages`]), so both ends parse the same structs.
+//! ([`myna_upstream::messages`]), so both ends parse the same structs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,14 +19,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
-use mynareader::card::cert;
-use mynareader::upstream::clock::Clock;
-use mynareader::upstream::jws::{self, JwsError};
-use mynareader::upstream::messages::{
+use myna_card::cert;
+use myna_upstream::clock::Clock;
+use myna_upstream::jws::{self, JwsError};
+use myna_upstream::messages::{
     card_auth_message, AuthMethod, Challenge, ConsentAck, ConsentRecord, ErrorBody,
     ProcessingResult, Qualification, VerifyRequest, VerifyResponse, VERSION,
 };
-use mynareader::upstream::signer;
+use myna_upstream::signer;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -443,7 +443,7 @@ pub fn router(reference: Reference, clock: impl Clock + Send + Sync + 'static) -
 }
 
 /// The reference upstream in this process, as the kiosk's
-/// [`mynareader::upstream::courier::Upstream`]: the same checks without a
+/// [`myna_upstream::courier::Upstream`]: the same checks without a
 /// socket, for benches and tests that run many receptions quickly.
 pub struct InProcess<C> {
     reference: Mutex<Reference>,
@@ -471,18 +471,18 @@ impl<C: Clock> InProcess<C> {
     }
 }
 
-impl<C: Clock> mynareader::upstream::courier::Upstream for InProcess<C> {
-    fn challenge(&self) -> Result<Challenge, mynareader::upstream::courier::UpstreamError> {
+impl<C: Clock> myna_upstream::courier::Upstream for InProcess<C> {
+    fn challenge(&self) -> Result<Challenge, myna_upstream::courier::UpstreamError> {
         let now = self.clock.now();
         Ok(self.lock().challenge(now))
     }
 
     fn post(
         &self,
-        kind: mynareader::upstream::messages::MessageKind,
+        kind: myna_upstream::messages::MessageKind,
         jws: &str,
-    ) -> Result<String, mynareader::upstream::courier::UpstreamError> {
-        use mynareader::upstream::messages::MessageKind;
+    ) -> Result<String, myna_upstream::courier::UpstreamError> {
+        use myna_upstream::messages::MessageKind;
         let now = self.clock.now();
         let answer = match kind {
             MessageKind::Verify => self
@@ -496,10 +496,10 @@ impl<C: Clock> mynareader::upstream::courier::Upstream for InProcess<C> {
         };
         match answer {
             Ok(Ok(text)) => Ok(text),
-            Ok(Err(e)) => Err(mynareader::upstream::courier::UpstreamError::BadAnswer(
-                Box::new(e),
-            )),
-            Err(reject) => Err(mynareader::upstream::courier::UpstreamError::Rejected {
+            Ok(Err(e)) => Err(myna_upstream::courier::UpstreamError::BadAnswer(Box::new(
+                e,
+            ))),
+            Err(reject) => Err(myna_upstream::courier::UpstreamError::Rejected {
                 status: reject.status().as_u16(),
                 code: reject.code().to_string(),
                 message: reject.to_string(),
@@ -523,7 +523,7 @@ pub async fn serve(
 /// `fuzz` feature: it is a test harness, not part of the server's API.
 #[cfg(feature = "fuzz")]
 pub fn fuzz_requests(data: &[u8]) {
-    use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+    use myna_upstream::signer::{DeviceSigner, FileSigner};
     use std::sync::OnceLock;
     static SIGNER: OnceLock<Option<FileSigner>> = OnceLock::new();
     // A fixed key: a crash found by the fuzzer replays the same way.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use mynareader::upstream::clock::{SystemClock, SystemRng};
+use myna_upstream::clock::{SystemClock, SystemRng};
 use upstream_ref::{Reference, ReferenceConfig};
 
 /// The reference upstream server (checks every signature).
@@ -50,7 +50,7 @@ fn config(args: &Args) -> Result<ReferenceConfig, Failure> {
     for path in &args.device_keys {
         let pem = String::from_utf8_lossy(&read_file(path, "device key")?).into_owned();
         device_keys.push(
-            mynareader::upstream::signer::public_key_from_pem(&pem).map_err(|e| Failure {
+            myna_upstream::signer::public_key_from_pem(&pem).map_err(|e| Failure {
                 message: format!("{}: {e}", path.display()),
                 hint: Some("pass the PEM that `mynareader device init` printed"),
             })?,

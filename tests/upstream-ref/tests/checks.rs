@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine;
-use mynareader::upstream::jws;
-use mynareader::upstream::messages::*;
-use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+use myna_upstream::jws;
+use myna_upstream::messages::*;
+use myna_upstream::signer::{DeviceSigner, FileSigner};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
@@ -360,7 +360,7 @@ fn nonces_are_fresh_from_the_generator_given() {
 
 /// A verify request signed once, outside this code, by Python's
 /// `cryptography` with [`TEST_DEVICE_KEY_PKCS8`] (the vector of the kiosk's
-/// own known-answer test in `mynareader::upstream`).
+/// own known-answer test in `myna_upstream`).
 const KAT_JWS: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6IjU5ODBkNGFhZTZkYWQ0NGIifQ.eyJ2ZXJzaW9uIjoxLCJyZXF1ZXN0X2lkIjoiMDE5MmQ0ZTgtYTViMC03YzNlLThmMWEtMmIzYzRkNWU2ZjcwIiwiaXNzdWVkX2F0IjoxNzY3MjI1NjAwLCJub25jZSI6ImJtOXVZMlV0Wm05eUxXdGhkQSIsImRldmljZSI6eyJpZCI6IjU5ODBkNGFhZTZkYWQ0NGIiLCJmaXJtd2FyZV92ZXJzaW9uIjoiMS4yLjMiLCJkcml2ZXJfdmVyc2lvbiI6IjAuMS4wIiwiZmFjZV9tb2RlbF9zaGEyNTYiOm51bGwsInBhZF9tb2RlbF9zaGEyNTYiOm51bGx9LCJjYXJkIjp7ImF1dGhfY2VydCI6IkFBRUNBd1FGQmdjSUNRb0xEQTBPRHhBUkVoTVVGUllYR0JrYUd4d2RIaDhnSVNJakpDVW1KeWdwS2lzc0xTNHZNREV5TXpRMU5qYzRPVG83UEQwK1B3PT0ifSwiYXV0aCI6eyJtZXRob2QiOiJwaW4iLCJjYXJkX3NpZ25hdHVyZSI6IkFRSUQifX0.qfPIBnXgR4gcdQDRCkyAejbWPmrPhxnVUrGcEuJdnf2MvjNTA_-UpwFjVdab2zqlCpFBSBneiyqQlUNGq3aIVQ";
 
 #[test]

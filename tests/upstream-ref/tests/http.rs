@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mynareader::upstream::clock::ManualClock;
-use mynareader::upstream::courier::{Upstream, UpstreamError};
-use mynareader::upstream::http::HttpUpstream;
-use mynareader::upstream::messages::*;
-use mynareader::upstream::request::sign_request;
-use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+use myna_upstream::clock::ManualClock;
+use myna_upstream::courier::{Upstream, UpstreamError};
+use myna_upstream::http::HttpUpstream;
+use myna_upstream::messages::*;
+use myna_upstream::request::sign_request;
+use myna_upstream::signer::{DeviceSigner, FileSigner};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use upstream_ref::{Reference, ReferenceConfig, TEST_DEVICE_KEY_PKCS8};

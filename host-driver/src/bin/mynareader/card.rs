@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use mynareader::card::cert::{CertificateInfo, ValidityStatus};
-use mynareader::card::pcsc::{ConnectOptions, PcscCard};
-use mynareader::card::{CardError, CardInfo, CardKind, MynaCard, PinStatus};
+use myna_card::cert::{CertificateInfo, ValidityStatus};
+use myna_card::pcsc::{ConnectOptions, PcscCard};
+use myna_card::{CardError, CardInfo, CardKind, MynaCard, PinStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 

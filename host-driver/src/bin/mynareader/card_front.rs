@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Subcommand;
-use mynareader::card_front::{ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::image;
+use myna_card_front::{ocr, CardFrontReader, CardFrontSettings};
+use myna_face::image;
 use serde::Serialize;
 
 use crate::hint::{Failure, Hint, EXIT_REFUSED};

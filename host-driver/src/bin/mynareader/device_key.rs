@@ -1,11 +1,11 @@
 //! `mynareader device …`: the device key that signs upstream messages.
 //! Owns creating it (owner-only, never replacing one) and printing the public
-//! key for registration. Not the reader link (`mynareader::link`).
+//! key for registration. Not the reader link (`myna_link_host`).
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use mynareader::upstream::signer::{self, DeviceSigner};
+use myna_upstream::signer::{self, DeviceSigner};
 
 use crate::hint::{Failure, Hint};
 

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use mynareader::diagnose;
-use mynareader::kiosk::config::KioskConfig;
+use myna_kiosk::config::KioskConfig;
+use myna_kiosk::diagnose;
 
 use crate::hint::{Failure, Hint};
 

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use mynareader::face::pad::PadOutcome;
-use mynareader::face::quality::{self, Hint as CaptureHint};
-use mynareader::face::{attacks, eval, image, Band, Capture, FaceEngine, FaceSettings, PadMode};
+use myna_face::pad::PadOutcome;
+use myna_face::quality::{self, Hint as CaptureHint};
+use myna_face::{attacks, eval, image, Band, Capture, FaceEngine, FaceSettings, PadMode};
 use serde::Serialize;
 
 use crate::hint::{Failure, Hint};
@@ -145,7 +145,7 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
 
 fn read_image(path: &Path) -> Result<image::RgbFrame, Failure> {
     let bytes = zeroize::Zeroizing::new(read_file(path, "image")?);
-    Ok(image::decode(&bytes).map_err(mynareader::face::FaceError::from)?)
+    Ok(image::decode(&bytes).map_err(myna_face::FaceError::from)?)
 }
 
 #[derive(Serialize)]
@@ -155,7 +155,7 @@ struct CompareJson {
     band: Option<Band>,
     decision: &'static str,
     pad: Option<PadOutcome>,
-    pad_evidence: Option<mynareader::face::pad::Evidence>,
+    pad_evidence: Option<myna_face::pad::Evidence>,
     hint: Option<CaptureHint>,
     hint_text: Option<String>,
 }

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use myna_image::{Image, SIGNATURE_LEN};
+use myna_kiosk::fw::{self, FwError};
 use myna_link::{DeviceError, FirmwareRefusal};
-use mynareader::fw::{self, FwError};
-use mynareader::link::{LinkAddress, ReaderLinkError};
+use myna_link_host::{LinkAddress, ReaderLinkError};
 
 use crate::hint::{Failure, Hint};
 use crate::reader::{link_failure, open};

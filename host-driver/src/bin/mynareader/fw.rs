@@ -1,12 +1,12 @@
 //! `mynareader fw …`: signed firmware images for technicians. Owns the
 //! commands' arguments and what they print; keys, signing and checking
-//! are `mynareader::fw` (and through it `myna-image`, the reader's own
+//! are `myna_kiosk::fw` (and through it `myna-image`, the reader's own
 //! parser).
 
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use mynareader::fw::{self, FwError, Release};
+use myna_kiosk::fw::{self, FwError, Release};
 
 use crate::hint::{Failure, Hint};
 

@@ -9,13 +9,13 @@
 use std::fmt::Display;
 use std::process::ExitCode;
 
-use mynareader::card::{CardError, TransportError};
-use mynareader::card_front::{PatientHint, Refusal};
-use mynareader::face::eval::PairsError;
-use mynareader::face::models::ModelError;
-use mynareader::face::FaceError;
-use mynareader::fw::{FwError, ImageError};
-use mynareader::upstream::signer::DeviceKeyError;
+use myna_card::{CardError, TransportError};
+use myna_card_front::{PatientHint, Refusal};
+use myna_face::eval::PairsError;
+use myna_face::models::ModelError;
+use myna_face::FaceError;
+use myna_kiosk::fw::{FwError, ImageError};
+use myna_upstream::signer::DeviceKeyError;
 
 /// Exit code of a failure (clap exits with 2 on a usage error by itself).
 pub const EXIT_FAILURE: u8 = 1;
@@ -47,6 +47,8 @@ pub enum Hint {
     CheckPath,
     /// A file to write cannot be written.
     WritableFolder,
+    /// `mynareader demo` where the demo is not built (the kiosk package).
+    DemoFromSource,
     /// `--out` exists and `--force` was not given.
     ChooseAnotherOut,
     /// `device init` over an existing key.
@@ -97,8 +99,6 @@ pub enum Hint {
     TurnCardOver,
     /// More than one card in view.
     OneCardOnly,
-    /// A binary the demo runs beside this one is not built.
-    BuildWorkspace,
     /// The kiosk's control socket does not answer.
     StartKiosk,
 }
@@ -121,6 +121,9 @@ impl Hint {
             Hint::CardDamaged => "place the card again; if it keeps failing the card may be damaged",
             Hint::CheckPath => "check the path and its permissions",
             Hint::WritableFolder => "check that the folder exists and is writable",
+            Hint::DemoFromSource => {
+                "the demo is not part of the kiosk package: run `bash scripts/demo` in a source tree (it builds mynareader-demo)"
+            }
             Hint::ChooseAnotherOut => "choose another --out, or pass --force to replace it",
             Hint::KeepDeviceKey => {
                 "a device keeps its key: register the existing public key, or remove the file on purpose"
@@ -142,9 +145,6 @@ impl Hint {
             }
             Hint::ReaderAnswers => {
                 "replug the reader or restart reader-sim; `mynareader reader info` shows its firmware"
-            }
-            Hint::BuildWorkspace => {
-                "build every binary first: `cargo build --workspace --bins` (or run `bash scripts/demo`)"
             }
             Hint::StartKiosk => {
                 "start the kiosk (`mynareader kiosk`), or pass --control with its socket path"
@@ -252,7 +252,7 @@ impl Advice for PairsError {
     }
 }
 
-impl Advice for mynareader::face::attacks::AttacksError {
+impl Advice for myna_face::attacks::AttacksError {
     fn hint(&self) -> Option<Hint> {
         Some(Hint::AttackListFormat)
     }

@@ -7,19 +7,19 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use clap::Subcommand;
-use mynareader::card::pcsc::{self, ConnectOptions, PcscCard, Presence};
-use mynareader::card_front::{ocr, CardFrontReader, CardFrontSettings};
-use mynareader::face::{FaceEngine, FaceSettings};
-use mynareader::kiosk::config::KioskConfig;
-use mynareader::kiosk::{control, Kiosk, KioskEvent, KioskPorts, PortSettings};
-use mynareader::link::{self, FrameTransport, LinkAddress, ReaderLink};
-use mynareader::staff::StaffDb;
-use mynareader::upstream::clock::SystemClock;
-use mynareader::upstream::courier::{Backoff, Courier};
-use mynareader::upstream::http::{HttpOptions, HttpUpstream};
-use mynareader::upstream::messages::DeviceInfo;
-use mynareader::upstream::outbox::Outbox;
-use mynareader::upstream::signer::{DeviceSigner, FileSigner};
+use myna_card::pcsc::{self, ConnectOptions, PcscCard, Presence};
+use myna_card_front::{ocr, CardFrontReader, CardFrontSettings};
+use myna_face::{FaceEngine, FaceSettings};
+use myna_kiosk::config::KioskConfig;
+use myna_kiosk::ports::LogObserver;
+use myna_kiosk::staff::StaffDb;
+use myna_kiosk::{assemble, control, FacePath, FaceWork, KioskEvent, Parts};
+use myna_link_host::{self as link, FrameTransport, LinkAddress, ReaderLink};
+use myna_upstream::clock::SystemClock;
+use myna_upstream::courier::{Backoff, Courier};
+use myna_upstream::http::{HttpOptions, HttpUpstream};
+use myna_upstream::outbox::Outbox;
+use myna_upstream::signer::FileSigner;
 
 use crate::hint::{Failure, Hint};
 
@@ -106,7 +106,7 @@ fn read_optional(path: &str, what: &str) -> Result<Option<Vec<u8>>, Failure> {
 }
 
 fn serve(config: &KioskConfig) -> Result<(), Failure> {
-    let mut reception = config
+    let reception = config
         .reception()
         .map_err(|e| Failure::new(e.to_string()))?;
     let address = config.link().map_err(|e| Failure::new(e.to_string()))?;
@@ -114,7 +114,6 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
     let signer = FileSigner::load(&key).map_err(|e| {
         Failure::new(format!("device key {}: {e}", key.display())).hint(Hint::KeepDeviceKey)
     })?;
-    let key_id = signer.key_id().to_string();
     let database = PathBuf::from(&config.files.database);
     if let Some(dir) = database.parent() {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -141,7 +140,6 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
 
     // The face path: the card-front reader and the models, or neither.
     let mut face = None;
-    let mut card_front = None;
     if config.face.enabled {
         let pad = config.pad().map_err(|e| Failure::new(e.to_string()))?;
         let quality = config.quality().map_err(|e| Failure::new(e.to_string()))?;
@@ -159,8 +157,10 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         );
         match (engine, text) {
             (Ok(engine), Ok(reader)) => {
-                card_front = Some(Arc::new(reader));
-                face = Some(Arc::new(engine));
+                face = Some(FacePath {
+                    engine: Arc::new(engine),
+                    card_front: Arc::new(reader),
+                });
             }
             (Err(e), _) => {
                 eprintln!("mynareader kiosk: face recognition off: {e} (run models/fetch)");
@@ -175,9 +175,6 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         }
     }
 
-    // Without the face path (PAD's models included) nobody is offered it.
-    reception.face_available = face.is_some();
-
     let mut link = open_link(&address);
     let language = match config.reader.language.as_str() {
         "en" => myna_link::Language::English,
@@ -191,29 +188,27 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         tracing::warn!(event = "kiosk.voice-failed", error = %e);
     }
     let info = link.info();
-    let mut ports = KioskPorts::new(
-        link,
-        courier,
-        Arc::new(signer) as Arc<dyn DeviceSigner>,
-        PortSettings {
-            verify_deadline: config.verify_deadline(),
-            device: DeviceInfo::new(&key_id, &info.firmware.to_string()),
-            confirm_screens: false,
-        },
-    );
-    ports = ports.with_staff(staff);
     let face_on = face.is_some();
-    if let (Some(engine), Some(reader)) = (face, card_front) {
-        ports = ports.with_face(engine).with_card_front(reader);
-    }
     let (events, inbox) = mpsc::channel::<KioskEvent<PcscCard>>();
     let answers = events.clone();
-    let ports = ports
-        .with_face_worker(Box::new(move |done| {
-            answers.send(KioskEvent::Answer(done)).is_ok()
-        }))
-        .map_err(|e| Failure::new(format!("cannot start the face worker: {e}")))?;
-    let kiosk = Kiosk::new(reception, ports, SystemClock);
+    let kiosk = assemble(
+        Parts {
+            link,
+            courier,
+            signer: Arc::new(signer),
+            reception,
+            verify_deadline: config.verify_deadline(),
+            confirm_screens: false,
+            face,
+            face_work: FaceWork::Worker(Box::new(move |done| {
+                answers.send(KioskEvent::Answer(done)).is_ok()
+            })),
+            staff: Some(staff),
+            observer: Box::new(LogObserver),
+        },
+        SystemClock,
+    )
+    .map_err(|e| Failure::new(format!("cannot start the face worker: {e}")))?;
 
     // The staff side's socket.
     let socket = PathBuf::from(&config.files.control);
@@ -241,9 +236,9 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         let console_events = events.clone();
         let ask =
             control::asker(move |asked| console_events.send(KioskEvent::Control(asked)).is_ok());
-        mynareader::console::serve(
+        myna_kiosk::console::serve(
             listener,
-            mynareader::console::Console::new(staff, ask, SystemClock),
+            myna_kiosk::console::Console::new(staff, ask, SystemClock),
         )
         .map_err(|e| Failure::new(format!("staff console: {e}")))?;
         Some(config.console.listen.clone())

@@ -40,7 +40,8 @@ enum Command {
     /// Read 照合番号B from a card-camera image (for technicians; prints the digits).
     #[command(subcommand)]
     CardFront(card_front::CardFrontCommand),
-    /// A whole simulated reception, three patients (the README's main job).
+    /// A whole simulated reception, three patients (the README's main job;
+    /// runs `mynareader-demo`, which a source tree builds beside this program).
     Demo(demo::DemoArgs),
     /// Check an installation: pcscd, reader, models, key, database, upstream, clock.
     Diagnose(diagnose::DiagnoseArgs),
@@ -83,11 +84,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo prints its own transcript; only errors go to the log there.
-    let default_level = match cli.command {
-        Command::Demo(_) => "error",
-        _ => "warn",
-    };
+    let default_level = "warn";
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MYNAREADER_LOG")

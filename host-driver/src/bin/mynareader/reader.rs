@@ -6,7 +6,7 @@
 use clap::Subcommand;
 use myna_link::samples::SCREENS;
 use myna_link::Language;
-use mynareader::link::{self, LinkAddress, ReaderLink, ReaderLinkError};
+use myna_link_host::{self as link, LinkAddress, ReaderLink, ReaderLinkError};
 
 use crate::hint::{Failure, Hint};
 

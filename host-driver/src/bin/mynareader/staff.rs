@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Subcommand;
-use mynareader::kiosk::config::KioskConfig;
-use mynareader::kiosk::control::{self, Password};
-use mynareader::staff::{StaffDb, StaffError};
+use myna_kiosk::config::KioskConfig;
+use myna_kiosk::control::{self, Password};
+use myna_kiosk::staff::{StaffDb, StaffError};
 use zeroize::Zeroizing;
 
 use crate::hint::{Failure, Hint};

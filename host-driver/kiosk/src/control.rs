@@ -1,0 +1,322 @@
+//! The kiosk's local control socket: what the staff tools and
+//! `mynareader kiosk status` say to a running kiosk. One request per line,
+//! one JSON answer per line. The requests are parsed here without I/O
+//! ([`Request::parse`]); [`serve`] is the thin Unix-socket adapter, made
+//! readable and writable by the owner and group only.
+//!
+//! Requests:
+//! - `status` → the kiosk's state (screen, reception under way, 目視, reader,
+//!   outbox, recent alerts);
+//! - `alerts SINCE` → the alerts numbered above SINCE (0: all kept);
+//! - `visual-check on STAFF_ID REASON PASSWORD` → switch 目視 on for the next
+//!   (or the current) reception, as that staff member (PASSWORD is the
+//!   password in base64, so any character travels); REASON is one of
+//!   `face-unavailable`, `pin-forgotten`, `difficult-to-visit`, `unwell`,
+//!   `cognitive`, `other`;
+//! - `visual-check off STAFF_ID PASSWORD`.
+//!
+//! The kiosk checks the password against its staff accounts and records
+//! every switch and every refusal in the audit trail.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use myna_reception::VisualCheckOn;
+use myna_upstream::messages::VisualReason;
+
+/// A staff password on its way to the check (wiped, never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Password {
+    /// The request-line form: base64.
+    pub fn encode(password: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(password.as_bytes())
+    }
+
+    fn decode(text: &str) -> Option<Password> {
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()?,
+        );
+        let text = std::str::from_utf8(&bytes).ok()?;
+        Some(Password(Zeroizing::new(text.to_string())))
+    }
+}
+
+/// One control request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// The kiosk's state.
+    Status,
+    /// Alerts numbered above this.
+    Alerts(u64),
+    /// 目視 on, by this staff member.
+    VisualCheckOn(VisualCheckOn, Password),
+    /// 目視 off, by this staff member.
+    VisualCheckOff(String, Password),
+    /// 目視 on, by a member the staff console has already authenticated
+    /// (never parsed from the socket).
+    VisualCheckOnBy(VisualCheckOn),
+    /// 目視 off, by a member the console authenticated.
+    VisualCheckOffBy(String),
+    /// The screen on the reader, encoded as the link carries it (for the
+    /// console's mirror; never parsed from the socket).
+    Screen,
+    /// Consent answers a patient gave aloud, entered by a member the
+    /// console authenticated (never parsed from the socket).
+    RelayConsentBy(String, Vec<(myna_reception::ConsentTopic, bool)>),
+    /// Large text on the reader for this reception (it goes back by itself
+    /// when the card is taken). No password: it changes only the type size.
+    LargeText(bool),
+}
+
+/// A request line that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// Unknown or malformed.
+    #[error("unknown request (try `status`, `alerts 0`, `large-text on|off`, `visual-check on STAFF REASON PASSWORD`, `visual-check off STAFF PASSWORD`)")]
+    Unknown,
+    /// The password field is not base64 of UTF-8 text.
+    #[error("the password is not base64 text")]
+    Password,
+    /// A staff id must be 1–32 letters, digits, `-` or `_`.
+    #[error("bad staff id: 1-32 letters, digits, '-' or '_'")]
+    StaffId,
+    /// Not a reason code.
+    #[error("unknown reason (face-unavailable, pin-forgotten, difficult-to-visit, unwell, cognitive, other)")]
+    Reason,
+}
+
+impl Request {
+    /// Parses one line.
+    pub fn parse(line: &str) -> Result<Request, RequestError> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let staff_id = |staff: &str| -> Result<String, RequestError> {
+            crate::staff::check_id(staff)
+                .map(|()| staff.to_string())
+                .map_err(|_| RequestError::StaffId)
+        };
+        match words.as_slice() {
+            ["status"] => Ok(Request::Status),
+            ["alerts", since] => since
+                .parse()
+                .map(Request::Alerts)
+                .map_err(|_| RequestError::Unknown),
+            ["large-text", "on"] => Ok(Request::LargeText(true)),
+            ["large-text", "off"] => Ok(Request::LargeText(false)),
+            ["visual-check", "off", staff, password] => Ok(Request::VisualCheckOff(
+                staff_id(staff)?,
+                Password::decode(password).ok_or(RequestError::Password)?,
+            )),
+            ["visual-check", "on", staff, reason, password] => {
+                let staff_id = staff_id(staff)?;
+                let reason = VisualReason::from_code(reason).ok_or(RequestError::Reason)?;
+                Ok(Request::VisualCheckOn(
+                    VisualCheckOn { staff_id, reason },
+                    Password::decode(password).ok_or(RequestError::Password)?,
+                ))
+            }
+            _ => Err(RequestError::Unknown),
+        }
+    }
+}
+
+/// A request with the channel its answer goes back on.
+pub struct Asked {
+    /// The request.
+    pub request: Request,
+    /// Where the JSON answer goes.
+    pub answer: mpsc::Sender<String>,
+}
+
+/// A way to ask the kiosk's loop from another thread (the staff console):
+/// `deliver` puts the request on the loop's queue; the answer is awaited
+/// up to 10 s.
+pub fn asker(
+    deliver: impl Fn(Asked) -> bool + Send + 'static,
+) -> std::sync::Arc<dyn Fn(Request) -> Option<String> + Send + Sync> {
+    let deliver = std::sync::Mutex::new(deliver);
+    std::sync::Arc::new(move |request| {
+        let (tx, rx) = mpsc::channel();
+        let sent = deliver
+            .lock()
+            .map(|d| {
+                d(Asked {
+                    request,
+                    answer: tx,
+                })
+            })
+            .unwrap_or(false);
+        if !sent {
+            return None;
+        }
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    })
+}
+
+/// The error line for a request that could not be parsed or answered.
+pub fn error_line(message: &str) -> String {
+    serde_json::json!({ "ok": false, "error": message }).to_string()
+}
+
+/// Listens on `path` (replacing a stale socket file), owner and group only,
+/// and hands every request to `deliver` — the kiosk's event queue. Returns
+/// once the listener is bound; serves on its own threads.
+pub fn serve(
+    path: &Path,
+    deliver: impl Fn(Asked) -> bool + Send + Sync + Clone + 'static,
+) -> std::io::Result<()> {
+    if path.exists() {
+        // A socket left by a kiosk that did not stop cleanly.
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    std::thread::Builder::new()
+        .name("kiosk-control".into())
+        .spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let deliver = deliver.clone();
+                let _ = std::thread::Builder::new()
+                    .name("kiosk-control-client".into())
+                    .spawn(move || session(stream, deliver));
+            }
+        })?;
+    Ok(())
+}
+
+fn session(stream: UnixStream, deliver: impl Fn(Asked) -> bool) {
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        let answer = match Request::parse(&line) {
+            Ok(request) => {
+                let (tx, rx) = mpsc::channel();
+                if !deliver(Asked {
+                    request,
+                    answer: tx,
+                }) {
+                    return;
+                }
+                rx.recv_timeout(Duration::from_secs(30))
+                    .unwrap_or_else(|_| error_line("the kiosk is busy; try again"))
+            }
+            Err(e) => error_line(&e.to_string()),
+        };
+        if writeln!(out, "{answer}").is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends one request line to the kiosk at `path` and returns its answer.
+pub fn ask(path: &Path, line: &str) -> std::io::Result<String> {
+    let mut stream = UnixStream::connect(path)?;
+    stream.set_read_timeout(Some(Duration::from_secs(35)))?;
+    writeln!(stream, "{line}")?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer)?;
+    Ok(answer.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_text_is_switched_without_a_password() {
+        assert_eq!(
+            Request::parse("large-text on"),
+            Ok(Request::LargeText(true))
+        );
+        assert_eq!(
+            Request::parse("large-text off"),
+            Ok(Request::LargeText(false))
+        );
+        assert_eq!(Request::parse("large-text big"), Err(RequestError::Unknown));
+    }
+
+    #[test]
+    fn requests_parse_and_bad_ones_are_typed() {
+        let pw = Password::encode("pass word");
+        assert_eq!(Request::parse("status"), Ok(Request::Status));
+        assert_eq!(Request::parse("alerts 7"), Ok(Request::Alerts(7)));
+        assert_eq!(
+            Request::parse(&format!(" visual-check  off  nurse {pw} ")),
+            Ok(Request::VisualCheckOff(
+                "nurse".into(),
+                Password(Zeroizing::new("pass word".into()))
+            ))
+        );
+        assert_eq!(
+            Request::parse(&format!("visual-check on staff-07 pin-forgotten {pw}")),
+            Ok(Request::VisualCheckOn(
+                VisualCheckOn {
+                    staff_id: "staff-07".into(),
+                    reason: VisualReason::PinForgotten
+                },
+                Password(Zeroizing::new("pass word".into()))
+            ))
+        );
+        assert_eq!(
+            Request::parse(&format!("visual-check on staff-07 because {pw}")),
+            Err(RequestError::Reason)
+        );
+        assert_eq!(
+            Request::parse(&format!("visual-check on a/b other {pw}")),
+            Err(RequestError::StaffId)
+        );
+        assert_eq!(
+            Request::parse("visual-check on nurse other %%%"),
+            Err(RequestError::Password)
+        );
+        assert_eq!(
+            Request::parse("visual-check on nurse other"),
+            Err(RequestError::Unknown),
+            "no password, no switch"
+        );
+        assert_eq!(Request::parse("reboot"), Err(RequestError::Unknown));
+        assert_eq!(Request::parse(""), Err(RequestError::Unknown));
+        let debug = format!("{:?}", Request::parse(&format!("visual-check off n {pw}")));
+        assert!(!debug.contains("pass word"), "{debug}");
+    }
+
+    #[test]
+    fn the_socket_answers_and_is_not_world_accessible() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.sock");
+        serve(&path, |asked: Asked| {
+            let answer = match asked.request {
+                Request::Status => "{\"ok\":true}".to_string(),
+                _ => error_line("no"),
+            };
+            asked.answer.send(answer).is_ok()
+        })
+        .expect("serve");
+        let mode = std::fs::metadata(&path)
+            .expect("socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o007, 0, "no access for others: {mode:o}");
+        assert_eq!(ask(&path, "status").expect("ask"), "{\"ok\":true}");
+        assert!(ask(&path, "nonsense")
+            .expect("ask")
+            .contains("unknown request"));
+    }
+}

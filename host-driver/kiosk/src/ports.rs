@@ -1,0 +1,725 @@
+//! The kiosk's real ports: the reader link, the card layer, the card-front
+//! reader, the face pipeline and the upstream courier behind [`Ports`].
+//!
+//! Owns every secret of a reception — the auth certificate, 照合番号B, the
+//! card face's embedding, the card's PIN-mode signature — in zeroizing
+//! fields without `Debug`, wiped by [`Ports::wipe`] (and on drop). The PIN
+//! goes from the reader straight to the card inside
+//! [`Ports::verify_pin_and_sign`] and is dropped there. Nothing here writes a
+//! file except the outbox rows of signed messages (which hold none of it).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use myna_link::Camera;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::worker::{self, Deferred, Deliver, Job, Worker};
+use super::Ports;
+use crate::staff::StaffDb;
+use myna_card::secret::CollationNumberB;
+use myna_card::{ApduTransport, CardError, MynaCard, PinStatus};
+use myna_card_front::{CardFrontReader, PatientHint};
+use myna_face::image::RgbFrame;
+use myna_face::{EncodedFace, FaceEngine};
+use myna_link_host::{CapturedFrame, FrameTransport, ReaderLink};
+use myna_reception::{
+    Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, FaceVerdict,
+    Identity, Input, PatientScreen, PhotoOutcome, PinOutcome, Signal, UpstreamFailure,
+    VerifyAnswer,
+};
+use myna_upstream::clock::{Clock, SystemClock, SystemRng};
+use myna_upstream::courier::{Courier, DeliveryError, Upstream};
+use myna_upstream::messages::{
+    card_auth_digest, AuthMethod, ConsentRecord, DeviceInfo, MessageKind, VerifyRequest,
+    VerifyResponse,
+};
+use myna_upstream::request::sign_request;
+use myna_upstream::signer::DeviceSigner;
+
+/// What the kiosk reports as it works: for the demo's transcript, the
+/// staff side and tests. Nothing personal is passed: screens by name,
+/// messages as the signed JWS that left (which holds none), stage times.
+pub trait Observer: Send {
+    /// A screen was drawn on the reader as link frame `seq`.
+    fn screen(&mut self, _screen: &PatientScreen, _seq: u16) {}
+    /// One stage of the reception took `elapsed` (`stage` is an event code).
+    fn stage(&mut self, _stage: &'static str, _outcome: &str, _elapsed: Duration) {}
+    /// A signed message was stored for the upstream (`jws` as sent).
+    fn message(&mut self, _kind: MessageKind, _jws: &str) {}
+    /// The upstream answered the verify request.
+    fn verified(&mut self, _answer: &VerifyResponse) {}
+    /// A staff alert.
+    fn alert(&mut self, _alert: Alert) {}
+}
+
+/// An observer that only logs event codes.
+pub struct LogObserver;
+
+impl Observer for LogObserver {
+    fn stage(&mut self, stage: &'static str, outcome: &str, elapsed: Duration) {
+        tracing::info!(
+            event = "kiosk.stage",
+            stage,
+            outcome,
+            ms = elapsed.as_millis() as u64
+        );
+    }
+}
+
+/// Settings of the ports.
+#[derive(Debug, Clone)]
+pub struct PortSettings {
+    /// How long the verify request may take before `SeeStaff` (UPSTREAM.md:
+    /// about 10 s).
+    pub verify_deadline: Duration,
+    /// The device as the messages name it.
+    pub device: DeviceInfo,
+    /// Wait for the reader to confirm each screen drawn before going on
+    /// (one round trip; the demo takes a screenshot of each).
+    pub confirm_screens: bool,
+}
+
+/// The PIN-mode proof: the card's signature over the challenge, made right
+/// after VERIFY, for the verify request that follows.
+struct PinProof {
+    nonce: String,
+    request_id: Uuid,
+    signature: Zeroizing<Vec<u8>>,
+}
+
+/// What one reception holds; wiped as a whole.
+#[derive(Default)]
+struct Held {
+    cert: Option<Zeroizing<Vec<u8>>>,
+    collation_b: Option<CollationNumberB>,
+    card_face: Option<Arc<EncodedFace>>,
+    pin_proof: Option<PinProof>,
+    verify_request_id: Option<Uuid>,
+}
+
+/// The real ports of a kiosk: card transport `C`, reader transport `T`,
+/// upstream `U`.
+pub struct KioskPorts<C, T, U, K = SystemClock> {
+    link: ReaderLink<T>,
+    card: Option<MynaCard<C>>,
+    card_front: Option<Arc<CardFrontReader>>,
+    face: Option<Arc<FaceEngine>>,
+    courier: Courier<U, K, SystemRng>,
+    signer: Arc<dyn DeviceSigner>,
+    settings: PortSettings,
+    observer: Box<dyn Observer>,
+    held: Held,
+    alerts: Vec<Alert>,
+    link_down: bool,
+    worker: Option<Worker>,
+    /// The last face job handed out; answers to older ones are dropped.
+    job: u64,
+    staff: Option<StaffDb>,
+}
+
+impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T, U, K> {
+    /// Ports over an open link and a courier. Without a card-front reader
+    /// or a face engine the face path refuses (the patient is offered PIN or
+    /// staff).
+    pub fn new(
+        link: ReaderLink<T>,
+        courier: Courier<U, K, SystemRng>,
+        signer: Arc<dyn DeviceSigner>,
+        settings: PortSettings,
+    ) -> Self {
+        KioskPorts {
+            link,
+            card: None,
+            card_front: None,
+            face: None,
+            courier,
+            signer,
+            settings,
+            observer: Box::new(LogObserver),
+            held: Held::default(),
+            alerts: Vec::new(),
+            link_down: false,
+            worker: None,
+            job: 0,
+            staff: None,
+        }
+    }
+
+    /// With the staff accounts and the audit trail (the kiosk's database).
+    pub fn with_staff(mut self, staff: StaffDb) -> Self {
+        self.staff = Some(staff);
+        self
+    }
+
+    /// The staff accounts and audit trail, when configured.
+    pub fn staff(&mut self) -> Option<&mut StaffDb> {
+        self.staff.as_mut()
+    }
+
+    /// Runs the face work (card photo, comparisons) on a worker thread whose
+    /// answers go to `deliver` (the kiosk's event queue), so the event loop
+    /// keeps serving while a face is compared. Without it the work is done
+    /// in place.
+    pub fn with_face_worker(mut self, deliver: Deliver) -> std::io::Result<Self> {
+        self.worker = Some(Worker::start(deliver)?);
+        Ok(self)
+    }
+
+    /// A finished face job back on the event loop: its input for the core,
+    /// or `None` when the job is not the latest (its capture or reception
+    /// has moved on).
+    pub fn finish(&mut self, done: Deferred) -> Option<Input> {
+        self.observer.stage(done.stage, &done.outcome, done.elapsed);
+        if done.job != self.job {
+            tracing::debug!(event = "kiosk.face-answer-late", stage = done.stage);
+            return None;
+        }
+        if let Some(face) = done.card_face {
+            self.held.card_face = Some(Arc::new(face));
+        }
+        Some(done.input)
+    }
+
+    /// Hands `work` to the worker (`None`: the answer comes later), or does
+    /// it now.
+    fn dispatch(&mut self, work: Job) -> Option<Input> {
+        self.job += 1;
+        let job = self.job;
+        let work = match &self.worker {
+            Some(worker) => match worker.submit(job, work) {
+                Ok(()) => return None,
+                Err(work) => {
+                    tracing::error!(event = "kiosk.face-worker-gone");
+                    work
+                }
+            },
+            None => work,
+        };
+        let done = worker::run(job, work);
+        self.finish(done)
+    }
+
+    /// With the card-front reader (for 照合番号B).
+    pub fn with_card_front(mut self, reader: Arc<CardFrontReader>) -> Self {
+        self.card_front = Some(reader);
+        self
+    }
+
+    /// With the face pipeline.
+    pub fn with_face(mut self, engine: Arc<FaceEngine>) -> Self {
+        self.face = Some(engine);
+        self
+    }
+
+    /// With an observer.
+    pub fn with_observer(mut self, observer: Box<dyn Observer>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// The reader link (for the event loop).
+    pub fn link(&mut self) -> &mut ReaderLink<T> {
+        &mut self.link
+    }
+
+    /// The courier (outbox status).
+    pub fn courier(&self) -> &Courier<U, K, SystemRng> {
+        &self.courier
+    }
+
+    /// Whether the face path can run at all.
+    pub fn face_ready(&self) -> bool {
+        self.face.is_some() && self.card_front.is_some()
+    }
+
+    /// A card was placed: its connection.
+    pub fn card_inserted(&mut self, transport: C) {
+        self.card = Some(MynaCard::new(transport));
+    }
+
+    /// The card left: its connection is dropped (the PC/SC adapter resets
+    /// the card, so no verified state outlives the reception).
+    pub fn card_removed(&mut self) {
+        self.card = None;
+    }
+
+    /// Whether a card is connected.
+    pub fn card_present(&self) -> bool {
+        self.card.is_some()
+    }
+
+    /// The card's connection (tests read the emulator's log through it).
+    pub fn take_card(&mut self) -> Option<C> {
+        self.card.take().map(MynaCard::into_transport)
+    }
+
+    /// Alerts raised since the last call.
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.alerts)
+    }
+
+    /// Whether the last reader request failed (the loop retries it).
+    pub fn link_down(&self) -> bool {
+        self.link_down
+    }
+
+    /// The loop lost the reader.
+    pub fn mark_link_down(&mut self) {
+        self.link_down = true;
+    }
+
+    /// The reader as its last `Welcome` said.
+    pub fn link_info(&self) -> myna_link_host::ReaderInfo {
+        self.link.info()
+    }
+
+    /// The loop reached the reader again.
+    pub fn link_up(&mut self) {
+        self.link_down = false;
+    }
+
+    fn timed<R>(&mut self, stage: &'static str, f: impl FnOnce(&mut Self) -> (R, String)) -> R {
+        let start = Instant::now();
+        let (result, outcome) = f(self);
+        self.observer.stage(stage, &outcome, start.elapsed());
+        result
+    }
+
+    fn capture(&mut self, camera: Camera) -> Option<RgbFrame> {
+        match self.link.capture(camera) {
+            Ok(frame) => to_rgb(frame),
+            Err(e) => {
+                tracing::warn!(event = "kiosk.capture-failed", error = %e);
+                None
+            }
+        }
+    }
+
+    fn now_s(&self) -> i64 {
+        self.courier.clock().now_ms() / 1000
+    }
+
+    /// Fetches a challenge, builds and signs the verify request, and sends
+    /// it with the deadline.
+    fn verify(&mut self, identity: &Identity) -> Result<VerifyResponse, UpstreamFailure> {
+        let cert = self.held.cert.clone().ok_or(UpstreamFailure::Refused)?;
+        let (nonce, request_id, auth) = match identity {
+            Identity::Pin => {
+                let proof = self.held.pin_proof.take().ok_or(UpstreamFailure::Refused)?;
+                let auth = AuthMethod::Pin {
+                    card_signature: B64.encode(&proof.signature[..]),
+                };
+                (proof.nonce, proof.request_id, auth)
+            }
+            Identity::Face {
+                attempts,
+                band,
+                pad,
+            } => {
+                let nonce = self.challenge()?;
+                let auth = AuthMethod::Face {
+                    attempts: *attempts,
+                    score_band: *band,
+                    pad: *pad,
+                };
+                (nonce, Uuid::now_v7(), auth)
+            }
+            Identity::Visual(on) => {
+                let nonce = self.challenge()?;
+                let auth = AuthMethod::Visual {
+                    staff_id: on.staff_id.clone(),
+                    reason: on.reason,
+                };
+                (nonce, Uuid::now_v7(), auth)
+            }
+        };
+        let request = VerifyRequest::new(
+            request_id,
+            self.now_s(),
+            &nonce,
+            self.settings.device.clone(),
+            &cert,
+            auth,
+        );
+        let signed = sign_request(self.signer.as_ref(), &request).map_err(|e| {
+            tracing::error!(event = "kiosk.sign-failed", error = %e);
+            UpstreamFailure::Refused
+        })?;
+        self.held.verify_request_id = Some(request_id);
+        self.observer.message(MessageKind::Verify, &signed.jws);
+        match self
+            .courier
+            .verify(request_id, &signed.jws, self.settings.verify_deadline)
+        {
+            Ok(answer) => {
+                self.observer.verified(&answer);
+                Ok(answer)
+            }
+            Err(DeliveryError::UpstreamUnavailable { .. }) => Err(UpstreamFailure::Deadline),
+            Err(e) => {
+                tracing::warn!(event = "kiosk.verify-failed", error = %e);
+                Err(UpstreamFailure::Refused)
+            }
+        }
+    }
+
+    fn challenge(&self) -> Result<String, UpstreamFailure> {
+        self.courier
+            .upstream()
+            .challenge()
+            .map(|c| c.nonce)
+            .map_err(|e| {
+                tracing::warn!(event = "kiosk.challenge-failed", error = %e);
+                UpstreamFailure::Deadline
+            })
+    }
+}
+
+/// A captured frame as RGB (grey frames are spread to three channels).
+fn to_rgb(frame: CapturedFrame) -> Option<RgbFrame> {
+    let (w, h) = (u32::from(frame.width), u32::from(frame.height));
+    let pixels = match frame.channels {
+        3 => frame.pixels,
+        1 => {
+            let mut rgb = Zeroizing::new(Vec::with_capacity(frame.pixels.len() * 3));
+            for &p in frame.pixels.iter() {
+                rgb.extend_from_slice(&[p, p, p]);
+            }
+            rgb
+        }
+        _ => return None,
+    };
+    RgbFrame::from_rgb(w, h, pixels).ok()
+}
+
+impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for KioskPorts<C, T, U, K> {
+    fn show(&mut self, screen: &PatientScreen, visual_check: bool) -> Option<u16> {
+        let shown = self
+            .link
+            .show(screen.to_link(), visual_check)
+            .and_then(|seq| {
+                if self.settings.confirm_screens {
+                    self.link.sync()?;
+                }
+                Ok(seq)
+            });
+        match shown {
+            Ok(seq) => {
+                self.observer.screen(screen, seq);
+                Some(seq)
+            }
+            Err(e) => {
+                tracing::warn!(event = "kiosk.show-failed", error = %e);
+                self.link_down = true;
+                None
+            }
+        }
+    }
+
+    fn signal(&mut self, signal: Signal) {
+        let signal = match signal {
+            Signal::Error => myna_link::Signal::Error,
+            Signal::TakeCard => myna_link::Signal::TakeCard,
+        };
+        if let Err(e) = self.link.signal(signal) {
+            tracing::warn!(event = "kiosk.signal-failed", error = %e);
+        }
+    }
+
+    fn read_card(&mut self) -> Input {
+        self.timed("read-card", |p| {
+            let Some(card) = p.card.as_mut() else {
+                return (Input::CardUnreadable, "no card".into());
+            };
+            let read = card.info().and_then(|info| {
+                let cert = card.read_auth_certificate()?;
+                Ok((info, cert))
+            });
+            match read {
+                Ok((info, cert)) => {
+                    p.held.cert = Some(Zeroizing::new(cert));
+                    let kind = match info.kind {
+                        myna_card::CardKind::Standard => CardKind::Standard,
+                        _ => CardKind::FaceOnly,
+                    };
+                    let facts = CardFacts {
+                        not_after: info.auth_cert.not_after.date(),
+                        kind,
+                    };
+                    (Input::CardRead(facts), format!("{kind:?}"))
+                }
+                Err(CardError::NotAMyNumberCard) => {
+                    (Input::NotMyNumberCard, "not a My Number Card".into())
+                }
+                Err(e) => (Input::CardUnreadable, e.to_string()),
+            }
+        })
+    }
+
+    fn read_card_front(&mut self) -> Input {
+        self.timed("read-card-front", |p| {
+            let Some(reader) = p.card_front.clone() else {
+                return (
+                    Input::CardFrontRefused(CardFrontRefusal::NotFound),
+                    "no card-front reader".into(),
+                );
+            };
+            let Some(frame) = p.capture(Camera::CardFront) else {
+                return (
+                    Input::CardFrontRefused(CardFrontRefusal::NotFound),
+                    "no frame".into(),
+                );
+            };
+            match reader.read(&frame) {
+                Ok(read) => {
+                    p.held.collation_b = Some(read.collation_b());
+                    (
+                        Input::CardFrontRead,
+                        format!("confident {:.2}", read.confidence()),
+                    )
+                }
+                Err(refusal) => {
+                    let why = match refusal.hint() {
+                        PatientHint::TurnOver => CardFrontRefusal::NotFound,
+                        _ => CardFrontRefusal::Unsure,
+                    };
+                    (
+                        Input::CardFrontRefused(why),
+                        format!("refused: {}", refusal.code()),
+                    )
+                }
+            }
+        })
+    }
+
+    fn read_card_photo(&mut self) -> Option<Input> {
+        // Never sent without a confident card-front read.
+        let start = Instant::now();
+        let (Some(collation), Some(card)) = (self.held.collation_b.take(), self.card.as_mut())
+        else {
+            return Some(Input::Photo(PhotoOutcome::Refused));
+        };
+        let photo = card.read_face_photo(&collation);
+        drop(collation);
+        let refused = |p: &mut Self, outcome: PhotoOutcome, why: String| {
+            p.observer.stage("read-card-photo", &why, start.elapsed());
+            Some(Input::Photo(outcome))
+        };
+        let photo = match photo {
+            Ok(photo) => photo,
+            Err(CardError::CollationNumberLocked) => {
+                return refused(self, PhotoOutcome::Locked, "locked".into())
+            }
+            Err(e) => return refused(self, PhotoOutcome::Refused, e.to_string()),
+        };
+        let Some(engine) = self.face.clone() else {
+            return refused(self, PhotoOutcome::Refused, "no face models".into());
+        };
+        self.observer
+            .stage("read-card-chip", "photo read", start.elapsed());
+        self.dispatch(Job::CardPhoto { engine, photo })
+    }
+
+    fn capture_face(&mut self, attempts_used: u8) -> Option<Input> {
+        let start = Instant::now();
+        let Some(engine) = self.face.clone() else {
+            return Some(Input::Face(FaceVerdict::NoMatch));
+        };
+        // Consecutive frames: PAD's texture cue judges each (a print or a
+        // screen held still fools one frame more easily than several).
+        let wanted = engine.settings().pad_frames.max(1);
+        let frames: Vec<RgbFrame> = (0..wanted)
+            .map_while(|_| self.capture(Camera::Patient))
+            .collect();
+        if frames.is_empty() {
+            self.observer
+                .stage("capture-face", "no frame", start.elapsed());
+            return Some(Input::Face(FaceVerdict::Retake(
+                myna_link::FaceHint::FaceTheFrame,
+            )));
+        }
+        let Some(card) = self.held.card_face.clone() else {
+            return Some(Input::Face(FaceVerdict::NoMatch));
+        };
+        self.observer
+            .stage("capture-frame", "frames taken", start.elapsed());
+        self.dispatch(Job::Compare {
+            engine,
+            card,
+            frames,
+            attempts_used,
+        })
+    }
+
+    fn read_pin_tries(&mut self) -> Input {
+        self.timed("read-pin-tries", |p| {
+            let status = p.card.as_mut().map(MynaCard::auth_pin_status);
+            match status {
+                Some(Ok(PinStatus::TriesLeft(n))) => (Input::PinTries(n), format!("{n} left")),
+                Some(Ok(other)) => (Input::PinTries(0), format!("{other:?}")),
+                Some(Err(e)) => (Input::PinTries(0), e.to_string()),
+                None => (Input::PinTries(0), "no card".into()),
+            }
+        })
+    }
+
+    fn verify_pin_and_sign(&mut self) -> Input {
+        self.timed("verify-pin", |p| {
+            // The challenge first: no PIN try is spent for a request that
+            // could not be sent.
+            let nonce = match p.challenge() {
+                Ok(nonce) => nonce,
+                Err(failure) => return (Input::UpstreamFailed(failure), "no challenge".into()),
+            };
+            let Some(cert) = p.held.cert.clone() else {
+                return (Input::Pin(PinOutcome::Locked), "no certificate".into());
+            };
+            let pin = match p.link.take_pin() {
+                Ok(pin) => pin,
+                Err(e) => {
+                    return (
+                        Input::Pin(PinOutcome::Wrong { tries_left: 0 }),
+                        format!("no PIN from the reader: {e}"),
+                    )
+                }
+            };
+            let request_id = Uuid::now_v7();
+            let digest = card_auth_digest(&nonce, &request_id, &cert);
+            let Some(card) = p.card.as_mut() else {
+                return (Input::CardRemoved, "card gone".into());
+            };
+            // One VERIFY, never repeated here: the core reads the tries again.
+            match card.sign_sha256(&pin, &digest) {
+                Ok(signature) => {
+                    p.held.pin_proof = Some(PinProof {
+                        nonce,
+                        request_id,
+                        signature: Zeroizing::new(signature),
+                    });
+                    (Input::Pin(PinOutcome::Signed), "signed".into())
+                }
+                Err(CardError::WrongPin { tries_left }) => (
+                    Input::Pin(PinOutcome::Wrong { tries_left }),
+                    format!("wrong, {tries_left} left"),
+                ),
+                Err(CardError::PinLocked | CardError::PinUnusable { .. }) => {
+                    (Input::Pin(PinOutcome::Locked), "locked".into())
+                }
+                Err(CardError::CardRemoved) => (Input::CardRemoved, "card removed".into()),
+                Err(e) => (
+                    Input::Pin(PinOutcome::Wrong { tries_left: 0 }),
+                    e.to_string(),
+                ),
+            }
+        })
+    }
+
+    fn send_verify(&mut self, identity: &Identity) -> Input {
+        self.timed("send-verify", |p| match p.verify(identity) {
+            Ok(answer) => {
+                let out = format!("{:?}", answer.qualification);
+                (
+                    Input::Verified(VerifyAnswer {
+                        qualification: answer.qualification,
+                        registered: answer.registered,
+                        name_kana: answer.name_kana.clone(),
+                        specific_health_checkup: answer.specific_health_checkup,
+                    }),
+                    out,
+                )
+            }
+            Err(failure) => (Input::UpstreamFailed(failure), format!("{failure:?}")),
+        })
+    }
+
+    fn send_registration(&mut self) -> Input {
+        // The application travels in the consent record's
+        // `registration_request` (UPSTREAM.md): accepted here, sent there.
+        self.observer.stage(
+            "registration",
+            "carried by the consent record",
+            Duration::ZERO,
+        );
+        Input::Registered
+    }
+
+    fn send_consent(
+        &mut self,
+        decisions: &ConsentDecisions,
+        registration_request: bool,
+        relayed_by: Option<&str>,
+    ) {
+        let Some(verify_request_id) = self.held.verify_request_id else {
+            tracing::error!(event = "kiosk.consent-without-verify");
+            return;
+        };
+        let record = ConsentRecord {
+            version: 1,
+            request_id: Uuid::now_v7(),
+            verify_request_id,
+            issued_at: self.now_s(),
+            consents: decisions.to_wire(),
+            registration_request,
+            relayed_by: relayed_by.map(str::to_string),
+        };
+        let signed = serde_json::to_vec(&record)
+            .map_err(|_| myna_upstream::signer::SignError::Encoding)
+            .and_then(|payload| myna_upstream::jws::sign(self.signer.as_ref(), &payload));
+        match signed {
+            Ok(jws) => {
+                self.observer.message(MessageKind::Consent, &jws);
+                // Stored now, delivered by the courier in the background.
+                if let Err(e) = self
+                    .courier
+                    .enqueue(record.request_id, MessageKind::Consent, &jws)
+                {
+                    tracing::error!(event = "kiosk.outbox-failed", error = %e);
+                }
+            }
+            Err(e) => tracing::error!(event = "kiosk.sign-failed", error = %e),
+        }
+    }
+
+    fn audit(&mut self, event: &AuditEvent) {
+        let now = self.now_s();
+        match event {
+            AuditEvent::VisualCheckUsed {
+                staff_id,
+                reason,
+                completed,
+            } => {
+                tracing::info!(event = "audit.visual-check", completed = *completed);
+                let reason = reason.code();
+                let outcome = if *completed {
+                    "completed"
+                } else {
+                    "not-completed"
+                };
+                if let Some(staff) = self.staff.as_mut() {
+                    if let Err(e) =
+                        staff.record(now, staff_id, "visual-check-used", outcome, reason)
+                    {
+                        tracing::error!(event = "audit.write-failed", error = %e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        tracing::warn!(event = "kiosk.alert", alert = ?alert);
+        self.observer.alert(alert);
+        self.alerts.push(alert);
+    }
+
+    fn wipe(&mut self) {
+        // Dropping wipes: every field is zeroizing. A face job still out
+        // belongs to the reception that ended: its answer will be dropped.
+        self.held = Held::default();
+        self.job += 1;
+    }
+}
