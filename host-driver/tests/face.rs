@@ -548,7 +548,16 @@ fn the_dev_sets_separate_as_measured() {
     for (set, min_auc) in [("dev", 0.999), ("dev-card", 0.99)] {
         let root = shared.join("faces").join(set);
         let pairs = pairs_of(&root);
-        let report = eval::evaluate(&engine, &pairs, &root).unwrap();
+        let report = eval::evaluate_with(
+            &engine,
+            &pairs,
+            &root,
+            &eval::EvalOptions {
+                all_impostors: false,
+                max_attempts: myna_reception::MAX_FACE_ATTEMPTS,
+            },
+        )
+        .unwrap();
         assert!(report.no_face.is_empty(), "{set}: {:?}", report.no_face);
         assert!(
             report.auc.unwrap() >= min_auc,
@@ -577,7 +586,7 @@ fn all_impostors_calibrate_the_threshold_on_every_cross_identity_pair() {
     let pairs = pairs_of(&root);
     let options = eval::EvalOptions {
         all_impostors: true,
-        max_attempts: 3,
+        max_attempts: myna_reception::MAX_FACE_ATTEMPTS,
     };
     let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
     let listed_impostors = pairs.iter().filter(|p| !p.same).count();
@@ -782,7 +791,7 @@ fn the_paddle_recogniser_loads_after_surgery_and_separates_the_dev_sets() {
     let pairs = pairs_of(&root);
     let options = eval::EvalOptions {
         all_impostors: true,
-        max_attempts: 3,
+        max_attempts: myna_reception::MAX_FACE_ATTEMPTS,
     };
     let report = eval::evaluate_with(&engine, &pairs, &root, &options).unwrap();
     assert_eq!(report.false_accepts_at_threshold, 0);
@@ -812,7 +821,7 @@ fn edgeface_once_converted_separates_the_dev_sets_at_its_threshold() {
     assert_eq!(engine.threshold(), myna_face::EDGEFACE_MATCH_THRESHOLD);
     let options = eval::EvalOptions {
         all_impostors: true,
-        max_attempts: 3,
+        max_attempts: myna_reception::MAX_FACE_ATTEMPTS,
     };
     for (set, one_capture, at_zero_fa) in [("dev-card", 0.85, 0.95), ("dev", 0.99, 0.99)] {
         let root = shared.join("faces").join(set);

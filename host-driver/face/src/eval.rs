@@ -125,17 +125,9 @@ pub struct EvalOptions {
     /// Impostors: every cross-identity (card, live) pair of the listed
     /// images instead of the listed different-person pairs.
     pub all_impostors: bool,
-    /// Captures a reception allows before PIN or staff.
+    /// Captures a reception allows before PIN or staff (the reception's
+    /// rule, `myna_reception::MAX_FACE_ATTEMPTS`).
     pub max_attempts: u8,
-}
-
-impl Default for EvalOptions {
-    fn default() -> Self {
-        EvalOptions {
-            all_impostors: false,
-            max_attempts: 3,
-        }
-    }
 }
 
 /// The identity of an image path: its folder (`person/img.jpg` → `person`).
@@ -364,11 +356,6 @@ pub struct EvalReport {
 }
 
 /// Scores every pair of `pairs` with images under `root`.
-pub fn evaluate(engine: &FaceEngine, pairs: &[Pair], root: &Path) -> Result<EvalReport, FaceError> {
-    evaluate_with(engine, pairs, root, &EvalOptions::default())
-}
-
-/// [`evaluate`] with options.
 pub fn evaluate_with(
     engine: &FaceEngine,
     pairs: &[Pair],

@@ -82,8 +82,6 @@ pub struct FaceSettings {
     pub pad_frames: usize,
     /// The capture quality gate.
     pub quality: quality::QualityLimits,
-    /// Captures compared before the patient is offered PIN or staff.
-    pub max_attempts: u8,
 }
 
 /// What PAD does.
@@ -215,7 +213,6 @@ impl Default for FaceSettings {
             pad_limits: pad::PadLimits::default(),
             pad_frames: 2,
             quality: quality::QualityLimits::default(),
-            max_attempts: 3,
         }
     }
 }

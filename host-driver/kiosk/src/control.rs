@@ -26,6 +26,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use myna_reception::PatientScreen;
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use myna_reception::VisualCheckOn;
@@ -136,12 +138,114 @@ impl Request {
     }
 }
 
+/// The kiosk's state, as `status` answers it (no personal data).
+#[derive(Debug, Clone, Serialize)]
+pub struct KioskStatus {
+    /// Always true for a status.
+    pub ok: bool,
+    /// The screen on the reader (its name, `PinEntry`).
+    pub screen: &'static str,
+    /// A reception is under way.
+    pub in_reception: bool,
+    /// 目視 is on.
+    pub visual_check: bool,
+    /// The reader answers.
+    pub reader_up: bool,
+    /// The reader's firmware version and boot id.
+    pub reader_firmware: u32,
+    /// Receptions begun since start.
+    pub receptions: u64,
+    /// A card is on the reader.
+    pub card_present: bool,
+    /// Messages waiting in the outbox.
+    pub outbox_pending: u64,
+    /// Seconds the oldest waiting message has waited (0: none waits).
+    pub outbox_oldest_secs: i64,
+    /// The last failure the kiosk met (an event code), if any.
+    pub last_error: Option<&'static str>,
+    /// Recent staff alerts, oldest first.
+    pub alerts: Vec<AlertNote>,
+    /// While the consent screens are up: the topics asked (for staff
+    /// relaying spoken answers).
+    pub consent_topics: Option<Vec<&'static str>>,
+}
+
+/// One alert as staff tools read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertNote {
+    /// Its number (increasing; `alerts SINCE` asks for those above).
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Code.
+    pub code: &'static str,
+    /// What to do, for staff.
+    pub words: &'static str,
+}
+
+/// The kiosk's answer to a request, typed: the console, in the kiosk's own
+/// process, reads its fields; the control socket sends it as one JSON line
+/// ([`Answer::to_line`]).
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// `status`.
+    Status(Box<KioskStatus>),
+    /// `alerts SINCE`.
+    Alerts(Vec<AlertNote>),
+    /// 目視 switched (on or off): whether it is on now.
+    VisualCheck(bool),
+    /// Larger text on the reader, on or off.
+    LargeText(bool),
+    /// The reader's screen now (the console's mirror).
+    Screen {
+        /// The screen.
+        screen: PatientScreen,
+        /// 目視 is on (the mirror marks it).
+        visual_check: bool,
+    },
+    /// Done, nothing to report (relayed consent).
+    Done,
+    /// Refused, with why (for staff).
+    Refused(String),
+}
+
+impl Answer {
+    /// The answer as the control socket's JSON line.
+    pub fn to_line(&self) -> String {
+        let value = match self {
+            Answer::Status(status) => {
+                return serde_json::to_string(status).unwrap_or_else(|e| error_line(&e.to_string()))
+            }
+            Answer::Alerts(alerts) => serde_json::json!({ "ok": true, "alerts": alerts }),
+            Answer::VisualCheck(on) => serde_json::json!({ "ok": true, "visual_check": on }),
+            Answer::LargeText(on) => serde_json::json!({ "ok": true, "large_text": on }),
+            Answer::Screen {
+                screen,
+                visual_check,
+            } => {
+                let mut buf = Zeroizing::new(vec![0u8; myna_link::MAX_PAYLOAD]);
+                match postcard::to_slice(&screen.to_link(), &mut buf[..]) {
+                    Ok(used) => serde_json::json!({
+                        "ok": true,
+                        "frame": base64::engine::general_purpose::STANDARD.encode(&*used),
+                        "visual_check": visual_check,
+                    }),
+                    Err(_) => return error_line("the screen does not encode"),
+                }
+            }
+            Answer::Done => serde_json::json!({ "ok": true }),
+            Answer::Refused(why) => return error_line(why),
+        };
+        value.to_string()
+    }
+}
+
 /// A request with the channel its answer goes back on.
 pub struct Asked {
     /// The request.
     pub request: Request,
-    /// Where the JSON answer goes.
-    pub answer: mpsc::Sender<String>,
+    /// Where the answer goes.
+    pub answer: mpsc::Sender<Answer>,
 }
 
 /// A way to ask the kiosk's loop from another thread (the staff console):
@@ -149,7 +253,7 @@ pub struct Asked {
 /// up to 10 s.
 pub fn asker(
     deliver: impl Fn(Asked) -> bool + Send + 'static,
-) -> std::sync::Arc<dyn Fn(Request) -> Option<String> + Send + Sync> {
+) -> std::sync::Arc<dyn Fn(Request) -> Option<Answer> + Send + Sync> {
     let deliver = std::sync::Mutex::new(deliver);
     std::sync::Arc::new(move |request| {
         let (tx, rx) = mpsc::channel();
@@ -214,8 +318,10 @@ fn session(stream: UnixStream, deliver: impl Fn(Asked) -> bool) {
                 }) {
                     return;
                 }
-                rx.recv_timeout(Duration::from_secs(30))
-                    .unwrap_or_else(|_| error_line("the kiosk is busy; try again"))
+                rx.recv_timeout(Duration::from_secs(30)).map_or_else(
+                    |_| error_line("the kiosk is busy; try again"),
+                    |a| a.to_line(),
+                )
             }
             Err(e) => error_line(&e.to_string()),
         };
@@ -303,8 +409,8 @@ mod tests {
         let path = dir.path().join("kiosk.sock");
         serve(&path, |asked: Asked| {
             let answer = match asked.request {
-                Request::Status => "{\"ok\":true}".to_string(),
-                _ => error_line("no"),
+                Request::Status => Answer::Done,
+                _ => Answer::Refused("no".into()),
             };
             asked.answer.send(answer).is_ok()
         })
@@ -318,5 +424,29 @@ mod tests {
         assert!(ask(&path, "nonsense")
             .expect("ask")
             .contains("unknown request"));
+    }
+
+    #[test]
+    fn typed_answers_keep_their_json_lines() {
+        assert_eq!(Answer::Done.to_line(), r#"{"ok":true}"#);
+        assert_eq!(
+            Answer::Refused("busy".into()).to_line(),
+            r#"{"error":"busy","ok":false}"#
+        );
+        assert_eq!(
+            Answer::VisualCheck(true).to_line(),
+            r#"{"ok":true,"visual_check":true}"#
+        );
+        let line = Answer::Screen {
+            screen: PatientScreen::PinLastTry,
+            visual_check: false,
+        }
+        .to_line();
+        let value: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+        let frame = base64::engine::general_purpose::STANDARD
+            .decode(value["frame"].as_str().expect("frame"))
+            .expect("base64");
+        let screen: myna_link::Screen<'_> = postcard::from_bytes(&frame).expect("postcard");
+        assert_eq!(screen, myna_link::Screen::PinLastTry);
     }
 }

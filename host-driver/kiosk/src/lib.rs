@@ -26,8 +26,9 @@ pub mod staff;
 mod worker;
 
 pub use assemble::{assemble, FacePath, FaceWork, Parts};
+pub use control::{Answer, KioskStatus};
 pub use ports::{KioskPorts, Observer, PortSettings};
-pub use service::{Kiosk, KioskEvent, KioskStatus};
+pub use service::{Kiosk, KioskEvent};
 pub use worker::{Deferred, Deliver};
 
 use myna_link::Button;

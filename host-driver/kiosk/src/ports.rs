@@ -11,15 +11,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use myna_link::Camera;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::worker::{self, Deferred, Deliver, Job, Worker};
 use super::Ports;
-use crate::staff::StaffDb;
+use crate::staff::{StaffDb, StaffEvent};
 use myna_card::secret::CollationNumberB;
 use myna_card::{ApduTransport, CardError, MynaCard, PinStatus};
 use myna_card_front::{CardFrontReader, PatientHint};
@@ -34,10 +32,9 @@ use myna_reception::{
 use myna_upstream::clock::{Clock, SystemClock, SystemRng};
 use myna_upstream::courier::{Courier, DeliveryError, Upstream};
 use myna_upstream::messages::{
-    card_auth_digest, AuthMethod, ConsentRecord, DeviceInfo, MessageKind, VerifyRequest,
-    VerifyResponse,
+    AuthMethod, ConsentRecord, DeviceInfo, MessageKind, VerifyRequest, VerifyResponse,
 };
-use myna_upstream::request::sign_request;
+use myna_upstream::request::{sign_request, PinProof};
 use myna_upstream::signer::DeviceSigner;
 
 /// What the kiosk reports as it works: for the demo's transcript, the
@@ -81,14 +78,6 @@ pub struct PortSettings {
     /// Wait for the reader to confirm each screen drawn before going on
     /// (one round trip; the demo takes a screenshot of each).
     pub confirm_screens: bool,
-}
-
-/// The PIN-mode proof: the card's signature over the challenge, made right
-/// after VERIFY, for the verify request that follows.
-struct PinProof {
-    nonce: String,
-    request_id: Uuid,
-    signature: Zeroizing<Vec<u8>>,
 }
 
 /// What one reception holds; wiped as a whole.
@@ -307,44 +296,32 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// it with the deadline.
     fn verify(&mut self, identity: &Identity) -> Result<VerifyResponse, UpstreamFailure> {
         let cert = self.held.cert.clone().ok_or(UpstreamFailure::Refused)?;
-        let (nonce, request_id, auth) = match identity {
+        let request = match identity {
             Identity::Pin => {
                 let proof = self.held.pin_proof.take().ok_or(UpstreamFailure::Refused)?;
-                let auth = AuthMethod::Pin {
-                    card_signature: B64.encode(&proof.signature[..]),
-                };
-                (proof.nonce, proof.request_id, auth)
+                proof.request(self.settings.device.clone(), self.now_s(), &cert)
             }
             Identity::Face {
                 attempts,
                 band,
                 pad,
-            } => {
-                let nonce = self.challenge()?;
-                let auth = AuthMethod::Face {
+            } => self.request(
+                &cert,
+                AuthMethod::Face {
                     attempts: *attempts,
                     score_band: *band,
                     pad: *pad,
-                };
-                (nonce, Uuid::now_v7(), auth)
-            }
-            Identity::Visual(on) => {
-                let nonce = self.challenge()?;
-                let auth = AuthMethod::Visual {
+                },
+            )?,
+            Identity::Visual(on) => self.request(
+                &cert,
+                AuthMethod::Visual {
                     staff_id: on.staff_id.clone(),
                     reason: on.reason,
-                };
-                (nonce, Uuid::now_v7(), auth)
-            }
+                },
+            )?,
         };
-        let request = VerifyRequest::new(
-            request_id,
-            self.now_s(),
-            &nonce,
-            self.settings.device.clone(),
-            &cert,
-            auth,
-        );
+        let request_id = request.request_id;
         let signed = sign_request(self.signer.as_ref(), &request).map_err(|e| {
             tracing::error!(event = "kiosk.sign-failed", error = %e);
             UpstreamFailure::Refused
@@ -365,6 +342,19 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
                 Err(UpstreamFailure::Refused)
             }
         }
+    }
+
+    /// A verify request for `auth` on a fresh challenge.
+    fn request(&self, cert: &[u8], auth: AuthMethod) -> Result<VerifyRequest, UpstreamFailure> {
+        let nonce = self.challenge()?;
+        Ok(VerifyRequest::new(
+            Uuid::now_v7(),
+            self.now_s(),
+            &nonce,
+            self.settings.device.clone(),
+            cert,
+            auth,
+        ))
     }
 
     fn challenge(&self) -> Result<String, UpstreamFailure> {
@@ -587,19 +577,13 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                     )
                 }
             };
-            let request_id = Uuid::now_v7();
-            let digest = card_auth_digest(&nonce, &request_id, &cert);
             let Some(card) = p.card.as_mut() else {
                 return (Input::CardRemoved, "card gone".into());
             };
             // One VERIFY, never repeated here: the core reads the tries again.
-            match card.sign_sha256(&pin, &digest) {
-                Ok(signature) => {
-                    p.held.pin_proof = Some(PinProof {
-                        nonce,
-                        request_id,
-                        signature: Zeroizing::new(signature),
-                    });
+            match PinProof::sign(card, &pin, nonce, &cert) {
+                Ok(proof) => {
+                    p.held.pin_proof = Some(proof);
                     (Input::Pin(PinOutcome::Signed), "signed".into())
                 }
                 Err(CardError::WrongPin { tries_left }) => (
@@ -701,7 +685,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                 };
                 if let Some(staff) = self.staff.as_mut() {
                     if let Err(e) =
-                        staff.record(now, staff_id, "visual-check-used", outcome, reason)
+                        staff.record(now, staff_id, StaffEvent::VisualCheckUsed, outcome, reason)
                     {
                         tracing::error!(event = "audit.write-failed", error = %e);
                     }

@@ -12,10 +12,9 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::control::{error_line, Asked, Request};
+use super::control::{AlertNote, Answer, Asked, KioskStatus, Request};
 use super::ports::KioskPorts;
+use super::staff::StaffEvent;
 use super::{carry_out, effect_kind, ScreenMap};
 use myna_card::ApduTransport;
 use myna_link_host::{FrameTransport, LinkEvent};
@@ -84,38 +83,6 @@ pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
     }
 }
 
-/// The kiosk's state, as `status` answers it (no personal data).
-#[derive(Debug, Clone, Serialize)]
-pub struct KioskStatus {
-    /// Always true for a status.
-    pub ok: bool,
-    /// The screen on the reader (its kind).
-    pub screen: String,
-    /// A reception is under way.
-    pub in_reception: bool,
-    /// 目視 is on.
-    pub visual_check: bool,
-    /// The reader answers.
-    pub reader_up: bool,
-    /// The reader's firmware version and boot id.
-    pub reader_firmware: u32,
-    /// Receptions begun since start.
-    pub receptions: u64,
-    /// A card is on the reader.
-    pub card_present: bool,
-    /// Messages waiting in the outbox.
-    pub outbox_pending: u64,
-    /// Seconds the oldest waiting message has waited (0: none waits).
-    pub outbox_oldest_secs: i64,
-    /// The last failure the kiosk met (an event code), if any.
-    pub last_error: Option<&'static str>,
-    /// Recent staff alerts, oldest first.
-    pub alerts: Vec<AlertNote>,
-    /// While the consent screens are up: the topics asked (for staff
-    /// relaying spoken answers).
-    pub consent_topics: Option<Vec<&'static str>>,
-}
-
 /// A consent topic's code on the staff side.
 pub fn topic_code(topic: ConsentTopic) -> &'static str {
     match topic {
@@ -134,19 +101,6 @@ pub fn topic_from_code(code: &str) -> Option<ConsentTopic> {
     ]
     .into_iter()
     .find(|t| topic_code(*t) == code)
-}
-
-/// One alert as staff tools read it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AlertNote {
-    /// Its number (increasing; `alerts SINCE` asks for those above).
-    pub seq: u64,
-    /// Unix seconds.
-    pub at: i64,
-    /// Code.
-    pub code: &'static str,
-    /// What to do, for staff.
-    pub words: &'static str,
 }
 
 /// The event loop's state.
@@ -259,69 +213,56 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
         true
     }
 
-    fn answer(&mut self, request: Request) -> String {
+    fn answer(&mut self, request: Request) -> Answer {
         match request {
-            Request::Status => {
-                serde_json::to_string(&self.status()).unwrap_or_else(|e| error_line(&e.to_string()))
-            }
-            Request::Alerts(since) => {
-                let alerts: Vec<&AlertNote> =
-                    self.alerts.iter().filter(|a| a.seq > since).collect();
-                serde_json::json!({ "ok": true, "alerts": alerts }).to_string()
-            }
+            Request::Status => Answer::Status(Box::new(self.status())),
+            Request::Alerts(since) => Answer::Alerts(
+                self.alerts
+                    .iter()
+                    .filter(|a| a.seq > since)
+                    .cloned()
+                    .collect(),
+            ),
             Request::VisualCheckOn(on, password) => {
                 let reason = on.reason.code();
                 if let Err(refusal) =
-                    self.authorise(&on.staff_id, &password, "visual-check-on", reason)
+                    self.authorise(&on.staff_id, &password, StaffEvent::VisualCheckOn, reason)
                 {
                     return refusal;
                 }
                 tracing::info!(event = "kiosk.visual-check-on");
                 self.handle(Input::VisualCheckOn(on));
-                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
-                    .to_string()
+                Answer::VisualCheck(self.core.visual_check())
             }
             Request::VisualCheckOnBy(on) => {
                 let reason = on.reason.code();
                 self.record(
                     &on.staff_id,
-                    "visual-check-on",
+                    StaffEvent::VisualCheckOn,
                     &format!("{reason} (console)"),
                 );
                 self.handle(Input::VisualCheckOn(on));
-                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
-                    .to_string()
+                Answer::VisualCheck(self.core.visual_check())
             }
             Request::LargeText(on) => match self.ports.link().set_large_text(on) {
                 Ok(()) => {
                     tracing::info!(event = "kiosk.large-text", on);
-                    serde_json::json!({ "ok": true, "large_text": on }).to_string()
+                    Answer::LargeText(on)
                 }
-                Err(e) => error_line(&format!("the reader did not take it: {e}")),
+                Err(e) => Answer::Refused(format!("the reader did not take it: {e}")),
             },
             Request::VisualCheckOffBy(staff) => {
-                self.record(&staff, "visual-check-off", "(console)");
+                self.record(&staff, StaffEvent::VisualCheckOff, "(console)");
                 self.handle(Input::VisualCheckOff);
-                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
-                    .to_string()
+                Answer::VisualCheck(self.core.visual_check())
             }
-            Request::Screen => {
-                use base64::Engine as _;
-                let (_, screen) = self.core.screen();
-                let mut buf = zeroize::Zeroizing::new(vec![0u8; myna_link::MAX_PAYLOAD]);
-                match postcard::to_slice(&screen.to_link(), &mut buf[..]) {
-                    Ok(used) => serde_json::json!({
-                        "ok": true,
-                        "frame": base64::engine::general_purpose::STANDARD.encode(&*used),
-                        "visual_check": self.core.visual_check(),
-                    })
-                    .to_string(),
-                    Err(_) => error_line("the screen does not encode"),
-                }
-            }
+            Request::Screen => Answer::Screen {
+                screen: self.core.screen().1.clone(),
+                visual_check: self.core.visual_check(),
+            },
             Request::RelayConsentBy(staff, mut answers) => {
                 if self.core.consent_topics().is_none() {
-                    return error_line("the consent screens are not up");
+                    return Answer::Refused("the consent screens are not up".into());
                 }
                 // In the order the screens ask them.
                 answers.sort_by_key(|(topic, _)| match topic {
@@ -333,26 +274,27 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                     .iter()
                     .map(|(topic, yes)| format!("{}={}", topic_code(*topic), u8::from(*yes)))
                     .collect();
-                self.record(&staff, "consent-relayed", &detail.join(" "));
+                self.record(&staff, StaffEvent::ConsentRelayed, &detail.join(" "));
                 self.handle(Input::ConsentRelayed {
                     staff_id: staff,
                     answers,
                 });
-                serde_json::json!({ "ok": true }).to_string()
+                Answer::Done
             }
             Request::VisualCheckOff(staff, password) => {
-                if let Err(refusal) = self.authorise(&staff, &password, "visual-check-off", "") {
+                if let Err(refusal) =
+                    self.authorise(&staff, &password, StaffEvent::VisualCheckOff, "")
+                {
                     return refusal;
                 }
                 tracing::info!(event = "kiosk.visual-check-off");
                 self.handle(Input::VisualCheckOff);
-                serde_json::json!({ "ok": true, "visual_check": self.core.visual_check() })
-                    .to_string()
+                Answer::VisualCheck(self.core.visual_check())
             }
         }
     }
 
-    fn record(&mut self, staff: &str, action: &str, detail: &str) {
+    fn record(&mut self, staff: &str, action: StaffEvent, detail: &str) {
         let now = self.clock.now_ms() / 1000;
         if let Some(db) = self.ports.staff() {
             if let Err(e) = db.record(now, staff, action, "ok", detail) {
@@ -367,12 +309,12 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
         &mut self,
         staff: &str,
         password: &super::control::Password,
-        action: &str,
+        action: StaffEvent,
         detail: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), Answer> {
         let now = self.clock.now_ms() / 1000;
         let Some(db) = self.ports.staff() else {
-            return Err(error_line("no staff accounts on this kiosk"));
+            return Err(Answer::Refused("no staff accounts on this kiosk".into()));
         };
         match db.authenticate(staff, &password.0, action, now) {
             Ok(()) => {
@@ -382,8 +324,8 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(event = "kiosk.staff-refused", action);
-                Err(error_line(&e.to_string()))
+                tracing::warn!(event = "kiosk.staff-refused", action = action.code());
+                Err(Answer::Refused(e.to_string()))
             }
         }
     }
@@ -391,12 +333,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
     /// The state for `status`.
     pub fn status(&self) -> KioskStatus {
         let (_, screen) = self.core.screen();
-        let name = format!("{screen:?}");
-        let kind = name
-            .split([' ', '{', '('])
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let kind = screen.name();
         KioskStatus {
             ok: true,
             screen: kind,

@@ -90,6 +90,47 @@ pub enum StaffError {
     Hash(String),
 }
 
+/// What the audit trail records: each kind of entry, one code each (the
+/// codes are what the trail stores and the console shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffEvent {
+    /// A staff account was made.
+    AccountAdded,
+    /// A password was set (and the account unlocked).
+    PasswordChanged,
+    /// A staff account was removed.
+    AccountRemoved,
+    /// Too many wrong passwords: the account is locked for a while.
+    AccountLocked,
+    /// A sign-in to the staff console.
+    ConsoleLogin,
+    /// 目視 switched on for the next reception.
+    VisualCheckOn,
+    /// 目視 switched off before it was used.
+    VisualCheckOff,
+    /// The reception 目視 served (completed or not).
+    VisualCheckUsed,
+    /// Consent answers a patient gave aloud, entered by staff.
+    ConsentRelayed,
+}
+
+impl StaffEvent {
+    /// The code the trail stores (`visual-check-on`).
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffEvent::AccountAdded => "account-added",
+            StaffEvent::PasswordChanged => "password-changed",
+            StaffEvent::AccountRemoved => "account-removed",
+            StaffEvent::AccountLocked => "account-locked",
+            StaffEvent::ConsoleLogin => "console-login",
+            StaffEvent::VisualCheckOn => "visual-check-on",
+            StaffEvent::VisualCheckOff => "visual-check-off",
+            StaffEvent::VisualCheckUsed => "visual-check-used",
+            StaffEvent::ConsentRelayed => "consent-relayed",
+        }
+    }
+}
+
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
@@ -99,7 +140,8 @@ pub struct AuditEntry {
     pub at: i64,
     /// Staff id (`-` for the kiosk itself).
     pub staff: String,
-    /// Event code (`account-added`, `visual-check-on`, …).
+    /// Event code ([`StaffEvent::code`]; a trail written by a later
+    /// version may hold others, kept as they are).
     pub event: String,
     /// Outcome (`ok`, `refused`, `completed`, …).
     pub outcome: String,
@@ -219,7 +261,7 @@ impl StaffDb {
         self.change_account(
             now,
             id,
-            "account-added",
+            StaffEvent::AccountAdded,
             "INSERT OR IGNORE INTO staff (id, hash, created) VALUES (?1, ?2, ?3)",
             params![id, hash, now],
             StaffError::Exists(id.to_string()),
@@ -232,7 +274,7 @@ impl StaffDb {
         &mut self,
         now: i64,
         id: &str,
-        event: &str,
+        event: StaffEvent,
         sql: &str,
         params: impl rusqlite::Params,
         missing: StaffError,
@@ -241,7 +283,7 @@ impl StaffDb {
         if tx.execute(sql, params)? == 0 {
             return Err(missing);
         }
-        append(&tx, now, id, event, "ok", "")?;
+        append(&tx, now, id, event.code(), "ok", "")?;
         tx.commit()?;
         Ok(())
     }
@@ -258,7 +300,7 @@ impl StaffDb {
         self.change_account(
             now,
             id,
-            "password-changed",
+            StaffEvent::PasswordChanged,
             "UPDATE staff SET hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1",
             params![id, hash],
             StaffError::NoAccount(id.to_string()),
@@ -270,7 +312,7 @@ impl StaffDb {
         self.change_account(
             now,
             id,
-            "account-removed",
+            StaffEvent::AccountRemoved,
             "DELETE FROM staff WHERE id = ?1",
             params![id],
             StaffError::NoAccount(id.to_string()),
@@ -298,9 +340,10 @@ impl StaffDb {
         &mut self,
         id: &str,
         password: &str,
-        action: &str,
+        action: StaffEvent,
         now: i64,
     ) -> Result<(), StaffError> {
+        let action = action.code();
         let row: Option<(String, u32, i64)> = self
             .conn
             .query_row(
@@ -349,7 +392,7 @@ impl StaffDb {
                 &tx,
                 now,
                 id,
-                "account-locked",
+                StaffEvent::AccountLocked.code(),
                 "locked",
                 &format!("{}s", LOCKOUT.as_secs()),
             )?;
@@ -370,12 +413,12 @@ impl StaffDb {
         &mut self,
         now: i64,
         staff: &str,
-        event: &str,
+        event: StaffEvent,
         outcome: &str,
         detail: &str,
     ) -> Result<(), StaffError> {
         let tx = self.conn.transaction()?;
-        append(&tx, now, staff, event, outcome, detail)?;
+        append(&tx, now, staff, event.code(), outcome, detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -498,14 +541,14 @@ mod tests {
             db.add("x", "short", 1, &mut rng()),
             Err(StaffError::WeakPassword)
         ));
-        db.authenticate("nurse-1", "correct horse", "login", 102)
+        db.authenticate("nurse-1", "correct horse", StaffEvent::ConsoleLogin, 102)
             .expect("right password");
         assert!(matches!(
-            db.authenticate("nurse-1", "wrong horse", "login", 103),
+            db.authenticate("nurse-1", "wrong horse", StaffEvent::ConsoleLogin, 103),
             Err(StaffError::Refused)
         ));
         assert!(matches!(
-            db.authenticate("nobody", "whatever1", "login", 103),
+            db.authenticate("nobody", "whatever1", StaffEvent::ConsoleLogin, 103),
             Err(StaffError::Refused)
         ));
         // Only a PHC Argon2id string is stored, never the password.
@@ -516,7 +559,7 @@ mod tests {
         assert!(text.contains("$argon2id$"));
         db.set_password("nurse-1", "battery staple", 104, &mut rng())
             .expect("passwd");
-        db.authenticate("nurse-1", "battery staple", "login", 105)
+        db.authenticate("nurse-1", "battery staple", StaffEvent::ConsoleLogin, 105)
             .expect("new password");
         db.remove("nurse-1", 106).expect("remove");
         assert!(db.list().expect("list").is_empty());
@@ -529,21 +572,21 @@ mod tests {
             .expect("add");
         for i in 0..4 {
             assert!(matches!(
-                db.authenticate("clerk", "wrong", "visual-check-on", 10 + i),
+                db.authenticate("clerk", "wrong", StaffEvent::VisualCheckOn, 10 + i),
                 Err(StaffError::Refused)
             ));
         }
         assert!(matches!(
-            db.authenticate("clerk", "wrong", "visual-check-on", 20),
+            db.authenticate("clerk", "wrong", StaffEvent::VisualCheckOn, 20),
             Err(StaffError::Locked { .. })
         ));
         // Even the right password is refused while locked.
         assert!(matches!(
-            db.authenticate("clerk", "right password", "visual-check-on", 30),
+            db.authenticate("clerk", "right password", StaffEvent::VisualCheckOn, 30),
             Err(StaffError::Locked { .. })
         ));
         let later = 20 + LOCKOUT.as_secs() as i64 + 1;
-        db.authenticate("clerk", "right password", "visual-check-on", later)
+        db.authenticate("clerk", "right password", StaffEvent::VisualCheckOn, later)
             .expect("unlocked after the lockout");
         let events: Vec<(String, String)> = db
             .entries(0)
@@ -565,7 +608,7 @@ mod tests {
     fn tampered(sql: &str) -> Result<i64, ChainBreak> {
         let (_dir, mut db) = db();
         for i in 0..5 {
-            db.record(i, "nurse", "visual-check-on", "ok", "unwell")
+            db.record(i, "nurse", StaffEvent::VisualCheckOn, "ok", "unwell")
                 .expect("record");
         }
         assert_eq!(db.verify().expect("verify"), Ok(5));

@@ -137,6 +137,53 @@ pub enum PatientScreen {
 }
 
 impl PatientScreen {
+    /// The screen's name (`PinEntry`): what status, the staff side and the
+    /// transcripts call it. A match the compiler checks, not `Debug` text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PatientScreen::Idle => "Idle",
+            PatientScreen::Reading => "Reading",
+            PatientScreen::ReadError { .. } => "ReadError",
+            PatientScreen::ExpiryNotice { .. } => "ExpiryNotice",
+            PatientScreen::ExpiredRefused => "ExpiredRefused",
+            PatientScreen::ChooseMethod { .. } => "ChooseMethod",
+            PatientScreen::FaceCapture { .. } => "FaceCapture",
+            PatientScreen::FaceFailed { .. } => "FaceFailed",
+            PatientScreen::PinEntry { .. } => "PinEntry",
+            PatientScreen::PinLastTry => "PinLastTry",
+            PatientScreen::PinLocked { .. } => "PinLocked",
+            PatientScreen::VisualCheck => "VisualCheck",
+            PatientScreen::Processing => "Processing",
+            PatientScreen::Registration => "Registration",
+            PatientScreen::RegistrationDone => "RegistrationDone",
+            PatientScreen::RegistrationTerms => "RegistrationTerms",
+            PatientScreen::ConsentOverview { .. } => "ConsentOverview",
+            PatientScreen::ConsentItem { .. } => "ConsentItem",
+            PatientScreen::Done { .. } => "Done",
+            PatientScreen::StaffComing => "StaffComing",
+            PatientScreen::SeeStaff => "SeeStaff",
+            PatientScreen::OutOfService => "OutOfService",
+            PatientScreen::NotMyNumberCard => "NotMyNumberCard",
+        }
+    }
+
+    /// The name in kebab case (`pin-entry`): the demo's screenshot files
+    /// and summaries.
+    pub fn slug(&self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.name().chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// Screens that wait for the patient (and so time out after 60 s).
     pub fn waits_for_input(&self) -> bool {
         matches!(

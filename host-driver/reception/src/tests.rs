@@ -970,3 +970,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn screen_names_come_from_the_variant_not_from_debug_text() {
+    let screens = [
+        PatientScreen::Idle,
+        PatientScreen::ChooseMethod { face_only: true },
+        PatientScreen::PinEntry {
+            tries_left: 3,
+            wrong_before: false,
+        },
+        PatientScreen::PinLastTry,
+        PatientScreen::NotMyNumberCard,
+    ];
+    let names: Vec<(&str, String)> = screens.iter().map(|s| (s.name(), s.slug())).collect();
+    assert_eq!(
+        names,
+        [
+            ("Idle", "idle".to_string()),
+            ("ChooseMethod", "choose-method".to_string()),
+            ("PinEntry", "pin-entry".to_string()),
+            ("PinLastTry", "pin-last-try".to_string()),
+            ("NotMyNumberCard", "not-my-number-card".to_string()),
+        ]
+    );
+    // The name is the variant's: what Debug starts with.
+    for screen in &screens {
+        assert!(format!("{screen:?}").starts_with(screen.name()));
+    }
+}

@@ -311,24 +311,6 @@ impl SimControl {
     }
 }
 
-/// The screen's kind in kebab case (`ChooseMethod { .. }` → `choose-method`).
-pub fn screen_name(screen: &PatientScreen) -> String {
-    let debug = format!("{screen:?}");
-    let ident = debug.split([' ', '{', '(']).next().unwrap_or_default();
-    let mut out = String::new();
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The certificate serial as the upstream keys its patients (`01:a2:…`).
 pub fn serial_text(serial: &[u8]) -> String {
     serial
@@ -341,7 +323,7 @@ pub fn serial_text(serial: &[u8]) -> String {
 /// What the kiosk did, as a test reads it.
 #[derive(Debug, Default, Clone)]
 pub struct Record {
-    /// Screens drawn, by [`screen_name`], in order.
+    /// Screens drawn, by [`PatientScreen::slug`], in order.
     pub screens: Vec<String>,
     /// Signed messages stored for the upstream, by kind, in order.
     pub messages: Vec<MessageKind>,
@@ -370,7 +352,7 @@ impl Recorder {
 
 impl Observer for Recorder {
     fn screen(&mut self, screen: &PatientScreen, _seq: u16) {
-        let name = screen_name(screen);
+        let name = screen.slug();
         self.with(|r| r.screens.push(name));
     }
     fn stage(&mut self, stage: &'static str, outcome: &str, _elapsed: Duration) {

@@ -1,8 +1,11 @@
-//! Building a verify request from what the reception established.
+//! Building a verify request from what the reception established, and
+//! signing it with the device key: the kiosk's ports and the tests build
+//! requests only through here.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::jws;
 use super::messages::{card_auth_digest, AuthMethod, DeviceInfo, VerifyRequest};
@@ -19,17 +22,6 @@ pub struct SignedRequest {
     pub jws: String,
 }
 
-/// Errors building a request.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    /// The card failed (wrong PIN, removed, …).
-    #[error(transparent)]
-    Card(#[from] CardError),
-    /// The device key failed.
-    #[error(transparent)]
-    Sign(#[from] SignError),
-}
-
 /// Signs a verify request with the device key.
 pub fn sign_request(
     signer: &dyn DeviceSigner,
@@ -42,9 +34,54 @@ pub fn sign_request(
     })
 }
 
-/// PIN mode: reads the auth certificate, verifies the PIN once and has the
-/// card sign SHA-256(`"mynareader-card-auth-v1"` ‖ nonce ‖ request_id ‖
-/// SHA-256(cert)); the signature goes into the request.
+/// PIN mode's proof of the card holder: the card's signature, made with one
+/// VERIFY of the PIN, over SHA-256(`"mynareader-card-auth-v1"` ‖ nonce ‖
+/// request_id ‖ SHA-256(cert)). Held (zeroizing, without `Debug`) from the
+/// PIN pad until the verify request that carries it.
+pub struct PinProof {
+    nonce: String,
+    request_id: Uuid,
+    signature: Zeroizing<Vec<u8>>,
+}
+
+impl PinProof {
+    /// Has the card sign the challenge `nonce` for `cert` with `pin`: one
+    /// VERIFY, never repeated here (a wrong PIN comes back as
+    /// [`CardError::WrongPin`] with the tries left).
+    pub fn sign<T: ApduTransport>(
+        card: &mut MynaCard<T>,
+        pin: &Pin,
+        nonce: String,
+        cert: &[u8],
+    ) -> Result<PinProof, CardError> {
+        let request_id = Uuid::now_v7();
+        let digest = card_auth_digest(&nonce, &request_id, cert);
+        let signature = card.sign_sha256(pin, &digest)?;
+        Ok(PinProof {
+            nonce,
+            request_id,
+            signature: Zeroizing::new(signature),
+        })
+    }
+
+    /// The verify request this proof is for.
+    pub fn request(self, device: DeviceInfo, issued_at: i64, cert: &[u8]) -> VerifyRequest {
+        VerifyRequest::new(
+            self.request_id,
+            issued_at,
+            &self.nonce,
+            device,
+            cert,
+            AuthMethod::Pin {
+                card_signature: B64.encode(&self.signature[..]),
+            },
+        )
+    }
+}
+
+/// PIN mode from the card alone (a technician's check, the tests): reads
+/// the auth certificate, has the card sign ([`PinProof::sign`]) and builds
+/// the request.
 pub fn pin_verify_request<T: ApduTransport>(
     card: &mut MynaCard<T>,
     pin: &Pin,
@@ -53,17 +90,6 @@ pub fn pin_verify_request<T: ApduTransport>(
     issued_at: i64,
 ) -> Result<VerifyRequest, CardError> {
     let cert = card.read_auth_certificate()?;
-    let request_id = Uuid::now_v7();
-    let digest = card_auth_digest(nonce, &request_id, &cert);
-    let signature = card.sign_sha256(pin, &digest)?;
-    Ok(VerifyRequest::new(
-        request_id,
-        issued_at,
-        nonce,
-        device,
-        &cert,
-        AuthMethod::Pin {
-            card_signature: B64.encode(signature),
-        },
-    ))
+    let proof = PinProof::sign(card, pin, nonce.to_string(), &cert)?;
+    Ok(proof.request(device, issued_at, &cert))
 }

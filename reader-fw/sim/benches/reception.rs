@@ -54,7 +54,7 @@ struct Clocked(Arc<Mutex<Times>>);
 
 impl Observer for Clocked {
     fn screen(&mut self, screen: &PatientScreen, _seq: u16) {
-        let name = myna_sim_world::screen_name(screen);
+        let name = screen.slug();
         self.0.lock().unwrap().screens.push((name, Instant::now()));
     }
     fn stage(&mut self, stage: &'static str, _outcome: &str, elapsed: Duration) {

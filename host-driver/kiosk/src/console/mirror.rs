@@ -12,11 +12,9 @@ use reader_fw::view::View;
 
 use super::Lang;
 
-/// A PNG of `screen` (its link encoding, postcard), or `None` when it does
-/// not decode or draw.
-pub fn render(encoded: &[u8], visual_check: bool, lang: Lang) -> Option<Vec<u8>> {
-    let screen: Screen<'_> = postcard::from_bytes(encoded).ok()?;
-    let view = View::from_screen(&screen).ok()?;
+/// A PNG of `screen`, or `None` when it does not draw.
+pub fn render(screen: &Screen<'_>, visual_check: bool, lang: Lang) -> Option<Vec<u8>> {
+    let view = View::from_screen(screen).ok()?;
     let mut display = SimDisplay::new(ui::WIDTH, ui::HEIGHT);
     let frame = Frame {
         lang: match lang {

@@ -26,15 +26,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use crate::control::Request;
-use crate::staff::{StaffDb, StaffError};
+use crate::control::{Answer, Request};
+use crate::staff::{StaffDb, StaffError, StaffEvent};
 use myna_reception::VisualCheckOn;
 use myna_upstream::clock::Clock;
 use myna_upstream::messages::VisualReason;
 use session::{csrf_ok, Session, Sessions};
 
-/// Asks the kiosk's loop; the JSON answer, or `None` when it is gone.
-pub type Ask = Arc<dyn Fn(Request) -> Option<String> + Send + Sync>;
+/// Asks the kiosk's loop; its typed answer, or `None` when it is gone.
+pub type Ask = Arc<dyn Fn(Request) -> Option<Answer> + Send + Sync>;
 
 /// What the handlers share.
 pub struct Console {
@@ -190,7 +190,7 @@ async fn login(State(console): State<Shared>, Form(mut form): Form<LoginForm>) -
         .staff
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .authenticate(&form.staff, &password, "console-login", now);
+        .authenticate(&form.staff, &password, StaffEvent::ConsoleLogin, now);
     match result {
         Ok(()) => {
             let id = console
@@ -202,7 +202,7 @@ async fn login(State(console): State<Shared>, Form(mut form): Form<LoginForm>) -
                 .staff
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .record(now, &form.staff, "console-login", "ok", "");
+                .record(now, &form.staff, StaffEvent::ConsoleLogin, "ok", "");
             let mut response = Redirect::to(home_target(form.lang)).into_response();
             if let Ok(value) = HeaderValue::from_str(&format!(
                 "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -242,14 +242,14 @@ async fn logout(
     to_login(Lang::Ja)
 }
 
-async fn ask(console: &Shared, request: Request) -> serde_json::Value {
+/// Asks the kiosk's loop (off the async runtime); `None` when it does not
+/// answer.
+async fn ask(console: &Shared, request: Request) -> Option<Answer> {
     let ask = console.ask.clone();
     tokio::task::spawn_blocking(move || ask(request))
         .await
         .ok()
         .flatten()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
 }
 
 async fn home(
@@ -260,8 +260,14 @@ async fn home(
     let Some((_, session)) = console.session(&headers) else {
         return to_login(q.lang);
     };
-    let status = ask(&console, Request::Status).await;
-    page(StatusCode::OK, pages::home(q.lang, &session, &status))
+    let status = match ask(&console, Request::Status).await {
+        Some(Answer::Status(status)) => Some(status),
+        _ => None,
+    };
+    page(
+        StatusCode::OK,
+        pages::home(q.lang, &session, status.as_deref()),
+    )
 }
 
 async fn switch(
@@ -284,7 +290,7 @@ async fn switch(
                     .record(
                         now,
                         &session.staff,
-                        "visual-check-on",
+                        StaffEvent::VisualCheckOn,
                         "refused",
                         "unknown-reason",
                     );
@@ -350,12 +356,13 @@ async fn screen(
     if console.session(&headers).is_none() {
         return secured(StatusCode::UNAUTHORIZED.into_response());
     }
-    use base64::Engine as _;
-    let answer = ask(&console, Request::Screen).await;
-    let png = answer["frame"]
-        .as_str()
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|frame| mirror::render(&frame, answer["visual_check"] == true, q.lang));
+    let png = match ask(&console, Request::Screen).await {
+        Some(Answer::Screen {
+            screen,
+            visual_check,
+        }) => mirror::render(&screen.to_link(), visual_check, q.lang),
+        _ => None,
+    };
     match png {
         Some(png) => secured(([(header::CONTENT_TYPE, "image/png")], png).into_response()),
         None => secured(StatusCode::SERVICE_UNAVAILABLE.into_response()),

@@ -5,6 +5,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::session::Session;
 use super::Lang;
+use crate::control::KioskStatus;
 use crate::staff::{AuditEntry, ChainBreak};
 use myna_upstream::messages::VisualReason;
 
@@ -118,10 +119,6 @@ pub fn forbidden() -> Markup {
     }
 }
 
-fn yes(value: &serde_json::Value) -> bool {
-    value == true
-}
-
 /// The hidden fields every change form posts: the session's CSRF token
 /// and the page's language (the answer comes back in it).
 fn form_fields(session: &Session, lang: Lang) -> Markup {
@@ -156,30 +153,31 @@ fn topic_words(lang: Lang, code: &str) -> &'static str {
     }
 }
 
-/// The dashboard: status, the reader's screen, 目視, alerts.
-pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup {
-    let visual = yes(&status["visual_check"]);
-    let alerts = status["alerts"].as_array().cloned().unwrap_or_default();
+/// The dashboard: status, the reader's screen, 目視, alerts (`status`:
+/// `None` when the kiosk did not answer).
+pub fn home(lang: Lang, session: &Session, status: Option<&KioskStatus>) -> Markup {
+    let visual = status.is_some_and(|s| s.visual_check);
+    let alerts = status.map_or(&[][..], |s| &s.alerts[..]);
     frame(
         lang,
         t(lang, "職員画面", "Staff console"),
         Some(session),
         true,
         html! {
-            @if status.is_null() {
+            @if status.is_none() {
                 section { p.error { (t(lang, "受付機（kiosk）が応答しません", "The kiosk does not answer")) } }
             }
             section {
                 h2 { (t(lang, "状態", "Status")) }
                 table {
-                    tr { th { (t(lang, "読み取り機の画面", "Reader screen")) } td id="screen" { (status["screen"].as_str().unwrap_or("?")) } }
-                    tr { th { (t(lang, "受付", "Reception")) } td { (if yes(&status["in_reception"]) { t(lang, "受付中", "under way") } else { t(lang, "なし", "none") }) } }
+                    tr { th { (t(lang, "読み取り機の画面", "Reader screen")) } td id="screen" { (status.map_or("?", |s| s.screen)) } }
+                    tr { th { (t(lang, "受付", "Reception")) } td { (if status.is_some_and(|s| s.in_reception) { t(lang, "受付中", "under way") } else { t(lang, "なし", "none") }) } }
                     tr { th { (t(lang, "目視モード", "Visual check")) } td id="visual" {
                         @if visual { span.on { (t(lang, "オン（次の1回の受付のみ）", "ON (next reception only)")) } }
                         @else { span.off { (t(lang, "オフ", "off")) } }
                     } }
-                    tr { th { (t(lang, "読み取り機", "Reader")) } td { (if yes(&status["reader_up"]) { t(lang, "接続中", "connected") } else { t(lang, "応答なし", "NOT ANSWERING") }) } }
-                    tr { th { (t(lang, "未送信メッセージ", "Outbox")) } td { (status["outbox_pending"].to_string()) } }
+                    tr { th { (t(lang, "読み取り機", "Reader")) } td { (if status.is_some_and(|s| s.reader_up) { t(lang, "接続中", "connected") } else { t(lang, "応答なし", "NOT ANSWERING") }) } }
+                    tr { th { (t(lang, "未送信メッセージ", "Outbox")) } td { (status.map_or_else(|| "?".to_string(), |s| s.outbox_pending.to_string())) } }
                 }
             }
             section {
@@ -216,14 +214,13 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                     button.secondary type="submit" name="state" value="off" id="large-off" { (t(lang, "元に戻す", "Normal text")) }
                 }
             }
-            @if let Some(topics) = status["consent_topics"].as_array() {
+            @if let Some(topics) = status.and_then(|s| s.consent_topics.as_ref()) {
                 section {
                     h2 { (t(lang, "同意の代理入力", "Relay consent")) }
                     p { (t(lang, "読み取り機を操作できない患者さんが口頭で答えたときに、その答えを入力します。記録には入力した職員が残ります。", "When a patient who cannot reach the reader answers aloud, enter the answers here; the record names you.")) }
                     form method="post" action="/consent" {
                         (form_fields(session, lang))
-                        @for topic in topics {
-                            @let code = topic.as_str().unwrap_or("");
+                        @for code in topics {
                             label for=(format!("topic-{code}")) { (topic_words(lang, code)) }
                             select id=(format!("topic-{code}")) name=(format!("topic-{code}")) {
                                 option value="decline" { (t(lang, "同意しない", "Decline")) }
@@ -239,7 +236,7 @@ pub fn home(lang: Lang, session: &Session, status: &serde_json::Value) -> Markup
                 @if alerts.is_empty() { p { (t(lang, "ありません", "None")) } }
                 @for alert in alerts.iter().rev() {
                     div.alert {
-                        strong { (alert["code"].as_str().unwrap_or("?")) } " — " (alert["words"].as_str().unwrap_or(""))
+                        strong { (alert.code) } " — " (alert.words)
                     }
                 }
             }

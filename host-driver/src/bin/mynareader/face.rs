@@ -233,7 +233,7 @@ fn evaluate(
     let engine = engine(face)?;
     let options = eval::EvalOptions {
         all_impostors,
-        max_attempts: engine.settings().max_attempts,
+        max_attempts: myna_reception::MAX_FACE_ATTEMPTS,
     };
     let report = eval::evaluate_with(&engine, &list, &root, &options)?;
     if json {

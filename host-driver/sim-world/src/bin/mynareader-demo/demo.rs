@@ -24,8 +24,8 @@ use myna_face::{FaceEngine, FaceSettings};
 use myna_kiosk::Observer;
 use myna_reception::{Alert, PatientScreen};
 use myna_sim_world::{
-    default_faces, face_pair, patient_entry, personality, screen_name, serial_text, Rig, RigError,
-    RigSetup, SharedCard, SimControl, CARD_FRONT_ARGS,
+    default_faces, face_pair, patient_entry, personality, serial_text, Rig, RigError, RigSetup,
+    SharedCard, SimControl, CARD_FRONT_ARGS,
 };
 use myna_upstream::messages::{MessageKind, VerifyResponse};
 use serde::Serialize;
@@ -178,7 +178,7 @@ impl DemoObserver {
 
 impl Observer for DemoObserver {
     fn screen(&mut self, screen: &PatientScreen, _seq: u16) {
-        let name = screen_name(screen);
+        let name = screen.slug();
         // The kiosk's first `Idle`, drawn while the demo is still setting
         // up, belongs to no patient: it is not saved, so the files and the
         // summary list the same screens.
