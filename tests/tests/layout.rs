@@ -4,6 +4,9 @@
 //! (the demo's binary, built from the simulated world, does: the control
 //! that shows the search finds them where they are).
 
+// Test code: a missing tool or file is a failed test.
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

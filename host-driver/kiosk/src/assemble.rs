@@ -17,9 +17,10 @@ use myna_reception::ReceptionConfig;
 use myna_upstream::clock::{Clock, SystemRng};
 use myna_upstream::courier::{Courier, Upstream};
 use myna_upstream::messages::DeviceInfo;
+use myna_upstream::sender::Sender;
 use myna_upstream::signer::DeviceSigner;
 
-use crate::ports::{KioskPorts, Observer, PortSettings};
+use crate::ports::{KioskPorts, Observer};
 use crate::service::Kiosk;
 use crate::staff::StaffDb;
 use crate::worker::Deliver;
@@ -93,17 +94,8 @@ where
         observer,
     } = parts;
     let device = DeviceInfo::new(signer.key_id(), &link.info().firmware.to_string());
-    let mut ports = KioskPorts::new(
-        link,
-        courier,
-        signer,
-        PortSettings {
-            verify_deadline,
-            device,
-            confirm_screens,
-        },
-    )
-    .with_observer(observer);
+    let sender = Sender::new(courier, signer, device, verify_deadline);
+    let mut ports = KioskPorts::new(link, sender, confirm_screens).with_observer(observer);
     if let Some(staff) = staff {
         ports = ports.with_staff(staff);
     }

@@ -27,7 +27,7 @@ mod worker;
 
 pub use assemble::{assemble, FacePath, FaceWork, Parts};
 pub use control::{Answer, KioskStatus};
-pub use ports::{KioskPorts, Observer, PortSettings};
+pub use ports::{KioskPorts, Observer};
 pub use service::{Kiosk, KioskEvent};
 pub use worker::{Deferred, Deliver};
 

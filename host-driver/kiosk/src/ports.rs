@@ -31,11 +31,9 @@ use myna_reception::{
 };
 use myna_upstream::clock::{Clock, SystemClock, SystemRng};
 use myna_upstream::courier::{Courier, DeliveryError, Upstream};
-use myna_upstream::messages::{
-    AuthMethod, ConsentRecord, DeviceInfo, MessageKind, VerifyRequest, VerifyResponse,
-};
-use myna_upstream::request::{sign_request, PinProof};
-use myna_upstream::signer::DeviceSigner;
+use myna_upstream::messages::{AuthMethod, MessageKind, VerifyResponse};
+use myna_upstream::request::PinProof;
+use myna_upstream::sender::{SendError, Sender};
 
 /// What the kiosk reports as it works: for the demo's transcript, the
 /// staff side and tests. Nothing personal is passed: screens by name,
@@ -67,19 +65,6 @@ impl Observer for LogObserver {
     }
 }
 
-/// Settings of the ports.
-#[derive(Debug, Clone)]
-pub struct PortSettings {
-    /// How long the verify request may take before `SeeStaff` (UPSTREAM.md:
-    /// about 10 s).
-    pub verify_deadline: Duration,
-    /// The device as the messages name it.
-    pub device: DeviceInfo,
-    /// Wait for the reader to confirm each screen drawn before going on
-    /// (one round trip; the demo takes a screenshot of each).
-    pub confirm_screens: bool,
-}
-
 /// What one reception holds; wiped as a whole.
 #[derive(Default)]
 struct Held {
@@ -90,50 +75,59 @@ struct Held {
     verify_request_id: Option<Uuid>,
 }
 
-/// The real ports of a kiosk: card transport `C`, reader transport `T`,
-/// upstream `U`.
-pub struct KioskPorts<C, T, U, K = SystemClock> {
+/// The reader: the link, whether its last request failed, and whether
+/// each screen waits for the reader's confirmation.
+struct ReaderPort<T> {
     link: ReaderLink<T>,
-    card: Option<MynaCard<C>>,
+    down: bool,
+    confirm_screens: bool,
+}
+
+/// The face path: the card-front reader and the models (both or the path
+/// refuses), and where their work runs.
+#[derive(Default)]
+struct FacePort {
     card_front: Option<Arc<CardFrontReader>>,
-    face: Option<Arc<FaceEngine>>,
-    courier: Courier<U, K, SystemRng>,
-    signer: Arc<dyn DeviceSigner>,
-    settings: PortSettings,
-    observer: Box<dyn Observer>,
-    held: Held,
-    alerts: Vec<Alert>,
-    link_down: bool,
+    engine: Option<Arc<FaceEngine>>,
     worker: Option<Worker>,
     /// The last face job handed out; answers to older ones are dropped.
     job: u64,
+}
+
+/// The real ports of a kiosk, one per outside thing — the reader (link
+/// transport `T`), the card (card transport `C`), the face path, the
+/// upstream (`U`, on clock `K`) — with what one reception holds, the staff
+/// side and the observer.
+pub struct KioskPorts<C, T, U, K = SystemClock> {
+    reader: ReaderPort<T>,
+    card: Option<MynaCard<C>>,
+    face: FacePort,
+    upstream: Sender<U, K>,
+    observer: Box<dyn Observer>,
+    held: Held,
+    alerts: Vec<Alert>,
     staff: Option<StaffDb>,
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T, U, K> {
-    /// Ports over an open link and a courier. Without a card-front reader
-    /// or a face engine the face path refuses (the patient is offered PIN or
+    /// Ports over an open link and the upstream's sender; `confirm_screens`
+    /// waits for the reader to confirm each screen drawn (one round trip;
+    /// the demo takes a screenshot of each). Without a card-front reader or
+    /// a face engine the face path refuses (the patient is offered PIN or
     /// staff).
-    pub fn new(
-        link: ReaderLink<T>,
-        courier: Courier<U, K, SystemRng>,
-        signer: Arc<dyn DeviceSigner>,
-        settings: PortSettings,
-    ) -> Self {
+    pub fn new(link: ReaderLink<T>, upstream: Sender<U, K>, confirm_screens: bool) -> Self {
         KioskPorts {
-            link,
+            reader: ReaderPort {
+                link,
+                down: false,
+                confirm_screens,
+            },
             card: None,
-            card_front: None,
-            face: None,
-            courier,
-            signer,
-            settings,
+            face: FacePort::default(),
+            upstream,
             observer: Box::new(LogObserver),
             held: Held::default(),
             alerts: Vec::new(),
-            link_down: false,
-            worker: None,
-            job: 0,
             staff: None,
         }
     }
@@ -154,7 +148,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// keeps serving while a face is compared. Without it the work is done
     /// in place.
     pub fn with_face_worker(mut self, deliver: Deliver) -> std::io::Result<Self> {
-        self.worker = Some(Worker::start(deliver)?);
+        self.face.worker = Some(Worker::start(deliver)?);
         Ok(self)
     }
 
@@ -163,7 +157,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// has moved on).
     pub fn finish(&mut self, done: Deferred) -> Option<Input> {
         self.observer.stage(done.stage, &done.outcome, done.elapsed);
-        if done.job != self.job {
+        if done.job != self.face.job {
             tracing::debug!(event = "kiosk.face-answer-late", stage = done.stage);
             return None;
         }
@@ -176,9 +170,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// Hands `work` to the worker (`None`: the answer comes later), or does
     /// it now.
     fn dispatch(&mut self, work: Job) -> Option<Input> {
-        self.job += 1;
-        let job = self.job;
-        let work = match &self.worker {
+        self.face.job += 1;
+        let job = self.face.job;
+        let work = match &self.face.worker {
             Some(worker) => match worker.submit(job, work) {
                 Ok(()) => return None,
                 Err(work) => {
@@ -194,13 +188,13 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
 
     /// With the card-front reader (for 照合番号B).
     pub fn with_card_front(mut self, reader: Arc<CardFrontReader>) -> Self {
-        self.card_front = Some(reader);
+        self.face.card_front = Some(reader);
         self
     }
 
     /// With the face pipeline.
     pub fn with_face(mut self, engine: Arc<FaceEngine>) -> Self {
-        self.face = Some(engine);
+        self.face.engine = Some(engine);
         self
     }
 
@@ -212,17 +206,17 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
 
     /// The reader link (for the event loop).
     pub fn link(&mut self) -> &mut ReaderLink<T> {
-        &mut self.link
+        &mut self.reader.link
     }
 
     /// The courier (outbox status).
     pub fn courier(&self) -> &Courier<U, K, SystemRng> {
-        &self.courier
+        self.upstream.courier()
     }
 
     /// Whether the face path can run at all.
     pub fn face_ready(&self) -> bool {
-        self.face.is_some() && self.card_front.is_some()
+        self.face.engine.is_some() && self.face.card_front.is_some()
     }
 
     /// A card was placed: its connection.
@@ -253,22 +247,22 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
 
     /// Whether the last reader request failed (the loop retries it).
     pub fn link_down(&self) -> bool {
-        self.link_down
+        self.reader.down
     }
 
     /// The loop lost the reader.
     pub fn mark_link_down(&mut self) {
-        self.link_down = true;
+        self.reader.down = true;
     }
 
     /// The reader as its last `Welcome` said.
     pub fn link_info(&self) -> myna_link_host::ReaderInfo {
-        self.link.info()
+        self.reader.link.info()
     }
 
     /// The loop reached the reader again.
     pub fn link_up(&mut self) {
-        self.link_down = false;
+        self.reader.down = false;
     }
 
     fn timed<R>(&mut self, stage: &'static str, f: impl FnOnce(&mut Self) -> (R, String)) -> R {
@@ -279,7 +273,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     }
 
     fn capture(&mut self, camera: Camera) -> Option<RgbFrame> {
-        match self.link.capture(camera) {
+        match self.reader.link.capture(camera) {
             Ok(frame) => to_rgb(frame),
             Err(e) => {
                 tracing::warn!(event = "kiosk.capture-failed", error = %e);
@@ -288,84 +282,62 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
         }
     }
 
-    fn now_s(&self) -> i64 {
-        self.courier.clock().now_ms() / 1000
-    }
-
-    /// Fetches a challenge, builds and signs the verify request, and sends
-    /// it with the deadline.
+    /// Builds and sends the verify request for `identity`, with the
+    /// deadline.
     fn verify(&mut self, identity: &Identity) -> Result<VerifyResponse, UpstreamFailure> {
         let cert = self.held.cert.clone().ok_or(UpstreamFailure::Refused)?;
         let request = match identity {
             Identity::Pin => {
                 let proof = self.held.pin_proof.take().ok_or(UpstreamFailure::Refused)?;
-                proof.request(self.settings.device.clone(), self.now_s(), &cert)
+                Ok(self.upstream.pin_request(proof, &cert))
             }
             Identity::Face {
                 attempts,
                 band,
                 pad,
-            } => self.request(
+            } => self.upstream.request(
                 &cert,
                 AuthMethod::Face {
                     attempts: *attempts,
                     score_band: *band,
                     pad: *pad,
                 },
-            )?,
-            Identity::Visual(on) => self.request(
+            ),
+            Identity::Visual(on) => self.upstream.request(
                 &cert,
                 AuthMethod::Visual {
                     staff_id: on.staff_id.clone(),
                     reason: on.reason,
                 },
-            )?,
-        };
-        let request_id = request.request_id;
-        let signed = sign_request(self.signer.as_ref(), &request).map_err(|e| {
+            ),
+        }
+        .map_err(failure)?;
+        self.held.verify_request_id = Some(request.request_id);
+        let sent = self.upstream.verify(&request).map_err(failure)?;
+        self.observer.message(MessageKind::Verify, &sent.jws);
+        let answer = sent.answer.map_err(failure)?;
+        self.observer.verified(&answer);
+        Ok(answer)
+    }
+}
+
+/// What the reception hears of a message that did not go: past the
+/// deadline (or no challenge) is `Deadline`, anything else `Refused`.
+fn failure(error: SendError) -> UpstreamFailure {
+    match error {
+        SendError::Challenge(e) => {
+            tracing::warn!(event = "kiosk.challenge-failed", error = %e);
+            UpstreamFailure::Deadline
+        }
+        SendError::Delivery(DeliveryError::UpstreamUnavailable { .. }) => UpstreamFailure::Deadline,
+        SendError::Sign(e) => {
             tracing::error!(event = "kiosk.sign-failed", error = %e);
             UpstreamFailure::Refused
-        })?;
-        self.held.verify_request_id = Some(request_id);
-        self.observer.message(MessageKind::Verify, &signed.jws);
-        match self
-            .courier
-            .verify(request_id, &signed.jws, self.settings.verify_deadline)
-        {
-            Ok(answer) => {
-                self.observer.verified(&answer);
-                Ok(answer)
-            }
-            Err(DeliveryError::UpstreamUnavailable { .. }) => Err(UpstreamFailure::Deadline),
-            Err(e) => {
-                tracing::warn!(event = "kiosk.verify-failed", error = %e);
-                Err(UpstreamFailure::Refused)
-            }
         }
-    }
-
-    /// A verify request for `auth` on a fresh challenge.
-    fn request(&self, cert: &[u8], auth: AuthMethod) -> Result<VerifyRequest, UpstreamFailure> {
-        let nonce = self.challenge()?;
-        Ok(VerifyRequest::new(
-            Uuid::now_v7(),
-            self.now_s(),
-            &nonce,
-            self.settings.device.clone(),
-            cert,
-            auth,
-        ))
-    }
-
-    fn challenge(&self) -> Result<String, UpstreamFailure> {
-        self.courier
-            .upstream()
-            .challenge()
-            .map(|c| c.nonce)
-            .map_err(|e| {
-                tracing::warn!(event = "kiosk.challenge-failed", error = %e);
-                UpstreamFailure::Deadline
-            })
+        SendError::Delivery(e) => {
+            tracing::warn!(event = "kiosk.verify-failed", error = %e);
+            UpstreamFailure::Refused
+        }
     }
 }
 
@@ -388,12 +360,13 @@ fn to_rgb(frame: CapturedFrame) -> Option<RgbFrame> {
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for KioskPorts<C, T, U, K> {
     fn show(&mut self, screen: &PatientScreen, visual_check: bool) -> Option<u16> {
-        let shown = self
+        let reader = &mut self.reader;
+        let shown = reader
             .link
             .show(screen.to_link(), visual_check)
             .and_then(|seq| {
-                if self.settings.confirm_screens {
-                    self.link.sync()?;
+                if reader.confirm_screens {
+                    reader.link.sync()?;
                 }
                 Ok(seq)
             });
@@ -404,7 +377,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             }
             Err(e) => {
                 tracing::warn!(event = "kiosk.show-failed", error = %e);
-                self.link_down = true;
+                self.reader.down = true;
                 None
             }
         }
@@ -415,7 +388,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             Signal::Error => myna_link::Signal::Error,
             Signal::TakeCard => myna_link::Signal::TakeCard,
         };
-        if let Err(e) = self.link.signal(signal) {
+        if let Err(e) = self.reader.link.signal(signal) {
             tracing::warn!(event = "kiosk.signal-failed", error = %e);
         }
     }
@@ -452,7 +425,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
 
     fn read_card_front(&mut self) -> Input {
         self.timed("read-card-front", |p| {
-            let Some(reader) = p.card_front.clone() else {
+            let Some(reader) = p.face.card_front.clone() else {
                 return (
                     Input::CardFrontRefused(CardFrontRefusal::NotFound),
                     "no card-front reader".into(),
@@ -506,7 +479,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             }
             Err(e) => return refused(self, PhotoOutcome::Refused, e.to_string()),
         };
-        let Some(engine) = self.face.clone() else {
+        let Some(engine) = self.face.engine.clone() else {
             return refused(self, PhotoOutcome::Refused, "no face models".into());
         };
         self.observer
@@ -516,7 +489,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
 
     fn capture_face(&mut self, attempts_used: u8) -> Option<Input> {
         let start = Instant::now();
-        let Some(engine) = self.face.clone() else {
+        let Some(engine) = self.face.engine.clone() else {
             return Some(Input::Face(FaceVerdict::NoMatch));
         };
         // Consecutive frames: PAD's texture cue judges each (a print or a
@@ -561,14 +534,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
         self.timed("verify-pin", |p| {
             // The challenge first: no PIN try is spent for a request that
             // could not be sent.
-            let nonce = match p.challenge() {
+            let nonce = match p.upstream.challenge() {
                 Ok(nonce) => nonce,
-                Err(failure) => return (Input::UpstreamFailed(failure), "no challenge".into()),
+                Err(e) => return (Input::UpstreamFailed(failure(e)), "no challenge".into()),
             };
             let Some(cert) = p.held.cert.clone() else {
                 return (Input::Pin(PinOutcome::Locked), "no certificate".into());
             };
-            let pin = match p.link.take_pin() {
+            let pin = match p.reader.link.take_pin() {
                 Ok(pin) => pin,
                 Err(e) => {
                     return (
@@ -641,35 +614,20 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             tracing::error!(event = "kiosk.consent-without-verify");
             return;
         };
-        let record = ConsentRecord {
-            version: 1,
-            request_id: Uuid::now_v7(),
+        match self.upstream.consent(
             verify_request_id,
-            issued_at: self.now_s(),
-            consents: decisions.to_wire(),
+            decisions.to_wire(),
             registration_request,
-            relayed_by: relayed_by.map(str::to_string),
-        };
-        let signed = serde_json::to_vec(&record)
-            .map_err(|_| myna_upstream::signer::SignError::Encoding)
-            .and_then(|payload| myna_upstream::jws::sign(self.signer.as_ref(), &payload));
-        match signed {
-            Ok(jws) => {
-                self.observer.message(MessageKind::Consent, &jws);
-                // Stored now, delivered by the courier in the background.
-                if let Err(e) = self
-                    .courier
-                    .enqueue(record.request_id, MessageKind::Consent, &jws)
-                {
-                    tracing::error!(event = "kiosk.outbox-failed", error = %e);
-                }
-            }
-            Err(e) => tracing::error!(event = "kiosk.sign-failed", error = %e),
+            relayed_by,
+        ) {
+            // Stored now, delivered by the courier in the background.
+            Ok(jws) => self.observer.message(MessageKind::Consent, &jws),
+            Err(e) => tracing::error!(event = "kiosk.consent-failed", error = %e),
         }
     }
 
     fn audit(&mut self, event: &AuditEvent) {
-        let now = self.now_s();
+        let now = self.upstream.now_s();
         match event {
             AuditEvent::VisualCheckUsed {
                 staff_id,
@@ -704,6 +662,6 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
         // Dropping wipes: every field is zeroizing. A face job still out
         // belongs to the reception that ended: its answer will be dropped.
         self.held = Held::default();
-        self.job += 1;
+        self.face.job += 1;
     }
 }

@@ -1,9 +1,12 @@
-//! The upstream leg: signed messages ([`messages`], [`jws`], [`signer`]), the
-//! durable outbox ([`outbox`]) and delivery ([`courier`]) behind the
-//! [`courier::Upstream`] trait with its HTTP adapter ([`http`]), on the
-//! time and randomness it is given ([`clock`]). The reference upstream that
-//! checks everything lives in its own crate (`tests/upstream-ref`), so the
-//! kiosk carries no server code.
+//! The upstream leg: signed messages ([`messages`], [`jws`], [`signer`],
+//! built in [`request`]) and the [`remote::Upstream`] trait they go
+//! through, on the time and randomness given ([`clock`]); with the
+//! default `client` feature, the kiosk's delivery side: the durable outbox
+//! ([`outbox`]), delivery ([`courier`]), the HTTP adapter ([`http`]) and
+//! the kiosk's messages built, signed and handed over ([`sender`]). The
+//! reference upstream that checks everything lives in its own crate
+//! (`tests/upstream-ref`, on the wire types alone), so the kiosk carries no
+//! server code.
 
 pub mod clock;
 #[cfg(feature = "client")]
@@ -16,6 +19,8 @@ pub mod messages;
 pub mod outbox;
 pub mod remote;
 pub mod request;
+#[cfg(feature = "client")]
+pub mod sender;
 pub mod signer;
 
 #[cfg(test)]
