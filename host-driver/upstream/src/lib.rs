@@ -17,6 +17,8 @@ pub mod jws;
 pub mod messages;
 #[cfg(feature = "client")]
 pub mod outbox;
+#[cfg(feature = "client")]
+mod proof;
 pub mod remote;
 pub mod request;
 #[cfg(feature = "client")]
