@@ -87,68 +87,41 @@ fn generated_frames_are_read_exactly_or_refused() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let (mut right, mut wrong, mut refused) = (0, 0, 0);
-    let mut stages = Vec::new();
     let first: u64 = std::env::var("CARDFRONT_FIRST")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    for seed in first..first + n {
-        let s = synth::sample(seed, &kit.fonts).expect("fonts");
-        // CARDFRONT_DATASET=DIR: each frame's line crops in DIR/<seed>/ with
-        // the card's fields in truth.txt (generated cards only), for tuning
-        // how lines are given to the recogniser.
-        if let Some(dir) = std::env::var_os("CARDFRONT_DATASET") {
-            let d = std::path::Path::new(&dir).join(seed.to_string());
-            let _ = std::fs::create_dir_all(&d);
-            let b = &s.spec.birth;
-            let truth = format!(
-                "{}\n{}{}年{}月{}日生\n{}年{}月{}日まで有効\n{}\n",
-                s.spec.collation_b(),
-                b.era.name(),
-                if b.year == 1 {
-                    "元".to_string()
-                } else {
-                    b.year.to_string()
-                },
-                b.month,
-                b.day,
-                s.spec.expiry.0,
-                s.spec.expiry.1,
-                s.spec.expiry.2,
-                &s.spec.collation_b()[10..]
-            );
-            let _ = std::fs::write(d.join("truth.txt"), truth);
-            std::env::set_var("CARDFRONT_DUMP_LINES", &d);
-        }
-        let mut t = StageTimes::default();
-        let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
-        stages.push(t);
-        match result {
-            Ok(read) if b_of(&read) == s.spec.collation_b() => {
-                right += 1;
-                eprintln!(
-                    "seed {seed}: right at {:.2} {:?}",
-                    read.confidence(),
-                    read.field_confidence()
-                );
-            }
-            Ok(read) => {
-                wrong += 1;
-                eprintln!(
-                    "seed {seed}: WRONG at {:.2} {:?}",
-                    read.confidence(),
-                    read.field_confidence()
-                );
-                dump(&format!("wrong-{seed}"), &s.frame);
-            }
-            Err(r) => {
-                refused += 1;
-                eprintln!("seed {seed}: refused: {r} ({:?})", s.conditions);
-                dump(&format!("refused-{seed}"), &s.frame);
-            }
-        }
-    }
+    // Two workers share the frames (the machine's two cores; the reader is
+    // shared across threads as in the kiosk). The line dump for tuning
+    // sets an environment variable per frame, so it runs alone.
+    let workers: u64 = if std::env::var_os("CARDFRONT_DATASET").is_some() {
+        1
+    } else {
+        2
+    };
+    let results: Vec<(Verdict, StageTimes)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                scope.spawn(move || {
+                    (first + w..first + n)
+                        .step_by(workers as usize)
+                        .map(|seed| read_generated(kit, seed))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a frame worker"))
+            .collect()
+    });
+    let count = |v: Verdict| results.iter().filter(|(r, _)| *r == v).count() as u64;
+    let (right, wrong, refused) = (
+        count(Verdict::Right),
+        count(Verdict::Wrong),
+        count(Verdict::Refused),
+    );
+    let stages: Vec<StageTimes> = results.into_iter().map(|(_, t)| t).collect();
     eprintln!("card_front: {right} right, {wrong} wrong, {refused} refused of {n}");
     let median = |f: fn(&StageTimes) -> f64| {
         let mut v: Vec<f64> = stages.iter().map(f).collect();
@@ -170,6 +143,71 @@ fn generated_frames_are_read_exactly_or_refused() {
     // default 200 with none wrong, and refuses the rest; the floor leaves
     // room for the machine's float rounding only.
     assert!(right * 100 >= n * 80, "only {right} of {n} read");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Right,
+    Wrong,
+    Refused,
+}
+
+/// Reads the generated frame `seed`: right, wrong or refused.
+fn read_generated(kit: &Kit, seed: u64) -> (Verdict, StageTimes) {
+    let s = synth::sample(seed, &kit.fonts).expect("fonts");
+    // CARDFRONT_DATASET=DIR: each frame's line crops in DIR/<seed>/ with
+    // the card's fields in truth.txt (generated cards only), for tuning
+    // how lines are given to the recogniser.
+    if let Some(dir) = std::env::var_os("CARDFRONT_DATASET") {
+        let d = std::path::Path::new(&dir).join(seed.to_string());
+        let _ = std::fs::create_dir_all(&d);
+        let b = &s.spec.birth;
+        let truth = format!(
+            "{}\n{}{}年{}月{}日生\n{}年{}月{}日まで有効\n{}\n",
+            s.spec.collation_b(),
+            b.era.name(),
+            if b.year == 1 {
+                "元".to_string()
+            } else {
+                b.year.to_string()
+            },
+            b.month,
+            b.day,
+            s.spec.expiry.0,
+            s.spec.expiry.1,
+            s.spec.expiry.2,
+            &s.spec.collation_b()[10..]
+        );
+        let _ = std::fs::write(d.join("truth.txt"), truth);
+        std::env::set_var("CARDFRONT_DUMP_LINES", &d);
+    }
+    let mut t = StageTimes::default();
+    let result = kit.reader.read_timed(&frame(&s.frame), &mut t);
+    let verdict = match result {
+        Ok(read) if b_of(&read) == s.spec.collation_b() => {
+            eprintln!(
+                "seed {seed}: right at {:.2} {:?}",
+                read.confidence(),
+                read.field_confidence()
+            );
+            Verdict::Right
+        }
+        Ok(read) => {
+            eprintln!(
+                "seed {seed}: WRONG at {:.2} {:?}",
+                read.confidence(),
+                read.field_confidence()
+            );
+            dump(&format!("wrong-{seed}"), &s.frame);
+            Verdict::Wrong
+        }
+        Err(r) => {
+            eprintln!("seed {seed}: refused: {r} ({:?})", s.conditions);
+            dump(&format!("refused-{seed}"), &s.frame);
+            Verdict::Refused
+        }
+    };
+    (verdict, t)
 }
 
 fn read_spec(spec: &CardSpec, cond: &Conditions, font: usize) -> Result<FrontRead, Refusal> {
