@@ -214,11 +214,6 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
         self.upstream.courier()
     }
 
-    /// Whether the face path can run at all.
-    pub fn face_ready(&self) -> bool {
-        self.face.engine.is_some() && self.face.card_front.is_some()
-    }
-
     /// A card was placed: its connection.
     pub fn card_inserted(&mut self, transport: C) {
         self.card = Some(MynaCard::new(transport));
@@ -233,11 +228,6 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// Whether a card is connected.
     pub fn card_present(&self) -> bool {
         self.card.is_some()
-    }
-
-    /// The card's connection (tests read the emulator's log through it).
-    pub fn take_card(&mut self) -> Option<C> {
-        self.card.take().map(MynaCard::into_transport)
     }
 
     /// Alerts raised since the last call.
