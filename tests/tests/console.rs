@@ -1,8 +1,10 @@
 //! The staff console over HTTP, against a running kiosk (the rig: the kiosk
 //! loop, `reader-sim` and `upstream-ref` processes): no page without a
-//! session, login and lockout, the session cookie's flags, CSRF on every
-//! state change, 目視 switched on from the console showing on the reader and
-//! turning itself off after one reception, and the audit view.
+//! session, login and its throttle, the session cookie's flags, CSRF on
+//! every form (the login form's too), the Host and Origin checks, 目視
+//! switched on from the console (password again) showing on the reader and
+//! turning itself off after one reception or when left armed too long,
+//! sessions ended by an account change, and the audit view.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,6 +26,10 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(|_| {})
+}
+
+fn world_with(adjust: impl FnOnce(&mut RigSetup)) -> World {
     let dir = tempfile::tempdir().unwrap();
     let mut setup = RigSetup::new(mynareader_tests::bin_dir(), dir.path().join("work"));
     setup.patients.insert(
@@ -35,6 +41,7 @@ fn world() -> World {
         ("nurse-5".into(), PASSWORD.into()),
         ("clerk-1".into(), PASSWORD.into()),
     ];
+    adjust(&mut setup);
     let mut rig = Rig::start(setup).unwrap();
     rig.start_kiosk(Box::new(myna_sim_world::Recorder::default()))
         .unwrap();
@@ -48,12 +55,7 @@ fn world() -> World {
     .unwrap()
     .with_root_certificates(rustls::RootCertStore::empty())
     .with_no_client_auth();
-    let http = Client::builder()
-        .tls_backend_preconfigured(tls)
-        .redirect(Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap();
+    let http = client_from(tls, "127.0.0.1");
     World {
         rig,
         base,
@@ -62,28 +64,90 @@ fn world() -> World {
     }
 }
 
-fn login(w: &World, staff: &str, password: &str) -> reqwest::blocking::Response {
-    w.http
-        .post(format!("{}/login", w.base))
-        .form(&[("staff", staff), ("password", password)])
+/// A client that connects from `local` (another loopback address is
+/// another computer to the console's throttle).
+fn client_from(tls: rustls::ClientConfig, local: &str) -> Client {
+    Client::builder()
+        .tls_backend_preconfigured(tls)
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(20))
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+fn another_client() -> Client {
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    client_from(tls, "127.0.0.2")
+}
+
+/// The `name=value` of the cookie `name` the response sets.
+fn set_cookie(response: &reqwest::blocking::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// A login form as a browser gets it: its pre-login cookie and token.
+fn login_form(w: &World, http: &Client) -> (String, String) {
+    let response = http.get(format!("{}/login", w.base)).send().unwrap();
+    let pre = set_cookie(&response, "mynareader_login").expect("a pre-login cookie");
+    assert!(
+        pre.contains("HttpOnly") && pre.contains("SameSite=Strict"),
+        "{pre}"
+    );
+    let pre = pre.split(';').next().unwrap().to_string();
+    (pre, csrf(&response.text().unwrap()))
+}
+
+fn login_from(
+    w: &World,
+    http: &Client,
+    staff: &str,
+    password: &str,
+) -> reqwest::blocking::Response {
+    let (pre, token) = login_form(w, http);
+    http.post(format!("{}/login", w.base))
+        .header("cookie", pre)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("staff", staff),
+            ("password", password),
+        ])
         .send()
         .unwrap()
+}
+
+fn login(w: &World, staff: &str, password: &str) -> reqwest::blocking::Response {
+    login_from(w, &w.http, staff, password)
 }
 
 /// The session cookie from a successful login.
 fn session(w: &World) -> String {
     let response = login(w, "nurse-5", PASSWORD);
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&response, "mynareader_session").expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     cookie.split(';').next().unwrap().to_string()
+}
+
+/// Every audit entry the kiosk's database holds.
+fn trail(w: &World) -> Vec<myna_kiosk::staff::AuditEntry> {
+    myna_kiosk::staff::StaffDb::open(&w.rig.database())
+        .unwrap()
+        .entries(i64::MIN)
+        .unwrap()
 }
 
 fn get(w: &World, path: &str, cookie: &str) -> (StatusCode, String) {
@@ -116,10 +180,19 @@ fn csrf(page: &str) -> String {
 }
 
 fn switch(w: &World, cookie: &str, token: &str, state: &str) -> StatusCode {
+    switch_with(w, cookie, token, state, PASSWORD)
+}
+
+fn switch_with(w: &World, cookie: &str, token: &str, state: &str, password: &str) -> StatusCode {
     w.http
         .post(format!("{}/visual-check", w.base))
         .header("cookie", cookie)
-        .form(&[("csrf", token), ("state", state), ("reason", "unwell")])
+        .form(&[
+            ("csrf", token),
+            ("state", state),
+            ("reason", "unwell"),
+            ("password", password),
+        ])
         .send()
         .unwrap()
         .status()
@@ -158,16 +231,6 @@ fn no_page_without_a_session_and_logins_are_checked() {
     let wrong = login(&w, "nurse-5", "not it");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.text().unwrap().contains("パスワードが違います"));
-    // Five wrong passwords lock the account; then even the right one fails.
-    for _ in 0..5 {
-        assert_eq!(
-            login(&w, "clerk-1", "wrong").status(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    let locked = login(&w, "clerk-1", PASSWORD);
-    assert_eq!(locked.status(), StatusCode::UNAUTHORIZED);
-    assert!(locked.text().unwrap().contains("ロック"));
     // A good login gives a page with the status.
     let cookie = session(&w);
     let (status, page) = get(&w, "/", &cookie);
@@ -198,6 +261,20 @@ fn no_page_without_a_session_and_logins_are_checked() {
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(get(&w, "/", &cookie).0, StatusCode::SEE_OTHER);
+    // Ten wrong passwords from one computer (one was given above): after
+    // five it has to wait, even with the right password ...
+    let mut refused = Vec::new();
+    for _ in 0..10 {
+        refused.push(login(&w, "clerk-1", "wrong").status());
+    }
+    assert_eq!(refused[..4], [StatusCode::UNAUTHORIZED; 4]);
+    assert_eq!(refused[5..], [StatusCode::TOO_MANY_REQUESTS; 5]);
+    let waiting = login(&w, "clerk-1", PASSWORD);
+    assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(waiting.text().unwrap().contains("秒後に"));
+    // ... but the account is not locked: from another computer it works.
+    let elsewhere = login_from(&w, &another_client(), "clerk-1", PASSWORD);
+    assert_eq!(elsewhere.status(), StatusCode::SEE_OTHER);
 }
 
 #[test]
@@ -212,6 +289,15 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(switch(&w, &cookie, "", "on"), StatusCode::FORBIDDEN);
+    // A signed-in page is not enough: the member's password again.
+    assert_eq!(
+        switch_with(&w, &cookie, &token, "on", ""),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        switch_with(&w, &cookie, &token, "on", "not the password"),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(w.rig.status().unwrap()["visual_check"], false);
     // With it: on, and the reader shows the banner.
     assert_eq!(switch(&w, &cookie, &token, "on"), StatusCode::SEE_OTHER);
@@ -234,6 +320,162 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
     assert!(
         !audit.contains("コンソール ハナコ"),
         "no patient name in the trail"
+    );
+}
+
+#[test]
+fn forged_logins_foreign_hosts_and_oversized_ids_are_refused_before_anything_is_written() {
+    let w = world();
+    let before = trail(&w).len();
+    let post_login = |cookie: &str, form: &[(&str, &str)]| {
+        w.http
+            .post(format!("{}/login", w.base))
+            .header("cookie", cookie)
+            .form(form)
+            .send()
+            .unwrap()
+            .status()
+    };
+    // No token, a token of another form, a token without its cookie: the
+    // right password does not help.
+    let (pre, token) = login_form(&w, &w.http);
+    let (other_pre, _) = login_form(&w, &w.http);
+    for (cookie, token) in [
+        (pre.as_str(), ""),
+        (other_pre.as_str(), token.as_str()),
+        ("", token.as_str()),
+    ] {
+        assert_eq!(
+            post_login(
+                cookie,
+                &[
+                    ("csrf", token),
+                    ("staff", "nurse-5"),
+                    ("password", PASSWORD)
+                ]
+            ),
+            StatusCode::FORBIDDEN
+        );
+    }
+    // A page whose name was pointed at loopback (DNS rebinding), and a post
+    // from another site.
+    let port = w.base.rsplit(':').next().unwrap();
+    let foreign = w
+        .http
+        .get(format!("{}/login", w.base))
+        .header("host", format!("attacker.example:{port}"))
+        .send()
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let cross_site = w
+        .http
+        .post(format!("{}/login", w.base))
+        .header("cookie", &pre)
+        .header("origin", "http://attacker.example")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("staff", "nurse-5"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    // Staff ids that are no ids: 100 kB, too long, spaces, escapes.
+    let huge = "x".repeat(100 * 1024);
+    for id in [huge.as_str(), &"a".repeat(33), "a b", "\u{1b}[2J"] {
+        let (pre, token) = login_form(&w, &another_client());
+        let status = post_login(
+            &pre,
+            &[("csrf", &token), ("staff", id), ("password", "whatever1")],
+        );
+        assert!(
+            matches!(
+                status,
+                StatusCode::UNAUTHORIZED | StatusCode::PAYLOAD_TOO_LARGE
+            ),
+            "{status}"
+        );
+    }
+    let entries = trail(&w);
+    assert_eq!(entries.len(), before, "nothing audited: {entries:?}");
+    // A well-formed unknown id is audited, and no row is large.
+    assert_eq!(
+        login_from(&w, &another_client(), "nobody-here", "whatever1").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let entries = trail(&w);
+    assert_eq!(entries.len(), before + 1);
+    for e in &entries {
+        let size = e.staff.len() + e.event.len() + e.outcome.len() + e.detail.len();
+        assert!(size < 1024, "{e:?}");
+    }
+}
+
+#[test]
+fn a_new_password_or_a_removed_account_ends_its_console_sessions() {
+    let w = world();
+    let cookie = session(&w);
+    assert_eq!(get(&w, "/", &cookie).0, StatusCode::OK);
+    let mut db = myna_kiosk::staff::StaffDb::open(&w.rig.database()).unwrap();
+    db.set_password("nurse-5", "a new passphrase", 1, &mut rand::rngs::OsRng)
+        .unwrap();
+    assert_eq!(get(&w, "/", &cookie).0, StatusCode::SEE_OTHER, "ended");
+    assert_eq!(
+        login(&w, "nurse-5", "a new passphrase").status(),
+        StatusCode::SEE_OTHER
+    );
+    let cookie = set_cookie(
+        &login(&w, "nurse-5", "a new passphrase"),
+        "mynareader_session",
+    )
+    .unwrap()
+    .split(';')
+    .next()
+    .unwrap()
+    .to_string();
+    assert_eq!(get(&w, "/", &cookie).0, StatusCode::OK);
+    db.remove("nurse-5", 2).unwrap();
+    assert_eq!(get(&w, "/", &cookie).0, StatusCode::SEE_OTHER, "removed");
+}
+
+#[test]
+fn a_visual_check_left_armed_past_its_expiry_is_withdrawn_and_audited() {
+    let w = world_with(|setup| {
+        setup.reception.visual_check_expiry = time::Duration::seconds(3);
+    });
+    let cookie = session(&w);
+    let (_, page) = get(&w, "/", &cookie);
+    assert_eq!(
+        switch(&w, &cookie, &csrf(&page), "on"),
+        StatusCode::SEE_OTHER
+    );
+    let (_, page) = get(&w, "/", &cookie);
+    assert!(
+        page.contains("id=\"visual-left\""),
+        "time left shown: {page}"
+    );
+    let status = w.rig.status().unwrap();
+    assert!(
+        status["visual_check_left_secs"].as_i64().unwrap() <= 3,
+        "{status}"
+    );
+    // Nobody places a card.
+    let start = std::time::Instant::now();
+    while w.rig.status().unwrap()["visual_check"] == true {
+        assert!(start.elapsed() < Duration::from_secs(15), "never withdrawn");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut reader = w.rig.reader_control().unwrap();
+    let state = reader_says(&mut reader, "visual_check=false");
+    assert!(state.contains("visual_check=false"), "{state}");
+    let last = trail(&w).pop().unwrap();
+    assert_eq!(
+        (
+            last.staff.as_str(),
+            last.event.as_str(),
+            last.outcome.as_str()
+        ),
+        ("nurse-5", "visual-check-expired", "expired")
     );
 }
 
@@ -417,6 +659,7 @@ fn in_a_real_browser_staff_log_in_switch_visual_check_and_read_the_trail() {
     b.type_in("#password", PASSWORD);
     b.click("#login");
     b.wait_for("目視モードにする");
+    b.type_in("#visual-password", PASSWORD);
     b.click("#visual-on");
     let mut reader = w.rig.reader_control().unwrap();
     let state = reader_says(&mut reader, "visual_check=true");

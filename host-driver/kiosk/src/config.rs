@@ -165,14 +165,20 @@ impl Default for KioskFiles {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleSettings {
-    /// Where the console listens (loopback by default); empty: no console.
+    /// Where the console listens: a loopback address and port (the console
+    /// speaks plain HTTP, so it never listens where the network could
+    /// reach it); empty: no console.
     pub listen: String,
+    /// Host names the console also answers to (a name the reception PC maps
+    /// to loopback); `localhost`, `127.0.0.1` and `[::1]` always work.
+    pub hosts: Vec<String>,
 }
 
 impl Default for ConsoleSettings {
     fn default() -> Self {
         ConsoleSettings {
             listen: "127.0.0.1:8750".into(),
+            hosts: Vec::new(),
         }
     }
 }
@@ -185,6 +191,9 @@ pub struct RuleSettings {
     pub grace: String,
     /// Mark 特定疾病 as provided by the flow.
     pub specific_disease_by_flow: bool,
+    /// Seconds a 目視 switched on with no card placed stays armed before it
+    /// is withdrawn (and audited as expired), 30–3600.
+    pub visual_check_expiry_secs: u32,
 }
 
 impl Default for RuleSettings {
@@ -192,6 +201,7 @@ impl Default for RuleSettings {
         RuleSettings {
             grace: "end-of-third-month".into(),
             specific_disease_by_flow: false,
+            visual_check_expiry_secs: 300,
         }
     }
 }
@@ -263,6 +273,33 @@ impl KioskConfig {
                 why: format!("{} is not 0 to 100", self.reader.volume),
             });
         }
+        if !self.console.listen.is_empty() {
+            let loopback = self
+                .console
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|at| at.ip().is_loopback());
+            if !loopback {
+                return Err(ConfigError::Value {
+                    field: "console.listen",
+                    why: format!(
+                        "{:?} is not a loopback address and port (like 127.0.0.1:8750): the console has no TLS, so it only listens on this machine",
+                        self.console.listen
+                    ),
+                });
+            }
+        }
+        if let Some(bad) = self.console.hosts.iter().find(|h| {
+            h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+        }) {
+            return Err(ConfigError::Value {
+                field: "console.hosts",
+                why: format!("{bad:?} is not a host name"),
+            });
+        }
         if !(1..=120).contains(&self.upstream.verify_deadline_secs) {
             return Err(ConfigError::Value {
                 field: "upstream.verify_deadline_secs",
@@ -332,9 +369,17 @@ impl KioskConfig {
                 })
             }
         };
+        let expiry = self.rules.visual_check_expiry_secs;
+        if !(30..=3600).contains(&expiry) {
+            return Err(ConfigError::Value {
+                field: "rules.visual_check_expiry_secs",
+                why: format!("{expiry} is not 30 to 3600"),
+            });
+        }
         Ok(ReceptionConfig {
             grace,
             specific_disease_by_flow: self.rules.specific_disease_by_flow,
+            visual_check_expiry: time::Duration::seconds(i64::from(expiry)),
             ..ReceptionConfig::default()
         })
     }
@@ -409,12 +454,39 @@ mod tests {
                 "[upstream]\nverify_deadline_secs = 0\n",
                 "upstream.verify_deadline_secs",
             ),
+            ("[console]\nlisten = \"0.0.0.0:8750\"\n", "console.listen"),
+            (
+                "[console]\nlisten = \"192.168.1.5:8750\"\n",
+                "console.listen",
+            ),
+            ("[console]\nlisten = \"kiosk:8750\"\n", "console.listen"),
+            ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
+            (
+                "[rules]\nvisual_check_expiry_secs = 5\n",
+                "rules.visual_check_expiry_secs",
+            ),
         ] {
             match KioskConfig::parse(text, "k.toml") {
                 Err(ConfigError::Value { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("{text}: {other:?}"),
             }
         }
+        let console = KioskConfig::parse(
+            "[console]\nlisten = \"[::1]:9000\"\nhosts = [\"reception.local\"]\n[rules]\nvisual_check_expiry_secs = 120\n",
+            "k.toml",
+        )
+        .expect("loopback v6 and a host name");
+        assert_eq!(
+            console.reception().expect("rules").visual_check_expiry,
+            time::Duration::minutes(2)
+        );
+        assert_eq!(
+            KioskConfig::default()
+                .reception()
+                .expect("rules")
+                .visual_check_expiry,
+            time::Duration::minutes(5)
+        );
         assert!(matches!(
             KioskConfig::parse("[reader]\nlinks = 1\n", "k.toml"),
             Err(ConfigError::Parse { .. })

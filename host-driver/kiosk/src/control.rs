@@ -149,6 +149,9 @@ pub struct KioskStatus {
     pub in_reception: bool,
     /// 目視 is on.
     pub visual_check: bool,
+    /// Seconds an armed 目視 has left before it is withdrawn (`None`: off,
+    /// or it serves the reception under way).
+    pub visual_check_left_secs: Option<i64>,
     /// The reader answers.
     pub reader_up: bool,
     /// The reader's firmware version and boot id.

@@ -618,26 +618,28 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
 
     fn audit(&mut self, event: &AuditEvent) {
         let now = self.upstream.now_s();
-        match event {
+        let (staff_id, event, outcome, reason) = match event {
             AuditEvent::VisualCheckUsed {
                 staff_id,
                 reason,
                 completed,
             } => {
                 tracing::info!(event = "audit.visual-check", completed = *completed);
-                let reason = reason.code();
                 let outcome = if *completed {
                     "completed"
                 } else {
                     "not-completed"
                 };
-                if let Some(staff) = self.staff.as_mut() {
-                    if let Err(e) =
-                        staff.record(now, staff_id, StaffEvent::VisualCheckUsed, outcome, reason)
-                    {
-                        tracing::error!(event = "audit.write-failed", error = %e);
-                    }
-                }
+                (staff_id, StaffEvent::VisualCheckUsed, outcome, reason)
+            }
+            AuditEvent::VisualCheckExpired { staff_id, reason } => {
+                tracing::info!(event = "audit.visual-check-expired");
+                (staff_id, StaffEvent::VisualCheckExpired, "expired", reason)
+            }
+        };
+        if let Some(staff) = self.staff.as_mut() {
+            if let Err(e) = staff.record(now, staff_id, event, outcome, reason.code()) {
+                tracing::error!(event = "audit.write-failed", error = %e);
             }
         }
     }

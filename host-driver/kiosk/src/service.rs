@@ -236,11 +236,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             }
             Request::VisualCheckOnBy(on) => {
                 let reason = on.reason.code();
-                self.record(
+                // No 目視 that the trail does not hold (fail closed).
+                if let Err(refusal) = self.record(
                     &on.staff_id,
                     StaffEvent::VisualCheckOn,
                     &format!("{reason} (console)"),
-                );
+                ) {
+                    return refusal;
+                }
                 self.handle(Input::VisualCheckOn(on));
                 Answer::VisualCheck(self.core.visual_check())
             }
@@ -252,7 +255,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 Err(e) => Answer::Refused(format!("the reader did not take it: {e}")),
             },
             Request::VisualCheckOffBy(staff) => {
-                self.record(&staff, StaffEvent::VisualCheckOff, "(console)");
+                // Switching off is let through even when the trail cannot
+                // be written: it only takes a permission away.
+                let _ = self.record(&staff, StaffEvent::VisualCheckOff, "(console)");
                 self.handle(Input::VisualCheckOff);
                 Answer::VisualCheck(self.core.visual_check())
             }
@@ -274,7 +279,11 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                     .iter()
                     .map(|(topic, yes)| format!("{}={}", topic_code(*topic), u8::from(*yes)))
                     .collect();
-                self.record(&staff, StaffEvent::ConsentRelayed, &detail.join(" "));
+                if let Err(refusal) =
+                    self.record(&staff, StaffEvent::ConsentRelayed, &detail.join(" "))
+                {
+                    return refusal;
+                }
                 self.handle(Input::ConsentRelayed {
                     staff_id: staff,
                     answers,
@@ -294,13 +303,19 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
         }
     }
 
-    fn record(&mut self, staff: &str, action: StaffEvent, detail: &str) {
+    /// Writes an audit entry; the refusal to answer when it could not be
+    /// written (a kiosk without staff accounts has no trail to keep).
+    fn record(&mut self, staff: &str, action: StaffEvent, detail: &str) -> Result<(), Answer> {
         let now = self.clock.now_ms() / 1000;
         if let Some(db) = self.ports.staff() {
             if let Err(e) = db.record(now, staff, action, "ok", detail) {
                 tracing::error!(event = "audit.write-failed", error = %e);
+                return Err(Answer::Refused(format!(
+                    "the audit trail could not be written, so nothing was done: {e}"
+                )));
             }
         }
+        Ok(())
     }
 
     /// Checks a staff member's password for `action` and records the
@@ -320,6 +335,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             Ok(()) => {
                 if let Err(e) = db.record(now, staff, action, "ok", detail) {
                     tracing::error!(event = "audit.write-failed", error = %e);
+                    return Err(Answer::Refused(format!(
+                        "the audit trail could not be written, so nothing was done: {e}"
+                    )));
                 }
                 Ok(())
             }
@@ -339,6 +357,10 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             screen: kind,
             in_reception: self.core.in_reception(),
             visual_check: self.core.visual_check(),
+            visual_check_left_secs: self
+                .core
+                .visual_check_left(self.clock.now())
+                .map(|left| left.whole_seconds()),
             reader_up: !self.ports.link_down(),
             reader_firmware: self.ports.link_info().firmware,
             receptions: self.receptions,

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS staff (
     hash TEXT NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0,
     locked_until INTEGER NOT NULL DEFAULT 0,
-    created INTEGER NOT NULL
+    created INTEGER NOT NULL,
+    stamp TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY,
@@ -110,6 +111,8 @@ pub enum StaffEvent {
     VisualCheckOff,
     /// The reception 目視 served (completed or not).
     VisualCheckUsed,
+    /// 目視 was left armed with no card until it expired: withdrawn.
+    VisualCheckExpired,
     /// Consent answers a patient gave aloud, entered by staff.
     ConsentRelayed,
 }
@@ -126,6 +129,7 @@ impl StaffEvent {
             StaffEvent::VisualCheckOn => "visual-check-on",
             StaffEvent::VisualCheckOff => "visual-check-off",
             StaffEvent::VisualCheckUsed => "visual-check-used",
+            StaffEvent::VisualCheckExpired => "visual-check-expired",
             StaffEvent::ConsentRelayed => "consent-relayed",
         }
     }
@@ -189,6 +193,20 @@ pub struct Account {
 /// The staff tables of a kiosk database.
 pub struct StaffDb {
     conn: Connection,
+    /// A hash checked for unknown ids, so that they take as long as known
+    /// ones (made on first use).
+    decoy: std::cell::OnceCell<String>,
+}
+
+/// What a wrong password does to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnWrong {
+    /// Counts toward [`MAX_FAILURES`] and the lock (a person at the kiosk:
+    /// the CLI, the control socket).
+    Lock,
+    /// Audited only; the caller throttles its clients (the console, where
+    /// any page on the PC could post).
+    Audit,
 }
 
 /// A staff id is 1–32 letters, digits, `-` or `_` (it goes into the audit
@@ -229,7 +247,41 @@ impl StaffDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(StaffDb { conn })
+        // Databases made before accounts had a stamp.
+        let has_stamp = conn
+            .prepare("SELECT 1 FROM pragma_table_info('staff') WHERE name = 'stamp'")?
+            .exists([])?;
+        if !has_stamp {
+            conn.execute_batch("ALTER TABLE staff ADD COLUMN stamp TEXT NOT NULL DEFAULT ''")?;
+        }
+        Ok(StaffDb {
+            conn,
+            decoy: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The account's stamp: new whenever its password is set, so a session
+    /// opened under an older one is over; `None`: no such account.
+    pub fn stamp(&self, id: &str) -> Result<Option<String>, StaffError> {
+        Ok(self
+            .conn
+            .query_row("SELECT stamp FROM staff WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn decoy(&self) -> &str {
+        self.decoy.get_or_init(|| {
+            let salt = SaltString::encode_b64(&[0x5a; 16]).ok();
+            salt.and_then(|salt| {
+                Argon2::default()
+                    .hash_password(b"no account has this password", &salt)
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .unwrap_or_default()
+        })
     }
 
     fn hash_password(
@@ -258,12 +310,13 @@ impl StaffDb {
     ) -> Result<(), StaffError> {
         check_id(id)?;
         let hash = Self::hash_password(password, rng)?;
+        let stamp = new_stamp(rng);
         self.change_account(
             now,
             id,
             StaffEvent::AccountAdded,
-            "INSERT OR IGNORE INTO staff (id, hash, created) VALUES (?1, ?2, ?3)",
-            params![id, hash, now],
+            "INSERT OR IGNORE INTO staff (id, hash, created, stamp) VALUES (?1, ?2, ?3, ?4)",
+            params![id, hash, now, stamp],
             StaffError::Exists(id.to_string()),
         )
     }
@@ -297,12 +350,13 @@ impl StaffDb {
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(), StaffError> {
         let hash = Self::hash_password(password, rng)?;
+        let stamp = new_stamp(rng);
         self.change_account(
             now,
             id,
             StaffEvent::PasswordChanged,
-            "UPDATE staff SET hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1",
-            params![id, hash],
+            "UPDATE staff SET hash = ?2, failures = 0, locked_until = 0, stamp = ?3 WHERE id = ?1",
+            params![id, hash, stamp],
             StaffError::NoAccount(id.to_string()),
         )
     }
@@ -335,7 +389,8 @@ impl StaffDb {
     }
 
     /// Checks a password for `action` (an event code for the audit). A
-    /// refusal, a lock and the unlocked success are all audited.
+    /// refusal, a lock and the unlocked success are all audited; a
+    /// malformed id is refused before anything is written.
     pub fn authenticate(
         &mut self,
         id: &str,
@@ -343,6 +398,34 @@ impl StaffDb {
         action: StaffEvent,
         now: i64,
     ) -> Result<(), StaffError> {
+        self.check_password(id, password, action, now, OnWrong::Lock)
+    }
+
+    /// As [`StaffDb::authenticate`], but a wrong password does not count
+    /// toward the account's lock (the console throttles per client instead:
+    /// a stranger's guesses must not lock staff out). A lock already set
+    /// still refuses.
+    pub fn authenticate_throttled(
+        &mut self,
+        id: &str,
+        password: &str,
+        action: StaffEvent,
+        now: i64,
+    ) -> Result<(), StaffError> {
+        self.check_password(id, password, action, now, OnWrong::Audit)
+    }
+
+    fn check_password(
+        &mut self,
+        id: &str,
+        password: &str,
+        action: StaffEvent,
+        now: i64,
+        on_wrong: OnWrong,
+    ) -> Result<(), StaffError> {
+        // Nothing of a malformed id reaches the trail (it could be 2 MB of
+        // anything).
+        check_id(id).map_err(|_| StaffError::Refused)?;
         let action = action.code();
         let row: Option<(String, u32, i64)> = self
             .conn
@@ -352,12 +435,15 @@ impl StaffDb {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let tx = self.conn.transaction()?;
         let Some((hash, failures, locked_until)) = row else {
+            // As long as a known id takes: the answer's time must not tell.
+            let _ = password_matches(self.decoy(), password);
+            let tx = self.conn.transaction()?;
             append(&tx, now, id, action, "refused", "no-account")?;
             tx.commit()?;
             return Err(StaffError::Refused);
         };
+        let tx = self.conn.transaction()?;
         if locked_until > now {
             append(&tx, now, id, action, "refused", "locked")?;
             tx.commit()?;
@@ -365,14 +451,7 @@ impl StaffDb {
                 until: locked_until,
             });
         }
-        let good = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        if good {
+        if password_matches(&hash, password) {
             tx.execute(
                 "UPDATE staff SET failures = 0, locked_until = 0 WHERE id = ?1",
                 params![id],
@@ -382,7 +461,9 @@ impl StaffDb {
         }
         let failures = failures + 1;
         append(&tx, now, id, action, "refused", "wrong-password")?;
-        let result = if failures >= MAX_FAILURES {
+        let result = if on_wrong == OnWrong::Audit {
+            Err(StaffError::Refused)
+        } else if failures >= MAX_FAILURES {
             let until = now + LOCKOUT.as_secs() as i64;
             tx.execute(
                 "UPDATE staff SET failures = 0, locked_until = ?2 WHERE id = ?1",
@@ -465,6 +546,22 @@ impl StaffDb {
             _ => Ok(Ok(last)),
         }
     }
+}
+
+fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn new_stamp(rng: &mut (impl RngCore + CryptoRng)) -> String {
+    let mut bytes = [0u8; 16];
+    rng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 fn row_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
@@ -603,6 +700,56 @@ mod tests {
             6
         );
         assert_eq!(db.verify().expect("verify"), Ok(events.len() as i64));
+    }
+
+    #[test]
+    fn console_guesses_do_not_lock_and_malformed_ids_leave_no_trace() {
+        let (_dir, mut db) = db();
+        db.add("clerk", "right password", 0, &mut rng())
+            .expect("add");
+        for i in 0..10 {
+            assert!(matches!(
+                db.authenticate_throttled("clerk", "wrong", StaffEvent::ConsoleLogin, i),
+                Err(StaffError::Refused)
+            ));
+        }
+        db.authenticate_throttled("clerk", "right password", StaffEvent::ConsoleLogin, 11)
+            .expect("not locked by console guesses");
+        let before = db.entries(i64::MIN).expect("entries").len();
+        let huge = "x".repeat(100_000);
+        for id in [huge.as_str(), "a b", "\u{1b}[2J", ""] {
+            assert!(matches!(
+                db.authenticate_throttled(id, "whatever1", StaffEvent::ConsoleLogin, 12),
+                Err(StaffError::Refused)
+            ));
+            assert!(matches!(
+                db.authenticate(id, "whatever1", StaffEvent::VisualCheckOn, 12),
+                Err(StaffError::Refused)
+            ));
+        }
+        assert_eq!(db.entries(i64::MIN).expect("entries").len(), before);
+        // An unknown well-formed id is audited (at most 32 characters).
+        let _ = db.authenticate_throttled("nobody", "whatever1", StaffEvent::ConsoleLogin, 13);
+        let last = db.entries(i64::MIN).expect("entries").pop().expect("one");
+        assert_eq!(
+            (last.staff.as_str(), last.detail.as_str()),
+            ("nobody", "no-account")
+        );
+    }
+
+    #[test]
+    fn a_new_password_or_a_removal_changes_the_stamp() {
+        let (_dir, mut db) = db();
+        db.add("nurse", "first password", 0, &mut rng())
+            .expect("add");
+        let first = db.stamp("nurse").expect("stamp").expect("account");
+        assert_eq!(first.len(), 32);
+        db.set_password("nurse", "second password", 1, &mut StdRng::seed_from_u64(9))
+            .expect("passwd");
+        let second = db.stamp("nurse").expect("stamp").expect("account");
+        assert_ne!(first, second);
+        db.remove("nurse", 2).expect("remove");
+        assert_eq!(db.stamp("nurse").expect("stamp"), None);
     }
 
     fn tampered(sql: &str) -> Result<i64, ChainBreak> {

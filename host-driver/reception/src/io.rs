@@ -537,6 +537,13 @@ pub enum AuditEvent {
         /// The reception reached `Done`.
         completed: bool,
     },
+    /// 目視 was switched on and no card came before it expired: withdrawn.
+    VisualCheckExpired {
+        /// Who switched it on.
+        staff_id: String,
+        /// Why.
+        reason: VisualReason,
+    },
 }
 
 /// A sound or light.

@@ -60,6 +60,9 @@ pub struct ReceptionConfig {
     /// without it a patient is taken to the PIN pad, or to staff when the
     /// card has no PIN.
     pub face_available: bool,
+    /// 目視 switched on while no card is placed is withdrawn after this long
+    /// (a switch left armed must not serve whoever comes next).
+    pub visual_check_expiry: Duration,
 }
 
 impl Default for ReceptionConfig {
@@ -73,6 +76,7 @@ impl Default for ReceptionConfig {
             max_retakes: 8,
             max_card_front_refusals: 2,
             face_available: true,
+            visual_check_expiry: Duration::minutes(5),
         }
     }
 }
@@ -139,6 +143,9 @@ pub struct Reception {
     card_present: bool,
     misreads: u8,
     visual: Option<VisualCheckOn>,
+    /// When 目視 was switched on (its expiry counts from here while no
+    /// reception holds it).
+    visual_since: OffsetDateTime,
     /// 目視 belongs to the reception under way (it ends with it).
     visual_bound: bool,
     screen_id: ScreenId,
@@ -157,6 +164,7 @@ impl Reception {
             card_present: false,
             misreads: 0,
             visual: None,
+            visual_since: now,
             visual_bound: false,
             screen_id: 0,
             screen: PatientScreen::Idle,
@@ -172,6 +180,16 @@ impl Reception {
     /// Whether 目視 is on (pending or for the reception under way).
     pub fn visual_check(&self) -> bool {
         self.visual.is_some()
+    }
+
+    /// How long an armed 目視 has left before it is withdrawn; `None` when
+    /// it is off or already serves the reception under way.
+    pub fn visual_check_left(&self, now: OffsetDateTime) -> Option<Duration> {
+        if self.visual.is_none() || self.visual_bound {
+            return None;
+        }
+        let left = self.config.visual_check_expiry - (now - self.visual_since);
+        Some(left.max(Duration::ZERO))
     }
 
     /// The consent topics being asked, while the consent screens are up
@@ -229,6 +247,7 @@ impl Reception {
             }
             Input::VisualCheckOn(on) => {
                 self.visual = Some(on);
+                self.visual_since = now;
                 if self.phase == Phase::Idle {
                     self.show(PatientScreen::Idle, now, out);
                 } else {
@@ -678,6 +697,18 @@ impl Reception {
     }
 
     fn on_tick(&mut self, now: OffsetDateTime, out: &mut Vec<Effect>) {
+        if self.visual_check_left(now) == Some(Duration::ZERO) {
+            if let Some(on) = self.visual.take() {
+                out.push(Effect::Audit(AuditEvent::VisualCheckExpired {
+                    staff_id: on.staff_id,
+                    reason: on.reason,
+                }));
+                // Redrawn without the 目視 mark; `since` is the screen's own.
+                let (screen, since) = (self.screen.clone(), self.since);
+                self.show(screen, now, out);
+                self.since = since;
+            }
+        }
         let waited = now - self.since;
         if let Phase::Done { reminded, alerted } = self.phase {
             if self.card_present && !reminded && waited >= self.config.reminder_after {

@@ -625,6 +625,51 @@ fn visual_check_serves_exactly_one_reception_and_is_audited() {
 }
 
 #[test]
+fn an_armed_visual_check_left_alone_expires_and_one_in_use_does_not() {
+    let mut k = Kiosk::new();
+    let on = VisualCheckOn {
+        staff_id: "nurse-7".into(),
+        reason: VisualReason::Unwell,
+    };
+    k.step(Input::VisualCheckOn(on.clone()));
+    assert_eq!(k.core.visual_check_left(k.now), Some(Duration::minutes(5)));
+    k.now += Duration::minutes(4);
+    assert!(k.step(Input::Tick).is_empty(), "still armed at 4 minutes");
+    assert_eq!(k.core.visual_check_left(k.now), Some(Duration::minutes(1)));
+    k.now += Duration::minutes(1);
+    let out = k.step(Input::Tick);
+    assert!(out.contains(&Effect::Audit(AuditEvent::VisualCheckExpired {
+        staff_id: "nurse-7".into(),
+        reason: VisualReason::Unwell,
+    })));
+    assert!(out.contains(&Effect::Show {
+        id: k.core.screen().0,
+        screen: PatientScreen::Idle,
+        visual_check: false
+    }));
+    assert!(!k.core.visual_check());
+    assert_eq!(k.core.visual_check_left(k.now), None);
+    // The next patient is not waved through.
+    k.standard();
+    k.step(Input::CardRemoved);
+    // Armed, then a card comes in time: the switch serves that reception
+    // however long it takes, and no expiry is audited.
+    k.step(Input::VisualCheckOn(on));
+    k.now += Duration::minutes(3);
+    k.card(d(2030, 1, 1), CardKind::Standard);
+    assert_eq!(k.screen(), PatientScreen::VisualCheck);
+    assert_eq!(k.core.visual_check_left(k.now), None);
+    k.now += Duration::seconds(50);
+    k.step(Input::Tick);
+    k.now += Duration::minutes(10);
+    k.step(Input::Tick);
+    assert_eq!(
+        k.count(|e| matches!(e, Effect::Audit(AuditEvent::VisualCheckExpired { .. }))),
+        1
+    );
+}
+
+#[test]
 fn upstream_answers_other_than_valid_or_none_at_all_send_the_patient_to_staff() {
     for (input, alert) in [
         (

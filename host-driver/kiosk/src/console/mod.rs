@@ -1,11 +1,16 @@
 //! The staff console: a small web site the kiosk serves on loopback (the
 //! reception PC's browser). Login with a staff account (the same Argon2id
-//! accounts and lockout as the CLI), a session cookie (`HttpOnly`,
-//! `SameSite=Strict`), a CSRF token on every state change, templates that
-//! escape by construction (maud). It shows the kiosk's status and alerts
-//! (the page refreshes itself every 5 s), the screen on the reader, the 目視
-//! switch with its reason, consent relayed for a patient who answers aloud
-//! (while the consent screens are up), and the audit trail. Nothing patient-related is
+//! accounts as the CLI; wrong passwords slow the client down
+//! ([`throttle`]) rather than lock the account), a session cookie
+//! (`HttpOnly`, `SameSite=Strict`) with an idle and an absolute limit, a
+//! CSRF token on every form (the login form's own is an HMAC of a pre-login
+//! cookie), a Host allow-list and an Origin check (no DNS rebinding, no
+//! cross-site post), small bodies only, templates that escape by
+//! construction (maud). It shows the kiosk's status and alerts (the page
+//! refreshes itself every 5 s, which does not keep a session alive), the
+//! screen on the reader, the 目視 switch with its reason (the password is
+//! asked again), consent relayed for a patient who answers aloud (while the
+//! consent screens are up), and the audit trail. Nothing patient-related is
 //! shown beyond what the status carries (screen kind, alert codes).
 //!
 //! The console asks the kiosk's event loop through the same requests as the
@@ -15,23 +20,26 @@
 mod mirror;
 mod pages;
 pub mod session;
+pub mod throttle;
 
-use std::net::TcpListener;
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Query, Request as HttpRequest, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
 use crate::control::{Answer, Request};
-use crate::staff::{StaffDb, StaffError, StaffEvent};
+use crate::staff::{check_id, StaffDb, StaffError, StaffEvent};
 use myna_reception::VisualCheckOn;
 use myna_upstream::clock::Clock;
 use myna_upstream::messages::VisualReason;
-use session::{csrf_ok, Session, Sessions};
+use session::{csrf_ok, Session, Sessions, Touch};
+use throttle::{Throttle, Verdict};
 
 /// Asks the kiosk's loop; its typed answer, or `None` when it is gone.
 pub type Ask = Arc<dyn Fn(Request) -> Option<Answer> + Send + Sync>;
@@ -40,6 +48,11 @@ pub type Ask = Arc<dyn Fn(Request) -> Option<Answer> + Send + Sync>;
 pub struct Console {
     sessions: Mutex<Sessions>,
     staff: Mutex<StaffDb>,
+    throttle: Mutex<Throttle>,
+    /// Signs the login form's token (fresh for each start).
+    login_key: ring::hmac::Key,
+    /// Host names the console answers to (beside loopback's).
+    hosts: Vec<String>,
     ask: Ask,
     clock: Box<dyn Clock + Send + Sync>,
 }
@@ -47,6 +60,12 @@ pub struct Console {
 type Shared = Arc<Console>;
 
 const COOKIE: &str = "mynareader_session";
+/// The pre-login cookie the login form's token belongs to.
+const LOGIN_COOKIE: &str = "mynareader_login";
+/// The largest request body a console form needs (a login is well under).
+const MAX_BODY: usize = 8 * 1024;
+/// Host names every console answers to.
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 /// The page language (`?lang=en`; Japanese first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -65,8 +84,19 @@ struct LangQuery {
     lang: Lang,
 }
 
+#[derive(Debug, Deserialize, Default)]
+struct HomeQuery {
+    #[serde(default)]
+    lang: Lang,
+    /// Set by the page's own refresh: not a person's request.
+    #[serde(default)]
+    auto: Option<u8>,
+}
+
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     staff: String,
     password: String,
     #[serde(default)]
@@ -80,6 +110,8 @@ struct SwitchForm {
     #[serde(default)]
     reason: String,
     #[serde(default)]
+    password: String,
+    #[serde(default)]
     lang: Lang,
 }
 
@@ -91,39 +123,159 @@ struct CsrfForm {
 impl Console {
     /// A console over the staff database and the kiosk's loop.
     pub fn new(staff: StaffDb, ask: Ask, clock: impl Clock + Send + Sync + 'static) -> Console {
+        let mut key = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         Console {
             sessions: Mutex::new(Sessions::default()),
             staff: Mutex::new(staff),
+            throttle: Mutex::new(Throttle::default()),
+            login_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+            hosts: Vec::new(),
             ask,
             clock: Box::new(clock),
         }
+    }
+
+    /// Also answers to these host names (a name the reception PC maps to
+    /// loopback); loopback's own names are always allowed.
+    pub fn with_hosts(mut self, hosts: &[String]) -> Console {
+        self.hosts = hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
+        self
     }
 
     fn now(&self) -> i64 {
         self.clock.now_ms() / 1000
     }
 
-    fn session(&self, headers: &HeaderMap) -> Option<(String, Session)> {
-        let id = cookie(headers)?;
+    fn session(&self, headers: &HeaderMap, touch: Touch) -> Option<(String, Session)> {
+        let id = cookie(headers, COOKIE)?;
         let now = self.now();
-        let session = self
-            .sessions
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let session = sessions.get(&id, now, touch)?;
+        // A new password or a removed account ends the sessions opened
+        // before (`staff passwd`, `staff remove`, from another process).
+        let stamp = self
+            .staff
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&id, now)?;
+            .stamp(&session.staff)
+            .ok()
+            .flatten();
+        if stamp.as_deref() != Some(session.stamp.as_str()) {
+            tracing::info!(event = "console.session-ended", why = "account-changed");
+            sessions.close_staff(&session.staff);
+            return None;
+        }
         Some((id, session))
+    }
+
+    fn allowed_host(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        LOOPBACK_HOSTS.contains(&name.as_str()) || self.hosts.contains(&name)
+    }
+
+    /// Checks a password off the async runtime (Argon2 takes tens of ms),
+    /// throttled per client; the refusal to show, if any.
+    async fn password(
+        self: &Arc<Self>,
+        client: IpAddr,
+        staff: String,
+        password: zeroize::Zeroizing<String>,
+        action: StaffEvent,
+    ) -> Result<(), pages::Problem> {
+        let now = self.now();
+        if check_id(&staff).is_err() {
+            self.throttle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .failed(client, None, now);
+            return Err(pages::Problem::Refused);
+        }
+        let verdict = self
+            .throttle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check(client, &staff, now);
+        if let Verdict::Wait(secs) = verdict {
+            tracing::warn!(event = "console.throttled", secs);
+            return Err(pages::Problem::Wait(secs));
+        }
+        let console = self.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let result = console
+                .staff
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .authenticate_throttled(&staff, &password, action, now);
+            (staff, result)
+        })
+        .await;
+        let Ok((staff, result)) = checked else {
+            return Err(pages::Problem::Refused);
+        };
+        let mut throttle = self.throttle.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(()) => {
+                throttle.succeeded(client, &staff);
+                Ok(())
+            }
+            Err(StaffError::Locked { .. }) => Err(pages::Problem::Locked),
+            Err(_) => {
+                throttle.failed(client, Some(&staff), now);
+                Err(pages::Problem::Refused)
+            }
+        }
     }
 }
 
-fn cookie(headers: &HeaderMap) -> Option<String> {
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
+}
+
+/// The name in a `Host` value (`[::1]:8750` → `[::1]`, `localhost:8750` →
+/// `localhost`).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn from_here(console: &Console, method: &Method, headers: &HeaderMap) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let host_ok = text(header::HOST).is_some_and(|host| console.allowed_host(host));
+    let origin_ok = method != Method::POST
+        || match text(header::ORIGIN) {
+            None => true,
+            Some(origin) => origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|host| console.allowed_host(host)),
+        };
+    if !host_ok || !origin_ok {
+        tracing::warn!(event = "console.refused-origin", host_ok, origin_ok);
+    }
+    host_ok && origin_ok
+}
+
+/// Every request: a `Host` the console answers to (a page whose name was
+/// re-pointed at loopback, DNS rebinding, is refused), and on a POST an
+/// `Origin`, when the browser sends one, of the same.
+async fn guard(State(console): State<Shared>, request: HttpRequest, next: Next) -> Response {
+    if !from_here(&console, request.method(), request.headers()) {
+        return page(StatusCode::FORBIDDEN, pages::forbidden());
+    }
+    next.run(request).await
 }
 
 /// Headers on every page: no caching, no framing, nothing from elsewhere.
@@ -137,7 +289,9 @@ fn secured(mut response: Response) -> Response {
             "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends
+    // `Origin: null` with our own forms, and the Origin check needs it.
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     response
 }
 
@@ -169,7 +323,7 @@ fn posted(
     lang: Lang,
     csrf: &str,
 ) -> Result<(String, Session), Box<Response>> {
-    let Some((id, session)) = console.session(headers) else {
+    let Some((id, session)) = console.session(headers, Touch::Person) else {
         return Err(Box::new(to_login(lang)));
     };
     if !csrf_ok(&session, csrf) {
@@ -178,51 +332,87 @@ fn posted(
     Ok((id, session))
 }
 
-async fn login_page(Query(q): Query<LangQuery>) -> Response {
-    page(StatusCode::OK, pages::login(q.lang, None))
+async fn login_page(State(console): State<Shared>, Query(q): Query<LangQuery>) -> Response {
+    let pre = session::login_cookie(console.now(), &mut rand::rngs::OsRng);
+    let token = session::login_token(&console.login_key, &pre);
+    login_form(q.lang, &pre, &token, StatusCode::OK, None)
 }
 
-async fn login(State(console): State<Shared>, Form(mut form): Form<LoginForm>) -> Response {
+/// The login page with a fresh pre-login cookie and its token.
+fn login_form(
+    lang: Lang,
+    pre: &str,
+    token: &str,
+    status: StatusCode,
+    problem: Option<pages::Problem>,
+) -> Response {
+    let mut response = page(status, pages::login(lang, token, problem));
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={pre}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={}",
+        session::LOGIN_FORM_SECS
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login(
+    State(console): State<Shared>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(mut form): Form<LoginForm>,
+) -> Response {
     // Wiped when this handler ends.
     let password = zeroize::Zeroizing::new(std::mem::take(&mut form.password));
     let now = console.now();
-    let result = console
-        .staff
+    // A post from a page that never loaded our form (another site, a
+    // script) is refused before anything is checked or written.
+    let token_ok = cookie(&headers, LOGIN_COOKIE)
+        .is_some_and(|pre| session::login_token_ok(&console.login_key, &pre, &form.csrf, now));
+    if !token_ok {
+        tracing::warn!(event = "console.login-without-token");
+        return page(StatusCode::FORBIDDEN, pages::forbidden());
+    }
+    let checked = console
+        .password(
+            client.ip(),
+            form.staff.clone(),
+            password,
+            StaffEvent::ConsoleLogin,
+        )
+        .await;
+    if let Err(problem) = checked {
+        let pre = session::login_cookie(now, &mut rand::rngs::OsRng);
+        let token = session::login_token(&console.login_key, &pre);
+        let status = match problem {
+            pages::Problem::Wait(_) => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        return login_form(form.lang, &pre, &token, status, Some(problem));
+    }
+    let stamp = {
+        let mut staff = console.staff.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = staff.record(now, &form.staff, StaffEvent::ConsoleLogin, "ok", "");
+        staff.stamp(&form.staff).ok().flatten().unwrap_or_default()
+    };
+    let id = console
+        .sessions
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .authenticate(&form.staff, &password, StaffEvent::ConsoleLogin, now);
-    match result {
-        Ok(()) => {
-            let id = console
-                .sessions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .open(&form.staff, now, &mut rand::rngs::OsRng);
-            let _ = console
-                .staff
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record(now, &form.staff, StaffEvent::ConsoleLogin, "ok", "");
-            let mut response = Redirect::to(home_target(form.lang)).into_response();
-            if let Ok(value) = HeaderValue::from_str(&format!(
-                "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-                session::IDLE_LIMIT_SECS
-            )) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            secured(response)
-        }
-        Err(e) => {
-            let words = match e {
-                StaffError::Locked { .. } => pages::Problem::Locked,
-                _ => pages::Problem::Refused,
-            };
-            page(
-                StatusCode::UNAUTHORIZED,
-                pages::login(form.lang, Some(words)),
-            )
-        }
+        .open(&form.staff, &stamp, now, &mut rand::rngs::OsRng);
+    let mut response = Redirect::to(home_target(form.lang)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        session::ABSOLUTE_LIMIT_SECS
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
+    // The pre-login cookie has served.
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("mynareader_login=; Path=/login; Max-Age=0"),
+    );
+    secured(response)
 }
 
 async fn logout(
@@ -255,9 +445,14 @@ async fn ask(console: &Shared, request: Request) -> Option<Answer> {
 async fn home(
     State(console): State<Shared>,
     headers: HeaderMap,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<HomeQuery>,
 ) -> Response {
-    let Some((_, session)) = console.session(&headers) else {
+    let touch = if q.auto.is_some() {
+        Touch::Passive
+    } else {
+        Touch::Person
+    };
+    let Some((_, session)) = console.session(&headers, touch) else {
         return to_login(q.lang);
     };
     let status = match ask(&console, Request::Status).await {
@@ -272,15 +467,30 @@ async fn home(
 
 async fn switch(
     State(console): State<Shared>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<SwitchForm>,
+    Form(mut form): Form<SwitchForm>,
 ) -> Response {
+    let password = zeroize::Zeroizing::new(std::mem::take(&mut form.password));
     let (_, session) = match posted(&console, &headers, form.lang, &form.csrf) {
         Ok(signed_in) => signed_in,
         Err(response) => return *response,
     };
     let request = match form.state.as_str() {
         "on" => {
+            // Whoever sits at a signed-in console is not enough to wave the
+            // next patient through: the member's password again.
+            if let Err(problem) = console
+                .password(
+                    client.ip(),
+                    session.staff.clone(),
+                    password,
+                    StaffEvent::VisualCheckOn,
+                )
+                .await
+            {
+                return page(StatusCode::UNAUTHORIZED, pages::refused(form.lang, problem));
+            }
             let Some(reason) = VisualReason::from_code(&form.reason) else {
                 let now = console.now();
                 let _ = console
@@ -353,7 +563,7 @@ async fn screen(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    if console.session(&headers).is_none() {
+    if console.session(&headers, Touch::Passive).is_none() {
         return secured(StatusCode::UNAUTHORIZED.into_response());
     }
     let png = match ask(&console, Request::Screen).await {
@@ -374,7 +584,7 @@ async fn audit(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let Some((_, session)) = console.session(&headers) else {
+    let Some((_, session)) = console.session(&headers, Touch::Person) else {
         return to_login(q.lang);
     };
     let (entries, verdict) = {
@@ -390,8 +600,10 @@ async fn audit(
     )
 }
 
-/// The console's routes.
+/// The console's routes (served with the client's address:
+/// [`Router::into_make_service_with_connect_info`]).
 pub fn router(console: Console) -> Router {
+    let console = Arc::new(console);
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
@@ -401,7 +613,9 @@ pub fn router(console: Console) -> Router {
         .route("/large-text", post(large_text))
         .route("/audit", get(audit))
         .route("/screen.png", get(screen))
-        .with_state(Arc::new(console))
+        .layer(axum::middleware::from_fn_with_state(console.clone(), guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(console)
 }
 
 /// Serves the console on `listener` on its own thread (a small runtime of
@@ -417,7 +631,9 @@ pub fn serve(listener: TcpListener, console: Console) -> std::io::Result<()> {
             runtime.block_on(async move {
                 match tokio::net::TcpListener::from_std(listener) {
                     Ok(listener) => {
-                        if let Err(e) = axum::serve(listener, router(console)).await {
+                        let service =
+                            router(console).into_make_service_with_connect_info::<SocketAddr>();
+                        if let Err(e) = axum::serve(listener, service).await {
                             tracing::error!(event = "console.stopped", error = %e);
                         }
                     }

@@ -14,8 +14,33 @@ use myna_upstream::messages::VisualReason;
 pub enum Problem {
     /// Wrong id or password.
     Refused,
-    /// Locked after too many wrong passwords.
+    /// Locked (by the CLI's lockout: the console's own guesses never lock).
     Locked,
+    /// Too many wrong passwords from this computer: wait this many seconds.
+    Wait(i64),
+}
+
+fn problem_words(lang: Lang, problem: Problem) -> String {
+    match problem {
+        Problem::Refused => t(
+            lang,
+            "職員IDまたはパスワードが違います",
+            "Wrong staff id or password",
+        )
+        .into(),
+        Problem::Locked => t(
+            lang,
+            "このアカウントはロックされています。しばらくしてからお試しください",
+            "This account is locked; try again later",
+        )
+        .into(),
+        Problem::Wait(secs) => match lang {
+            Lang::Ja => {
+                format!("パスワードを何度も間違えたため、{secs}秒後にもう一度お試しください")
+            }
+            Lang::En => format!("Too many wrong passwords: try again in {secs} s"),
+        },
+    }
 }
 
 fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
@@ -47,7 +72,7 @@ fn frame(
     lang: Lang,
     title: &str,
     session: Option<&Session>,
-    refresh: bool,
+    refresh: Option<&str>,
     body: Markup,
 ) -> Markup {
     let other = match lang {
@@ -59,7 +84,7 @@ fn frame(
         html lang=(t(lang, "ja", "en")) {
             head {
                 meta charset="utf-8";
-                @if refresh { meta http-equiv="refresh" content="5"; }
+                @if let Some(url) = refresh { meta http-equiv="refresh" content=(format!("5;url={url}")); }
                 title { (title) }
                 style { (STYLE) }
             }
@@ -83,25 +108,24 @@ fn frame(
     }
 }
 
-/// The login page.
-pub fn login(lang: Lang, problem: Option<Problem>) -> Markup {
+/// The login page; `token` belongs to the pre-login cookie sent with it.
+pub fn login(lang: Lang, token: &str, problem: Option<Problem>) -> Markup {
     frame(
         lang,
         t(lang, "ログイン", "Log in"),
         None,
-        false,
+        None,
         html! {
             section {
                 h2 { (t(lang, "職員ログイン", "Staff login")) }
-                @match problem {
-                    Some(Problem::Refused) => p.error id="problem" { (t(lang, "職員IDまたはパスワードが違います", "Wrong staff id or password")) }
-                    Some(Problem::Locked) => p.error id="problem" { (t(lang, "パスワードを5回間違えたため、15分間ロックされています", "Locked for 15 minutes after 5 wrong passwords")) }
-                    None => {}
+                @if let Some(problem) = problem {
+                    p.error id="problem" { (problem_words(lang, problem)) }
                 }
                 form method="post" action="/login" {
+                    input type="hidden" name="csrf" value=(token);
                     input type="hidden" name="lang" value=(t(lang, "ja", "en"));
                     label for="staff" { (t(lang, "職員ID", "Staff id")) }
-                    input id="staff" name="staff" autocomplete="username" required;
+                    input id="staff" name="staff" autocomplete="username" required maxlength="32";
                     label for="password" { (t(lang, "パスワード", "Password")) }
                     input id="password" name="password" type="password" autocomplete="current-password" required;
                     p { button type="submit" id="login" { (t(lang, "ログイン", "Log in")) } }
@@ -116,6 +140,17 @@ pub fn forbidden() -> Markup {
     html! {
         (DOCTYPE)
         html { body { p.error { "操作を受け付けられませんでした（画面を開き直してください） / Refused: reload the page and try again" } } }
+    }
+}
+
+/// A refused password on a signed-in page.
+pub fn refused(lang: Lang, problem: Problem) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(t(lang, "ja", "en")) { body {
+            p.error id="problem" { (problem_words(lang, problem)) }
+            p { a href=(t(lang, "/", "/?lang=en")) { (t(lang, "戻る", "Back")) } }
+        } }
     }
 }
 
@@ -162,7 +197,7 @@ pub fn home(lang: Lang, session: &Session, status: Option<&KioskStatus>) -> Mark
         lang,
         t(lang, "職員画面", "Staff console"),
         Some(session),
-        true,
+        Some(t(lang, "/?auto=1", "/?auto=1&lang=en")),
         html! {
             @if status.is_none() {
                 section { p.error { (t(lang, "受付機（kiosk）が応答しません", "The kiosk does not answer")) } }
@@ -174,6 +209,9 @@ pub fn home(lang: Lang, session: &Session, status: Option<&KioskStatus>) -> Mark
                     tr { th { (t(lang, "受付", "Reception")) } td { (if status.is_some_and(|s| s.in_reception) { t(lang, "受付中", "under way") } else { t(lang, "なし", "none") }) } }
                     tr { th { (t(lang, "目視モード", "Visual check")) } td id="visual" {
                         @if visual { span.on { (t(lang, "オン（次の1回の受付のみ）", "ON (next reception only)")) } }
+                        @if let Some(left) = status.and_then(|s| s.visual_check_left_secs) {
+                            " " span id="visual-left" { (t(lang, "カードが置かれないまま ", "withdrawn in ")) (left / 60) ":" (format!("{:02}", left % 60)) (t(lang, " で取り消されます", " unless a card is placed")) }
+                        }
                         @else { span.off { (t(lang, "オフ", "off")) } }
                     } }
                     tr { th { (t(lang, "読み取り機", "Reader")) } td { (if status.is_some_and(|s| s.reader_up) { t(lang, "接続中", "connected") } else { t(lang, "応答なし", "NOT ANSWERING") }) } }
@@ -199,6 +237,8 @@ pub fn home(lang: Lang, session: &Session, status: Option<&KioskStatus>) -> Mark
                         select id="reason" name="reason" {
                             @for reason in VisualReason::ALL { @let (ja, en) = reason_words(reason); option value=(reason.code()) { (t(lang, ja, en)) } }
                         }
+                        label for="visual-password" { (t(lang, "あなたのパスワード（確認のため）", "Your password (to confirm)")) }
+                        input id="visual-password" name="password" type="password" autocomplete="current-password" required;
                         " "
                         button type="submit" id="visual-on" { (t(lang, "目視モードにする", "Switch visual check on")) }
                     }
@@ -256,7 +296,7 @@ pub fn audit(
         lang,
         t(lang, "監査ログ", "Audit trail"),
         Some(session),
-        false,
+        None,
         html! {
             section {
                 h2 { (t(lang, "監査ログ", "Audit trail")) }

@@ -238,7 +238,8 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
             control::asker(move |asked| console_events.send(KioskEvent::Control(asked)).is_ok());
         myna_kiosk::console::serve(
             listener,
-            myna_kiosk::console::Console::new(staff, ask, SystemClock),
+            myna_kiosk::console::Console::new(staff, ask, SystemClock)
+                .with_hosts(&config.console.hosts),
         )
         .map_err(|e| Failure::new(format!("staff console: {e}")))?;
         Some(config.console.listen.clone())
