@@ -324,13 +324,53 @@ fn a_locked_pin_goes_to_staff_and_no_verify_is_sent_at_zero_tries() {
         assert!(alerts.contains(code), "{code} not in {alerts}");
     }
     assert!(alerts.contains("市区町村"), "{alerts}");
-    // Staff tools read the same alerts, with what to do.
-    let alerts = w.rig.staff("alerts 0").unwrap();
-    for code in ["pin-locked", "patient-called"] {
-        assert!(alerts.contains(code), "{code} not in {alerts}");
-    }
-    assert!(alerts.contains("市区町村"), "{alerts}");
     assert!(record.messages.is_empty());
+    assert_eq!(received(&w.rig, "verify"), 0);
+}
+
+#[test]
+fn a_card_that_stops_answering_mid_pin_is_not_shown_as_locked_and_loses_no_try() {
+    let mut w = world(Options::default());
+    let card = card();
+    // The tries cannot be read (a bad contact; the card read itself asks
+    // the PIN's status once before): staff, not 「ロック」.
+    card.fail_transfer("0020", 2);
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("SeeStaff").unwrap();
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    // The VERIFY itself fails in transfer: the chip never saw it.
+    w.rig.place(&card).unwrap();
+    w.reader.wait_for("PinEntry { tries_left: 3").unwrap();
+    card.fail_transfer("0020", 1);
+    w.reader.enter_pin(PIN).unwrap();
+    w.reader.wait_for("SeeStaff").unwrap();
+    assert_eq!(verifies(&card), 0);
+    w.rig.take().unwrap();
+    w.reader.wait_for("Idle").unwrap();
+    // Next time the card is as it was: three tries, and the PIN works.
+    w.rig.place(&card).unwrap();
+    w.reader
+        .wait_for("PinEntry { tries_left: 3, wrong_before: false")
+        .unwrap();
+    let record = w.rec.take();
+    assert!(!record.alerts.contains(&Alert::PinLocked), "{record:?}");
+    assert_eq!(
+        record
+            .alerts
+            .iter()
+            .filter(|a| **a == Alert::Fault(myna_reception::Fault::Card))
+            .count(),
+        2,
+        "{record:?}"
+    );
+    assert!(
+        !record.screens.iter().any(|s| s.contains("locked")),
+        "{record:?}"
+    );
+    let alerts = w.rig.staff("alerts 0").unwrap();
+    assert!(alerts.contains("card-fault"), "{alerts}");
+    assert!(!alerts.contains("pin-locked"), "{alerts}");
     assert_eq!(received(&w.rig, "verify"), 0);
 }
 

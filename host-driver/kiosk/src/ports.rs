@@ -25,9 +25,8 @@ use myna_face::image::RgbFrame;
 use myna_face::{EncodedFace, FaceEngine};
 use myna_link_host::{CapturedFrame, FrameTransport, ReaderLink};
 use myna_reception::{
-    Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, FaceVerdict,
-    Identity, Input, PatientScreen, PhotoOutcome, PinOutcome, Signal, UpstreamFailure,
-    VerifyAnswer,
+    Alert, AuditEvent, CardFacts, CardFrontRefusal, CardKind, ConsentDecisions, Fault, Identity,
+    Input, PatientScreen, PhotoOutcome, PinOutcome, Signal, UpstreamFailure, VerifyAnswer,
 };
 use myna_upstream::clock::{Clock, SystemClock, SystemRng};
 use myna_upstream::courier::{Courier, DeliveryError, Upstream};
@@ -480,7 +479,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
     fn capture_face(&mut self, attempts_used: u8) -> Option<Input> {
         let start = Instant::now();
         let Some(engine) = self.face.engine.clone() else {
-            return Some(Input::Face(FaceVerdict::NoMatch));
+            return Some(Input::Fault(Fault::FaceEngine));
         };
         // Consecutive frames: PAD's texture cue judges each (a print or a
         // screen held still fools one frame more easily than several).
@@ -489,14 +488,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             .map_while(|_| self.capture(Camera::Patient))
             .collect();
         if frames.is_empty() {
+            // The camera gave nothing: the reader's failure, not a face
+            // turned away.
             self.observer
                 .stage("capture-face", "no frame", start.elapsed());
-            return Some(Input::Face(FaceVerdict::Retake(
-                myna_link::FaceHint::FaceTheFrame,
-            )));
+            return Some(Input::Fault(Fault::Reader));
         }
         let Some(card) = self.held.card_face.clone() else {
-            return Some(Input::Face(FaceVerdict::NoMatch));
+            return Some(Input::Fault(Fault::FaceEngine));
         };
         self.observer
             .stage("capture-frame", "frames taken", start.elapsed());
@@ -513,9 +512,13 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             let status = p.card.as_mut().map(MynaCard::auth_pin_status);
             match status {
                 Some(Ok(PinStatus::TriesLeft(n))) => (Input::PinTries(n), format!("{n} left")),
+                // What the card itself said: no PIN to offer.
                 Some(Ok(other)) => (Input::PinTries(0), format!("{other:?}")),
-                Some(Err(e)) => (Input::PinTries(0), e.to_string()),
-                None => (Input::PinTries(0), "no card".into()),
+                // The card did not answer: that says nothing of its PIN.
+                Some(Err(CardError::CardRemoved)) | None => {
+                    (Input::CardRemoved, "card gone".into())
+                }
+                Some(Err(e)) => (Input::Fault(Fault::Card), e.to_string()),
             }
         })
     }
@@ -529,13 +532,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                 Err(e) => return (Input::UpstreamFailed(failure(e)), "no challenge".into()),
             };
             let Some(cert) = p.held.cert.clone() else {
-                return (Input::Pin(PinOutcome::Locked), "no certificate".into());
+                return (Input::Fault(Fault::Card), "no certificate".into());
             };
             let pin = match p.reader.link.take_pin() {
                 Ok(pin) => pin,
+                // No VERIFY was sent: nothing was spent, nothing was wrong.
                 Err(e) => {
                     return (
-                        Input::Pin(PinOutcome::Wrong { tries_left: 0 }),
+                        Input::Fault(Fault::Reader),
                         format!("no PIN from the reader: {e}"),
                     )
                 }
@@ -557,10 +561,9 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
                     (Input::Pin(PinOutcome::Locked), "locked".into())
                 }
                 Err(CardError::CardRemoved) => (Input::CardRemoved, "card removed".into()),
-                Err(e) => (
-                    Input::Pin(PinOutcome::Wrong { tries_left: 0 }),
-                    e.to_string(),
-                ),
+                // The card did not say "wrong": the core never retries on
+                // its own, and the next reception reads the tries afresh.
+                Err(e) => (Input::Fault(Fault::Card), e.to_string()),
             }
         })
     }

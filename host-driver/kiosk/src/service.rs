@@ -18,7 +18,7 @@ use super::staff::StaffEvent;
 use super::{carry_out, effect_kind, ScreenMap};
 use myna_card::ApduTransport;
 use myna_link_host::{FrameTransport, LinkEvent};
-use myna_reception::{Alert, ConsentTopic, Input, Reception, ReceptionConfig};
+use myna_reception::{Alert, ConsentTopic, Fault, Input, Reception, ReceptionConfig};
 use myna_upstream::clock::Clock;
 use myna_upstream::courier::Upstream;
 
@@ -80,6 +80,18 @@ pub fn alert_words(alert: &Alert) -> (&'static str, &'static str) {
         ),
         Alert::CardLeft => ("card-left", "カードが読み取り機に残っています"),
         Alert::ReaderFault => ("reader-fault", "読み取り機が応答しません。接続を確認してください"),
+        Alert::Fault(Fault::Card) => (
+            "card-fault",
+            "カードとの通信が途中で失敗しました（患者さんの操作の誤りではなく、暗証番号の回数も減っていません）。カードを置き直してもらってください",
+        ),
+        Alert::Fault(Fault::Reader) => (
+            "reader-incomplete",
+            "読み取り機から暗証番号または画像を受け取れませんでした（患者さんの誤りではなく、暗証番号の回数も減っていません）。もう一度受け付けるか、目視で受け付けてください",
+        ),
+        Alert::Fault(Fault::FaceEngine) => (
+            "face-engine-fault",
+            "顔認証の処理が失敗しました（患者さんの誤りではありません）。暗証番号か目視で受け付け、mynareader diagnose で確認してください",
+        ),
     }
 }
 

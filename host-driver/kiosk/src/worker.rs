@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use myna_card::secret::FacePhoto;
 use myna_face::image::RgbFrame;
 use myna_face::{self as face, Capture, EncodedFace, FaceEngine};
-use myna_link::FaceHint;
 use myna_reception::{FaceVerdict, Input, PhotoOutcome};
 
 /// A finished job, back on the event loop. Holds the card face's
@@ -159,8 +158,9 @@ fn compare(
                 (Input::Face(FaceVerdict::NoMatch), "no match".into())
             }
         }
+        // The engine failed, not the patient: no "face the camera".
         Err(e) => (
-            Input::Face(FaceVerdict::Retake(FaceHint::FaceTheFrame)),
+            Input::Fault(myna_reception::Fault::FaceEngine),
             e.to_string(),
         ),
     }

@@ -350,6 +350,22 @@ pub enum UpstreamFailure {
     Refused,
 }
 
+/// A failure that is not the patient's doing. Typed, so that no adapter
+/// dresses one up as an answer of the patient's (a card that stopped
+/// answering is not a locked PIN; a PIN the reader lost is not a wrong one;
+/// a model that failed is not a face turned away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The card stopped answering mid-reception (a transfer failed; no
+    /// status the card chose).
+    Card,
+    /// The reader did not hand over what it should have (the PIN entered,
+    /// a camera frame).
+    Reader,
+    /// The face engine or one of its models failed.
+    FaceEngine,
+}
+
 /// Staff's 目視 switch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisualCheckOn {
@@ -415,6 +431,9 @@ pub enum Input {
     },
     /// The reader failed.
     ReaderFault,
+    /// A step failed for a reason that is not the patient's
+    /// ([`Fault`]): nothing is counted against them.
+    Fault(Fault),
     /// The reader works again (reconnected, restarted).
     ReaderRecovered,
     /// Time passes (reminders, timeouts).
@@ -523,6 +542,8 @@ pub enum Alert {
     CardLeft,
     /// The reader failed.
     ReaderFault,
+    /// A step failed that was not the patient's doing.
+    Fault(Fault),
 }
 
 /// Audit events (staff side): no patient data.

@@ -556,6 +556,9 @@ impl Reception {
                 }
             },
             (Phase::Verifying, Input::Verified(answer)) => self.on_verified(answer, now, out),
+            (phase, Input::Fault(fault)) if self.session.is_some() => {
+                self.on_fault(phase, fault, now, out)
+            }
             // No challenge for the PIN signature: no VERIFY was sent.
             (
                 Phase::Verifying | Phase::Registering | Phase::PinVerifying,
@@ -792,6 +795,31 @@ impl Reception {
         }
     }
 
+    /// A failure that is not the patient's: no try, attempt or hint is
+    /// charged to them. A face engine that failed while the face path runs
+    /// hands over to the PIN (when the card has a usable one); anything
+    /// else goes to staff, who are told it was the equipment.
+    fn on_fault(&mut self, phase: Phase, fault: Fault, now: OffsetDateTime, out: &mut Vec<Effect>) {
+        let face_path = matches!(phase, Phase::CardFront | Phase::Photo | Phase::Capture);
+        let pin_usable = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.card.kind == CardKind::Standard && s.pin_tries != Some(0));
+        out.push(Effect::AlertStaff(Alert::Fault(fault)));
+        if fault == Fault::FaceEngine && face_path && pin_usable {
+            self.start_pin(out);
+        } else {
+            self.see_staff_quietly(now, out);
+        }
+    }
+
+    /// To staff without a second alert (the caller raised its own).
+    fn see_staff_quietly(&mut self, now: OffsetDateTime, out: &mut Vec<Effect>) {
+        self.finish_session(false, out);
+        self.phase = Phase::Ended;
+        self.show(PatientScreen::SeeStaff, now, out);
+    }
+
     fn start_pin(&mut self, out: &mut Vec<Effect>) {
         self.phase = Phase::PinTries;
         out.push(Effect::ReadPinTries);
@@ -912,9 +940,7 @@ impl Reception {
     }
 
     fn see_staff(&mut self, alert: Alert, now: OffsetDateTime, out: &mut Vec<Effect>) {
-        self.finish_session(false, out);
-        self.phase = Phase::Ended;
-        self.show(PatientScreen::SeeStaff, now, out);
+        self.see_staff_quietly(now, out);
         out.push(Effect::AlertStaff(alert));
     }
 

@@ -933,8 +933,118 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(Input::VisualCheckOff),
         Just(Input::ReaderFault),
         Just(Input::ReaderRecovered),
+        any_fault().prop_map(Input::Fault),
         (1i64..90).prop_map(|_| Input::Tick),
     ]
+}
+
+fn any_fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        Just(Fault::Card),
+        Just(Fault::Reader),
+        Just(Fault::FaceEngine)
+    ]
+}
+
+#[test]
+fn faults_go_to_staff_or_the_pin_and_never_count_against_the_patient() {
+    // Mid-PIN, the card stops answering: staff, not the locked screen.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Pin);
+    let out = k.step(Input::Fault(Fault::Card));
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    assert!(out.contains(&Effect::AlertStaff(Alert::Fault(Fault::Card))));
+    assert!(out.contains(&Effect::Wipe));
+    // The reader loses the PIN after four digits: no VERIFY, no wrong try.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Pin);
+    k.step(Input::PinTries(3));
+    k.touch(Button::PinDigitEntered { count: 4 });
+    let out = k.step(Input::Fault(Fault::Reader));
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    assert!(out.contains(&Effect::AlertStaff(Alert::Fault(Fault::Reader))));
+    assert_eq!(k.count(|e| *e == Effect::VerifyPinAndSign), 1);
+    // The face engine fails mid-capture: straight to the PIN pad, no hint.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    let out = k.step(Input::Fault(Fault::FaceEngine));
+    assert!(out.contains(&Effect::ReadPinTries), "{out:?}");
+    assert!(out.contains(&Effect::AlertStaff(Alert::Fault(Fault::FaceEngine))));
+    k.step(Input::PinTries(3));
+    assert_eq!(
+        k.screen(),
+        PatientScreen::PinEntry {
+            tries_left: 3,
+            wrong_before: false
+        }
+    );
+    // ... and on a face-only card, to staff.
+    let mut k = Kiosk::new();
+    k.card(d(2030, 1, 1), CardKind::FaceOnly);
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    k.step(Input::Fault(Fault::FaceEngine));
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
+    // With no reception under way a fault changes nothing.
+    let mut k = Kiosk::new();
+    assert!(k.step(Input::Fault(Fault::Card)).is_empty());
+}
+
+proptest! {
+    /// Whatever came before, a fault never shows the locked-PIN or last-try
+    /// screens, a face hint or the face-failed screen, never marks a PIN
+    /// wrong, never spends a face attempt, and never sends a VERIFY.
+    #[test]
+    fn no_fault_is_charged_to_the_patient(
+        before in proptest::collection::vec(any_input(), 0..60),
+        fault in any_fault(),
+    ) {
+        let mut core = Reception::new(ReceptionConfig::default(), now0());
+        let mut now = now0();
+        for input in before {
+            now += Duration::seconds(7);
+            let input = match input {
+                Input::Touch { button, .. } => Input::Touch { screen: core.screen().0, button },
+                other => other,
+            };
+            core.step(input, now);
+        }
+        let (wrong, attempts, tries) = core
+            .session
+            .as_ref()
+            .map_or((false, 0, None), |s| (s.pin_wrong, s.face_attempts, s.pin_tries));
+        let out = core.step(Input::Fault(fault), now);
+        for effect in &out {
+            match effect {
+                Effect::Show { screen, .. } => prop_assert!(
+                    !matches!(
+                        screen,
+                        PatientScreen::PinLocked { .. }
+                            | PatientScreen::PinLastTry
+                            | PatientScreen::FaceFailed { .. }
+                            | PatientScreen::FaceCapture { hint: Some(_), .. }
+                            | PatientScreen::PinEntry { wrong_before: true, .. }
+                    ),
+                    "{:?} after {:?}", screen, fault
+                ),
+                Effect::VerifyPinAndSign | Effect::CaptureFace { .. } => {
+                    prop_assert!(false, "{:?} after {:?}", effect, fault)
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = core.session.as_ref() {
+            prop_assert!(!s.pin_wrong || wrong, "a PIN marked wrong");
+            prop_assert_eq!(s.face_attempts, attempts, "a face attempt spent");
+            prop_assert_eq!(s.pin_tries, tries, "the tries changed");
+        }
+    }
 }
 
 proptest! {

@@ -103,26 +103,58 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> RigError {
 /// The emulated chip, shared between placements of the same card (its
 /// tries survive being taken off the reader).
 #[derive(Clone)]
-pub struct SharedCard(Arc<Mutex<Card>>);
+pub struct SharedCard {
+    chip: Arc<Mutex<Card>>,
+    /// A transfer to fail once: the header (hex) prefix, and how many
+    /// matching APDUs to let through first.
+    fail_next: Arc<Mutex<Option<(String, usize)>>>,
+}
 
 impl SharedCard {
     /// A card personalised as `personality` says.
     pub fn new(personality: &Personality) -> Result<SharedCard, RigError> {
         let contents =
             personalise(personality).map_err(|e| RigError::Setup(format!("card emulator: {e}")))?;
-        Ok(SharedCard(Arc::new(Mutex::new(Card::new(contents)))))
+        Ok(SharedCard {
+            chip: Arc::new(Mutex::new(Card::new(contents))),
+            fail_next: Arc::new(Mutex::new(None)),
+        })
     }
 
     /// Runs `f` on the chip (tests read its counters and log).
     pub fn with_chip<R>(&self, f: impl FnOnce(&mut Card) -> R) -> R {
-        let mut card = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut card = self.chip.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut card)
+    }
+
+    /// The `nth` (from 1) APDU from now whose header starts with
+    /// `header_hex` (`"0020"`: a VERIFY, or the tries read) fails in
+    /// transfer, as with a bad contact; the chip never sees it.
+    pub fn fail_transfer(&self, header_hex: &str, nth: usize) {
+        *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((header_hex.to_ascii_lowercase(), nth.saturating_sub(1)));
     }
 }
 
 impl ApduTransport for SharedCard {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Zeroizing<Vec<u8>>, TransportError> {
-        let mut card = self.0.lock().map_err(|_| TransportError::CardRemoved)?;
+        {
+            let mut fail = self
+                .fail_next
+                .lock()
+                .map_err(|_| TransportError::CardRemoved)?;
+            let header = hex::encode(&apdu[..apdu.len().min(4)]);
+            if let Some((prefix, skip)) = fail.as_mut() {
+                if header.starts_with(prefix.as_str()) {
+                    if *skip == 0 {
+                        *fail = None;
+                        return Err(TransportError::Disconnected);
+                    }
+                    *skip -= 1;
+                }
+            }
+        }
+        let mut card = self.chip.lock().map_err(|_| TransportError::CardRemoved)?;
         Ok(Zeroizing::new(card.process(apdu)))
     }
 }
