@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use base64::Engine;
 use myna_card_front::{fonts, ocr, CardFrontReader, CardFrontSettings};
 use myna_card_sim::personality::{Personality, Validity};
 use myna_face::{image, Capture, FaceEngine, FaceSettings};
@@ -454,6 +455,53 @@ fn declining_every_consent_one_by_one_is_recorded_as_declined() {
     );
     assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
     assert_eq!(received(&w.rig, "consent"), 1);
+}
+
+#[test]
+fn after_receptions_the_kiosk_database_keeps_no_name_and_no_signed_request() {
+    let mut w = world(Options::default());
+    let card = card();
+    for _ in 0..2 {
+        w.rig.place(&card).unwrap();
+        w.reader.wait_for("PinEntry").unwrap();
+        w.reader.enter_pin(PIN).unwrap();
+        w.reader.wait_for("ConsentOverview").unwrap();
+        w.reader.tap("yes").unwrap();
+        w.reader.wait_for("Done").unwrap();
+        w.rig.take().unwrap();
+        w.reader.wait_for("Idle").unwrap();
+    }
+    assert_eq!(w.rig.wait_outbox_empty(Duration::from_secs(10)), 0);
+    assert_eq!(received(&w.rig, "verify"), 2);
+    assert_eq!(received(&w.rig, "consent"), 2);
+    // Every signed message (the card's certificate inside) starts with
+    // this header; the name is the upstream's answer.
+    let jws_start = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","#);
+    let name = "テスト タロウ";
+    let database = w.rig.database();
+    let start = std::time::Instant::now();
+    loop {
+        // The kiosk tidies between receptions, on its next tick.
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal"] {
+            let mut path = database.clone().into_os_string();
+            path.push(suffix);
+            bytes.extend(std::fs::read(&path).unwrap_or_default());
+        }
+        let found = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        let (has_name, has_jws) = (found(name.as_bytes()), found(jws_start.as_bytes()));
+        if !has_name && !has_jws {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "kiosk.db still holds the name: {has_name}, a signed request: {has_jws}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Nothing waits: what went is only a delivery log now.
+    let outbox = myna_upstream::outbox::Outbox::open(&database).unwrap();
+    assert_eq!(outbox.pending_count().unwrap(), 0);
 }
 
 #[test]

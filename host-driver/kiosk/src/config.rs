@@ -126,6 +126,9 @@ pub struct UpstreamSettings {
     /// Seconds the verify request may take before the patient is sent to
     /// staff (UPSTREAM.md: about 10).
     pub verify_deadline_secs: u64,
+    /// Days a finished message's row (its delivery log: id, kind, times,
+    /// the upstream's receipt; never the answer) is kept, 1–365.
+    pub keep_days: u16,
 }
 
 impl Default for UpstreamSettings {
@@ -135,6 +138,7 @@ impl Default for UpstreamSettings {
             ca: String::new(),
             client_identity: String::new(),
             verify_deadline_secs: 10,
+            keep_days: 7,
         }
     }
 }
@@ -300,6 +304,12 @@ impl KioskConfig {
                 why: format!("{bad:?} is not a host name"),
             });
         }
+        if !(1..=365).contains(&self.upstream.keep_days) {
+            return Err(ConfigError::Value {
+                field: "upstream.keep_days",
+                why: format!("{} is not 1 to 365", self.upstream.keep_days),
+            });
+        }
         if !(1..=120).contains(&self.upstream.verify_deadline_secs) {
             return Err(ConfigError::Value {
                 field: "upstream.verify_deadline_secs",
@@ -384,6 +394,11 @@ impl KioskConfig {
         })
     }
 
+    /// How long finished outbox rows are kept.
+    pub fn keep_finished(&self) -> Duration {
+        Duration::from_secs(u64::from(self.upstream.keep_days) * 24 * 60 * 60)
+    }
+
     /// The verify deadline.
     pub fn verify_deadline(&self) -> Duration {
         Duration::from_secs(self.upstream.verify_deadline_secs)
@@ -461,6 +476,7 @@ mod tests {
             ),
             ("[console]\nlisten = \"kiosk:8750\"\n", "console.listen"),
             ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
+            ("[upstream]\nkeep_days = 0\n", "upstream.keep_days"),
             (
                 "[rules]\nvisual_check_expiry_secs = 5\n",
                 "rules.visual_check_expiry_secs",

@@ -126,7 +126,17 @@ pub struct Kiosk<C, T, U, K> {
     alerts: VecDeque<AlertNote>,
     alert_seq: u64,
     last_error: Option<&'static str>,
+    /// Finished outbox rows are kept this long (the delivery log), then
+    /// deleted.
+    keep_finished: Duration,
+    last_prune_ms: Option<i64>,
+    receptions_tidied: u64,
 }
+
+/// How often finished outbox rows are looked for.
+const PRUNE_EVERY_MS: i64 = 60 * 60 * 1000;
+/// [`Kiosk::keep_finished`]'s default.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, K> {
     /// A kiosk over its ports; `clock` gives the core its time.
@@ -142,6 +152,40 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             alerts: VecDeque::new(),
             alert_seq: 0,
             last_error: None,
+            keep_finished: KEEP_FINISHED,
+            last_prune_ms: None,
+            receptions_tidied: 0,
+        }
+    }
+
+    /// Keeps finished outbox rows (the delivery log) this long.
+    pub fn keep_finished(mut self, keep: Duration) -> Self {
+        self.keep_finished = keep;
+        self
+    }
+
+    /// Deletes finished outbox rows older than the keep time (at most once
+    /// an hour) and empties the write-ahead log after deliveries, so what a
+    /// delivered request carried is not left in the file.
+    fn tidy_outbox(&mut self, delivered: bool) {
+        let now_ms = self.clock.now_ms();
+        let outbox = self.ports.courier().outbox();
+        if self
+            .last_prune_ms
+            .is_none_or(|at| now_ms - at >= PRUNE_EVERY_MS)
+        {
+            self.last_prune_ms = Some(now_ms);
+            let keep = i64::try_from(self.keep_finished.as_millis()).unwrap_or(i64::MAX);
+            match outbox.prune(now_ms.saturating_sub(keep)) {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(event = "kiosk.outbox-pruned", pruned),
+                Err(e) => tracing::error!(event = "kiosk.outbox-prune-failed", error = %e),
+            }
+        }
+        if delivered {
+            if let Err(e) = outbox.checkpoint() {
+                tracing::warn!(event = "kiosk.outbox-checkpoint-failed", error = %e);
+            }
         }
     }
 
@@ -441,7 +485,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 // Consent records waiting are sent between receptions, in
                 // this thread, so an interactive verify is never sent by two
                 // hands at once.
-                match self.ports.courier().drain_due() {
+                let delivered = match self.ports.courier().drain_due() {
                     Ok(report) if report.delivered + report.rejected + report.expired > 0 => {
                         tracing::info!(
                             event = "kiosk.outbox-drained",
@@ -450,13 +494,19 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                             expired = report.expired,
                             pending = report.pending
                         );
+                        true
                     }
-                    Ok(_) => {}
+                    Ok(_) => false,
                     Err(e) => {
                         tracing::error!(event = "kiosk.outbox-failed", error = %e);
                         self.last_error = Some("outbox-failed");
+                        false
                     }
-                }
+                };
+                // The verify request was delivered inside the reception;
+                // a reception's end is a delivery too.
+                self.tidy_outbox(delivered || self.receptions_tidied < self.receptions);
+                self.receptions_tidied = self.receptions;
             }
         }
         heard

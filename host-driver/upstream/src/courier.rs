@@ -75,6 +75,28 @@ pub enum DeliveryError {
     /// The upstream's answer is not a verify response.
     #[error("the upstream answer is malformed: {0}")]
     BadAnswer(#[source] serde_json::Error),
+    /// This request was answered (or given up on) before; it is not sent
+    /// again, and its answer is not kept.
+    #[error("this request was already answered or given up; a new reception makes a new one")]
+    AnsweredBefore,
+}
+
+/// The answer, when it names the request sent (every answer carries
+/// `request_id`: [`VerifyResponse`], `ConsentAck`).
+fn answered(expected: Uuid, answer: String) -> Result<String, UpstreamError> {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        request_id: Option<Uuid>,
+    }
+    let got = serde_json::from_str::<Names>(&answer)
+        .ok()
+        .and_then(|n| n.request_id);
+    if got == Some(expected) {
+        Ok(answer)
+    } else {
+        tracing::warn!(event = "upstream.other-request");
+        Err(UpstreamError::OtherRequest { expected, got })
+    }
 }
 
 /// What one drain did.
@@ -168,9 +190,16 @@ impl<U: Upstream, C: Clock, R: RngCore> Courier<U, C, R> {
         message: &Stored,
         now: i64,
     ) -> Result<Result<String, UpstreamError>, OutboxError> {
-        match self.upstream.post(message.kind, &message.body) {
+        let sent = self
+            .upstream
+            .post(message.kind, &message.body)
+            .and_then(|answer| answered(message.request_id, answer));
+        match sent {
             Ok(answer) => {
-                self.outbox.mark_delivered(message.seq, &answer, now)?;
+                // At rest only the receipt: the answer (the patient's name
+                // among it) lives as long as the reception that asked.
+                let receipt = serde_json::json!({ "request_id": message.request_id }).to_string();
+                self.outbox.mark_delivered(message.seq, &receipt, now)?;
                 Ok(Ok(answer))
             }
             Err(e) if e.is_transient() => {
@@ -266,9 +295,11 @@ impl<U: Upstream, C: Clock, R: RngCore> Courier<U, C, R> {
         let parse = |answer: &str| {
             serde_json::from_str::<VerifyResponse>(answer).map_err(DeliveryError::BadAnswer)
         };
-        if stored.state == State::Delivered {
-            // Answered before a restart: the stored answer stands.
-            return parse(stored.answer.as_deref().unwrap_or_default());
+        if stored.state != State::Pending {
+            // Answered (or given up) before: the reception that asked has
+            // ended with that answer, which is not kept; it is never sent
+            // again.
+            return Err(DeliveryError::AnsweredBefore);
         }
         let mut last_error = None;
         let mut attempts = 0;

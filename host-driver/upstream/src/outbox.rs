@@ -175,6 +175,9 @@ impl Outbox {
             // every commit, so a committed message survives a power cut.
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
+            // What is deleted or overwritten (a delivered request's body,
+            // pruned rows) is zeroed in the file, not left in free space.
+            conn.pragma_update(None, "secure_delete", "ON")?;
             conn.execute_batch(SCHEMA)?;
             Ok(conn)
         };
@@ -270,11 +273,25 @@ impl Outbox {
         error: Option<&str>,
         now_ms: i64,
     ) -> Result<(), OutboxError> {
+        // A delivered or expired message is never sent again: its body
+        // (the signed request, the card's certificate in it) goes. A
+        // rejected one keeps it until pruned, for the technician.
+        let clear_body = matches!(state, State::Delivered | State::Expired);
         self.conn.execute(
             "UPDATE outbox SET state = ?2, answer = COALESCE(?3, answer), last_error = COALESCE(?4, last_error),
-                 done_ms = ?5 WHERE seq = ?1 AND state = 'pending'",
-            params![seq, state.as_str(), answer, error, now_ms],
+                 done_ms = ?5, body = CASE WHEN ?6 THEN '' ELSE body END
+             WHERE seq = ?1 AND state = 'pending'",
+            params![seq, state.as_str(), answer, error, now_ms, clear_body],
         )?;
+        Ok(())
+    }
+
+    /// Moves what the write-ahead log holds into the file and empties the
+    /// log (older versions of rows, bodies since cleared, would otherwise
+    /// stay in it until overwritten).
+    pub fn checkpoint(&self) -> Result<(), OutboxError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 

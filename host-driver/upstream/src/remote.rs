@@ -31,6 +31,15 @@ pub enum UpstreamError {
     /// A success whose body is not the expected answer.
     #[error("upstream answer malformed: {0}")]
     BadAnswer(#[source] Cause),
+    /// A success that answers another request (a proxy or cache mixing
+    /// answers up): not a delivery, so it is tried again.
+    #[error("the upstream answered request {got:?}, not {expected}")]
+    OtherRequest {
+        /// The request sent.
+        expected: uuid::Uuid,
+        /// The request the answer names (`None`: it names none).
+        got: Option<uuid::Uuid>,
+    },
 }
 
 impl UpstreamError {
@@ -38,7 +47,9 @@ impl UpstreamError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            UpstreamError::Unreachable(_) | UpstreamError::Server(_)
+            UpstreamError::Unreachable(_)
+                | UpstreamError::Server(_)
+                | UpstreamError::OtherRequest { .. }
         )
     }
 }

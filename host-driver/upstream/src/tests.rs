@@ -157,12 +157,15 @@ fn a_known_good_jws_from_another_signer_verifies_and_a_changed_one_does_not() {
 // The courier on a manual clock.
 
 /// An upstream that is down until told otherwise, then fails `flaky` more
-/// times before answering; it records what it accepted.
+/// times before answering; it records what it accepted. The tests' bodies
+/// are their request ids, which its answers name (or another, when
+/// `mixed_up`).
 #[derive(Default)]
 struct Fake {
     up: Cell<bool>,
     flaky: Cell<u32>,
     refuse: Cell<bool>,
+    mixed_up: Cell<bool>,
     tries: Cell<u32>,
     accepted: RefCell<Vec<String>>,
 }
@@ -191,11 +194,16 @@ impl Upstream for Fake {
             self.flaky.set(self.flaky.get() - 1);
             return Err(UpstreamError::Server(503));
         }
-        self.accepted.borrow_mut().push(jws.to_string());
+        let mut request_id = Uuid::parse_str(jws).unwrap_or_default();
+        if self.mixed_up.get() {
+            request_id = Uuid::from_u128(request_id.as_u128() ^ 1);
+        } else {
+            self.accepted.borrow_mut().push(jws.to_string());
+        }
         Ok(match kind {
             MessageKind::Verify => serde_json::to_string(&VerifyResponse {
                 version: VERSION,
-                request_id: Uuid::from_u128(KAT_REQUEST_ID),
+                request_id,
                 qualification: Qualification::Valid,
                 processing: ProcessingResult::Normal,
                 registered: true,
@@ -204,10 +212,7 @@ impl Upstream for Fake {
                 certificate_in_grace: false,
             })
             .unwrap(),
-            MessageKind::Consent => serde_json::to_string(&ConsentAck {
-                request_id: Uuid::nil(),
-            })
-            .unwrap(),
+            MessageKind::Consent => serde_json::to_string(&ConsentAck { request_id }).unwrap(),
         })
     }
 }
@@ -236,7 +241,7 @@ fn a_verify_request_past_its_deadline_is_unavailable_and_never_sent() {
     let c = courier(&dir, &upstream, &clock);
     let id = Uuid::from_u128(KAT_REQUEST_ID);
     let deadline = Duration::from_millis(1500);
-    match c.verify(id, "header.payload.signature", deadline) {
+    match c.verify(id, &id.to_string(), deadline) {
         Err(DeliveryError::UpstreamUnavailable {
             attempts,
             last_error,
@@ -278,7 +283,9 @@ fn a_verify_request_answered_within_its_deadline_returns_the_answer() {
     let clock = ManualClock::at_ms(START_MS);
     let c = courier(&dir, &upstream, &clock);
     let id = Uuid::from_u128(KAT_REQUEST_ID);
-    let answer = c.verify(id, "h.p.s", Duration::from_secs(10)).unwrap();
+    let answer = c
+        .verify(id, &id.to_string(), Duration::from_secs(10))
+        .unwrap();
     assert_eq!(answer.qualification, Qualification::Valid);
     assert_eq!(upstream.tries.get(), 3);
     // Two waits of 25..50 and 50..100 ms, on the manual clock only.
@@ -291,12 +298,49 @@ fn a_verify_request_answered_within_its_deadline_returns_the_answer() {
         c.outbox().get(id).unwrap().map(|m| m.state),
         Some(State::Delivered)
     );
-    // Asked again (a restart), the stored answer stands and nothing is sent.
-    assert_eq!(
-        c.verify(id, "h.p.s", Duration::from_secs(10)).unwrap(),
-        answer
-    );
+    assert_eq!(answer.request_id, id);
+    // Asked again (a restart): nothing is sent again, and the answer was
+    // not kept at rest (only its receipt).
+    assert!(matches!(
+        c.verify(id, &id.to_string(), Duration::from_secs(10)),
+        Err(DeliveryError::AnsweredBefore)
+    ));
     assert_eq!(upstream.tries.get(), 3);
+    let stored = c.outbox().get(id).unwrap().unwrap();
+    assert_eq!(
+        stored.answer.as_deref(),
+        Some(format!("{{\"request_id\":\"{id}\"}}").as_str())
+    );
+}
+
+#[test]
+fn an_answer_naming_another_request_is_no_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = Fake::default();
+    upstream.up.set(true);
+    upstream.mixed_up.set(true);
+    let clock = ManualClock::at_ms(START_MS);
+    let c = courier(&dir, &upstream, &clock);
+    let id = Uuid::from_u128(KAT_REQUEST_ID);
+    match c.verify(id, &id.to_string(), Duration::from_secs(1)) {
+        Err(DeliveryError::UpstreamUnavailable {
+            last_error: Some(UpstreamError::OtherRequest { expected, got }),
+            ..
+        }) => {
+            assert_eq!(expected, id);
+            assert_eq!(got, Some(Uuid::from_u128(KAT_REQUEST_ID ^ 1)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A consent record whose acknowledgement names another record waits.
+    let consent = Uuid::from_u128(77);
+    c.enqueue(consent, MessageKind::Consent, &consent.to_string())
+        .unwrap();
+    let report = c.drain_due().unwrap();
+    assert_eq!((report.delivered, report.pending), (0, 1));
+    upstream.mixed_up.set(false);
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(c.drain_due().unwrap().delivered, 1);
 }
 
 #[test]
@@ -307,7 +351,7 @@ fn a_refused_verify_request_is_refused_at_once() {
     let clock = ManualClock::at_ms(START_MS);
     let c = courier(&dir, &upstream, &clock);
     let id = Uuid::from_u128(KAT_REQUEST_ID);
-    match c.verify(id, "h.p.s", Duration::from_secs(10)) {
+    match c.verify(id, &id.to_string(), Duration::from_secs(10)) {
         Err(DeliveryError::Refused { code, .. }) => assert_eq!(code, "bad-card-signature"),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -326,8 +370,8 @@ fn messages_wait_for_their_backoff_and_drain_in_order_once_the_upstream_is_back(
     let clock = ManualClock::at_ms(START_MS);
     let c = courier(&dir, &upstream, &clock);
     let ids: Vec<Uuid> = (1..=5).map(Uuid::from_u128).collect();
-    for (i, id) in ids.iter().enumerate() {
-        c.enqueue(*id, MessageKind::Consent, &format!("consent-{i}"))
+    for id in &ids {
+        c.enqueue(*id, MessageKind::Consent, &id.to_string())
             .unwrap();
     }
     // Down: the first message fails, and the rest wait behind it.
@@ -358,7 +402,7 @@ fn messages_wait_for_their_backoff_and_drain_in_order_once_the_upstream_is_back(
     upstream.flaky.set(1);
     let report = c.drain_for(Duration::from_secs(10)).unwrap();
     assert_eq!((report.delivered, report.pending), (5, 0));
-    let expected: Vec<String> = (0..5).map(|i| format!("consent-{i}")).collect();
+    let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     assert_eq!(*upstream.accepted.borrow(), expected);
     for id in &ids {
         assert_eq!(

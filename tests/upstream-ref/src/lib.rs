@@ -168,6 +168,10 @@ pub struct Received {
     pub duplicates: u64,
 }
 
+/// Nonces kept at most (issued and not yet forgotten): a client asking for
+/// challenges without end cannot grow the store without end.
+pub const MAX_NONCES: usize = 10_000;
+
 /// The random source nonces are drawn from (the OS's in the server, a fixed
 /// or seeded one in tests).
 pub type NonceRng = Box<dyn RngCore + Send>;
@@ -178,7 +182,7 @@ pub struct Reference {
     rng: NonceRng,
     keys: HashMap<String, Vec<u8>>,
     nonces: HashMap<String, (OffsetDateTime, bool)>,
-    verify_answers: HashMap<Uuid, ([u8; 32], VerifyResponse)>,
+    verify_answers: HashMap<Uuid, ([u8; 32], OffsetDateTime, VerifyResponse)>,
     consents: HashMap<Uuid, [u8; 32]>,
     received: Received,
 }
@@ -224,15 +228,34 @@ impl Reference {
         }
     }
 
+    /// Nonces issued and still remembered.
+    pub fn outstanding_nonces(&self) -> usize {
+        self.nonces.len()
+    }
+
     /// Issues a fresh nonce.
     pub fn challenge(&mut self, now: OffsetDateTime) -> Challenge {
         let mut bytes = [0u8; 32];
         self.rng.fill_bytes(&mut bytes);
         let nonce = B64URL.encode(bytes);
-        // Forget nonces long past their validity.
+        // Forget nonces past their validity (a replay is answered only
+        // within it), and the answers they guarded; then the oldest, if a
+        // client asks faster than they expire.
         let ttl = self.config.nonce_ttl;
-        self.nonces
-            .retain(|_, (issued, _)| now - *issued < ttl * 10);
+        self.nonces.retain(|_, (issued, _)| now - *issued <= ttl);
+        self.verify_answers
+            .retain(|_, (_, issued, _)| now - *issued <= ttl);
+        while self.nonces.len() >= MAX_NONCES {
+            let Some(oldest) = self
+                .nonces
+                .iter()
+                .min_by_key(|(_, (issued, _))| *issued)
+                .map(|(nonce, _)| nonce.clone())
+            else {
+                break;
+            };
+            self.nonces.remove(&oldest);
+        }
         self.nonces.insert(nonce.clone(), (now, false));
         Challenge {
             nonce,
@@ -299,9 +322,19 @@ impl Reference {
             return Err(Reject::DeviceMismatch);
         }
         let hash = payload_hash(&payload);
-        if let Some((first_hash, answer)) = self.verify_answers.get(&request.request_id) {
+        if let Some((first_hash, _, answer)) = self.verify_answers.get(&request.request_id) {
             if *first_hash != hash {
                 return Err(Reject::RequestIdConflict);
+            }
+            // The same bytes again (a retry after a lost answer) are
+            // answered only while their nonce is valid: a request copied off
+            // the wire cannot fetch the answer later.
+            let (issued, _) = self
+                .nonces
+                .get(&request.nonce)
+                .ok_or(Reject::UnknownNonce)?;
+            if now - *issued > self.config.nonce_ttl {
+                return Err(Reject::NonceExpired);
             }
             self.received.duplicates += 1;
             return Ok(answer.clone());
@@ -342,7 +375,7 @@ impl Reference {
             },
         };
         self.verify_answers
-            .insert(request.request_id, (hash, answer.clone()));
+            .insert(request.request_id, (hash, now, answer.clone()));
         self.received.verify.push(request.request_id);
         Ok(answer)
     }

@@ -284,7 +284,7 @@ fn a_duplicate_is_answered_with_the_first_answer_and_processed_once() {
     // of the same payload is the same request too.
     assert_eq!(
         w.reference
-            .verify(&body, w.now + Span::seconds(120))
+            .verify(&body, w.now + Span::seconds(50))
             .unwrap(),
         first
     );
@@ -294,6 +294,28 @@ fn a_duplicate_is_answered_with_the_first_answer_and_processed_once() {
     );
     assert_eq!(w.reference.received().verify, vec![req.request_id]);
     assert_eq!(w.reference.received().duplicates, 2);
+    // Copied off the wire and sent after the nonce's minute: refused, the
+    // answer (with the patient's name) is not given again.
+    assert!(matches!(
+        w.reference.verify(&body, w.now + Span::seconds(61)),
+        Err(Reject::NonceExpired)
+    ));
+    // Once the nonce is forgotten, the answer is too.
+    w.reference.challenge(w.now + Span::seconds(120));
+    assert!(matches!(
+        w.reference.verify(&body, w.now + Span::seconds(120)),
+        Err(Reject::UnknownNonce)
+    ));
+    assert_eq!(w.reference.received().duplicates, 2);
+}
+
+#[test]
+fn the_nonce_store_stays_bounded() {
+    let mut w = world();
+    for _ in 0..upstream_ref::MAX_NONCES + 50 {
+        w.reference.challenge(w.now);
+    }
+    assert!(w.reference.outstanding_nonces() <= upstream_ref::MAX_NONCES);
 }
 
 #[test]

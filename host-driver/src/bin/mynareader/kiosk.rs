@@ -208,7 +208,8 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         },
         SystemClock,
     )
-    .map_err(|e| Failure::new(format!("cannot start the face worker: {e}")))?;
+    .map_err(|e| Failure::new(format!("cannot start the face worker: {e}")))?
+    .keep_finished(config.keep_finished());
 
     // The staff side's socket.
     let socket = PathBuf::from(&config.files.control);
