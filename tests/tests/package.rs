@@ -65,7 +65,6 @@ fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_syst
     let listing = run("dpkg-deb", &["-c", &deb]);
     for path in [
         "./usr/bin/mynareader",
-        "./usr/bin/reader-sim",
         "./lib/systemd/system/mynareader-kiosk.service",
         "./lib/udev/rules.d/60-mynareader.rules",
         "./etc/mynareader/kiosk.toml",
@@ -85,6 +84,12 @@ fn the_debian_package_holds_the_service_and_its_scripts_spare_hosts_without_syst
         !listing.contains(".onnx"),
         "never model weights in the package"
     );
+    for simulated in ["reader-sim", "myna-card-sim", "mynareader-demo"] {
+        assert!(
+            !listing.contains(simulated),
+            "{simulated} (test keys) in the kiosk package:\n{listing}"
+        );
+    }
     let fields = run("dpkg-deb", &["-f", &deb, "Package", "Depends"]);
     assert!(fields.contains("Package: mynareader"), "{fields}");
     // The libraries the binaries link, found by dpkg-shlibdeps.
@@ -142,6 +147,10 @@ fn the_unit_verifies_and_is_hardened() {
         std::fs::read_to_string(workspace().join("packaging/mynareader-kiosk.service")).unwrap();
     for setting in [
         "User=mynareader",
+        "Group=mynareader-staff",
+        "SupplementaryGroups=mynareader",
+        "UMask=0077",
+        "StateDirectoryMode=0700",
         "Restart=on-failure",
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",
@@ -230,6 +239,10 @@ fn the_udev_rules_parse_and_give_the_kiosk_group_only() {
         udev_rule_ok(line).unwrap_or_else(|e| panic!("{line}: {e}"));
         assert!(line.contains(r#"GROUP="mynareader""#), "{line}");
         assert!(line.contains(r#"MODE="0660""#), "not for everyone: {line}");
+        assert!(
+            !line.contains("uaccess"),
+            "not for the desktop user (a browser): {line}"
+        );
     }
     if which("udevadm") {
         let out = Command::new("udevadm")
@@ -383,7 +396,7 @@ fn the_package_installs_reinstalls_and_purges_on_a_clean_debian_12_without_syste
     assert!(out.contains("Setting up mynareader"), "{out}");
     let (ok, out) = in_root(
         &root,
-        "getent passwd mynareader; getent group mynareader; \
+        "getent passwd mynareader; getent group mynareader; getent group mynareader-staff; \
          stat -c '%U:%G %a' /var/lib/mynareader; \
          mynareader --version; \
          mynareader kiosk --print-config | grep -c '^\\[' ; \
@@ -400,7 +413,8 @@ fn the_package_installs_reinstalls_and_purges_on_a_clean_debian_12_without_syste
     );
     let uid: u32 = user.split(':').nth(2).unwrap().parse().unwrap();
     assert!(uid < 1000, "a system uid: {uid}");
-    assert!(out.contains("mynareader:mynareader 750"), "{out}");
+    assert!(out.contains("mynareader:mynareader 700"), "{out}");
+    assert!(out.contains("mynareader-staff:x:"), "{out}");
     assert!(
         out.contains("mynareader 0."),
         "the binary runs there: {out}"
@@ -446,6 +460,7 @@ fn the_package_installs_reinstalls_and_purges_on_a_clean_debian_12_without_syste
         "dpkg -P mynareader && \
          { getent passwd mynareader && echo user-left || true; } && \
          { getent group mynareader && echo group-left || true; } && \
+         { getent group mynareader-staff && echo group-left || true; } && \
          { test -e /etc/mynareader/kiosk.toml && echo settings-left || true; } && \
          test -f /var/lib/mynareader/audit.marker && echo state-kept",
     );
