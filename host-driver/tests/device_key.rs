@@ -92,6 +92,22 @@ fn a_key_others_can_read_is_refused() {
 }
 
 #[test]
+fn a_key_reached_through_a_symbolic_link_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("device.p8");
+    myna_upstream::signer::init_device_key(&key).unwrap();
+    let link = dir.path().join("link.p8");
+    std::os::unix::fs::symlink(&key, &link).unwrap();
+    assert!(matches!(
+        FileSigner::load(&link),
+        Err(myna_upstream::signer::DeviceKeyError::Io { .. })
+    ));
+    assert!(FileSigner::load(&key).is_ok());
+    // A folder is no key either.
+    assert!(FileSigner::load(dir.path()).is_err());
+}
+
+#[test]
 fn openssl_verifies_the_jws_signature() {
     if !common::tool_available("openssl", "openssl") {
         return;

@@ -598,7 +598,7 @@ fn visual_check_serves_exactly_one_reception() {
         .collect();
     for expected in [
         ("visual-check-on", "refused", "wrong-password"),
-        ("visual-check-on", "ok", "pin-forgotten"),
+        ("visual-check-on", "ok", "pin-forgotten (socket)"),
         ("visual-check-used", "completed", "pin-forgotten"),
     ] {
         assert!(

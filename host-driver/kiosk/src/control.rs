@@ -15,14 +15,19 @@
 //!   `cognitive`, `other`;
 //! - `visual-check off STAFF_ID PASSWORD`.
 //!
-//! The kiosk checks the password against its staff accounts and records
-//! every switch and every refusal in the audit trail.
+//! The password is checked on the connection's own thread (Argon2 never
+//! runs on the kiosk's event loop), against the staff accounts with their
+//! lockout; every switch and every refusal is in the audit trail. A
+//! connection may send lines of at most [`MAX_LINE`] bytes, is closed after
+//! [`IDLE_SECS`] of silence, and at most [`MAX_CLIENTS`] are served at once;
+//! each line is wiped once read (a password travels in it).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -71,11 +76,11 @@ pub enum Request {
     VisualCheckOn(VisualCheckOn, Password),
     /// 目視 off, by this staff member.
     VisualCheckOff(String, Password),
-    /// 目視 on, by a member the staff console has already authenticated
-    /// (never parsed from the socket).
-    VisualCheckOnBy(VisualCheckOn),
-    /// 目視 off, by a member the console authenticated.
-    VisualCheckOffBy(String),
+    /// 目視 on, by a member already authenticated (by the console, or by
+    /// the socket's connection thread; never parsed from a line).
+    VisualCheckOnBy(VisualCheckOn, Via),
+    /// 目視 off, by a member already authenticated.
+    VisualCheckOffBy(String, Via),
     /// The screen on the reader, encoded as the link carries it (for the
     /// console's mirror; never parsed from the socket).
     Screen,
@@ -86,6 +91,50 @@ pub enum Request {
     /// when the card is taken). No password: it changes only the type size.
     LargeText(bool),
 }
+
+/// Where an authenticated request came from (the audit trail says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The staff console.
+    Console,
+    /// The control socket (the staff tools).
+    Socket,
+}
+
+impl Via {
+    /// As the audit detail names it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Via::Console => "console",
+            Via::Socket => "socket",
+        }
+    }
+}
+
+/// Checks a staff member's password for an action (off the event loop);
+/// the refusal's words when it fails.
+pub type PasswordCheck =
+    Arc<dyn Fn(&str, &Password, crate::staff::StaffEvent) -> Result<(), String> + Send + Sync>;
+
+/// The password check of the staff accounts in the database at `database`
+/// (its own connection), with the accounts' lockout, at `clock`'s time.
+pub fn password_check(
+    database: PathBuf,
+    clock: impl myna_upstream::clock::Clock + Send + Sync + 'static,
+) -> PasswordCheck {
+    Arc::new(move |staff, password, action| {
+        let mut db = crate::staff::StaffDb::open(&database).map_err(|e| e.to_string())?;
+        db.authenticate(staff, &password.0, action, clock.now_ms() / 1000)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Longest request line read (a password line is well under).
+pub const MAX_LINE: usize = 4096;
+/// A connection silent this long is closed.
+pub const IDLE_SECS: u64 = 30;
+/// Connections served at once; more are told to try again.
+pub const MAX_CLIENTS: usize = 8;
 
 /// A request line that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,11 +331,13 @@ pub fn error_line(message: &str) -> String {
 }
 
 /// Listens on `path` (replacing a stale socket file), owner and group only,
-/// and hands every request to `deliver` — the kiosk's event queue. Returns
-/// once the listener is bound; serves on its own threads.
+/// and hands every request to `deliver` — the kiosk's event queue — after
+/// `check` has checked the password of those that carry one. Returns once
+/// the listener is bound; serves on its own threads.
 pub fn serve(
     path: &Path,
     deliver: impl Fn(Asked) -> bool + Send + Sync + Clone + 'static,
+    check: PasswordCheck,
 ) -> std::io::Result<()> {
     if path.exists() {
         // A socket left by a kiosk that did not stop cleanly.
@@ -294,26 +345,93 @@ pub fn serve(
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    let clients = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("kiosk-control".into())
         .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let deliver = deliver.clone();
-                let _ = std::thread::Builder::new()
+            for mut stream in listener.incoming().flatten() {
+                if clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
+                    clients.fetch_sub(1, Ordering::SeqCst);
+                    let _ = writeln!(stream, "{}", error_line("too many connections; try again"));
+                    continue;
+                }
+                let (deliver, check, clients) = (deliver.clone(), check.clone(), clients.clone());
+                let spawned = std::thread::Builder::new()
                     .name("kiosk-control-client".into())
-                    .spawn(move || session(stream, deliver));
+                    .spawn(move || {
+                        session(stream, deliver, &check);
+                        clients.fetch_sub(1, Ordering::SeqCst);
+                    });
+                if spawned.is_err() {
+                    tracing::warn!(event = "control.thread-failed");
+                }
             }
         })?;
     Ok(())
 }
 
-fn session(stream: UnixStream, deliver: impl Fn(Asked) -> bool) {
+/// What one read gave.
+enum LineRead {
+    /// A line (its buffer wiped when dropped).
+    Line(Zeroizing<String>),
+    /// The client closed.
+    End,
+    /// Longer than [`MAX_LINE`], silent past [`IDLE_SECS`], or not text.
+    Refused(&'static str),
+}
+
+/// One line, at most [`MAX_LINE`] bytes.
+fn read_line(reader: &mut impl BufRead) -> LineRead {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(256));
+    let read = match reader
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut bytes)
+    {
+        Ok(0) => return LineRead::End,
+        Ok(read) => read,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            return LineRead::Refused("silent too long: closed")
+        }
+        Err(_) => return LineRead::End,
+    };
+    if read > MAX_LINE && !bytes.ends_with(b"\n") {
+        return LineRead::Refused("line too long: closed");
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => LineRead::Line(Zeroizing::new(
+            text.trim_end_matches(['\n', '\r']).to_string(),
+        )),
+        Err(_) => LineRead::Refused("not text: closed"),
+    }
+}
+
+fn session(stream: UnixStream, deliver: impl Fn(Asked) -> bool, check: &PasswordCheck) {
     let Ok(mut out) = stream.try_clone() else {
         return;
     };
-    for line in BufReader::new(stream).lines().map_while(Result::ok) {
-        let answer = match Request::parse(&line) {
-            Ok(request) => {
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(IDLE_SECS)))
+        .is_err()
+    {
+        return;
+    }
+    let mut reader = BufReader::new(stream);
+    loop {
+        let line = match read_line(&mut reader) {
+            LineRead::Line(line) => line,
+            LineRead::End => return,
+            LineRead::Refused(why) => {
+                let _ = writeln!(out, "{}", error_line(why));
+                return;
+            }
+        };
+        let answer = match Request::parse(&line).map(|r| authenticated(r, check)) {
+            Ok(Ok(request)) => {
                 let (tx, rx) = mpsc::channel();
                 if !deliver(Asked {
                     request,
@@ -326,11 +444,29 @@ fn session(stream: UnixStream, deliver: impl Fn(Asked) -> bool) {
                     |a| a.to_line(),
                 )
             }
+            Ok(Err(refused)) => error_line(&refused),
             Err(e) => error_line(&e.to_string()),
         };
         if writeln!(out, "{answer}").is_err() {
             return;
         }
+    }
+}
+
+/// A request with a password becomes the authenticated one (the password
+/// checked and dropped here); others pass unchanged.
+fn authenticated(request: Request, check: &PasswordCheck) -> Result<Request, String> {
+    use crate::staff::StaffEvent;
+    match request {
+        Request::VisualCheckOn(on, password) => {
+            check(&on.staff_id, &password, StaffEvent::VisualCheckOn)?;
+            Ok(Request::VisualCheckOnBy(on, Via::Socket))
+        }
+        Request::VisualCheckOff(staff, password) => {
+            check(&staff, &password, StaffEvent::VisualCheckOff)?;
+            Ok(Request::VisualCheckOffBy(staff, Via::Socket))
+        }
+        other => Ok(other),
     }
 }
 
@@ -410,13 +546,26 @@ mod tests {
     fn the_socket_answers_and_is_not_world_accessible() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("kiosk.sock");
-        serve(&path, |asked: Asked| {
-            let answer = match asked.request {
-                Request::Status => Answer::Done,
-                _ => Answer::Refused("no".into()),
-            };
-            asked.answer.send(answer).is_ok()
-        })
+        serve(
+            &path,
+            |asked: Asked| {
+                let answer = match asked.request {
+                    Request::Status => Answer::Done,
+                    Request::VisualCheckOnBy(on, Via::Socket) => {
+                        Answer::Refused(format!("checked for {}", on.staff_id))
+                    }
+                    _ => Answer::Refused("no".into()),
+                };
+                asked.answer.send(answer).is_ok()
+            },
+            Arc::new(|staff, password, _| {
+                if staff == "nurse" && *password.0 == "right one" {
+                    Ok(())
+                } else {
+                    Err("wrong staff id or password".into())
+                }
+            }),
+        )
         .expect("serve");
         let mode = std::fs::metadata(&path)
             .expect("socket")
@@ -427,6 +576,53 @@ mod tests {
         assert!(ask(&path, "nonsense")
             .expect("ask")
             .contains("unknown request"));
+        // The password is checked before the loop hears of it.
+        let on = |password: &str| {
+            ask(
+                &path,
+                &format!(
+                    "visual-check on nurse unwell {}",
+                    Password::encode(password)
+                ),
+            )
+            .expect("ask")
+        };
+        assert!(on("wrong").contains("wrong staff id"), "{}", on("wrong"));
+        assert!(on("right one").contains("checked for nurse"));
+    }
+
+    #[test]
+    fn long_lines_silence_and_crowds_are_cut_off() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.sock");
+        serve(
+            &path,
+            |asked: Asked| asked.answer.send(Answer::Done).is_ok(),
+            Arc::new(|_, _, _| Ok(())),
+        )
+        .expect("serve");
+        // A line past the limit is refused and the connection closed.
+        let mut stream = UnixStream::connect(&path).expect("connect");
+        let long = "x".repeat(MAX_LINE + 10);
+        let _ = writeln!(stream, "{long}");
+        let mut answer = String::new();
+        BufReader::new(stream)
+            .read_to_string(&mut answer)
+            .expect("read");
+        assert!(answer.contains("line too long"), "{answer}");
+        // Eight silent clients are served; a ninth is told to try again.
+        let silent: Vec<UnixStream> = (0..MAX_CLIENTS)
+            .map(|_| UnixStream::connect(&path).expect("connect"))
+            .collect();
+        std::thread::sleep(Duration::from_millis(200));
+        let mut ninth = String::new();
+        BufReader::new(UnixStream::connect(&path).expect("connect"))
+            .read_line(&mut ninth)
+            .expect("read");
+        assert!(ninth.contains("too many connections"), "{ninth}");
+        drop(silent);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(ask(&path, "status").expect("ask"), "{\"ok\":true}");
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub fn keygen(out: &Path, rng: &mut dyn rand::RngCore) -> Result<[u8; 32], FwErr
 
 fn read_hex32(path: &Path) -> Result<Zeroizing<[u8; 32]>, FwError> {
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
+    hex32(path, &text)
+}
+
+fn hex32(path: &Path, text: &str) -> Result<Zeroizing<[u8; 32]>, FwError> {
     let mut key = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(text.trim(), key.as_mut())
         .map_err(|_| FwError::BadKey(path.to_owned()))?;
@@ -99,19 +103,20 @@ fn read_hex32(path: &Path) -> Result<Zeroizing<[u8; 32]>, FwError> {
 }
 
 /// Reads a secret key, refusing one that group or others may read.
+/// Opened without following a link and checked on the descriptor it is
+/// read from ([`myna_upstream::signer::read_private_file`]).
 pub fn load_secret(path: &Path) -> Result<Zeroizing<[u8; 32]>, FwError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path).map_err(io(path))?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(FwError::KeyReadable {
-                path: path.to_owned(),
-                mode: mode & 0o777,
-            });
-        }
-    }
-    read_hex32(path)
+    use myna_upstream::signer::{read_private_file, PrivateFileError};
+    let bytes = read_private_file(path).map_err(|e| match e {
+        PrivateFileError::Io(source) => io(path)(source),
+        PrivateFileError::Readable(mode) => FwError::KeyReadable {
+            path: path.to_owned(),
+            mode,
+        },
+        PrivateFileError::NotAFile => FwError::BadKey(path.to_owned()),
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| FwError::BadKey(path.to_owned()))?;
+    hex32(path, text)
 }
 
 /// Reads a public key (`K.pub`).

@@ -279,24 +279,19 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                     .cloned()
                     .collect(),
             ),
-            Request::VisualCheckOn(on, password) => {
-                let reason = on.reason.code();
-                if let Err(refusal) =
-                    self.authorise(&on.staff_id, &password, StaffEvent::VisualCheckOn, reason)
-                {
-                    return refusal;
-                }
-                tracing::info!(event = "kiosk.visual-check-on");
-                self.handle(Input::VisualCheckOn(on));
-                Answer::VisualCheck(self.core.visual_check())
+            // A password is checked where it arrives (the socket's thread,
+            // the console), never on this loop: Argon2 would hold up the
+            // patient at the reader.
+            Request::VisualCheckOn(..) | Request::VisualCheckOff(..) => {
+                Answer::Refused("the password was not checked; use the control socket".into())
             }
-            Request::VisualCheckOnBy(on) => {
+            Request::VisualCheckOnBy(on, via) => {
                 let reason = on.reason.code();
                 // No 目視 that the trail does not hold (fail closed).
                 if let Err(refusal) = self.record(
                     &on.staff_id,
                     StaffEvent::VisualCheckOn,
-                    &format!("{reason} (console)"),
+                    &format!("{reason} ({})", via.code()),
                 ) {
                     return refusal;
                 }
@@ -310,10 +305,14 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 }
                 Err(e) => Answer::Refused(format!("the reader did not take it: {e}")),
             },
-            Request::VisualCheckOffBy(staff) => {
+            Request::VisualCheckOffBy(staff, via) => {
                 // Switching off is let through even when the trail cannot
                 // be written: it only takes a permission away.
-                let _ = self.record(&staff, StaffEvent::VisualCheckOff, "(console)");
+                let _ = self.record(
+                    &staff,
+                    StaffEvent::VisualCheckOff,
+                    &format!("({})", via.code()),
+                );
                 self.handle(Input::VisualCheckOff);
                 Answer::VisualCheck(self.core.visual_check())
             }
@@ -346,16 +345,6 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
                 });
                 Answer::Done
             }
-            Request::VisualCheckOff(staff, password) => {
-                if let Err(refusal) =
-                    self.authorise(&staff, &password, StaffEvent::VisualCheckOff, "")
-                {
-                    return refusal;
-                }
-                tracing::info!(event = "kiosk.visual-check-off");
-                self.handle(Input::VisualCheckOff);
-                Answer::VisualCheck(self.core.visual_check())
-            }
         }
     }
 
@@ -372,36 +361,6 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             }
         }
         Ok(())
-    }
-
-    /// Checks a staff member's password for `action` and records the
-    /// switch; the refusal line when it is refused (recorded too).
-    fn authorise(
-        &mut self,
-        staff: &str,
-        password: &super::control::Password,
-        action: StaffEvent,
-        detail: &str,
-    ) -> Result<(), Answer> {
-        let now = self.clock.now_ms() / 1000;
-        let Some(db) = self.ports.staff() else {
-            return Err(Answer::Refused("no staff accounts on this kiosk".into()));
-        };
-        match db.authenticate(staff, &password.0, action, now) {
-            Ok(()) => {
-                if let Err(e) = db.record(now, staff, action, "ok", detail) {
-                    tracing::error!(event = "audit.write-failed", error = %e);
-                    return Err(Answer::Refused(format!(
-                        "the audit trail could not be written, so nothing was done: {e}"
-                    )));
-                }
-                Ok(())
-            }
-            Err(e) => {
-                tracing::warn!(event = "kiosk.staff-refused", action = action.code());
-                Err(Answer::Refused(e.to_string()))
-            }
-        }
     }
 
     /// The state for `status`.

@@ -579,9 +579,11 @@ impl Rig {
         )
         .map_err(io("face worker"))?;
         let control_events = events.clone();
-        control::serve(&self.socket, move |asked| {
-            control_events.send(KioskEvent::Control(asked)).is_ok()
-        })
+        control::serve(
+            &self.socket,
+            move |asked| control_events.send(KioskEvent::Control(asked)).is_ok(),
+            control::password_check(self.database(), SystemClock),
+        )
         .map_err(io("kiosk control socket"))?;
         self.console_events = Some(events.clone());
         let thread = std::thread::Builder::new()

@@ -71,6 +71,50 @@ pub fn key_id(public_key: &[u8]) -> String {
     hex::encode(&ring::digest::digest(&ring::digest::SHA256, public_key).as_ref()[..8])
 }
 
+/// Why a private file (a key) was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivateFileError {
+    /// Cannot be opened or read (a symbolic link is refused here too).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Group or others may read it (the mode, e.g. 0o644).
+    #[error("readable by group or others (mode {0:o}): chmod 600 it")]
+    Readable(u32),
+    /// Not a regular file.
+    #[error("not a regular file")]
+    NotAFile,
+}
+
+/// Reads a private file (a key): opened without following a symbolic link,
+/// then checked and read through the same open descriptor, so the file
+/// checked is the file read (no swap between the two).
+pub fn read_private_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, PrivateFileError> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(PrivateFileError::NotAFile);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(PrivateFileError::Readable(mode));
+        }
+    }
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(meta.len().min(1 << 20) as usize));
+    file.take(1 << 20).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// A device key kept in a PKCS#8 file.
 pub struct FileSigner {
     key: EcdsaKeyPair,
@@ -89,18 +133,13 @@ impl FileSigner {
     /// Loads a key written by [`init_device_key`]; refuses a key file others
     /// can read.
     pub fn load(path: &Path) -> Result<FileSigner, DeviceKeyError> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(io_error(path))?
-                .permissions()
-                .mode();
-            if mode & 0o077 != 0 {
-                return Err(DeviceKeyError::Permissions(path.display().to_string()));
+        let pkcs8 = read_private_file(path).map_err(|e| match e {
+            PrivateFileError::Io(source) => io_error(path)(source),
+            PrivateFileError::Readable(_) => {
+                DeviceKeyError::Permissions(path.display().to_string())
             }
-        }
-        let pkcs8 = zeroize::Zeroizing::new(std::fs::read(path).map_err(io_error(path))?);
+            PrivateFileError::NotAFile => DeviceKeyError::Invalid(path.display().to_string()),
+        })?;
         FileSigner::from_pkcs8(&pkcs8)
             .map_err(|_| DeviceKeyError::Invalid(path.display().to_string()))
     }

@@ -33,7 +33,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use crate::control::{Answer, Request};
+use crate::control::{Answer, Request, Via};
 use crate::staff::{check_id, StaffDb, StaffError, StaffEvent};
 use myna_reception::VisualCheckOn;
 use myna_upstream::clock::Clock;
@@ -506,12 +506,15 @@ async fn switch(
                     );
                 return page(StatusCode::BAD_REQUEST, pages::forbidden());
             };
-            Request::VisualCheckOnBy(VisualCheckOn {
-                staff_id: session.staff.clone(),
-                reason,
-            })
+            Request::VisualCheckOnBy(
+                VisualCheckOn {
+                    staff_id: session.staff.clone(),
+                    reason,
+                },
+                Via::Console,
+            )
         }
-        _ => Request::VisualCheckOffBy(session.staff.clone()),
+        _ => Request::VisualCheckOffBy(session.staff.clone(), Via::Console),
     };
     ask(&console, request).await;
     secured(Redirect::to(home_target(form.lang)).into_response())

@@ -219,9 +219,11 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         })?;
     }
     let control_events = events.clone();
-    control::serve(&socket, move |asked| {
-        control_events.send(KioskEvent::Control(asked)).is_ok()
-    })
+    control::serve(
+        &socket,
+        move |asked| control_events.send(KioskEvent::Control(asked)).is_ok(),
+        control::password_check(database.clone(), SystemClock),
+    )
     .map_err(|e| {
         Failure::new(format!("control socket {}: {e}", socket.display())).hint(Hint::WritableFolder)
     })?;
