@@ -678,7 +678,14 @@ impl Updater {
         if header.security_counter < state.security_counter {
             return Err(UpdateError::Downgrade);
         }
+        // The image running now is confirmed (no update starts on trial),
+        // and it is what a failed trial must fall back to. Recorded here
+        // because it may not be the slot the record names: running from
+        // the fallback (the named slot was damaged), the new image goes
+        // into that named slot, and a rollback to it would boot the failed
+        // trial as if confirmed, for ever.
         let next = BootState {
+            active: self.running_slot,
             trial: Some(r.slot),
             tried: false,
             ..state

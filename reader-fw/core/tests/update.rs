@@ -384,6 +384,76 @@ fn a_damaged_active_slot_falls_back_to_the_other_valid_one() {
     assert_eq!((booted.slot, booted.header.version), (0, 1));
 }
 
+/// Running from the fallback: v2 (counter 1) confirmed in slot B lost a
+/// sector, so v1 in slot A runs while the record still names B.
+fn on_fallback() -> SimFlash {
+    let mut flash = factory();
+    full_update(&mut flash, &image(2, 1)).unwrap();
+    let at = layout().slots[1];
+    flash.erase(at, at + 4096).unwrap();
+    flash
+}
+
+#[test]
+fn from_the_fallback_slot_a_failed_trial_rolls_back_to_the_image_that_ran() {
+    let mut flash = on_fallback();
+    let (booted, mut updater) = start(&mut flash).unwrap();
+    assert_eq!(
+        (booted.slot, booted.header.version, booted.trial),
+        (0, 1, false)
+    );
+    // The new image goes into slot B, the one the record named.
+    send(&mut updater, &mut flash, &image(3, 1)).unwrap();
+    let (booted, _) = start(&mut flash).unwrap();
+    assert_eq!(
+        (booted.slot, booted.header.version, booted.trial),
+        (1, 3, true)
+    );
+    // It never confirms: every later start runs v1 from slot A, never v3
+    // as if it were confirmed.
+    for _ in 0..3 {
+        let (booted, _) = start(&mut flash).unwrap();
+        assert_eq!(
+            (booted.slot, booted.header.version, booted.trial),
+            (0, 1, false)
+        );
+    }
+}
+
+#[test]
+fn a_power_cut_anywhere_in_an_update_from_the_fallback_slot_keeps_a_confirmed_image() {
+    let new = image(3, 1);
+    let mut dry = on_fallback();
+    let before = dry.operations();
+    full_update(&mut dry, &new).unwrap();
+    let operations = dry.operations() - before;
+    assert!(operations > 20, "{operations}");
+    let mut outcomes = [0usize; 4];
+    for cut in 0..=operations {
+        let mut flash = on_fallback();
+        flash.lose_power_after(cut);
+        let _ = full_update(&mut flash, &new);
+        flash.restore_power();
+        let (first, _) = start(&mut flash).unwrap_or_else(|e| panic!("cut at {cut}: {e:?}"));
+        match (first.header.version, first.trial) {
+            (1, false) => assert_eq!(first.slot, 0, "cut at {cut}"),
+            (3, false) => assert_eq!(first.slot, 1, "cut at {cut}"),
+            // On trial and it never confirms: back to v1, which ran.
+            (3, true) => {
+                let (again, _) = start(&mut flash).unwrap();
+                assert_eq!(
+                    (again.slot, again.header.version, again.trial),
+                    (0, 1, false),
+                    "cut at {cut}"
+                );
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+        outcomes[first.header.version as usize] += 1;
+    }
+    assert!(outcomes[1] > 0 && outcomes[3] > 0, "{outcomes:?}");
+}
+
 #[test]
 fn a_blank_reader_has_nothing_to_boot() {
     let mut flash = SimFlash::new(SIZE);
