@@ -85,6 +85,7 @@ fn inner() -> anyhow::Result<()> {
                 },
                 registration_request: false,
                 relayed_by: None,
+                audit_head: None,
             };
             Ok((
                 record.request_id,

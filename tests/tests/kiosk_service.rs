@@ -138,6 +138,20 @@ testbed_test! {
         }
         let verify = bed.mynareader(&["staff", "audit", "verify", "--db", &db]);
         assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+        // The head as the upstream keeps it: the trail holds it; a later
+        // one it does not hold is a cut (or an older copy put back).
+        let head = bed.mynareader(&["staff", "audit", "head", "--db", &db]);
+        let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+        let (seq, hash) = head.split_once(':').unwrap();
+        assert_eq!(hash.len(), 64, "{head}");
+        let held = bed.mynareader(&["staff", "audit", "verify", "--db", &db, "--head", &head]);
+        assert!(held.status.success(), "{}", String::from_utf8_lossy(&held.stderr));
+        let later = format!("{}:{hash}", seq.parse::<i64>().unwrap() + 3);
+        let cut = bed.mynareader(&["staff", "audit", "verify", "--db", &db, "--head", &later]);
+        assert!(!cut.status.success());
+        assert!(String::from_utf8_lossy(&cut.stderr).contains("older copy"), "{}", String::from_utf8_lossy(&cut.stderr));
+        // Account changes name who made them.
+        assert!(trail.contains("by="), "{trail}");
         let bad = bed.mynareader(&["kiosk", "status", "--control", "/nonexistent/kiosk.sock"]);
         assert!(!bad.status.success());
         assert!(String::from_utf8_lossy(&bad.stderr).contains("hint:"));

@@ -609,6 +609,20 @@ fn visual_check_serves_exactly_one_reception() {
         );
     }
     assert!(staff.verify().unwrap().is_ok());
+    // Every message carried the trail's head; the upstream keeps the last,
+    // and the kiosk's trail holds it.
+    let received = w.rig.received();
+    let heads = received["audit_heads"].as_object().unwrap();
+    assert_eq!(heads.len(), 1, "{received}");
+    let (_, kept) = heads.iter().next().unwrap();
+    let kept = myna_kiosk::staff::Head {
+        seq: kept["seq"].as_i64().unwrap(),
+        hash: kept["hash"].as_str().unwrap().to_string(),
+    };
+    assert!(kept.seq >= 3, "{kept}");
+    let db = myna_kiosk::staff::StaffDb::open(&w.rig.database()).unwrap();
+    assert!(db.verify_head(&kept).unwrap().is_ok());
+    assert!(received["audit_alarms"].as_array().unwrap().is_empty());
 }
 
 #[test]

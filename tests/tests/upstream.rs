@@ -135,6 +135,7 @@ fn consent(signer: &dyn DeviceSigner, verify_id: Uuid) -> (Uuid, String) {
         },
         registration_request: false,
         relayed_by: None,
+        audit_head: None,
     };
     let body = jws::sign(signer, &serde_json::to_vec(&record).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));

@@ -30,7 +30,7 @@ use myna_reception::{
 };
 use myna_upstream::clock::{Clock, SystemClock, SystemRng};
 use myna_upstream::courier::{Courier, DeliveryError, Upstream};
-use myna_upstream::messages::{AuthMethod, MessageKind, VerifyResponse};
+use myna_upstream::messages::{AuditHead, AuthMethod, MessageKind, VerifyResponse};
 use myna_upstream::request::PinProof;
 use myna_upstream::sender::{SendError, Sender};
 
@@ -109,6 +109,37 @@ pub struct KioskPorts<C, T, U, K = SystemClock> {
 }
 
 impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T, U, K> {
+    /// The audit trail's head as the next message will carry it (`None`
+    /// without staff accounts, or before the first entry).
+    fn refresh_audit_head(&mut self) -> Option<AuditHead> {
+        let head = self
+            .staff
+            .as_ref()
+            .and_then(|db| db.head().ok().flatten())
+            .map(|h| AuditHead {
+                seq: h.seq,
+                hash: h.hash,
+            });
+        self.upstream.set_audit_head(head.clone());
+        head
+    }
+
+    /// Sends the audit trail's head to the upstream (stored, delivered in
+    /// the background) when it differs from `last_sent`; the head it is now.
+    pub fn anchor_audit(&mut self, last_sent: Option<&AuditHead>) -> Option<AuditHead> {
+        let head = self.refresh_audit_head()?;
+        if last_sent != Some(&head) {
+            match self.upstream.anchor() {
+                Ok(_) => tracing::info!(event = "kiosk.audit-anchored", seq = head.seq),
+                Err(e) => {
+                    tracing::warn!(event = "kiosk.audit-anchor-failed", error = %e);
+                    return last_sent.cloned();
+                }
+            }
+        }
+        Some(head)
+    }
+
     /// Ports over an open link and the upstream's sender; `confirm_screens`
     /// waits for the reader to confirm each screen drawn (one round trip;
     /// the demo takes a screenshot of each). Without a card-front reader or
@@ -274,6 +305,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> KioskPorts<C, T
     /// Builds and sends the verify request for `identity`, with the
     /// deadline.
     fn verify(&mut self, identity: &Identity) -> Result<VerifyResponse, UpstreamFailure> {
+        self.refresh_audit_head();
         let cert = self.held.cert.clone().ok_or(UpstreamFailure::Refused)?;
         let request = match identity {
             Identity::Pin => {
@@ -607,6 +639,7 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Ports for Kiosk
             tracing::error!(event = "kiosk.consent-without-verify");
             return;
         };
+        self.refresh_audit_head();
         match self.upstream.consent(
             verify_request_id,
             decisions.to_wire(),

@@ -131,7 +131,14 @@ pub struct Kiosk<C, T, U, K> {
     keep_finished: Duration,
     last_prune_ms: Option<i64>,
     receptions_tidied: u64,
+    /// When the audit head last went out on its own, and which.
+    last_anchor_ms: Option<i64>,
+    anchored: Option<myna_upstream::messages::AuditHead>,
 }
+
+/// While idle, the audit trail's head goes upstream this often (when it
+/// changed; every message carries it too).
+const ANCHOR_EVERY_MS: i64 = 60 * 60 * 1000;
 
 /// How often finished outbox rows are looked for.
 const PRUNE_EVERY_MS: i64 = 60 * 60 * 1000;
@@ -155,6 +162,8 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             keep_finished: KEEP_FINISHED,
             last_prune_ms: None,
             receptions_tidied: 0,
+            last_anchor_ms: None,
+            anchored: None,
         }
     }
 
@@ -441,6 +450,13 @@ impl<C: ApduTransport, T: FrameTransport, U: Upstream, K: Clock> Kiosk<C, T, U, 
             self.last_tick_ms = now_ms;
             self.handle(Input::Tick);
             if !self.core.in_reception() {
+                if self
+                    .last_anchor_ms
+                    .is_none_or(|at| now_ms - at >= ANCHOR_EVERY_MS)
+                {
+                    self.last_anchor_ms = Some(now_ms);
+                    self.anchored = self.ports.anchor_audit(self.anchored.as_ref());
+                }
                 // Consent records waiting are sent between receptions, in
                 // this thread, so an interactive verify is never sent by two
                 // hands at once.

@@ -8,10 +8,16 @@
 //! [`LOCKOUT`]; every refusal and lock is audited.
 //!
 //! The audit trail is append-only with a hash chain: each entry's hash is
-//! SHA-256 over the previous entry's hash and its own fields, and the head
-//! (last number and hash) is kept in its own row, written in the same
-//! transaction — so a changed, deleted, reordered or cut-off entry is found
-//! by [`StaffDb::verify`]. Entries carry no image and no patient data.
+//! SHA-256 over the previous entry's hash and its own fields, each field
+//! length-prefixed (so no choice of characters in one field can pass for
+//! another), and the head (last number and hash) is kept in its own row,
+//! written in the same transaction — so a changed, deleted, reordered or
+//! cut-off entry is found by [`StaffDb::verify`]. Whoever can write the file
+//! could rewrite it all, chain included; so the head also leaves the
+//! machine, signed, in the kiosk's upstream messages ([`StaffDb::head`]),
+//! and [`StaffDb::verify_head`] checks a head kept elsewhere against the
+//! trail (a cut tail, a rewrite or an older copy restored). Every account
+//! change names who made it. Entries carry no image and no patient data.
 //! Time and the salt's randomness are passed in.
 
 use std::path::Path;
@@ -45,7 +51,8 @@ CREATE TABLE IF NOT EXISTS audit (
     outcome TEXT NOT NULL,
     detail TEXT NOT NULL,
     prev TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    scheme INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS audit_head (
     one INTEGER PRIMARY KEY CHECK (one = 1),
@@ -177,6 +184,55 @@ pub enum ChainBreak {
         /// Last entry written.
         head: i64,
     },
+    /// A head kept elsewhere (the upstream's) names an entry this trail
+    /// holds with another hash: rewritten.
+    #[error("entry {0} is not the entry the head kept elsewhere names (the trail was rewritten)")]
+    Rewritten(i64),
+    /// A head kept elsewhere names an entry past this trail's end: cut, or
+    /// an older copy restored.
+    #[error("the head kept elsewhere names entry {head} but the trail ends at {last} (cut, or an older copy restored)")]
+    Behind {
+        /// Last entry present.
+        last: i64,
+        /// The entry the head names.
+        head: i64,
+    },
+}
+
+/// The trail's head as it leaves the machine (the upstream keeps it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    /// The last entry's number.
+    pub seq: i64,
+    /// Its hash, hex.
+    pub hash: String,
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    /// `SEQ:HASH` (as `staff audit head` prints it).
+    fn from_str(text: &str) -> Result<Head, String> {
+        let (seq, hash) = text
+            .split_once(':')
+            .ok_or_else(|| format!("{text:?} is not SEQ:HASH"))?;
+        let seq = seq
+            .parse()
+            .map_err(|_| format!("{seq:?} is not a number"))?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{hash:?} is not 64 hex digits"));
+        }
+        Ok(Head {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 /// A staff account, as listed.
@@ -193,6 +249,8 @@ pub struct Account {
 /// The staff tables of a kiosk database.
 pub struct StaffDb {
     conn: Connection,
+    /// Who makes the account changes (the CLI's user), for the trail.
+    actor: String,
     /// A hash checked for unknown ids, so that they take as long as known
     /// ones (made on first use).
     decoy: std::cell::OnceCell<String>,
@@ -224,7 +282,8 @@ pub fn check_id(id: &str) -> Result<(), StaffError> {
     }
 }
 
-fn entry_hash(
+/// Scheme 1 (trails begun before): fields joined with U+001F.
+fn entry_hash_v1(
     prev: &str,
     seq: i64,
     at: i64,
@@ -237,6 +296,31 @@ fn entry_hash(
         "{prev}\u{1f}{seq}\u{1f}{at}\u{1f}{staff}\u{1f}{event}\u{1f}{outcome}\u{1f}{detail}"
     );
     hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
+/// The scheme entries are written with now.
+const SCHEME: i64 = 2;
+
+/// Scheme 2: a domain tag, then every field with its length (4 bytes, big
+/// endian) before it.
+fn entry_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    staff: &str,
+    event: &str,
+    outcome: &str,
+    detail: &str,
+) -> String {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    context.update(b"mynareader-audit-v2");
+    let (seq, at) = (seq.to_string(), at.to_string());
+    for field in [prev, &seq, &at, staff, event, outcome, detail] {
+        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+        context.update(&len.to_be_bytes());
+        context.update(field.as_bytes());
+    }
+    hex::encode(context.finish())
 }
 
 impl StaffDb {
@@ -254,10 +338,74 @@ impl StaffDb {
         if !has_stamp {
             conn.execute_batch("ALTER TABLE staff ADD COLUMN stamp TEXT NOT NULL DEFAULT ''")?;
         }
+        // Trails begun before entries were length-prefixed (scheme 1).
+        let has_scheme = conn
+            .prepare("SELECT 1 FROM pragma_table_info('audit') WHERE name = 'scheme'")?
+            .exists([])?;
+        if !has_scheme {
+            conn.execute_batch("ALTER TABLE audit ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")?;
+        }
         Ok(StaffDb {
             conn,
+            actor: "unknown".into(),
             decoy: std::cell::OnceCell::new(),
         })
+    }
+
+    /// Account changes are recorded as made by `actor` (a login name; cut to
+    /// 32 letters, digits, `-`, `_`, `.`).
+    pub fn acting_as(mut self, actor: &str) -> StaffDb {
+        let clean: String = actor
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+            .take(32)
+            .collect();
+        self.actor = if clean.is_empty() {
+            "unknown".into()
+        } else {
+            clean
+        };
+        self
+    }
+
+    /// The trail's head (`None`: no entry yet).
+    pub fn head(&self) -> Result<Option<Head>, StaffError> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq, hash FROM audit_head WHERE one = 1", [], |r| {
+                Ok(Head {
+                    seq: r.get(0)?,
+                    hash: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Checks the trail against a head kept elsewhere: the chain is sound
+    /// and holds that entry with that hash. `Ok(n)`: n entries.
+    pub fn verify_head(&self, kept: &Head) -> Result<Result<i64, ChainBreak>, StaffError> {
+        let last = match self.verify()? {
+            Ok(last) => last,
+            Err(broken) => return Ok(Err(broken)),
+        };
+        if kept.seq > last {
+            return Ok(Err(ChainBreak::Behind {
+                last,
+                head: kept.seq,
+            }));
+        }
+        let hash: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT hash FROM audit WHERE seq = ?1",
+                params![kept.seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if hash.as_deref() != Some(kept.hash.as_str()) {
+            return Ok(Err(ChainBreak::Rewritten(kept.seq)));
+        }
+        Ok(Ok(last))
     }
 
     /// The account's stamp: new whenever its password is set, so a session
@@ -336,7 +484,14 @@ impl StaffDb {
         if tx.execute(sql, params)? == 0 {
             return Err(missing);
         }
-        append(&tx, now, id, event.code(), "ok", "")?;
+        append(
+            &tx,
+            now,
+            id,
+            event.code(),
+            "ok",
+            &format!("by={}", self.actor),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -516,12 +671,27 @@ impl StaffDb {
     /// Checks the whole chain; `Ok(n)`: n entries, all sound.
     pub fn verify(&self) -> Result<Result<i64, ChainBreak>, StaffError> {
         let entries = self.entries(i64::MIN)?;
+        let schemes: Vec<i64> = self
+            .conn
+            .prepare("SELECT scheme FROM audit ORDER BY seq")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         let mut prev = GENESIS.to_string();
         let mut expected_seq = 1;
-        for e in &entries {
-            let hash = entry_hash(
-                &e.prev, e.seq, e.at, &e.staff, &e.event, &e.outcome, &e.detail,
-            );
+        let mut newest_scheme = 1;
+        for (e, scheme) in entries.iter().zip(schemes) {
+            // Once length-prefixed, never back: an older scheme after a
+            // newer one is a forgery's way round the prefixes.
+            let hash = match scheme {
+                1 if newest_scheme == 1 => entry_hash_v1(
+                    &e.prev, e.seq, e.at, &e.staff, &e.event, &e.outcome, &e.detail,
+                ),
+                SCHEME => entry_hash(
+                    &e.prev, e.seq, e.at, &e.staff, &e.event, &e.outcome, &e.detail,
+                ),
+                _ => return Ok(Err(ChainBreak::Changed(e.seq))),
+            };
+            newest_scheme = scheme;
             if hash != e.hash {
                 return Ok(Err(ChainBreak::Changed(e.seq)));
             }
@@ -595,8 +765,8 @@ fn append(
     let seq = last + 1;
     let hash = entry_hash(&prev, seq, at, staff, event, outcome, detail);
     tx.execute(
-        "INSERT INTO audit (seq, at, staff, event, outcome, detail, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![seq, at, staff, event, outcome, detail, prev, hash],
+        "INSERT INTO audit (seq, at, staff, event, outcome, detail, prev, hash, scheme) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![seq, at, staff, event, outcome, detail, prev, hash, SCHEME],
     )?;
     tx.execute(
         "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT(one) DO UPDATE SET seq = ?1, hash = ?2",
@@ -750,6 +920,122 @@ mod tests {
         assert_ne!(first, second);
         db.remove("nurse", 2).expect("remove");
         assert_eq!(db.stamp("nurse").expect("stamp"), None);
+    }
+
+    #[test]
+    fn fields_are_length_prefixed_so_one_cannot_pass_for_another() {
+        let a = entry_hash(GENESIS, 1, 0, "nurse", "visual-check-on", "ok\u{1f}x", "y");
+        let b = entry_hash(GENESIS, 1, 0, "nurse", "visual-check-on", "ok", "x\u{1f}y");
+        assert_ne!(a, b);
+        // The old scheme could not tell them apart.
+        assert_eq!(
+            entry_hash_v1(GENESIS, 1, 0, "nurse", "visual-check-on", "ok\u{1f}x", "y"),
+            entry_hash_v1(GENESIS, 1, 0, "nurse", "visual-check-on", "ok", "x\u{1f}y")
+        );
+    }
+
+    #[test]
+    fn a_trail_begun_under_the_old_scheme_still_verifies_but_never_goes_back_to_it() {
+        let (_dir, mut db) = db();
+        // Two entries as an older version wrote them.
+        let mut prev = GENESIS.to_string();
+        for seq in 1..=2 {
+            let hash = entry_hash_v1(&prev, seq, seq, "nurse", "visual-check-on", "ok", "unwell");
+            db.conn
+                .execute(
+                    "INSERT INTO audit (seq, at, staff, event, outcome, detail, prev, hash, scheme) VALUES (?1, ?1, 'nurse', 'visual-check-on', 'ok', 'unwell', ?2, ?3, 1)",
+                    params![seq, prev, hash],
+                )
+                .expect("old entry");
+            db.conn
+                .execute(
+                    "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?1, ?2) ON CONFLICT(one) DO UPDATE SET seq = ?1, hash = ?2",
+                    params![seq, hash],
+                )
+                .expect("head");
+            prev = hash;
+        }
+        db.record(3, "nurse", StaffEvent::VisualCheckOff, "ok", "")
+            .expect("record");
+        assert_eq!(db.verify().expect("verify"), Ok(3));
+        // Entry 3 passed off as the old scheme: refused.
+        db.conn
+            .execute("UPDATE audit SET scheme = 1 WHERE seq = 3", [])
+            .expect("tamper");
+        assert_eq!(db.verify().expect("verify"), Err(ChainBreak::Changed(3)));
+    }
+
+    #[test]
+    fn a_head_kept_elsewhere_finds_a_cut_a_rewrite_and_a_restored_copy() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kiosk.db");
+        let mut db = StaffDb::open(&path).expect("open");
+        for i in 0..3 {
+            db.record(i, "nurse", StaffEvent::VisualCheckOn, "ok", "unwell")
+                .expect("record");
+        }
+        drop(db);
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&path, &copy).expect("copy");
+        let mut db = StaffDb::open(&path).expect("open");
+        for i in 3..5 {
+            db.record(i, "nurse", StaffEvent::VisualCheckOn, "ok", "unwell")
+                .expect("record");
+        }
+        let kept = db.head().expect("head").expect("entries");
+        assert_eq!(kept.seq, 5);
+        assert_eq!(kept.to_string().parse::<Head>(), Ok(kept.clone()));
+        assert_eq!(db.verify_head(&kept).expect("verify"), Ok(5));
+        // An older copy put back: sound on its own, behind the head.
+        let restored = StaffDb::open(&copy).expect("open");
+        assert_eq!(restored.verify().expect("verify"), Ok(3));
+        assert_eq!(
+            restored.verify_head(&kept).expect("verify"),
+            Err(ChainBreak::Behind { last: 3, head: 5 })
+        );
+        // Rewritten from the start, chain and head recomputed: sound on its
+        // own, but not the trail the head was taken from.
+        let forged_path = dir.path().join("forged.db");
+        let mut forged = StaffDb::open(&forged_path).expect("open");
+        for i in 0..5 {
+            forged
+                .record(i, "nurse", StaffEvent::VisualCheckOff, "ok", "")
+                .expect("record");
+        }
+        assert_eq!(forged.verify().expect("verify"), Ok(5));
+        assert_eq!(
+            forged.verify_head(&kept).expect("verify"),
+            Err(ChainBreak::Rewritten(5))
+        );
+        // A later head of the same trail covers an earlier one.
+        db.record(6, "nurse", StaffEvent::VisualCheckOff, "ok", "")
+            .expect("record");
+        assert_eq!(db.verify_head(&kept).expect("verify"), Ok(6));
+        assert!("5:xyz".parse::<Head>().is_err());
+    }
+
+    #[test]
+    fn account_changes_name_who_made_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut db = StaffDb::open(&dir.path().join("kiosk.db"))
+            .expect("open")
+            .acting_as("tech\u{1b}[2J-admin");
+        db.add("nurse", "first password", 0, &mut rng())
+            .expect("add");
+        db.remove("nurse", 1).expect("remove");
+        let details: Vec<String> = db
+            .entries(i64::MIN)
+            .expect("entries")
+            .into_iter()
+            .map(|e| format!("{} {} {}", e.staff, e.event, e.detail))
+            .collect();
+        assert_eq!(
+            details,
+            [
+                "nurse account-added by=tech2J-admin",
+                "nurse account-removed by=tech2J-admin"
+            ]
+        );
     }
 
     fn tampered(sql: &str) -> Result<i64, ChainBreak> {

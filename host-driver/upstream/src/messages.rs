@@ -37,6 +37,38 @@ pub struct DeviceInfo {
     pub face_model_sha256: Option<String>,
     /// SHA-256 of the PAD model in use, hex.
     pub pad_model_sha256: Option<String>,
+    /// The staff audit trail's head when this was sent: kept by the
+    /// upstream, it shows later whether the kiosk's trail was cut,
+    /// rewritten or put back from an older copy.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub audit_head: Option<AuditHead>,
+}
+
+/// The head of a kiosk's staff audit trail: its last entry's number and
+/// hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditHead {
+    /// The last entry's number.
+    pub seq: i64,
+    /// Its hash (64 hex digits).
+    pub hash: String,
+}
+
+/// Sent when the kiosk is idle and its audit trail grew since the head last
+/// left (`POST /v1/audit-anchor`); answered with a [`ConsentAck`]-shaped
+/// receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditAnchor {
+    /// Format version.
+    pub version: u32,
+    /// This message's id (idempotency key).
+    pub request_id: Uuid,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// The device, with its trail's head.
+    pub device: DeviceInfo,
 }
 
 impl DeviceInfo {
@@ -49,6 +81,7 @@ impl DeviceInfo {
             driver_version: env!("CARGO_PKG_VERSION").to_string(),
             face_model_sha256: None,
             pad_model_sha256: None,
+            audit_head: None,
         }
     }
 }
@@ -338,6 +371,9 @@ pub struct ConsentRecord {
     /// reader and entered by this staff member (absent: on the reader).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub relayed_by: Option<String>,
+    /// The staff audit trail's head when this was made.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub audit_head: Option<AuditHead>,
 }
 
 /// The acknowledgement of a consent record (`POST /v1/consent`).
@@ -386,6 +422,8 @@ pub enum MessageKind {
     Verify,
     /// A consent record.
     Consent,
+    /// The audit trail's head, sent while idle.
+    AuditAnchor,
 }
 
 impl MessageKind {
@@ -394,6 +432,7 @@ impl MessageKind {
         match self {
             MessageKind::Verify => "verify",
             MessageKind::Consent => "consent",
+            MessageKind::AuditAnchor => "audit-anchor",
         }
     }
 
@@ -402,6 +441,7 @@ impl MessageKind {
         match text {
             "verify" => Some(MessageKind::Verify),
             "consent" => Some(MessageKind::Consent),
+            "audit-anchor" => Some(MessageKind::AuditAnchor),
             _ => None,
         }
     }
@@ -411,6 +451,7 @@ impl MessageKind {
         match self {
             MessageKind::Verify => "/v1/verify",
             MessageKind::Consent => "/v1/consent",
+            MessageKind::AuditAnchor => "/v1/audit-anchor",
         }
     }
 }

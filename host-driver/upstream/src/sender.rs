@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::clock::{Clock, SystemClock, SystemRng};
 use crate::courier::{Courier, DeliveryError, Upstream, UpstreamError};
 use crate::messages::{
-    AuthMethod, ConsentRecord, Consents, DeviceInfo, VerifyRequest, VerifyResponse,
+    AuditAnchor, AuditHead, AuthMethod, ConsentRecord, Consents, DeviceInfo, MessageKind,
+    VerifyRequest, VerifyResponse,
 };
 use crate::request::{sign_request, PinProof};
 use crate::signer::{DeviceSigner, SignError};
@@ -63,6 +64,28 @@ impl<U: Upstream, K: Clock> Sender<U, K> {
             device,
             verify_deadline,
         }
+    }
+
+    /// The staff audit trail's head, carried by every message from now on.
+    pub fn set_audit_head(&mut self, head: Option<AuditHead>) {
+        self.device.audit_head = head;
+    }
+
+    /// Stores an anchor carrying the audit trail's head (delivered in the
+    /// background); its request id.
+    pub fn anchor(&self) -> Result<Uuid, SendError> {
+        let anchor = AuditAnchor {
+            version: 1,
+            request_id: Uuid::now_v7(),
+            issued_at: self.now_s(),
+            device: self.device.clone(),
+        };
+        let payload = serde_json::to_vec(&anchor).map_err(|_| SignError::Encoding)?;
+        let jws = crate::jws::sign(self.signer.as_ref(), &payload)?;
+        self.courier
+            .enqueue(anchor.request_id, MessageKind::AuditAnchor, &jws)
+            .map_err(|e| SendError::Delivery(DeliveryError::Outbox(e)))?;
+        Ok(anchor.request_id)
     }
 
     /// The courier (the outbox's state, the background drain).
@@ -133,15 +156,12 @@ impl<U: Upstream, K: Clock> Sender<U, K> {
             consents,
             registration_request,
             relayed_by: relayed_by.map(str::to_string),
+            audit_head: self.device.audit_head.clone(),
         };
         let payload = serde_json::to_vec(&record).map_err(|_| SignError::Encoding)?;
         let jws = crate::jws::sign(self.signer.as_ref(), &payload)?;
         self.courier
-            .enqueue(
-                record.request_id,
-                crate::messages::MessageKind::Consent,
-                &jws,
-            )
+            .enqueue(record.request_id, MessageKind::Consent, &jws)
             .map_err(|e| SendError::Delivery(DeliveryError::Outbox(e)))?;
         Ok(jws)
     }

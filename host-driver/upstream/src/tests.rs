@@ -78,6 +78,7 @@ fn kat_request() -> VerifyRequest {
             driver_version: "0.1.0".into(),
             face_model_sha256: None,
             pad_model_sha256: None,
+            audit_head: None,
         },
         &kat_cert(),
         AuthMethod::Pin {
@@ -212,7 +213,9 @@ impl Upstream for Fake {
                 certificate_in_grace: false,
             })
             .unwrap(),
-            MessageKind::Consent => serde_json::to_string(&ConsentAck { request_id }).unwrap(),
+            MessageKind::Consent | MessageKind::AuditAnchor => {
+                serde_json::to_string(&ConsentAck { request_id }).unwrap()
+            }
         })
     }
 }

@@ -73,6 +73,7 @@ fn run() -> anyhow::Result<()> {
                 },
                 registration_request: false,
                 relayed_by: None,
+                audit_head: None,
             };
             let body = jws::sign(&signer, &serde_json::to_vec(&record)?)?;
             courier.enqueue(id, MessageKind::Consent, &body)?;

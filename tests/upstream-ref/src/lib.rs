@@ -23,8 +23,8 @@ use myna_card::cert;
 use myna_upstream::clock::Clock;
 use myna_upstream::jws::{self, JwsError};
 use myna_upstream::messages::{
-    card_auth_message, AuthMethod, Challenge, ConsentAck, ConsentRecord, ErrorBody,
-    ProcessingResult, Qualification, VerifyRequest, VerifyResponse, VERSION,
+    card_auth_message, AuditAnchor, AuditHead, AuthMethod, Challenge, ConsentAck, ConsentRecord,
+    ErrorBody, ProcessingResult, Qualification, VerifyRequest, VerifyResponse, VERSION,
 };
 use myna_upstream::signer;
 use rand::RngCore;
@@ -166,6 +166,14 @@ pub struct Received {
     pub consent: Vec<Uuid>,
     /// Retries answered from the first answer.
     pub duplicates: u64,
+    /// Audit anchors processed.
+    pub audit_anchor: Vec<Uuid>,
+    /// The latest audit-trail head each device sent (by device id): what
+    /// `staff audit verify --head` is checked against.
+    pub audit_heads: std::collections::BTreeMap<String, AuditHead>,
+    /// Devices whose head went back (a lower entry number, or the same one
+    /// with another hash): the trail was cut, rewritten or restored.
+    pub audit_alarms: Vec<String>,
 }
 
 /// Nonces kept at most (issued and not yet forgotten): a client asking for
@@ -376,13 +384,14 @@ impl Reference {
         };
         self.verify_answers
             .insert(request.request_id, (hash, now, answer.clone()));
+        self.note_head(&kid, request.device.audit_head.as_ref());
         self.received.verify.push(request.request_id);
         Ok(answer)
     }
 
     /// Checks and stores a consent record (the JWS text).
     pub fn consent(&mut self, body: &str) -> Result<Uuid, Reject> {
-        let (_, payload) = self.open(body)?;
+        let (kid, payload) = self.open(body)?;
         let record: ConsentRecord = serde_json::from_slice(&payload)
             .map_err(|e| Reject::MalformedMessage(e.to_string()))?;
         if record.version != VERSION {
@@ -403,8 +412,46 @@ impl Reference {
             return Err(Reject::BadConsentFlag);
         }
         self.consents.insert(record.request_id, hash);
+        self.note_head(&kid, record.audit_head.as_ref());
         self.received.consent.push(record.request_id);
         Ok(record.request_id)
+    }
+
+    /// Keeps a device's audit head; one that went back raises an alarm.
+    fn note_head(&mut self, device: &str, head: Option<&AuditHead>) {
+        let Some(head) = head else {
+            return;
+        };
+        match self.received.audit_heads.get(device) {
+            Some(kept)
+                if head.seq < kept.seq || (head.seq == kept.seq && head.hash != kept.hash) =>
+            {
+                self.received.audit_alarms.push(device.to_string());
+            }
+            _ => {
+                self.received
+                    .audit_heads
+                    .insert(device.to_string(), head.clone());
+            }
+        }
+    }
+
+    /// Checks and keeps an audit anchor (the JWS text).
+    pub fn audit_anchor(&mut self, body: &str) -> Result<Uuid, Reject> {
+        let (kid, payload) = self.open(body)?;
+        let anchor: AuditAnchor = serde_json::from_slice(&payload)
+            .map_err(|e| Reject::MalformedMessage(e.to_string()))?;
+        if anchor.version != VERSION {
+            return Err(Reject::UnsupportedVersion(anchor.version));
+        }
+        if anchor.device.id != kid {
+            return Err(Reject::DeviceMismatch);
+        }
+        if !self.received.audit_anchor.contains(&anchor.request_id) {
+            self.note_head(&kid, anchor.device.audit_head.as_ref());
+            self.received.audit_anchor.push(anchor.request_id);
+        }
+        Ok(anchor.request_id)
     }
 
     /// What arrived so far.
@@ -456,18 +503,28 @@ async fn consent(State(state): State<Shared>, body: String) -> Result<Json<Conse
         .map(|request_id| Json(ConsentAck { request_id }))
 }
 
+async fn audit_anchor(
+    State(state): State<Shared>,
+    body: String,
+) -> Result<Json<ConsentAck>, Reject> {
+    lock(&state)
+        .audit_anchor(&body)
+        .map(|request_id| Json(ConsentAck { request_id }))
+}
+
 async fn received(State(state): State<Shared>) -> Json<Received> {
     Json(lock(&state).received().clone())
 }
 
 /// The HTTP routes: `GET /v1/challenge`, `POST /v1/verify`, `POST /v1/consent`,
-/// and `GET /v1/received` (what arrived, for tests and the staff side); every
+/// `POST /v1/audit-anchor`, and `GET /v1/received` (what arrived, for tests and the staff side); every
 /// check runs at `clock`'s time.
 pub fn router(reference: Reference, clock: impl Clock + Send + Sync + 'static) -> Router {
     Router::new()
         .route("/v1/challenge", get(challenge))
         .route("/v1/verify", post(verify))
         .route("/v1/consent", post(consent))
+        .route("/v1/audit-anchor", post(audit_anchor))
         .route("/v1/received", get(received))
         .with_state(Arc::new(Server {
             reference: Mutex::new(reference),
@@ -525,6 +582,10 @@ impl<C: Clock> myna_upstream::courier::Upstream for InProcess<C> {
             MessageKind::Consent => self
                 .lock()
                 .consent(jws)
+                .map(|request_id| serde_json::to_string(&ConsentAck { request_id })),
+            MessageKind::AuditAnchor => self
+                .lock()
+                .audit_anchor(jws)
                 .map(|request_id| serde_json::to_string(&ConsentAck { request_id })),
         };
         match answer {

@@ -310,6 +310,59 @@ fn a_duplicate_is_answered_with_the_first_answer_and_processed_once() {
 }
 
 #[test]
+fn the_audit_head_each_message_carries_is_kept_and_one_that_goes_back_is_an_alarm() {
+    let mut w = world();
+    let cert = good_cert(&w);
+    let head = |seq: i64, fill: char| AuditHead {
+        seq,
+        hash: fill.to_string().repeat(64),
+    };
+    let mut req = request(&mut w, &cert);
+    req.device.audit_head = Some(head(5, 'a'));
+    w.reference.verify(&signed(&w.signer, &req), w.now).unwrap();
+    let kid = w.signer.key_id().to_string();
+    assert_eq!(w.reference.received().audit_heads[&kid], head(5, 'a'));
+    // An anchor sent while idle moves it on.
+    let anchor = |w: &World, at: AuditHead| AuditAnchor {
+        version: VERSION,
+        request_id: Uuid::now_v7(),
+        issued_at: w.now.unix_timestamp(),
+        device: DeviceInfo {
+            audit_head: Some(at),
+            ..DeviceInfo::new(w.signer.key_id(), "1.0.0")
+        },
+    };
+    let later = anchor(&w, head(7, 'b'));
+    assert_eq!(
+        w.reference
+            .audit_anchor(&signed(&w.signer, &later))
+            .unwrap(),
+        later.request_id
+    );
+    assert_eq!(w.reference.received().audit_heads[&kid], head(7, 'b'));
+    assert!(w.reference.received().audit_alarms.is_empty());
+    // The same anchor again (a retry) changes nothing.
+    w.reference
+        .audit_anchor(&signed(&w.signer, &later))
+        .unwrap();
+    assert!(w.reference.received().audit_alarms.is_empty());
+    // An older copy of the trail put back: its head went back.
+    let restored = anchor(&w, head(4, 'c'));
+    w.reference
+        .audit_anchor(&signed(&w.signer, &restored))
+        .unwrap();
+    assert_eq!(w.reference.received().audit_alarms, vec![kid.clone()]);
+    assert_eq!(w.reference.received().audit_heads[&kid], head(7, 'b'));
+    // Signed by another device: refused.
+    let other = new_signer();
+    assert!(matches!(
+        w.reference
+            .audit_anchor(&signed(&other, &anchor(&w, head(9, 'd')))),
+        Err(Reject::UnknownDevice)
+    ));
+}
+
+#[test]
 fn the_nonce_store_stays_bounded() {
     let mut w = world();
     for _ in 0..upstream_ref::MAX_NONCES + 50 {
@@ -344,6 +397,7 @@ fn consent_records_need_a_known_verify_request_and_are_deduplicated() {
         },
         registration_request: false,
         relayed_by: None,
+        audit_head: None,
     };
     let body = signed(&w.signer, &record);
     assert_eq!(w.reference.consent(&body), Ok(record.request_id));

@@ -92,8 +92,18 @@ enum StaffCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; names the entry that breaks it (exit 1).
-    Verify,
+    /// Check the hash chain; names the entry that breaks it (exit 1). With
+    /// --head, also that the trail holds a head kept elsewhere (the
+    /// upstream's copy): a cut tail, a rewrite or an older copy put back is
+    /// found even when the chain is sound on its own.
+    Verify {
+        /// A head kept elsewhere, as SEQ:HASH (`staff audit head` prints it;
+        /// the upstream keeps the last one each message carried).
+        #[arg(long)]
+        head: Option<myna_kiosk::staff::Head>,
+    },
+    /// Print the trail's head (SEQ:HASH), the value the upstream keeps.
+    Head,
     /// List entries.
     Show {
         /// From this time on (Unix seconds or YYYY-MM-DD).
@@ -157,7 +167,17 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
         .control
         .clone()
         .unwrap_or_else(|| PathBuf::from(&config.files.control));
-    let open = || StaffDb::open(&db_path).map_err(staff_failure);
+    // Account changes are recorded with who made them: the login that ran
+    // this (through sudo, the one who asked).
+    let actor = ["SUDO_USER", "USER", "LOGNAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    let open = || {
+        StaffDb::open(&db_path)
+            .map(|db| db.acting_as(&actor))
+            .map_err(staff_failure)
+    };
     match args.command {
         StaffCommand::Add { id } => {
             let mut db = open()?;
@@ -220,15 +240,31 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
             );
             Ok(())
         }
-        StaffCommand::Audit(AuditCommand::Verify) => {
+        StaffCommand::Audit(AuditCommand::Verify { head }) => {
             let db = open()?;
-            match db.verify().map_err(staff_failure)? {
+            let verdict = match &head {
+                Some(kept) => db.verify_head(kept),
+                None => db.verify(),
+            };
+            match verdict.map_err(staff_failure)? {
                 Ok(n) => {
-                    println!("audit trail sound: {n} entries");
+                    match head {
+                        Some(kept) => {
+                            println!("audit trail sound: {n} entries, holding the head {kept}")
+                        }
+                        None => println!("audit trail sound: {n} entries"),
+                    }
                     Ok(())
                 }
                 Err(broken) => Err(Failure::new(format!("audit trail broken: {broken}"))),
             }
+        }
+        StaffCommand::Audit(AuditCommand::Head) => {
+            match open()?.head().map_err(staff_failure)? {
+                Some(head) => println!("{head}"),
+                None => println!("0:{}", "0".repeat(64)),
+            }
+            Ok(())
         }
         StaffCommand::Audit(AuditCommand::Show { since, json }) => {
             let since = match since.as_deref() {
