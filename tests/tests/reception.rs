@@ -626,6 +626,31 @@ fn visual_check_serves_exactly_one_reception() {
 }
 
 #[test]
+fn no_visual_check_is_switched_on_that_the_audit_trail_could_not_record() {
+    let w = world(Options::default());
+    // The trail's file refuses every new entry from now on (a full or
+    // failing disk, as far as the kiosk can tell).
+    let db = rusqlite::Connection::open(w.rig.database()).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER no_more BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;",
+    )
+    .unwrap();
+    let answer = w
+        .rig
+        .visual_check_on("staff-3", STAFF_PASSWORD, "unwell")
+        .unwrap();
+    assert!(answer.contains("audit trail could not be written"), "{answer}");
+    assert_eq!(w.rig.status().unwrap()["visual_check"], false);
+    // The trail works again: so does the switch.
+    db.execute_batch("DROP TRIGGER no_more;").unwrap();
+    let answer = w
+        .rig
+        .visual_check_on("staff-3", STAFF_PASSWORD, "unwell")
+        .unwrap();
+    assert!(answer.contains("\"visual_check\":true"), "{answer}");
+}
+
+#[test]
 fn a_kiosk_restarted_mid_reception_sends_nothing_for_it_and_serves_the_next() {
     let mut w = world(Options::default());
     let card = card();
