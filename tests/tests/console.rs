@@ -479,6 +479,62 @@ fn a_visual_check_left_armed_past_its_expiry_is_withdrawn_and_audited() {
     );
 }
 
+#[test]
+fn over_tls_the_console_serves_https_only_with_secure_cookies() {
+    let w = world();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let base = w
+        .rig
+        .start_console_tls(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+        .unwrap();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = client_from(tls, "127.0.0.1");
+    let tls_world = World {
+        base: base.clone(),
+        ..w
+    };
+    let (pre, token) = login_form(&tls_world, &https);
+    let response = https
+        .post(format!("{base}/login"))
+        .header("cookie", pre)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("staff", "nurse-5"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = set_cookie(&response, "mynareader_session").unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let page = https
+        .get(format!("{base}/"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    // Plain HTTP to the same port gets no page.
+    let plain = tls_world
+        .http
+        .get(format!("{}/login", base.replacen("https", "http", 1)))
+        .send();
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}
+
 /// A minimal W3C WebDriver client over HTTP+JSON: the six commands this
 /// test needs. (A WebDriver crate would bring a second HTTP and TLS stack
 /// into the tests for the same six calls.)

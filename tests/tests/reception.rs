@@ -639,7 +639,10 @@ fn no_visual_check_is_switched_on_that_the_audit_trail_could_not_record() {
         .rig
         .visual_check_on("staff-3", STAFF_PASSWORD, "unwell")
         .unwrap();
-    assert!(answer.contains("audit trail could not be written"), "{answer}");
+    assert!(
+        answer.contains("audit trail could not be written"),
+        "{answer}"
+    );
     assert_eq!(w.rig.status().unwrap()["visual_check"], false);
     // The trail works again: so does the switch.
     db.execute_batch("DROP TRIGGER no_more;").unwrap();

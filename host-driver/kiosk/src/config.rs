@@ -169,13 +169,17 @@ impl Default for KioskFiles {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleSettings {
-    /// Where the console listens: a loopback address and port (the console
-    /// speaks plain HTTP, so it never listens where the network could
-    /// reach it); empty: no console.
+    /// Where the console listens: an address and port; empty: no console.
+    /// Beyond loopback only with TLS (`tls_cert`, `tls_key`).
     pub listen: String,
-    /// Host names the console also answers to (a name the reception PC maps
-    /// to loopback); `localhost`, `127.0.0.1` and `[::1]` always work.
+    /// Host names the console also answers to (the name staff type; a name
+    /// the reception PC maps to loopback); `localhost`, `127.0.0.1`,
+    /// `[::1]` and the listen address always work.
     pub hosts: Vec<String>,
+    /// PEM certificate chain for HTTPS (empty: plain HTTP, loopback only).
+    pub tls_cert: String,
+    /// Its PEM private key (owner-only file).
+    pub tls_key: String,
 }
 
 impl Default for ConsoleSettings {
@@ -183,7 +187,29 @@ impl Default for ConsoleSettings {
         ConsoleSettings {
             listen: "127.0.0.1:8750".into(),
             hosts: Vec::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
+    }
+}
+
+impl ConsoleSettings {
+    /// Whether the console is served over TLS.
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.is_empty()
+    }
+
+    /// The host names it answers to beside loopback's: the configured ones
+    /// and the listen address itself.
+    pub fn host_names(&self) -> Vec<String> {
+        let mut names = self.hosts.clone();
+        if let Ok(at) = self.listen.parse::<std::net::SocketAddr>() {
+            names.push(match at.ip() {
+                std::net::IpAddr::V4(ip) => ip.to_string(),
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            });
+        }
+        names
     }
 }
 
@@ -277,17 +303,27 @@ impl KioskConfig {
                 why: format!("{} is not 0 to 100", self.reader.volume),
             });
         }
+        if self.console.tls_cert.is_empty() != self.console.tls_key.is_empty() {
+            return Err(ConfigError::Value {
+                field: "console.tls_key",
+                why: "tls_cert and tls_key go together".into(),
+            });
+        }
         if !self.console.listen.is_empty() {
-            let loopback = self
-                .console
-                .listen
-                .parse::<std::net::SocketAddr>()
-                .is_ok_and(|at| at.ip().is_loopback());
-            if !loopback {
+            let Ok(at) = self.console.listen.parse::<std::net::SocketAddr>() else {
                 return Err(ConfigError::Value {
                     field: "console.listen",
                     why: format!(
-                        "{:?} is not a loopback address and port (like 127.0.0.1:8750): the console has no TLS, so it only listens on this machine",
+                        "{:?} is not an address and port (like 127.0.0.1:8750)",
+                        self.console.listen
+                    ),
+                });
+            };
+            if !at.ip().is_loopback() && !self.console.tls() {
+                return Err(ConfigError::Value {
+                    field: "console.listen",
+                    why: format!(
+                        "{:?} is not loopback: beyond this machine the console needs TLS (set console.tls_cert and console.tls_key), or listen on 127.0.0.1",
                         self.console.listen
                     ),
                 });
@@ -471,6 +507,10 @@ mod tests {
             ),
             ("[console]\nlisten = \"0.0.0.0:8750\"\n", "console.listen"),
             (
+                "[console]\nlisten = \"0.0.0.0:8750\"\ntls_cert = \"c.pem\"\n",
+                "console.tls_key",
+            ),
+            (
                 "[console]\nlisten = \"192.168.1.5:8750\"\n",
                 "console.listen",
             ),
@@ -492,6 +532,12 @@ mod tests {
             "k.toml",
         )
         .expect("loopback v6 and a host name");
+        let remote = KioskConfig::parse(
+            "[console]\nlisten = \"192.168.1.5:8750\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n",
+            "k.toml",
+        )
+        .expect("beyond loopback with TLS");
+        assert_eq!(remote.console.host_names(), ["192.168.1.5"]);
         assert_eq!(
             console.reception().expect("rules").visual_check_expiry,
             time::Duration::minutes(2)

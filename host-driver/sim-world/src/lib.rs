@@ -599,17 +599,36 @@ impl Rig {
     /// Serves the staff console on a free loopback port, talking to the
     /// kiosk started last; its base URL.
     pub fn start_console(&self) -> Result<String, RigError> {
+        self.console_on(None)
+    }
+
+    /// The same over TLS with this PEM certificate and key (as a console
+    /// reached from another PC is served); its `https://` base URL.
+    pub fn start_console_tls(&self, cert_pem: &[u8], key_pem: &[u8]) -> Result<String, RigError> {
+        let tls = myna_kiosk::console::ConsoleTls::from_pem(cert_pem, key_pem)
+            .map_err(RigError::Setup)?;
+        self.console_on(Some(tls))
+    }
+
+    fn console_on(&self, tls: Option<myna_kiosk::console::ConsoleTls>) -> Result<String, RigError> {
         let events = self.console_events.clone().ok_or(RigError::KioskStopped)?;
         let staff = StaffDb::open(&self.database()).map_err(|e| RigError::Setup(e.to_string()))?;
         let ask = control::asker(move |asked| events.send(KioskEvent::Control(asked)).is_ok());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("staff console"))?;
         let address = listener.local_addr().map_err(io("staff console"))?;
-        myna_kiosk::console::serve(
-            listener,
-            myna_kiosk::console::Console::new(staff, ask, SystemClock),
-        )
-        .map_err(io("staff console"))?;
-        Ok(format!("http://{address}"))
+        let console = myna_kiosk::console::Console::new(staff, ask, SystemClock);
+        let scheme = match tls {
+            Some(tls) => {
+                myna_kiosk::console::serve_tls(listener, console, tls)
+                    .map_err(io("staff console"))?;
+                "https"
+            }
+            None => {
+                myna_kiosk::console::serve(listener, console).map_err(io("staff console"))?;
+                "http"
+            }
+        };
+        Ok(format!("{scheme}://{address}"))
     }
 
     /// Stops the kiosk's loop (what it held in memory is gone, as after a

@@ -53,6 +53,8 @@ pub struct Console {
     login_key: ring::hmac::Key,
     /// Host names the console answers to (beside loopback's).
     hosts: Vec<String>,
+    /// Served over TLS: cookies are marked `Secure`.
+    tls: bool,
     ask: Ask,
     clock: Box<dyn Clock + Send + Sync>,
 }
@@ -131,6 +133,7 @@ impl Console {
             throttle: Mutex::new(Throttle::default()),
             login_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
             hosts: Vec::new(),
+            tls: false,
             ask,
             clock: Box::new(clock),
         }
@@ -335,7 +338,7 @@ fn posted(
 async fn login_page(State(console): State<Shared>, Query(q): Query<LangQuery>) -> Response {
     let pre = session::login_cookie(console.now(), &mut rand::rngs::OsRng);
     let token = session::login_token(&console.login_key, &pre);
-    login_form(q.lang, &pre, &token, StatusCode::OK, None)
+    login_form(q.lang, &pre, &token, StatusCode::OK, None, console.tls)
 }
 
 /// The login page with a fresh pre-login cookie and its token.
@@ -345,11 +348,13 @@ fn login_form(
     token: &str,
     status: StatusCode,
     problem: Option<pages::Problem>,
+    secure: bool,
 ) -> Response {
     let mut response = page(status, pages::login(lang, token, problem));
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "{LOGIN_COOKIE}={pre}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={}",
-        session::LOGIN_FORM_SECS
+        "{LOGIN_COOKIE}={pre}; HttpOnly; SameSite=Strict; Path=/login; Max-Age={}{}",
+        session::LOGIN_FORM_SECS,
+        if secure { "; Secure" } else { "" }
     )) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -388,7 +393,7 @@ async fn login(
             pages::Problem::Wait(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::UNAUTHORIZED,
         };
-        return login_form(form.lang, &pre, &token, status, Some(problem));
+        return login_form(form.lang, &pre, &token, status, Some(problem), console.tls);
     }
     let stamp = {
         let mut staff = console.staff.lock().unwrap_or_else(|e| e.into_inner());
@@ -402,8 +407,9 @@ async fn login(
         .open(&form.staff, &stamp, now, &mut rand::rngs::OsRng);
     let mut response = Redirect::to(home_target(form.lang)).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!(
-        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        session::ABSOLUTE_LIMIT_SECS
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        session::ABSOLUTE_LIMIT_SECS,
+        if console.tls { "; Secure" } else { "" }
     )) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -619,6 +625,94 @@ pub fn router(console: Console) -> Router {
         .layer(axum::middleware::from_fn_with_state(console.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(console)
+}
+
+/// The console's TLS identity, for a console that listens beyond loopback.
+pub struct ConsoleTls {
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl ConsoleTls {
+    /// From a PEM certificate chain and its PEM private key.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<ConsoleTls, String> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain = CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("certificate: {e}"))?;
+        if chain.is_empty() {
+            return Err("certificate: no certificate in the file".into());
+        }
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("key: {e}"))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| format!("certificate and key: {e}"))?;
+        Ok(ConsoleTls {
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Serves the console over TLS on `listener` (any address: staff reach it
+/// from another PC) on its own thread; cookies are marked `Secure`.
+pub fn serve_tls(
+    listener: TcpListener,
+    mut console: Console,
+    tls: ConsoleTls,
+) -> std::io::Result<()> {
+    use tower::ServiceExt as _;
+    listener.set_nonblocking(true)?;
+    console.tls = true;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+    std::thread::Builder::new()
+        .name("staff-console".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        tracing::error!(event = "console.listen-failed", error = %e);
+                        return;
+                    }
+                };
+                let app = router(console);
+                loop {
+                    let Ok((tcp, client)) = listener.accept().await else {
+                        continue;
+                    };
+                    let (acceptor, app) = (acceptor.clone(), app.clone());
+                    tokio::spawn(async move {
+                        // A client that never finishes its handshake does
+                        // not hold a task for ever.
+                        let handshake = tokio::time::timeout(
+                            std::time::Duration::from_secs(10),
+                            acceptor.accept(tcp),
+                        );
+                        let Ok(Ok(stream)) = handshake.await else {
+                            return;
+                        };
+                        let service = hyper::service::service_fn(
+                            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                                request.extensions_mut().insert(ConnectInfo(client));
+                                app.clone().oneshot(request)
+                            },
+                        );
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        })?;
+    Ok(())
 }
 
 /// Serves the console on `listener` on its own thread (a small runtime of

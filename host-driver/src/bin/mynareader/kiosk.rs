@@ -239,11 +239,29 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         let console_events = events.clone();
         let ask =
             control::asker(move |asked| console_events.send(KioskEvent::Control(asked)).is_ok());
-        myna_kiosk::console::serve(
-            listener,
-            myna_kiosk::console::Console::new(staff, ask, SystemClock)
-                .with_hosts(&config.console.hosts),
-        )
+        let console = myna_kiosk::console::Console::new(staff, ask, SystemClock)
+            .with_hosts(&config.console.host_names());
+        if config.console.tls() {
+            let cert = std::fs::read(&config.console.tls_cert).map_err(|e| {
+                Failure::new(format!(
+                    "console certificate {}: {e}",
+                    config.console.tls_cert
+                ))
+                .hint(Hint::CheckPath)
+            })?;
+            let key = myna_upstream::signer::read_private_file(std::path::Path::new(
+                &config.console.tls_key,
+            ))
+            .map_err(|e| {
+                Failure::new(format!("console key {}: {e}", config.console.tls_key))
+                    .hint(Hint::CheckPath)
+            })?;
+            let tls = myna_kiosk::console::ConsoleTls::from_pem(&cert, &key)
+                .map_err(|e| Failure::new(format!("console TLS: {e}")))?;
+            myna_kiosk::console::serve_tls(listener, console, tls)
+        } else {
+            myna_kiosk::console::serve(listener, console)
+        }
         .map_err(|e| Failure::new(format!("staff console: {e}")))?;
         Some(config.console.listen.clone())
     };
@@ -279,7 +297,10 @@ fn serve(config: &KioskConfig) -> Result<(), Failure> {
         if face_on { "on" } else { "off" },
         config.upstream.url,
         socket.display(),
-        console_at.map_or_else(|| "off".to_string(), |a| format!("http://{a}"))
+        console_at.map_or_else(
+            || "off".to_string(),
+            |a| format!("{}://{a}", if config.console.tls() { "https" } else { "http" })
+        )
     );
     tracing::info!(event = "kiosk.started");
     kiosk.run(inbox);
