@@ -412,6 +412,48 @@ fn forged_logins_foreign_hosts_and_oversized_ids_are_refused_before_anything_is_
 }
 
 #[test]
+fn wrong_passwords_sent_all_at_once_are_throttled_like_ones_sent_in_turn() {
+    let w = world();
+    // Ten forms fetched first, then ten wrong passwords posted together.
+    let forms: Vec<(String, String)> = (0..10).map(|_| login_form(&w, &w.http)).collect();
+    let statuses: Vec<StatusCode> = std::thread::scope(|scope| {
+        let posts: Vec<_> = forms
+            .iter()
+            .map(|(pre, token)| {
+                let (w, pre, token) = (&w, pre.clone(), token.clone());
+                scope.spawn(move || {
+                    w.http
+                        .post(format!("{}/login", w.base))
+                        .header("cookie", pre)
+                        .form(&[
+                            ("csrf", token.as_str()),
+                            ("staff", "clerk-1"),
+                            ("password", "wrong guess"),
+                        ])
+                        .send()
+                        .unwrap()
+                        .status()
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(checked, 5, "only five checked: {statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+}
+
+#[test]
 fn a_new_password_or_a_removed_account_ends_its_console_sessions() {
     let w = world();
     let cookie = session(&w);
@@ -506,17 +548,7 @@ fn over_tls_the_console_serves_https_only_with_secure_cookies() {
         base: base.clone(),
         ..w
     };
-    let (pre, token) = login_form(&tls_world, &https);
-    let response = https
-        .post(format!("{base}/login"))
-        .header("cookie", pre)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("staff", "nurse-5"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .unwrap();
+    let response = login_from(&tls_world, &https, "nurse-5", PASSWORD);
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = set_cookie(&response, "mynareader_session").unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");

@@ -203,7 +203,12 @@ impl ConsoleSettings {
     /// and the listen address itself.
     pub fn host_names(&self) -> Vec<String> {
         let mut names = self.hosts.clone();
-        if let Ok(at) = self.listen.parse::<std::net::SocketAddr>() {
+        if let Some(at) = self
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .filter(|at| !at.ip().is_unspecified())
+        {
             names.push(match at.ip() {
                 std::net::IpAddr::V4(ip) => ip.to_string(),
                 std::net::IpAddr::V6(ip) => format!("[{ip}]"),
@@ -333,7 +338,7 @@ impl KioskConfig {
             h.is_empty()
                 || !h
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
         }) {
             return Err(ConfigError::Value {
                 field: "console.hosts",

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS audit_head (
 );
 ";
 
+/// Checked for an unknown id, so that it takes as long as a known one: a
+/// well-formed Argon2id hash with the defaults' cost (m = 19 MiB, t = 2,
+/// p = 1) that no password matches.
+const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$bm8gYWNjb3VudCBoZXJl$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 /// The hash before the first entry.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -216,9 +221,11 @@ impl std::str::FromStr for Head {
         let (seq, hash) = text
             .split_once(':')
             .ok_or_else(|| format!("{text:?} is not SEQ:HASH"))?;
-        let seq = seq
+        let seq: i64 = seq
             .parse()
-            .map_err(|_| format!("{seq:?} is not a number"))?;
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| format!("{seq:?} is not an entry number"))?;
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!("{hash:?} is not 64 hex digits"));
         }
@@ -251,9 +258,6 @@ pub struct StaffDb {
     conn: Connection,
     /// Who makes the account changes (the CLI's user), for the trail.
     actor: String,
-    /// A hash checked for unknown ids, so that they take as long as known
-    /// ones (made on first use).
-    decoy: std::cell::OnceCell<String>,
 }
 
 /// What a wrong password does to the account.
@@ -348,7 +352,6 @@ impl StaffDb {
         Ok(StaffDb {
             conn,
             actor: "unknown".into(),
-            decoy: std::cell::OnceCell::new(),
         })
     }
 
@@ -388,6 +391,10 @@ impl StaffDb {
             Ok(last) => last,
             Err(broken) => return Ok(Err(broken)),
         };
+        // The head of an empty trail comes before every trail.
+        if kept.seq == 0 && kept.hash == GENESIS {
+            return Ok(Ok(last));
+        }
         if kept.seq > last {
             return Ok(Err(ChainBreak::Behind {
                 last,
@@ -417,19 +424,6 @@ impl StaffDb {
                 r.get(0)
             })
             .optional()?)
-    }
-
-    fn decoy(&self) -> &str {
-        self.decoy.get_or_init(|| {
-            let salt = SaltString::encode_b64(&[0x5a; 16]).ok();
-            salt.and_then(|salt| {
-                Argon2::default()
-                    .hash_password(b"no account has this password", &salt)
-                    .ok()
-                    .map(|h| h.to_string())
-            })
-            .unwrap_or_default()
-        })
     }
 
     fn hash_password(
@@ -592,7 +586,7 @@ impl StaffDb {
             .optional()?;
         let Some((hash, failures, locked_until)) = row else {
             // As long as a known id takes: the answer's time must not tell.
-            let _ = password_matches(self.decoy(), password);
+            let _ = password_matches(DECOY, password);
             let tx = self.conn.transaction()?;
             append(&tx, now, id, action, "refused", "no-account")?;
             tx.commit()?;
@@ -1012,6 +1006,12 @@ mod tests {
             .expect("record");
         assert_eq!(db.verify_head(&kept).expect("verify"), Ok(6));
         assert!("5:xyz".parse::<Head>().is_err());
+        assert!(format!("-1:{GENESIS}").parse::<Head>().is_err());
+        // What `audit head` prints for an empty trail holds for any trail.
+        let empty: Head = format!("0:{GENESIS}").parse().expect("empty head");
+        assert_eq!(db.verify_head(&empty).expect("verify"), Ok(6));
+        // The decoy is a hash Argon2 reads, so an unknown id costs the same.
+        assert!(PasswordHash::new(DECOY).is_ok());
     }
 
     #[test]

@@ -556,8 +556,17 @@ impl Reception {
                 }
             },
             (Phase::Verifying, Input::Verified(answer)) => self.on_verified(answer, now, out),
-            (phase, Input::Fault(fault)) if self.session.is_some() => {
-                self.on_fault(phase, fault, now, out)
+            // A fault counts only in the step it belongs to; a late one (a
+            // face job that failed after the patient moved on) is ignored.
+            (
+                Phase::CardFront | Phase::Photo | Phase::Capture,
+                Input::Fault(fault @ Fault::FaceEngine),
+            )
+            | (Phase::PinTries | Phase::PinVerifying, Input::Fault(fault @ Fault::Card))
+            | (Phase::Capture | Phase::PinVerifying, Input::Fault(fault @ Fault::Reader))
+                if self.session.is_some() =>
+            {
+                self.on_fault(self.phase, fault, now, out)
             }
             // No challenge for the PIN signature: no VERIFY was sent.
             (
@@ -796,17 +805,27 @@ impl Reception {
     }
 
     /// A failure that is not the patient's: no try, attempt or hint is
-    /// charged to them. A face engine that failed while the face path runs
-    /// hands over to the PIN (when the card has a usable one); anything
-    /// else goes to staff, who are told it was the equipment.
+    /// charged to them. A camera that gave no frame is asked again, quietly,
+    /// within the retake budget; a face engine that failed hands over to the
+    /// PIN (when the card has a usable one); anything else goes to staff,
+    /// who are told it was the equipment.
     fn on_fault(&mut self, phase: Phase, fault: Fault, now: OffsetDateTime, out: &mut Vec<Effect>) {
-        let face_path = matches!(phase, Phase::CardFront | Phase::Photo | Phase::Capture);
         let pin_usable = self
             .session
             .as_ref()
             .is_some_and(|s| s.card.kind == CardKind::Standard && s.pin_tries != Some(0));
+        if phase == Phase::Capture && fault == Fault::Reader {
+            let retakes = self.session.as_mut().map_or(u8::MAX, |s| {
+                s.retakes = s.retakes.saturating_add(1);
+                s.retakes
+            });
+            if retakes <= self.config.max_retakes {
+                self.capture(out);
+                return;
+            }
+        }
         out.push(Effect::AlertStaff(Alert::Fault(fault)));
-        if fault == Fault::FaceEngine && face_path && pin_usable {
+        if fault == Fault::FaceEngine && pin_usable {
             self.start_pin(out);
         } else {
             self.see_staff_quietly(now, out);

@@ -994,6 +994,37 @@ fn faults_go_to_staff_or_the_pin_and_never_count_against_the_patient() {
     // With no reception under way a fault changes nothing.
     let mut k = Kiosk::new();
     assert!(k.step(Input::Fault(Fault::Card)).is_empty());
+    // A face job that fails after the patient went on (here: staff switched
+    // 目視 on) is late: it ends nothing.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    k.step(Input::VisualCheckOn(VisualCheckOn {
+        staff_id: "nurse-7".into(),
+        reason: VisualReason::Unwell,
+    }));
+    assert!(k.step(Input::Fault(Fault::FaceEngine)).is_empty());
+    assert_eq!(k.screen(), PatientScreen::VisualCheck);
+    // A camera that gave no frame is asked again, without a word to the
+    // patient and without spending an attempt, until the retake budget.
+    let mut k = Kiosk::new();
+    k.standard();
+    k.touch(Button::Face);
+    k.step(Input::CardFrontRead);
+    k.step(Input::Photo(PhotoOutcome::Read));
+    let out = k.step(Input::Fault(Fault::Reader));
+    assert_eq!(out, [Effect::CaptureFace { attempts_used: 0 }]);
+    for _ in 1..ReceptionConfig::default().max_retakes {
+        k.step(Input::Fault(Fault::Reader));
+    }
+    let out = k.step(Input::Fault(Fault::Reader));
+    assert!(
+        out.contains(&Effect::AlertStaff(Alert::Fault(Fault::Reader))),
+        "{out:?}"
+    );
+    assert_eq!(k.screen(), PatientScreen::SeeStaff);
 }
 
 proptest! {
@@ -1033,8 +1064,13 @@ proptest! {
                     ),
                     "{:?} after {:?}", screen, fault
                 ),
-                Effect::VerifyPinAndSign | Effect::CaptureFace { .. } => {
+                Effect::VerifyPinAndSign => {
                     prop_assert!(false, "{:?} after {:?}", effect, fault)
+                }
+                // Asked again after a camera gave nothing: no attempt spent.
+                Effect::CaptureFace { attempts_used } => {
+                    prop_assert_eq!(fault, Fault::Reader);
+                    prop_assert_eq!(*attempts_used, attempts);
                 }
                 _ => {}
             }

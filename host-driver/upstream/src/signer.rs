@@ -95,7 +95,9 @@ pub fn read_private_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, Pri
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        // No link followed at the last step; a FIFO put there does not
+        // block the open (it is then refused as not a regular file).
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
     }
     let file = options.open(path)?;
     let meta = file.metadata()?;

@@ -559,11 +559,16 @@ impl Updater {
             return Err(UpdateError::TooLarge);
         }
         let slot = self.running_slot ^ 1;
-        // A trial still pointing at the slot about to be erased is dropped
-        // first, so the state never names a half-written slot.
+        // The record must never name the slot about to be erased: not as a
+        // trial (a half-written slot would be tried), and not as the
+        // confirmed image (running from the fallback, the record still names
+        // the damaged slot this update overwrites; a cut before the commit
+        // would then boot the new image as confirmed, untested). The image
+        // running now is confirmed (no update starts on trial): it is named.
         let state = read_state(flash, &self.layout)?;
-        if state.trial == Some(slot) {
+        if state.trial == Some(slot) || state.active == slot {
             let cleared = BootState {
+                active: self.running_slot,
                 trial: None,
                 tried: false,
                 ..state
@@ -679,11 +684,8 @@ impl Updater {
             return Err(UpdateError::Downgrade);
         }
         // The image running now is confirmed (no update starts on trial),
-        // and it is what a failed trial must fall back to. Recorded here
-        // because it may not be the slot the record names: running from
-        // the fallback (the named slot was damaged), the new image goes
-        // into that named slot, and a rollback to it would boot the failed
-        // trial as if confirmed, for ever.
+        // and it is what a failed trial must fall back to (`begin` named it
+        // already; named again so the commit's record says so by itself).
         let next = BootState {
             active: self.running_slot,
             trial: Some(r.slot),

@@ -168,12 +168,31 @@ pub struct Received {
     pub duplicates: u64,
     /// Audit anchors processed.
     pub audit_anchor: Vec<Uuid>,
-    /// The latest audit-trail head each device sent (by device id): what
-    /// `staff audit verify --head` is checked against.
-    pub audit_heads: std::collections::BTreeMap<String, AuditHead>,
-    /// Devices whose head went back (a lower entry number, or the same one
-    /// with another hash): the trail was cut, rewritten or restored.
+    /// The audit-trail heads each device sent (by device id), in the order
+    /// the device made them (at most [`MAX_HEADS`] each): what `staff audit
+    /// verify --head` is checked against. Every one, not only the last: a
+    /// trail rewritten and then grown past the old end passes its newest
+    /// head but not the older ones.
+    pub audit_heads: std::collections::BTreeMap<String, Vec<KeptHead>>,
+    /// Devices whose head went back (a message made later with a lower
+    /// entry number, or one entry with two hashes): the trail was cut,
+    /// rewritten or restored.
     pub audit_alarms: Vec<String>,
+}
+
+/// Heads kept per device.
+pub const MAX_HEADS: usize = 1000;
+
+/// One head as a device sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptHead {
+    /// When the message carrying it was made (Unix seconds, the device's
+    /// clock).
+    pub issued_at: i64,
+    /// The last entry's number.
+    pub seq: i64,
+    /// Its hash.
+    pub hash: String,
 }
 
 /// Nonces kept at most (issued and not yet forgotten): a client asking for
@@ -384,7 +403,7 @@ impl Reference {
         };
         self.verify_answers
             .insert(request.request_id, (hash, now, answer.clone()));
-        self.note_head(&kid, request.device.audit_head.as_ref());
+        self.note_head(&kid, request.issued_at, request.device.audit_head.as_ref());
         self.received.verify.push(request.request_id);
         Ok(answer)
     }
@@ -412,27 +431,44 @@ impl Reference {
             return Err(Reject::BadConsentFlag);
         }
         self.consents.insert(record.request_id, hash);
-        self.note_head(&kid, record.audit_head.as_ref());
+        self.note_head(&kid, record.issued_at, record.audit_head.as_ref());
         self.received.consent.push(record.request_id);
         Ok(record.request_id)
     }
 
-    /// Keeps a device's audit head; one that went back raises an alarm.
-    fn note_head(&mut self, device: &str, head: Option<&AuditHead>) {
+    /// Keeps a device's audit head, made at `issued_at`. Messages arrive out
+    /// of the order they were made (a verify goes at once, a consent record
+    /// waits in the outbox), so heads are compared by when they were made:
+    /// one made later with a lower entry number, or one entry with two
+    /// hashes, raises an alarm.
+    fn note_head(&mut self, device: &str, issued_at: i64, head: Option<&AuditHead>) {
         let Some(head) = head else {
             return;
         };
-        match self.received.audit_heads.get(device) {
-            Some(kept)
-                if head.seq < kept.seq || (head.seq == kept.seq && head.hash != kept.hash) =>
-            {
-                self.received.audit_alarms.push(device.to_string());
-            }
-            _ => {
-                self.received
-                    .audit_heads
-                    .insert(device.to_string(), head.clone());
-            }
+        let kept = self
+            .received
+            .audit_heads
+            .entry(device.to_string())
+            .or_default();
+        let went_back = kept.iter().any(|k| {
+            (k.issued_at < issued_at && head.seq < k.seq)
+                || (k.issued_at > issued_at && head.seq > k.seq)
+                || (k.seq == head.seq && k.hash != head.hash)
+        });
+        let at = kept.partition_point(|k| k.issued_at <= issued_at);
+        kept.insert(
+            at,
+            KeptHead {
+                issued_at,
+                seq: head.seq,
+                hash: head.hash.clone(),
+            },
+        );
+        if kept.len() > MAX_HEADS {
+            kept.remove(0);
+        }
+        if went_back {
+            self.received.audit_alarms.push(device.to_string());
         }
     }
 
@@ -448,7 +484,7 @@ impl Reference {
             return Err(Reject::DeviceMismatch);
         }
         if !self.received.audit_anchor.contains(&anchor.request_id) {
-            self.note_head(&kid, anchor.device.audit_head.as_ref());
+            self.note_head(&kid, anchor.issued_at, anchor.device.audit_head.as_ref());
             self.received.audit_anchor.push(anchor.request_id);
         }
         Ok(anchor.request_id)

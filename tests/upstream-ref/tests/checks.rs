@@ -317,47 +317,65 @@ fn the_audit_head_each_message_carries_is_kept_and_one_that_goes_back_is_an_alar
         seq,
         hash: fill.to_string().repeat(64),
     };
+    let t0 = w.now.unix_timestamp();
     let mut req = request(&mut w, &cert);
     req.device.audit_head = Some(head(5, 'a'));
     w.reference.verify(&signed(&w.signer, &req), w.now).unwrap();
     let kid = w.signer.key_id().to_string();
-    assert_eq!(w.reference.received().audit_heads[&kid], head(5, 'a'));
-    // An anchor sent while idle moves it on.
-    let anchor = |w: &World, at: AuditHead| AuditAnchor {
+    let seqs = |w: &World| -> Vec<i64> {
+        w.reference.received().audit_heads[&kid]
+            .iter()
+            .map(|k| k.seq)
+            .collect()
+    };
+    assert_eq!(seqs(&w), [5]);
+    let anchor = |w: &World, at: i64, head: AuditHead| AuditAnchor {
         version: VERSION,
         request_id: Uuid::now_v7(),
-        issued_at: w.now.unix_timestamp(),
+        issued_at: at,
         device: DeviceInfo {
-            audit_head: Some(at),
+            audit_head: Some(head),
             ..DeviceInfo::new(w.signer.key_id(), "1.0.0")
         },
     };
-    let later = anchor(&w, head(7, 'b'));
+    // Made earlier, arriving later (it waited in the outbox): no alarm.
+    let earlier = anchor(&w, t0 - 60, head(4, 'c'));
+    w.reference
+        .audit_anchor(&signed(&w.signer, &earlier))
+        .unwrap();
+    assert_eq!(seqs(&w), [4, 5]);
+    // An anchor sent while idle, later: kept after.
+    let later = anchor(&w, t0 + 60, head(7, 'b'));
     assert_eq!(
         w.reference
             .audit_anchor(&signed(&w.signer, &later))
             .unwrap(),
         later.request_id
     );
-    assert_eq!(w.reference.received().audit_heads[&kid], head(7, 'b'));
-    assert!(w.reference.received().audit_alarms.is_empty());
+    assert_eq!(seqs(&w), [4, 5, 7]);
     // The same anchor again (a retry) changes nothing.
     w.reference
         .audit_anchor(&signed(&w.signer, &later))
         .unwrap();
+    assert_eq!(seqs(&w), [4, 5, 7]);
     assert!(w.reference.received().audit_alarms.is_empty());
-    // An older copy of the trail put back: its head went back.
-    let restored = anchor(&w, head(4, 'c'));
+    // An older copy of the trail put back: made later, its head went back.
+    let restored = anchor(&w, t0 + 120, head(6, 'd'));
     w.reference
         .audit_anchor(&signed(&w.signer, &restored))
         .unwrap();
     assert_eq!(w.reference.received().audit_alarms, vec![kid.clone()]);
-    assert_eq!(w.reference.received().audit_heads[&kid], head(7, 'b'));
+    // One entry with two hashes (a rewrite): an alarm too.
+    let rewritten = anchor(&w, t0 + 180, head(7, 'e'));
+    w.reference
+        .audit_anchor(&signed(&w.signer, &rewritten))
+        .unwrap();
+    assert_eq!(w.reference.received().audit_alarms.len(), 2);
     // Signed by another device: refused.
     let other = new_signer();
     assert!(matches!(
         w.reference
-            .audit_anchor(&signed(&other, &anchor(&w, head(9, 'd')))),
+            .audit_anchor(&signed(&other, &anchor(&w, t0, head(9, 'f')))),
         Err(Reject::UnknownDevice)
     ));
 }

@@ -166,7 +166,7 @@ impl Console {
             .flatten();
         if stamp.as_deref() != Some(session.stamp.as_str()) {
             tracing::info!(event = "console.session-ended", why = "account-changed");
-            sessions.close_staff(&session.staff);
+            sessions.close_stale(&session.staff, stamp.as_deref());
             return None;
         }
         Some((id, session))
@@ -194,14 +194,16 @@ impl Console {
                 .failed(client, None, now);
             return Err(pages::Problem::Refused);
         }
-        let verdict = self
-            .throttle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .check(client, &staff, now);
-        if let Verdict::Wait(secs) = verdict {
-            tracing::warn!(event = "console.throttled", secs);
-            return Err(pages::Problem::Wait(secs));
+        {
+            // Counted as a failure before the password is checked (and
+            // taken back when it was right): posts sent all at once are
+            // throttled as surely as posts sent one after another.
+            let mut throttle = self.throttle.lock().unwrap_or_else(|e| e.into_inner());
+            if let Verdict::Wait(secs) = throttle.check(client, &staff, now) {
+                tracing::warn!(event = "console.throttled", secs);
+                return Err(pages::Problem::Wait(secs));
+            }
+            throttle.failed(client, Some(&staff), now);
         }
         let console = self.clone();
         let checked = tokio::task::spawn_blocking(move || {
@@ -216,17 +218,16 @@ impl Console {
         let Ok((staff, result)) = checked else {
             return Err(pages::Problem::Refused);
         };
-        let mut throttle = self.throttle.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(()) => {
-                throttle.succeeded(client, &staff);
+                self.throttle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .succeeded(client, &staff);
                 Ok(())
             }
             Err(StaffError::Locked { .. }) => Err(pages::Problem::Locked),
-            Err(_) => {
-                throttle.failed(client, Some(&staff), now);
-                Err(pages::Problem::Refused)
-            }
+            Err(_) => Err(pages::Problem::Refused),
         }
     }
 }
@@ -522,8 +523,20 @@ async fn switch(
         }
         _ => Request::VisualCheckOffBy(session.staff.clone(), Via::Console),
     };
-    ask(&console, request).await;
-    secured(Redirect::to(home_target(form.lang)).into_response())
+    answered(ask(&console, request).await, form.lang)
+}
+
+/// After a change: back to the dashboard, or the kiosk's refusal in words
+/// (the audit trail could not record it, the consent screens are gone).
+fn answered(answer: Option<Answer>, lang: Lang) -> Response {
+    match answer {
+        Some(Answer::Refused(why)) => page(StatusCode::CONFLICT, pages::not_done(lang, &why)),
+        None => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::not_done(lang, "the kiosk does not answer"),
+        ),
+        Some(_) => secured(Redirect::to(home_target(lang)).into_response()),
+    }
 }
 
 async fn large_text(
@@ -559,12 +572,14 @@ async fn relay(
             Some((topic, value == "agree"))
         })
         .collect();
-    ask(
-        &console,
-        Request::RelayConsentBy(session.staff.clone(), answers),
+    answered(
+        ask(
+            &console,
+            Request::RelayConsentBy(session.staff.clone(), answers),
+        )
+        .await,
+        lang,
     )
-    .await;
-    secured(Redirect::to(home_target(lang)).into_response())
 }
 
 async fn screen(
@@ -686,6 +701,8 @@ pub fn serve_tls(
                 let app = router(console);
                 loop {
                     let Ok((tcp, client)) = listener.accept().await else {
+                        // Out of file handles, say: wait rather than spin.
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                         continue;
                     };
                     let (acceptor, app) = (acceptor.clone(), app.clone());

@@ -154,6 +154,17 @@ pub fn refused(lang: Lang, problem: Problem) -> Markup {
     }
 }
 
+/// A change the kiosk did not make, and why (its words).
+pub fn not_done(lang: Lang, why: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(t(lang, "ja", "en")) { body {
+            p.error id="problem" { (t(lang, "受付機が実行しませんでした：", "The kiosk did not do it: ")) (why) }
+            p { a href=(t(lang, "/", "/?lang=en")) { (t(lang, "戻る", "Back")) } }
+        } }
+    }
+}
+
 /// The hidden fields every change form posts: the session's CSRF token
 /// and the page's language (the answer comes back in it).
 fn form_fields(session: &Session, lang: Lang) -> Markup {
@@ -208,11 +219,12 @@ pub fn home(lang: Lang, session: &Session, status: Option<&KioskStatus>) -> Mark
                     tr { th { (t(lang, "読み取り機の画面", "Reader screen")) } td id="screen" { (status.map_or("?", |s| s.screen)) } }
                     tr { th { (t(lang, "受付", "Reception")) } td { (if status.is_some_and(|s| s.in_reception) { t(lang, "受付中", "under way") } else { t(lang, "なし", "none") }) } }
                     tr { th { (t(lang, "目視モード", "Visual check")) } td id="visual" {
-                        @if visual { span.on { (t(lang, "オン（次の1回の受付のみ）", "ON (next reception only)")) } }
-                        @if let Some(left) = status.and_then(|s| s.visual_check_left_secs) {
-                            " " span id="visual-left" { (t(lang, "カードが置かれないまま ", "withdrawn in ")) (left / 60) ":" (format!("{:02}", left % 60)) (t(lang, " で取り消されます", " unless a card is placed")) }
-                        }
-                        @else { span.off { (t(lang, "オフ", "off")) } }
+                        @if visual {
+                            span.on { (t(lang, "オン（次の1回の受付のみ）", "ON (next reception only)")) }
+                            @if let Some(left) = status.and_then(|s| s.visual_check_left_secs) {
+                                " " span id="visual-left" { (t(lang, "カードが置かれないまま ", "withdrawn in ")) (left / 60) ":" (format!("{:02}", left % 60)) (t(lang, " で取り消されます", " unless a card is placed")) }
+                            }
+                        } @else { span.off { (t(lang, "オフ", "off")) } }
                     } }
                     tr { th { (t(lang, "読み取り機", "Reader")) } td { (if status.is_some_and(|s| s.reader_up) { t(lang, "接続中", "connected") } else { t(lang, "応答なし", "NOT ANSWERING") }) } }
                     tr { th { (t(lang, "未送信メッセージ", "Outbox")) } td { (status.map_or_else(|| "?".to_string(), |s| s.outbox_pending.to_string())) } }

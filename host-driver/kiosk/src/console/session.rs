@@ -99,9 +99,11 @@ impl Sessions {
         Some(session.clone())
     }
 
-    /// Ends every session of `staff` (the account changed).
-    pub fn close_staff(&mut self, staff: &str) {
-        self.by_id.retain(|_, s| s.staff != staff);
+    /// Ends the sessions of `staff` opened under another stamp than
+    /// `current` (its password changed; `None`: the account is gone).
+    pub fn close_stale(&mut self, staff: &str, current: Option<&str>) {
+        self.by_id
+            .retain(|_, s| s.staff != staff || Some(s.stamp.as_str()) == current);
     }
 
     /// Ends a session.
@@ -209,11 +211,21 @@ mod tests {
         assert!(sessions
             .get(&id, ABSOLUTE_LIMIT_SECS + 1, Touch::Person)
             .is_none());
-        let a = sessions.open("nurse", "s", 0, &mut rng);
-        let b = sessions.open("clerk", "s", 0, &mut rng);
-        sessions.close_staff("nurse");
+        let a = sessions.open("nurse", "old", 0, &mut rng);
+        let fresh = sessions.open("nurse", "new", 0, &mut rng);
+        let b = sessions.open("clerk", "old", 0, &mut rng);
+        sessions.close_stale("nurse", Some("new"));
         assert!(sessions.get(&a, 1, Touch::Person).is_none());
+        assert!(
+            sessions.get(&fresh, 1, Touch::Person).is_some(),
+            "opened after the change"
+        );
         assert!(sessions.get(&b, 1, Touch::Person).is_some());
+        sessions.close_stale("nurse", None);
+        assert!(
+            sessions.get(&fresh, 1, Touch::Person).is_none(),
+            "the account is gone"
+        );
     }
 
     #[test]

@@ -98,9 +98,10 @@ enum AuditCommand {
     /// found even when the chain is sound on its own.
     Verify {
         /// A head kept elsewhere, as SEQ:HASH (`staff audit head` prints it;
-        /// the upstream keeps the last one each message carried).
+        /// the upstream keeps the one each message carried); repeat for
+        /// each kept head.
         #[arg(long)]
-        head: Option<myna_kiosk::staff::Head>,
+        head: Vec<myna_kiosk::staff::Head>,
     },
     /// Print the trail's head (SEQ:HASH), the value the upstream keeps.
     Head,
@@ -242,18 +243,23 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
         }
         StaffCommand::Audit(AuditCommand::Verify { head }) => {
             let db = open()?;
-            let verdict = match &head {
-                Some(kept) => db.verify_head(kept),
-                None => db.verify(),
-            };
-            match verdict.map_err(staff_failure)? {
+            let mut verdict = db.verify().map_err(staff_failure)?;
+            for kept in &head {
+                if verdict.is_err() {
+                    break;
+                }
+                verdict = db.verify_head(kept).map_err(staff_failure)?;
+            }
+            match verdict {
+                Ok(n) if head.is_empty() => {
+                    println!("audit trail sound: {n} entries");
+                    Ok(())
+                }
                 Ok(n) => {
-                    match head {
-                        Some(kept) => {
-                            println!("audit trail sound: {n} entries, holding the head {kept}")
-                        }
-                        None => println!("audit trail sound: {n} entries"),
-                    }
+                    println!(
+                        "audit trail sound: {n} entries, holding the {} head(s) given",
+                        head.len()
+                    );
                     Ok(())
                 }
                 Err(broken) => Err(Failure::new(format!("audit trail broken: {broken}"))),
@@ -262,6 +268,7 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
         StaffCommand::Audit(AuditCommand::Head) => {
             match open()?.head().map_err(staff_failure)? {
                 Some(head) => println!("{head}"),
+                // The empty trail's head (what `verify --head` takes for it).
                 None => println!("0:{}", "0".repeat(64)),
             }
             Ok(())
