@@ -454,6 +454,10 @@ fn a_power_cut_anywhere_in_an_update_from_the_fallback_slot_keeps_a_confirmed_im
         outcomes[first.header.version as usize] += 1;
     }
     assert!(outcomes[1] > 0 && outcomes[3] > 0, "{outcomes:?}");
+    eprintln!(
+        "power-cut matrix from the fallback: {} cuts, outcomes {outcomes:?}",
+        operations + 1
+    );
 }
 
 #[test]
