@@ -59,3 +59,22 @@ fn usage_errors_exit_non_zero() {
     let out = mynareader(&["card", "info", "--wait", "soon"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn reading_the_audit_trail_of_a_mistyped_database_makes_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = dir.path().join("kiosk.dbb");
+    let typo_text = typo.to_str().expect("utf-8 path");
+    for args in [
+        &["staff", "audit", "verify", "--db", typo_text][..],
+        &["staff", "audit", "head", "--db", typo_text][..],
+        &["staff", "audit", "show", "--db", typo_text][..],
+    ] {
+        let out = mynareader(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no kiosk database at"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+        assert!(!typo.exists(), "{args:?} made a database");
+    }
+}

@@ -289,6 +289,12 @@ fn visual_check_from_the_console_serves_one_reception_and_is_audited() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(switch(&w, &cookie, "", "on"), StatusCode::FORBIDDEN);
+    // A state that is neither on nor off switches nothing (it used to
+    // mean off).
+    assert_eq!(
+        switch(&w, &cookie, &token, "<b>on</b>"),
+        StatusCode::BAD_REQUEST
+    );
     // A signed-in page is not enough: the member's password again.
     assert_eq!(
         switch_with(&w, &cookie, &token, "on", ""),

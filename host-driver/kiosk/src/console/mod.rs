@@ -521,7 +521,14 @@ async fn switch(
                 Via::Console,
             )
         }
-        _ => Request::VisualCheckOffBy(session.staff.clone(), Via::Console),
+        "off" => Request::VisualCheckOffBy(session.staff.clone(), Via::Console),
+        // Anything else is no switch at all (it used to mean "off").
+        _ => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                pages::not_done(form.lang, "unknown state (on or off)"),
+            )
+        }
     };
     answered(ask(&console, request).await, form.lang)
 }
@@ -547,8 +554,17 @@ async fn large_text(
     if let Err(response) = posted(&console, &headers, form.lang, &form.csrf) {
         return *response;
     }
-    ask(&console, Request::LargeText(form.state == "on")).await;
-    secured(Redirect::to(home_target(form.lang)).into_response())
+    let on = match form.state.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                pages::not_done(form.lang, "unknown state (on or off)"),
+            )
+        }
+    };
+    answered(ask(&console, Request::LargeText(on)).await, form.lang)
 }
 
 async fn relay(

@@ -179,6 +179,18 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
             .map(|db| db.acting_as(&actor))
             .map_err(staff_failure)
     };
+    // Reading the trail never makes a database: a mistyped path is an
+    // error, not "sound: 0 entries".
+    let open_existing = || {
+        if db_path.is_file() {
+            open()
+        } else {
+            Err(
+                Failure::new(format!("no kiosk database at {}", db_path.display()))
+                    .hint(Hint::CheckPath),
+            )
+        }
+    };
     match args.command {
         StaffCommand::Add { id } => {
             let mut db = open()?;
@@ -242,7 +254,7 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
             Ok(())
         }
         StaffCommand::Audit(AuditCommand::Verify { head }) => {
-            let db = open()?;
+            let db = open_existing()?;
             let mut verdict = db.verify().map_err(staff_failure)?;
             for kept in &head {
                 if verdict.is_err() {
@@ -266,7 +278,7 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
             }
         }
         StaffCommand::Audit(AuditCommand::Head) => {
-            match open()?.head().map_err(staff_failure)? {
+            match open_existing()?.head().map_err(staff_failure)? {
                 Some(head) => println!("{head}"),
                 // The empty trail's head (what `verify --head` takes for it).
                 None => println!("0:{}", "0".repeat(64)),
@@ -278,7 +290,7 @@ pub fn run(args: StaffArgs) -> Result<(), Failure> {
                 None => i64::MIN,
                 Some(text) => parse_since(text)?,
             };
-            let entries = open()?.entries(since).map_err(staff_failure)?;
+            let entries = open_existing()?.entries(since).map_err(staff_failure)?;
             if json {
                 println!("{}", serde_json::to_string(&entries).unwrap_or_default());
             } else {
