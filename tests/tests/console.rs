@@ -48,14 +48,7 @@ fn world_with(adjust: impl FnOnce(&mut RigSetup)) -> World {
     rig.reader_control().unwrap().wait_for("Idle").unwrap();
     let base = rig.start_console().unwrap();
     // Plain HTTP on loopback; reqwest still wants its TLS set up.
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    let http = client_from(tls, "127.0.0.1");
+    let http = client_from(rustls::RootCertStore::empty(), "127.0.0.1");
     World {
         rig,
         base,
@@ -64,9 +57,16 @@ fn world_with(adjust: impl FnOnce(&mut RigSetup)) -> World {
     }
 }
 
-/// A client that connects from `local` (another loopback address is
-/// another computer to the console's throttle).
-fn client_from(tls: rustls::ClientConfig, local: &str) -> Client {
+/// A client that trusts `roots` and connects from `local` (another
+/// loopback address is another computer to the console's throttle).
+fn client_from(roots: rustls::RootCertStore, local: &str) -> Client {
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     Client::builder()
         .tls_backend_preconfigured(tls)
         .redirect(Policy::none())
@@ -77,14 +77,7 @@ fn client_from(tls: rustls::ClientConfig, local: &str) -> Client {
 }
 
 fn another_client() -> Client {
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(rustls::RootCertStore::empty())
-    .with_no_client_auth();
-    client_from(tls, "127.0.0.2")
+    client_from(rustls::RootCertStore::empty(), "127.0.0.2")
 }
 
 /// The `name=value` of the cookie `name` the response sets.
@@ -542,14 +535,7 @@ fn over_tls_the_console_serves_https_only_with_secure_cookies() {
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.der().clone()).unwrap();
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let https = client_from(tls, "127.0.0.1");
+    let https = client_from(roots, "127.0.0.1");
     let tls_world = World {
         base: base.clone(),
         ..w

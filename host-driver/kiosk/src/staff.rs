@@ -664,16 +664,19 @@ impl StaffDb {
 
     /// Checks the whole chain; `Ok(n)`: n entries, all sound.
     pub fn verify(&self) -> Result<Result<i64, ChainBreak>, StaffError> {
-        let entries = self.entries(i64::MIN)?;
-        let schemes: Vec<i64> = self
+        // One read of the trail: each entry with the scheme it was written in.
+        let entries: Vec<(AuditEntry, i64)> = self
             .conn
-            .prepare("SELECT scheme FROM audit ORDER BY seq")?
-            .query_map([], |r| r.get(0))?
+            .prepare(
+                "SELECT seq, at, staff, event, outcome, detail, prev, hash, scheme FROM audit ORDER BY seq",
+            )?
+            .query_map([], |r| Ok((row_entry(r)?, r.get(8)?)))?
             .collect::<Result<_, _>>()?;
         let mut prev = GENESIS.to_string();
         let mut expected_seq = 1;
         let mut newest_scheme = 1;
-        for (e, scheme) in entries.iter().zip(schemes) {
+        for (e, scheme) in &entries {
+            let scheme = *scheme;
             // Once length-prefixed, never back: an older scheme after a
             // newer one is a forgery's way round the prefixes.
             let hash = match scheme {
